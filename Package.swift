@@ -1,0 +1,103 @@
+// swift-tools-version: 6.2
+//
+// wechatpay-watcher: a daemon that watches WeChat Pay APIv3 partner jobs until they finish.
+//
+// The layout is the architecture. Dependencies point one way, from the executable down to the C libraries:
+//
+//   wechatpay-watcher ─▶ WatcherCLI ─▶ ImageGenerationTasks, ProductCoupons (one module per resource kind)
+//                                   ─▶ WatcherEngine ─▶ WeChatPay ─▶ WatcherCrypto ─▶ COpenSSL
+//                                                    ─▶ WatcherStore ─▶ WatcherSQLite ─▶ CSQLite
+//                                   ─▶ WatcherConfig, WeChatPaySimulator ─▶ LoopbackHTTPServer
+//   WatcherLog is the leaf every layer logs through.
+//
+// No Swift package dependencies: Foundation, Dispatch, Synchronization and two system libraries.
+
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .treatAllWarnings(as: .error),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+var targets: [Target] = [
+    // C system libraries, through module maps only.
+    .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+    .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
+
+    // Leaves.
+    .target(name: "WatcherLog"),
+    .target(name: "WatcherCrypto", dependencies: ["COpenSSL"]),
+    .target(name: "WatcherSQLite", dependencies: ["CSQLite"]),
+    .target(name: "LoopbackHTTPServer"),
+
+    // The WeChat Pay APIv3 protocol: signing, verification, transport, failover.
+    .target(name: "WeChatPay", dependencies: ["WatcherCrypto", "WatcherLog"]),
+    // The SQLite work queue: schema, migrations, due rows, transitions.
+    .target(name: "WatcherStore", dependencies: ["WatcherSQLite", "WatcherLog"]),
+    // The watcher: resource kinds, rate limits, scheduling, the polling engine.
+    .target(name: "WatcherEngine", dependencies: ["WeChatPay", "WatcherStore", "WatcherLog"]),
+
+    // One module per resource kind.
+    .target(name: "ImageGenerationTasks", dependencies: ["WatcherEngine", "WeChatPay", "WatcherStore", "WatcherSQLite"]),
+
+    // Configuration file loading and validation.
+    .target(name: "WatcherConfig", dependencies: ["WatcherLog"]),
+    // A stand-in for WeChat Pay on loopback: signs answers, enforces 20/s, injects faults.
+    .target(
+        name: "WeChatPaySimulator",
+        dependencies: ["WeChatPay", "WatcherCrypto", "WatcherLog", "WatcherConfig", "LoopbackHTTPServer"]
+    ),
+
+    // The command line: every command of the executable, as a library so tests can reach it.
+    .target(
+        name: "WatcherCLI",
+        dependencies: [
+            "WatcherEngine", "ImageGenerationTasks", "WatcherConfig", "WeChatPaySimulator",
+            "WeChatPay", "WatcherStore", "WatcherSQLite", "WatcherLog", "WatcherCrypto",
+        ]
+    ),
+    .executableTarget(name: "wechatpay-watcher", dependencies: ["WatcherCLI"]),
+
+    // Shared test helpers: fixed keys, fake clock, fake transport, temporary directories.
+    .target(
+        name: "WatcherTestSupport",
+        dependencies: ["WatcherCrypto", "WatcherLog", "WeChatPay", "WatcherEngine"],
+        path: "Tests/WatcherTestSupport"
+    ),
+
+    .testTarget(name: "WatcherLogTests", dependencies: ["WatcherLog"]),
+    .testTarget(name: "WatcherCryptoTests", dependencies: ["WatcherCrypto"]),
+    .testTarget(name: "WatcherSQLiteTests", dependencies: ["WatcherSQLite"]),
+    .testTarget(name: "LoopbackHTTPServerTests", dependencies: ["LoopbackHTTPServer"]),
+    .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "WatcherTestSupport"]),
+    .testTarget(name: "WatcherStoreTests", dependencies: ["WatcherStore", "WatcherSQLite", "WatcherTestSupport"]),
+    .testTarget(
+        name: "WatcherEngineTests",
+        dependencies: [
+            "WatcherEngine", "ImageGenerationTasks", "WatcherStore", "WatcherSQLite", "WeChatPay", "WeChatPaySimulator",
+            "WatcherTestSupport",
+        ]
+    ),
+    .testTarget(name: "WatcherConfigTests", dependencies: ["WatcherConfig"]),
+    .testTarget(
+        name: "WeChatPaySimulatorTests",
+        dependencies: ["WeChatPaySimulator", "WeChatPay", "WatcherCrypto", "LoopbackHTTPServer", "WatcherTestSupport"]
+    ),
+    .testTarget(
+        name: "EndToEndTests",
+        dependencies: ["WeChatPaySimulator", "WatcherSQLite", "WatcherStore", "WatcherCrypto", "WatcherTestSupport"]
+    ),
+]
+
+for index in targets.indices where targets[index].type != .system {
+    targets[index].swiftSettings = (targets[index].swiftSettings ?? []) + strictSettings
+}
+
+let package = Package(
+    name: "wechatpay-watcher",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wechatpay-watcher", targets: ["wechatpay-watcher"])
+    ],
+    targets: targets
+)

@@ -1,0 +1,4 @@
+#ifndef WECHATPAY_WATCHER_CSQLITE_SHIM_H
+#define WECHATPAY_WATCHER_CSQLITE_SHIM_H
+#include <sqlite3.h>
+#endif

@@ -1,0 +1,80 @@
+import Foundation
+import WatcherEngine
+import WatcherSQLite
+import WatcherStore
+import WeChatPay
+
+/// Image-generation tasks (查询图片生成任务执行结果): `PENDING` → `PROCESSING` → `SUCCESS` | `FAIL`, with the
+/// generated image's URL written into `image_url`.
+public struct ImageGenerationTaskKind: ResourceKind {
+    /// The two documented generation types.
+    public static let generationTypes: Set<String> = ["COMBINE_IMAGE", "CUT_OUT"]
+    /// The states WeChat Pay answers with.
+    public static let remoteStates: Set<String> = ["PROCESSING", "SUCCESS", "FAIL"]
+
+    /// Creates the kind.
+    public init() {}
+
+    public let table = ResourceTable(
+        resource: "image_generation_task",
+        table: "image_generation_tasks",
+        idColumn: "task_id",
+        parameterColumns: ["image_generation_type"],
+        resultColumns: ["image_url"],
+        activeStates: ["PENDING", "PROCESSING"]
+    )
+
+    public var finalStates: Set<String> { ["SUCCESS", "FAIL"] }
+
+    public func validate(_ row: QueuedRow) -> String? {
+        if let problem = RowValidation.identifierProblem(row.resourceID, column: "task_id", minimum: 6, maximum: 40) {
+            return problem
+        }
+        let type = row.parameters["image_generation_type"] ?? ""
+        guard Self.generationTypes.contains(type) else {
+            return "image_generation_type \(type.debugDescription) is not COMBINE_IMAGE or CUT_OUT"
+        }
+        return nil
+    }
+
+    public func request(for row: QueuedRow) -> APIRequest {
+        APIRequest(
+            pathSegments: ["v3", "marketing", "partner", "product-coupon", "image-generation-tasks", row.resourceID],
+            query: [
+                ("brand_id", row.brandID),
+                ("image_generation_type", row.parameters["image_generation_type"] ?? ""),
+            ]
+        )
+    }
+
+    public func interpret(_ body: [UInt8], for row: QueuedRow) -> Interpretation {
+        let answer: ImageGenerationTaskAnswer
+        do {
+            answer = try JSONDecoder().decode(ImageGenerationTaskAnswer.self, from: Data(body))
+        } catch {
+            return .anomaly(AnswerChecks.describe(error))
+        }
+        let type = row.parameters["image_generation_type"] ?? ""
+        if answer.taskID != row.resourceID {
+            return .anomaly("answer is about task_id \(String(describing: answer.taskID)), not \(row.resourceID)")
+        }
+        if answer.brandID != row.brandID {
+            return .anomaly("answer is about brand_id \(String(describing: answer.brandID)), not \(row.brandID)")
+        }
+        if let answered = answer.imageGenerationType, answered != type {
+            return .anomaly("answer has image_generation_type \(answered), not \(type)")
+        }
+        guard let state = answer.taskState else { return .anomaly("task_state is missing") }
+        guard Self.remoteStates.contains(state) else { return .anomaly("unknown task_state \(state.debugDescription)") }
+        guard state == "SUCCESS" else { return .state(state, results: [:], detail: nil) }
+        let result = type == "CUT_OUT" ? answer.cutOutResult : answer.combineImageResult
+        let field = type == "CUT_OUT" ? "cut_out_result.image_url" : "combine_image_result.image_url"
+        guard let url = result?.imageURL else { return .anomaly("SUCCESS without \(field)") }
+        if let problem = AnswerChecks.httpsURLProblem(url, field: field) { return .anomaly(problem) }
+        return .state(state, results: ["image_url": .text(url)], detail: url)
+    }
+
+    public func cohort(of row: QueuedRow) -> String {
+        row.parameters["image_generation_type"] ?? ""
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import WatcherConfig
+import WatcherSQLite
+import WatcherStore
+
+/// `check-config --config FILE`: load and validate everything, say what is wrong, exit.
+enum CheckConfigCommand: Command {
+    static let name = "check-config"
+    static let summary = "Validate the configuration: file, keys, database, log file and URLs."
+    static let usage = "check-config --config FILE"
+    static let options: [Arguments.Option] = [
+        .init(name: "config", takesValue: true, help: "the configuration file (JSON)", valueName: "FILE")
+    ]
+
+    static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
+        let loaded = try Setup.configuration(try arguments.required("config"))
+        let configuration = loaded.configuration
+        var problems: [String] = []
+        do {
+            _ = try Setup.credentials(configuration)
+        } catch {
+            problems.append(error.description)
+        }
+        if let problem = databaseProblem(configuration.database) { problems.append(problem) }
+        if let logFile = configuration.logFile, let problem = writableFileProblem(logFile, what: "log file") {
+            problems.append(problem)
+        }
+        if let metricsFile = configuration.metricsFile,
+            let problem = writableDirectoryProblem((metricsFile as NSString).deletingLastPathComponent, what: "metrics file folder")
+        {
+            problems.append(problem)
+        }
+        for warning in loaded.warnings { Output.error("warning: \(warning)") }
+        guard problems.isEmpty else {
+            throw .configuration("\(configuration.configFile) is not usable:\n  - " + problems.joined(separator: "\n  - "))
+        }
+        Output.line(
+            "\(configuration.configFile): OK (\(configuration.merchants.count) merchant(s), database \(configuration.database), "
+                + "API \(configuration.api.baseURL)" + (configuration.api.backupBaseURL.map { ", backup \($0)" } ?? "") + ")"
+        )
+        return 0
+    }
+
+    /// The database must open for writing (creating it if absent, in a writable folder) and be SQLite.
+    private static func databaseProblem(_ path: String) -> String? {
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !exists {
+            return writableDirectoryProblem((path as NSString).deletingLastPathComponent, what: "database folder")
+        }
+        do {
+            let connection = try SQLiteConnection(path: path, mode: .readWrite(create: false))
+            defer { connection.close() }
+            let version = try Migrator.userVersion(connection)
+            _ = try connection.scalar("SELECT count(*) FROM sqlite_schema")
+            if version > Schema.currentVersion {
+                return "database \(path) has schema version \(version), newer than this program (\(Schema.currentVersion))"
+            }
+            if access(path, W_OK) != 0 { return "database \(path) is not writable: \(String(cString: strerror(errno)))" }
+            return nil
+        } catch {
+            return "database \(path): \(error)"
+        }
+    }
+
+    private static func writableFileProblem(_ path: String, what: String) -> String? {
+        if FileManager.default.fileExists(atPath: path) {
+            return access(path, W_OK) == 0 ? nil : "\(what) \(path) is not writable: \(String(cString: strerror(errno)))"
+        }
+        return writableDirectoryProblem((path as NSString).deletingLastPathComponent, what: "\(what) folder")
+    }
+
+    private static func writableDirectoryProblem(_ directory: String, what: String) -> String? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return "\(what) \(directory) does not exist"
+        }
+        return access(directory, W_OK) == 0 ? nil : "\(what) \(directory) is not writable: \(String(cString: strerror(errno)))"
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import WatcherConfig
+import WatcherEngine
+import WatcherLog
+import WatcherSQLite
+import WatcherStore
+import WeChatPay
+import WeChatPaySimulator
+
+/// `demo`: the embedded default. Simulator, temporary database, sample tasks, the real engine, live progress.
+enum DemoCommand: Command {
+    static let name = "demo"
+    static let summary = "Watch ~50 sample tasks against the built-in WeChat Pay simulator, with live progress."
+    static let usage = "demo [--dir DIR] [--seed N]"
+    static let discussion = """
+        Generates keys, starts the simulator on 127.0.0.1, creates a database in a new temporary folder, inserts
+        sample rows for two merchants and both image generation types (some fail, one is invalid), and runs the
+        watcher until every row is final. Ends with each task's transitions and image URL, and the paths of the
+        database, log and configuration, which work with `status` and `run` afterwards.
+        """
+    static let options: [Arguments.Option] = [
+        .init(name: "dir", takesValue: true, help: "folder to use instead of a new temporary one", valueName: "DIR"),
+        .init(name: "seed", takesValue: true, help: "seed for durations and outcomes (default 7)", valueName: "N"),
+    ]
+
+    static let tasksPerMerchant = 25
+    static let timeLimit = 25.0
+
+    static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
+        let started = ContinuousClock.now
+        let directory: String
+        if let given = arguments.value("dir") { directory = given } else { directory = try temporaryDirectory() }
+        let seed = UInt64(try arguments.integer("seed", default: 7))
+        Output.line("wechatpay-watcher demo: generating keys and starting the WeChat Pay simulator…")
+        let setup = try simulationFolder(directory, merchants: 2)
+        let simulator = WeChatPaySimulator(
+            configuration: setup.simulatorConfiguration(seed: seed, durations: .uniform(1, 6), failureRate: 0.15, createUnknown: false)
+        )
+        let port: UInt16
+        do {
+            port = try simulator.start()
+        } catch {
+            throw .runtime("cannot start the simulator: \(error)")
+        }
+        defer { simulator.stop() }
+        try writeConfiguration(setup, baseURL: "http://127.0.0.1:\(port)")
+        let configuration = try Setup.configuration(setup.configFile).configuration
+        let output = try Setup.logOutput(configuration)
+        let logger = Logger(sink: output)
+        let store = try Setup.store(configuration.database)
+        defer { store.close() }
+
+        let samples = sampleRows(setup: setup, seed: seed)
+        simulator.register(samples.compactMap(\.simulated))
+        try await insert(samples, into: store)
+        Output.line("inserted \(samples.count) rows into \(configuration.database) (one of them invalid)")
+
+        let engine = WatcherEngine(
+            store: store,
+            kinds: Setup.kinds,
+            merchants: Setup.endpoints(
+                configuration,
+                credentials: try Setup.credentials(configuration),
+                transport: URLSessionTransport(),
+                logger: logger
+            ),
+            settings: Setup.engineSettings(configuration),
+            scheduler: ExponentialScheduler(),
+            logger: logger,
+            identity: ProcessIdentity(pid: getpid(), hostname: Setup.hostname, version: wechatpayWatcherVersion)
+        )
+        let running = Task { try await engine.run() }
+        let finished = await showProgress(store: store, engine: engine, simulator: simulator, total: samples.count)
+        engine.stop()
+        do {
+            try await running.value
+        } catch {
+            throw .runtime("the watcher stopped with an error: \(error)")
+        }
+        try await printSummary(store: store, simulator: simulator)
+        Output.line("")
+        Output.line("database: \(configuration.database)")
+        Output.line("log:      \(configuration.logFile ?? "standard error")")
+        Output.line("config:   \(configuration.configFile)   (try: wechatpay-watcher status --config \(configuration.configFile))")
+        let elapsed = (ContinuousClock.now - started).components.seconds
+        guard finished else {
+            Output.error("demo: not every row reached a final state within \(Int(timeLimit)) s")
+            return 1
+        }
+        Output.line("demo finished in \(elapsed) s")
+        return 0
+    }
+
+    private static func temporaryDirectory() throws(CLIError) -> String {
+        var template = Array((NSTemporaryDirectory() + "wechatpay-watcher-demo-XXXXXX").utf8CString)
+        guard let path = mkdtemp(&template) else {
+            throw .runtime("cannot create a temporary folder: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: path)
+    }
+
+    /// A demo row: what the producer inserts and, for valid rows, the fate the simulator gives it.
+    struct Sample {
+        var mchid: String
+        var taskID: String
+        var brandID: String
+        var type: String
+        var simulated: SimulatedResource?
+    }
+
+    static func sampleRows(setup: SimulationFolder, seed: UInt64) -> [Sample] {
+        var random = SeededRandom(seed: seed)
+        let now = Date()
+        var samples: [Sample] = []
+        for (merchantIndex, merchant) in setup.merchants.enumerated() {
+            for index in 0..<tasksPerMerchant {
+                let type = index % 2 == 0 ? "COMBINE_IMAGE" : "CUT_OUT"
+                let taskID = "demo_\(merchantIndex + 1)_\(String(format: "%03d", index + 1))"
+                let brand = merchantIndex == 0 ? "120344" : "120345"
+                let resource = SimulatedResource(
+                    api: .imageGenerationTask,
+                    mchid: merchant.mchid,
+                    id: taskID,
+                    brandID: brand,
+                    imageGenerationType: type,
+                    createdAt: now,
+                    duration: 1 + 5 * random.unit(),
+                    outcome: random.unit() < 0.15 ? .failure : .success
+                )
+                samples.append(Sample(mchid: merchant.mchid, taskID: taskID, brandID: brand, type: type, simulated: resource))
+            }
+        }
+        samples.append(Sample(mchid: setup.merchants[0].mchid, taskID: "bad id!", brandID: "120344", type: "COMBINE_IMAGE"))
+        return samples
+    }
+
+    static func insert(_ samples: [Sample], into store: WatchStore) async throws(CLIError) {
+        do {
+            try await store.write { connection in
+                try connection.transaction {
+                    for sample in samples {
+                        try connection.run(
+                            "INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type) VALUES (?, ?, ?, ?)",
+                            [.text(sample.mchid), .text(sample.taskID), .text(sample.brandID), .text(sample.type)]
+                        )
+                    }
+                }
+            }
+        } catch {
+            throw .runtime("cannot insert the sample rows: \(error)")
+        }
+    }
+
+    /// Redraws a progress line until every row is final or the time limit passes; true when all finished.
+    static func showProgress(store: WatchStore, engine: WatcherEngine, simulator: WeChatPaySimulator, total: Int) async -> Bool {
+        let start = ContinuousClock.now
+        var previous = (at: start, requests: 0)
+        var rate = 0.0
+        while true {
+            try? await Task.sleep(for: .milliseconds(250))
+            let done = (try? await finalCount(store)) ?? 0
+            let statistics = simulator.statistics()
+            let now = ContinuousClock.now
+            let seconds = (now - previous.at).components
+            let elapsed = Double(seconds.seconds) + Double(seconds.attoseconds) / 1e18
+            if elapsed >= 1 {
+                rate = Double(statistics.totalRequests - previous.requests) / elapsed
+                previous = (now, statistics.totalRequests)
+            }
+            let line = String(
+                format: "  done %d/%d   requests %d   %.1f req/s   throttled %d   largest 1 s window %d",
+                done, total, statistics.totalRequests, rate, statistics.totalThrottled, statistics.maxRequestsInAnySecond
+            )
+            if Output.isTerminal {
+                Output.raw("\r" + line + "   ")
+            } else if Int((now - start).components.seconds) != Int((now - start - .milliseconds(250)).components.seconds) {
+                Output.line(line)
+            }
+            let waited = (now - start).components.seconds
+            if done >= total || Double(waited) >= timeLimit {
+                if Output.isTerminal { Output.line() }
+                if !Output.isTerminal { Output.line(line) }
+                return done >= total
+            }
+        }
+    }
+
+    private static func finalCount(_ store: WatchStore) async throws -> Int {
+        try await store.read { connection in
+            Int(
+                try connection.scalar(
+                    "SELECT count(*) FROM image_generation_tasks WHERE state IN ('SUCCESS', 'FAIL', 'REJECTED', 'EXPIRED')"
+                ).int64Value ?? 0
+            )
+        }
+    }
+
+    /// Every task's transitions and URL (or error), checked against the simulator's truth.
+    static func printSummary(store: WatchStore, simulator: WeChatPaySimulator) async throws(CLIError) {
+        let rows: [[String]]
+        do {
+            rows = try await store.read { connection in
+                try connection.query(
+                    """
+                    SELECT t.merchant_id, t.task_id, t.image_generation_type,
+                      'PENDING' || coalesce((SELECT group_concat(' → ' || to_state, '') FROM
+                        (SELECT to_state FROM state_transitions s WHERE s.resource = 'image_generation_task'
+                          AND s.merchant_id = t.merchant_id AND s.resource_id = t.task_id ORDER BY s.id)), ''),
+                      coalesce(t.image_url, t.error, ''), t.state
+                    FROM image_generation_tasks t ORDER BY t.merchant_id, t.task_id
+                    """
+                ).map { row in (0..<6).map { row[$0].stringValue ?? "" } }
+            }
+        } catch {
+            throw .runtime("cannot read the results: \(error)")
+        }
+        var mismatches = 0
+        let table = rows.map { row -> [String] in
+            let truth = simulator.resource(.imageGenerationTask, mchid: row[0], id: row[1])
+            let expected = truth?.finalState ?? "REJECTED"
+            if expected != row[5] { mismatches += 1 }
+            return [row[0], row[1], row[2], row[3], row[4]]
+        }
+        Output.line("")
+        Output.line(TextTable.render(header: ["MERCHANT", "TASK", "TYPE", "TRANSITIONS", "IMAGE URL / ERROR"], rows: table))
+        let statistics = simulator.statistics()
+        Output.line("")
+        Output.line(
+            "requests \(statistics.totalRequests), throttled \(statistics.totalThrottled), largest number of requests in any 1 s "
+                + "window per merchant \(statistics.maxRequestsInAnySecond), rows whose final state differs from the simulator's: \(mismatches)"
+        )
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import WatcherEngine
+import WatcherSQLite
+import WatcherStore
+
+/// `enqueue …`: insert one row, validated exactly as the daemon will validate it.
+enum EnqueueCommand: Command {
+    static let name = "enqueue"
+    static let summary = "Insert one image-generation task to watch, after validating it."
+    static let usage = "enqueue --config FILE --merchant MCHID --brand BRAND_ID --type COMBINE_IMAGE|CUT_OUT TASK_ID"
+    static let discussion = """
+        Producers usually insert rows themselves (see the README); this command does the same from a shell, and
+        refuses a row the daemon would reject.
+        """
+    static let options: [Arguments.Option] = [
+        .init(name: "config", takesValue: true, help: "the configuration file (JSON)", valueName: "FILE"),
+        .init(name: "merchant", takesValue: true, help: "the merchant id (mchid); must be configured", valueName: "MCHID"),
+        .init(name: "brand", takesValue: true, help: "the brand id", valueName: "BRAND_ID"),
+        .init(name: "type", takesValue: true, help: "COMBINE_IMAGE or CUT_OUT", valueName: "TYPE"),
+    ]
+
+    static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
+        let configuration = try Setup.configuration(try arguments.required("config")).configuration
+        guard arguments.operands.count == 1, let id = arguments.operands.first else {
+            throw .usage("expected exactly one TASK_ID after the options")
+        }
+        let merchant = try arguments.required("merchant")
+        let brand = try arguments.required("brand")
+        let type = try arguments.required("type")
+        guard configuration.merchants.contains(where: { $0.mchid == merchant }) else {
+            throw .usage("merchant \(merchant) is not configured in \(configuration.configFile)")
+        }
+        let kind = Setup.kinds[0]
+        let row = QueuedRow(
+            rowID: 0,
+            merchantID: merchant,
+            resourceID: id,
+            brandID: brand,
+            parameters: ["image_generation_type": type],
+            state: LocalState.pending
+        )
+        if let problem = RowValidation.brandProblem(brand) ?? kind.validate(row) { throw .usage(problem) }
+        let store = try Setup.store(configuration.database)
+        defer { store.close() }
+        try await insert(row, table: kind.table, store: store)
+        Output.line("enqueued \(kind.resource) \(id) for merchant \(merchant) in \(configuration.database)")
+        return 0
+    }
+
+    /// Inserts the identifying columns only, as a producer would; a duplicate names the existing row's state.
+    static func insert(_ row: QueuedRow, table: ResourceTable, store: WatchStore) async throws(CLIError) {
+        let columns = ["merchant_id", table.idColumn, "brand_id"] + table.parameterColumns
+        let values: [SQLiteValue] = [.text(row.merchantID), .text(row.resourceID), .text(row.brandID)]
+            + table.parameterColumns.map { .text(row.parameters[$0] ?? "") }
+        let sql = "INSERT INTO \(table.table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
+        let existingSQL = "SELECT state FROM \(table.table) WHERE merchant_id = ? AND \(table.idColumn) = ?"
+        let outcome: Result<Void, CLIError>
+        do {
+            outcome = try await store.write { connection -> Result<Void, CLIError> in
+                do throws(SQLiteError) {
+                    try connection.run(sql, values)
+                    return .success(())
+                } catch {
+                    guard error.isConstraint else { throw error }
+                    let state = try connection.scalar(existingSQL, [.text(row.merchantID), .text(row.resourceID)]).stringValue ?? "?"
+                    return .failure(.runtime("\(table.idColumn) \(row.resourceID) of merchant \(row.merchantID) is already queued (state \(state))"))
+                }
+            }
+        } catch {
+            throw .runtime("cannot insert into \(store.path): \(error)")
+        }
+        try outcome.get()
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import WatcherConfig
+import WatcherEngine
+import WatcherLog
+import WatcherStore
+import WeChatPay
+
+/// `run --config FILE`: the daemon in the foreground, as systemd runs it.
+enum RunCommand: Command {
+    static let name = "run"
+    static let summary = "Run the watcher in the foreground until SIGINT or SIGTERM."
+    static let usage = "run --config FILE"
+    static let discussion = """
+        Creates or upgrades the database schema, then polls WeChat Pay for every unfinished row of every configured
+        merchant, within each merchant's rate limit, and writes each state change with its transition row.
+        SIGINT or SIGTERM stop new polls; polls in flight finish and every answer received is written before
+        the process exits with status 0.
+        """
+    static let options: [Arguments.Option] = [
+        .init(name: "config", takesValue: true, help: "the configuration file (JSON)", valueName: "FILE"),
+        .init(name: "scheduler", takesValue: true, help: "re-poll schedule: exponential (default) or fixed-30s", valueName: "NAME"),
+    ]
+
+    static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
+        let loaded = try Setup.configuration(try arguments.required("config"))
+        let configuration = loaded.configuration
+        let scheduler = try Setup.scheduler(named: arguments.value("scheduler"))
+        let output = try Setup.logOutput(configuration)
+        let logger = Logger(sink: output)
+        for warning in loaded.warnings { logger.warning("config.warning", ["warning": .string(warning)]) }
+        let credentials = try Setup.credentials(configuration)
+        let store = try Setup.store(configuration.database)
+        defer { store.close() }
+        let transport = URLSessionTransport()
+        let engine = WatcherEngine(
+            store: store,
+            kinds: Setup.kinds,
+            merchants: Setup.endpoints(configuration, credentials: credentials, transport: transport, logger: logger),
+            settings: Setup.engineSettings(configuration),
+            scheduler: scheduler,
+            logger: logger,
+            identity: ProcessIdentity(pid: getpid(), hostname: Setup.hostname, version: wechatpayWatcherVersion)
+        )
+        let signals = SignalHandlers([
+            (SIGTERM, { @Sendable in logger.info("signal.received", ["signal": "SIGTERM"]); engine.stop() }),
+            (SIGINT, { @Sendable in logger.info("signal.received", ["signal": "SIGINT"]); engine.stop() }),
+            (SIGHUP, { @Sendable in reopenLog(output, logger: logger) }),
+        ])
+        defer { signals.cancel() }
+        logger.info(
+            "watcher.started",
+            [
+                "version": .string(wechatpayWatcherVersion), "config": .string(configuration.configFile),
+                "database": .string(configuration.database), "merchants": .int(credentials.count),
+                "scheduler": .string(scheduler.name), "pid": .int(Int(getpid())),
+            ]
+        )
+        do {
+            try await engine.run()
+        } catch {
+            logger.error("watcher.failed", ["error": .string(String(describing: error))])
+            throw .runtime("wechatpay-watcher stopped: \(error)")
+        }
+        logger.info("watcher.stopped")
+        return 0
+    }
+
+    /// SIGHUP after logrotate moved the file away: open a new one at the configured path.
+    private static func reopenLog(_ output: LogOutput, logger: Logger) {
+        do {
+            try output.reopen()
+            logger.info("log.reopened")
+        } catch {
+            logger.error("log.reopen_failed", ["error": .string(error.description)])
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import ImageGenerationTasks
+import WatcherConfig
+import WatcherCrypto
+import WatcherEngine
+import WatcherLog
+import WatcherStore
+import WeChatPay
+
+/// The program's version, sent in the User-Agent and recorded in the process row.
+public let wechatpayWatcherVersion = "0.1.0"
+
+/// Turning a configuration file into the objects the daemon runs with. Each step reports what is wrong in
+/// words an operator can act on, and as a ``CLIError`` whose exit status says whose fault it is.
+enum Setup {
+    /// The resource kinds this build watches.
+    static let kinds: [any ResourceKind] = [ImageGenerationTaskKind()]
+
+    /// `wechatpay-watcher/0.1.0 (Swift; Linux)`.
+    static let userAgent = "wechatpay-watcher/\(wechatpayWatcherVersion) (Swift; Linux)"
+
+    /// Loads and validates the configuration file.
+    static func configuration(_ path: String) throws(CLIError) -> LoadedConfiguration {
+        do {
+            return try ConfigurationLoader.load(path: path)
+        } catch {
+            throw .configuration(error.description)
+        }
+    }
+
+    /// Loads every merchant's keys; reports every bad key file at once.
+    static func credentials(_ configuration: WatcherConfiguration) throws(CLIError) -> [MerchantCredentials] {
+        var credentials: [MerchantCredentials] = []
+        var problems: [String] = []
+        for merchant in configuration.merchants {
+            do {
+                let privateKey = try KeyFile.loadPrivateKey(path: merchant.privateKeyFile)
+                let publicKey = try KeyFile.loadPublicKey(path: merchant.wechatpayPublicKeyFile)
+                credentials.append(
+                    MerchantCredentials(
+                        mchid: merchant.mchid,
+                        certificateSerial: merchant.certificateSerial,
+                        privateKey: privateKey,
+                        wechatpayPublicKeyID: merchant.wechatpayPublicKeyID,
+                        wechatpayPublicKey: publicKey
+                    )
+                )
+            } catch {
+                problems.append("merchant \(merchant.mchid): \(error)")
+            }
+        }
+        guard problems.isEmpty else {
+            throw .configuration("cannot load merchant keys:\n  - " + problems.joined(separator: "\n  - "))
+        }
+        return credentials
+    }
+
+    /// Opens the log destination the configuration names.
+    static func logOutput(_ configuration: WatcherConfiguration) throws(CLIError) -> LogOutput {
+        do {
+            return try LogOutput(
+                destination: configuration.logFile.map { .file(path: $0) } ?? .standardError,
+                format: configuration.logFormat,
+                level: configuration.logLevel
+            )
+        } catch {
+            throw .configuration(error.description)
+        }
+    }
+
+    /// Opens and migrates the database.
+    static func store(_ path: String) throws(CLIError) -> WatchStore {
+        do {
+            return try WatchStore(path: path)
+        } catch {
+            throw .runtime("cannot open database \(path): \(error)")
+        }
+    }
+
+    /// The engine's settings from the file's `polling` section.
+    static func engineSettings(_ configuration: WatcherConfiguration) -> EngineSettings {
+        let polling = configuration.polling
+        return EngineSettings(
+            polling: PollingTuning(
+                minimumInterval: polling.minimumIntervalSeconds,
+                deadline: polling.deadlineHours * 3600,
+                notFoundGrace: polling.notFoundGraceSeconds
+            ),
+            safetyMargin: polling.safetyMarginMilliseconds / 1000
+        )
+    }
+
+    /// One client per merchant, all sharing one transport (one URLSession per process, REFERENCE §8).
+    static func endpoints(
+        _ configuration: WatcherConfiguration,
+        credentials: [MerchantCredentials],
+        transport: any HTTPTransport,
+        logger: Logger
+    ) -> [MerchantEndpoint] {
+        let rates = Dictionary(configuration.merchants.map { ($0.mchid, $0.requestsPerSecond) }, uniquingKeysWith: { first, _ in first })
+        return credentials.map { credentials in
+            MerchantEndpoint(
+                client: WeChatPayClient(
+                    credentials: credentials,
+                    hosts: APIHosts(primary: configuration.api.baseURL, backup: configuration.api.backupBaseURL),
+                    transport: transport,
+                    requestTimeout: .milliseconds(Int64(configuration.api.requestTimeoutSeconds * 1000)),
+                    userAgent: userAgent,
+                    logger: logger
+                ),
+                requestsPerSecond: rates[credentials.mchid] ?? 20
+            )
+        }
+    }
+
+    /// The scheduler named on the command line (benchmarks compare them); the default is the production one.
+    static func scheduler(named name: String?) throws(CLIError) -> any PollScheduler {
+        switch name {
+        case nil, "exponential": ExponentialScheduler()
+        case "fixed-30s": FixedIntervalScheduler(interval: 30)
+        case let other?: throw .usage("unknown scheduler \(other.debugDescription); known: exponential, fixed-30s")
+        }
+    }
+
+    /// This machine's name.
+    static var hostname: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// The `wechatpay-watcher` command line.
+public enum WatcherCLI {
+    static var commands: [any Command.Type] {
+        [
+        RunCommand.self, MigrateCommand.self, CheckConfigCommand.self, EnqueueCommand.self, StatusCommand.self,
+            DemoCommand.self, SimulateCommand.self, SignCommand.self, VerifyCommand.self,
+        ]
+    }
+
+    /// Runs the command named by `arguments` (without the program name); returns the exit status:
+    /// 0 success, 2 bad usage or configuration, 1 a runtime failure.
+    public static func main(_ arguments: [String]) async -> Int32 {
+        guard let name = arguments.first, !["--help", "-h", "help"].contains(name) else {
+            Output.line(overview)
+            return arguments.isEmpty ? 2 : 0
+        }
+        if name == "--version" {
+            Output.line("wechatpay-watcher \(wechatpayWatcherVersion)")
+            return 0
+        }
+        guard let command = commands.first(where: { $0.name == name }) else {
+            Output.error("wechatpay-watcher: unknown command \(name.debugDescription)\n\n\(overview)")
+            return 2
+        }
+        do {
+            let parsed = try Arguments(Array(arguments.dropFirst()), options: command.options)
+            if parsed.wantsHelp {
+                Output.line(command.help)
+                return 0
+            }
+            return try await command.run(parsed)
+        } catch {
+            Output.error("wechatpay-watcher \(name): \(error)")
+            if case .usage = error { Output.error("usage: wechatpay-watcher \(command.usage)") }
+            return error.exitStatus
+        }
+    }
+
+    static var overview: String {
+        var text = """
+            wechatpay-watcher \(wechatpayWatcherVersion): watches WeChat Pay APIv3 partner jobs until they finish.
+
+            usage: wechatpay-watcher COMMAND [OPTIONS]
+
+            commands:
+
+            """
+        for command in commands {
+            text += "  " + command.name.padding(toLength: 14, withPad: " ", startingAt: 0) + command.summary + "\n"
+        }
+        text += "\nRun `wechatpay-watcher COMMAND --help` for a command's options."
+        return text
+    }
+}

@@ -1,0 +1,181 @@
+import WatcherLog
+
+/// Reads a parsed configuration file section by section, reporting every problem to ``Diagnostics``.
+struct ConfigurationReader {
+    static let topLevelKeys = [
+        "database", "log_file", "log_level", "log_format", "metrics_file", "api", "polling", "merchants",
+    ]
+    static let apiKeys = ["base_url", "backup_base_url", "request_timeout_seconds"]
+    static let pollingKeys = [
+        "minimum_interval_seconds", "deadline_hours", "not_found_grace_seconds", "safety_margin_milliseconds",
+    ]
+    static let merchantKeys = [
+        "mchid", "certificate_serial", "private_key_file", "wechatpay_public_key_id", "wechatpay_public_key_file",
+        "requests_per_second",
+    ]
+
+    /// `api.request_timeout_seconds` when absent.
+    static let defaultRequestTimeoutSeconds = 10.0
+
+    /// WeChat Pay's documented per-merchant rate limit, and the default; more is allowed with a warning.
+    static let documentedRequestsPerSecond = 20
+
+    let configFile: String
+    let diagnostics: Diagnostics
+    private var directory: String { PathRules.directory(of: configFile) }
+
+    /// The configuration, which is only meaningful when `diagnostics` holds no problems.
+    func read(_ root: JSONValue) -> WatcherConfiguration? {
+        guard let file = ObjectReader(root, at: .root, keys: Self.topLevelKeys, diagnostics: diagnostics) else {
+            return nil
+        }
+        return WatcherConfiguration(
+            configFile: configFile,
+            database: path(file, "database", required: true) ?? "",
+            logFile: logFile(file),
+            logLevel: choice(file, "log_level", of: LogLevel.self) ?? .info,
+            logFormat: choice(file, "log_format", of: LogFormat.self) ?? .text,
+            metricsFile: path(file, "metrics_file", nullable: true),
+            api: api(file),
+            polling: polling(file),
+            merchants: merchants(file)
+        )
+    }
+
+    /// `"-"`, like `null`, means standard error, as it does for many Unix tools.
+    private func logFile(_ file: ObjectReader) -> String? {
+        file.value("log_file") == .string("-") ? nil : path(file, "log_file", nullable: true)
+    }
+
+    private func api(_ file: ObjectReader) -> APISettings {
+        guard file.value("api", required: true) != nil, let api = file.object("api", keys: Self.apiKeys) else {
+            return APISettings(
+                baseURL: "", backupBaseURL: nil, requestTimeoutSeconds: Self.defaultRequestTimeoutSeconds)
+        }
+        return APISettings(
+            baseURL: url(api, "base_url", required: true) ?? "",
+            backupBaseURL: url(api, "backup_base_url", nullable: true),
+            requestTimeoutSeconds: api.number(
+                "request_timeout_seconds",
+                in: NumberRange(minimum: 0, minimumIsExclusive: true, maximum: 300)
+            ) ?? Self.defaultRequestTimeoutSeconds
+        )
+    }
+
+    private func polling(_ file: ObjectReader) -> PollingSettings {
+        let defaults = PollingSettings.defaults
+        guard let polling = file.object("polling", keys: Self.pollingKeys) else { return defaults }
+        return PollingSettings(
+            minimumIntervalSeconds: polling.number(
+                "minimum_interval_seconds", in: NumberRange(minimum: 0.05, maximum: 3600))
+                ?? defaults.minimumIntervalSeconds,
+            deadlineHours: polling.number(
+                "deadline_hours",
+                in: NumberRange(minimum: 0, minimumIsExclusive: true, maximum: 8760)
+            ) ?? defaults.deadlineHours,
+            notFoundGraceSeconds: polling.number(
+                "not_found_grace_seconds", in: NumberRange(minimum: 0, maximum: 86_400))
+                ?? defaults.notFoundGraceSeconds,
+            safetyMarginMilliseconds: polling.number(
+                "safety_margin_milliseconds", in: NumberRange(minimum: 0, maximum: 500))
+                ?? defaults.safetyMarginMilliseconds
+        )
+    }
+
+    private func merchants(_ file: ObjectReader) -> [MerchantSettings] {
+        guard let elements = file.array("merchants", required: true) else { return [] }
+        if elements.isEmpty { file.problem("merchants", "the list is empty; configure at least one merchant") }
+        var merchants: [MerchantSettings] = []
+        var firstIndex: [String: Int] = [:]
+        for (index, element) in elements.enumerated() {
+            let path = file.path.appending("merchants").appending(index: index)
+            guard let reader = ObjectReader(element, at: path, keys: Self.merchantKeys, diagnostics: diagnostics) else {
+                continue
+            }
+            let merchant = merchant(reader)
+            if let first = firstIndex[merchant.mchid] {
+                reader.problem(
+                    "mchid",
+                    "\(merchant.mchid.debugDescription) is also merchants[\(first)].mchid; list each merchant once"
+                )
+            } else if !merchant.mchid.isEmpty {  // "" stands for an mchid already reported as invalid
+                firstIndex[merchant.mchid] = index
+            }
+            merchants.append(merchant)
+        }
+        return merchants
+    }
+
+    private func merchant(_ merchant: ObjectReader) -> MerchantSettings {
+        let mchid = identifier(merchant, "mchid", rule: IdentifierRules.mchidProblem)
+        let publicKeyID = identifier(merchant, "wechatpay_public_key_id", rule: IdentifierRules.publicKeyIDProblem)
+        if let publicKeyID, let warning = IdentifierRules.publicKeyIDWarning(publicKeyID) {
+            merchant.warning("wechatpay_public_key_id", warning)
+        }
+        let rate = merchant.number("requests_per_second", in: NumberRange(minimum: 1, maximum: 1000, integer: true))
+            .map { Int($0) }
+        if let rate, rate > Self.documentedRequestsPerSecond {
+            merchant.warning(
+                "requests_per_second",
+                "is \(rate), above WeChat Pay's documented limit of \(Self.documentedRequestsPerSecond) requests per "
+                    + "second per merchant; WeChat Pay may refuse requests with rate-limit errors"
+            )
+        }
+        return MerchantSettings(
+            mchid: mchid ?? "",
+            certificateSerial: identifier(
+                merchant, "certificate_serial", rule: IdentifierRules.certificateSerialProblem)
+                ?? "",
+            privateKeyFile: path(merchant, "private_key_file", required: true) ?? "",
+            wechatpayPublicKeyID: publicKeyID ?? "",
+            wechatpayPublicKeyFile: path(merchant, "wechatpay_public_key_file", required: true) ?? "",
+            requestsPerSecond: rate ?? Self.documentedRequestsPerSecond
+        )
+    }
+
+    /// A required string that must pass `rule`; `nil` after a problem, so that duplicates are not checked on it.
+    private func identifier(_ object: ObjectReader, _ key: String, rule: (String) -> String?) -> String? {
+        guard let value = object.string(key, required: true) else { return nil }
+        if let problem = rule(value) {
+            object.problem(key, problem)
+            return nil
+        }
+        return value
+    }
+
+    private func path(_ object: ObjectReader, _ key: String, required: Bool = false, nullable: Bool = false) -> String?
+    {
+        guard let value = object.string(key, required: required, nullable: nullable) else { return nil }
+        if let problem = PathRules.problem(value) {
+            object.problem(key, problem)
+            return nil
+        }
+        return PathRules.absolute(value, relativeTo: directory)
+    }
+
+    private func url(_ object: ObjectReader, _ key: String, required: Bool = false, nullable: Bool = false) -> String? {
+        guard let value = object.string(key, required: required, nullable: nullable) else { return nil }
+        switch URLRules.validated(value) {
+        case .success(let url): return url
+        case .failure(let problem):
+            object.problem(key, problem.text)
+            return nil
+        }
+    }
+
+    private func choice<Choice: RawRepresentable & CaseIterable>(
+        _ object: ObjectReader,
+        _ key: String,
+        of type: Choice.Type
+    ) -> Choice? where Choice.RawValue == String {
+        guard let value = object.string(key) else { return nil }
+        if let choice = Choice(rawValue: value) { return choice }
+        let names = Choice.allCases.map(\.rawValue)
+        object.problem(
+            key,
+            "\(JSONValue.quoted(value)) is not one of \(names.joined(separator: ", "))"
+                + KeySuggestion.hint(for: value, among: names)
+        )
+        return nil
+    }
+}

@@ -1,0 +1,146 @@
+import WatcherLog
+
+/// Everything the daemon reads from its configuration file, validated and with defaults filled in.
+///
+/// Paths are absolute and normalized: relative paths in the file are resolved against the file's folder.
+public struct WatcherConfiguration: Sendable, Equatable {
+    /// The absolute path of the file this configuration was loaded from.
+    public var configFile: String
+    /// The SQLite database holding the work queue (`database`).
+    public var database: String
+    /// The log file (`log_file`); `nil` means standard error.
+    public var logFile: String?
+    /// The least important log level written (`log_level`).
+    public var logLevel: LogLevel
+    /// How log records are written (`log_format`).
+    public var logFormat: LogFormat
+    /// Where metrics are written (`metrics_file`); `nil` means nowhere.
+    public var metricsFile: String?
+    /// Where and how the WeChat Pay API is reached (`api`).
+    public var api: APISettings
+    /// How often and for how long resources are polled (`polling`).
+    public var polling: PollingSettings
+    /// The merchants polled on behalf of, in file order; never empty after loading.
+    public var merchants: [MerchantSettings]
+
+    /// A configuration from its parts, for example to write a simulator's configuration with
+    /// ``ConfigurationLoader/encode(_:)``.
+    public init(
+        configFile: String,
+        database: String,
+        logFile: String?,
+        logLevel: LogLevel,
+        logFormat: LogFormat,
+        metricsFile: String?,
+        api: APISettings,
+        polling: PollingSettings,
+        merchants: [MerchantSettings]
+    ) {
+        self.configFile = configFile
+        self.database = database
+        self.logFile = logFile
+        self.logLevel = logLevel
+        self.logFormat = logFormat
+        self.metricsFile = metricsFile
+        self.api = api
+        self.polling = polling
+        self.merchants = merchants
+    }
+}
+
+/// The WeChat Pay API endpoints (`api`).
+public struct APISettings: Sendable, Equatable {
+    /// The primary endpoint, such as `https://api.mch.weixin.qq.com`, without a trailing slash.
+    public var baseURL: String
+    /// The endpoint to fail over to, without a trailing slash; `nil` means no failover.
+    public var backupBaseURL: String?
+    /// How long one request may take before it is abandoned, in seconds.
+    public var requestTimeoutSeconds: Double
+
+    /// Settings from their parts.
+    public init(baseURL: String, backupBaseURL: String?, requestTimeoutSeconds: Double) {
+        self.baseURL = baseURL
+        self.backupBaseURL = backupBaseURL
+        self.requestTimeoutSeconds = requestTimeoutSeconds
+    }
+}
+
+/// The timing of polls (`polling`).
+public struct PollingSettings: Sendable, Equatable {
+    /// The shortest wait between two polls of one resource, in seconds.
+    public var minimumIntervalSeconds: Double
+    /// How long a resource is polled before it is given up, in hours.
+    public var deadlineHours: Double
+    /// How long a newly created resource may answer "not found" before that is believed, in seconds.
+    public var notFoundGraceSeconds: Double
+    /// Slack kept below each merchant's rate limit, in milliseconds per request.
+    public var safetyMarginMilliseconds: Double
+
+    /// The values used when the file has no `polling` section or leaves a key out.
+    public static let defaults = PollingSettings(
+        minimumIntervalSeconds: 1,
+        deadlineHours: 24,
+        notFoundGraceSeconds: 120,
+        safetyMarginMilliseconds: 2
+    )
+
+    /// Settings from their parts.
+    public init(
+        minimumIntervalSeconds: Double,
+        deadlineHours: Double,
+        notFoundGraceSeconds: Double,
+        safetyMarginMilliseconds: Double
+    ) {
+        self.minimumIntervalSeconds = minimumIntervalSeconds
+        self.deadlineHours = deadlineHours
+        self.notFoundGraceSeconds = notFoundGraceSeconds
+        self.safetyMarginMilliseconds = safetyMarginMilliseconds
+    }
+}
+
+/// One merchant the daemon polls for (an element of `merchants`). Key files are named, not read.
+public struct MerchantSettings: Sendable, Equatable {
+    /// The merchant number, 1 to 32 digits.
+    public var mchid: String
+    /// The serial number of the merchant's API certificate, hexadecimal, as written in the file.
+    public var certificateSerial: String
+    /// The merchant's API private key (`apiclient_key.pem`), an absolute path.
+    public var privateKeyFile: String
+    /// The ID of the WeChat Pay public key that signs answers, normally `PUB_KEY_ID_…`.
+    public var wechatpayPublicKeyID: String
+    /// The WeChat Pay public key file, an absolute path.
+    public var wechatpayPublicKeyFile: String
+    /// The most requests per second sent for this merchant, 1 to 1000.
+    public var requestsPerSecond: Int
+
+    /// Settings from their parts.
+    public init(
+        mchid: String,
+        certificateSerial: String,
+        privateKeyFile: String,
+        wechatpayPublicKeyID: String,
+        wechatpayPublicKeyFile: String,
+        requestsPerSecond: Int
+    ) {
+        self.mchid = mchid
+        self.certificateSerial = certificateSerial
+        self.privateKeyFile = privateKeyFile
+        self.wechatpayPublicKeyID = wechatpayPublicKeyID
+        self.wechatpayPublicKeyFile = wechatpayPublicKeyFile
+        self.requestsPerSecond = requestsPerSecond
+    }
+}
+
+/// A configuration that passed validation, with the things worth telling the operator about.
+public struct LoadedConfiguration: Sendable, Equatable {
+    /// The validated configuration.
+    public var configuration: WatcherConfiguration
+    /// Values that are accepted but probably not what the operator wants, one sentence each.
+    public var warnings: [String]
+
+    /// A loaded configuration from its parts.
+    public init(configuration: WatcherConfiguration, warnings: [String]) {
+        self.configuration = configuration
+        self.warnings = warnings
+    }
+}

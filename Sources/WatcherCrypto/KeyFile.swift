@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Key files on disk: reading them with the checks an operator would want, and writing them safely.
+public enum KeyFile {
+    /// Reads and loads a merchant private key file. Refuses a file readable by others (st_mode & S_IROTH), with
+    /// the exact fix in the problem text: `chmod o-rwx '<path>'`. A file that cannot be read gives the system's
+    /// reason, e.g. "cannot read: No such file or directory".
+    public static func loadPrivateKey(path: String) throws(KeyLoadError) -> RSAPrivateKey {
+        let contents = try read(path)
+        guard contents.mode & UInt32(S_IROTH) == 0 else {
+            throw KeyLoadError(
+                source: path,
+                problem: "is readable by every user on this machine (mode \(octal(contents.mode & 0o777))); "
+                    + "a merchant private key must not be; fix it with `chmod o-rwx \(ShellQuoting.quoted(path))`"
+            )
+        }
+        return try RSAPrivateKey(pem: contents.bytes, source: path)
+    }
+
+    /// Reads and loads a public key file (SPKI or PKCS#1 PEM). Public keys are not secret, so the file's
+    /// permissions are not checked.
+    public static func loadPublicKey(path: String) throws(KeyLoadError) -> RSAPublicKey {
+        try RSAPublicKey(pem: try read(path).bytes, source: path)
+    }
+
+    /// Writes a PEM file with exactly the permissions `mode` (creating or truncating it), then fsyncs it.
+    /// The mode is set with fchmod because open(2) applies the umask, and an existing file keeps its old mode.
+    public static func write(_ pem: String, to path: String, mode: UInt32) throws(CryptoError) {
+        let operation = "writing \(ShellQuoting.quoted(path))"
+        guard mode <= 0o7777 else {
+            let reason = "mode \(octal(mode)) has bits beyond the permission bits 07777"
+            throw CryptoError(operation: operation, reason: reason)
+        }
+        if case .failure(let failure) = POSIXFile.replace(atPath: path, with: Array(pem.utf8), mode: mode_t(mode)) {
+            throw CryptoError(operation: operation, reason: "\(failure.call): \(failure.message)")
+        }
+    }
+
+    private static func read(_ path: String) throws(KeyLoadError) -> POSIXFile.Contents {
+        switch POSIXFile.contents(atPath: path) {
+        case .failure(let failure):
+            throw KeyLoadError(source: path, problem: "cannot read: \(failure.message)")
+        case .success(let contents) where contents.bytes.count > POSIXFile.readLimit:
+            throw KeyLoadError(
+                source: path,
+                problem: "is larger than \(POSIXFile.readLimit) bytes; expected a PEM key file of a few kilobytes"
+            )
+        case .success(let contents):
+            return contents
+        }
+    }
+
+    private static func octal(_ mode: UInt32) -> String {
+        "0" + String(mode, radix: 8)
+    }
+}

@@ -1,0 +1,269 @@
+import Foundation
+import WatcherLog
+import WatcherSQLite
+import WatcherStore
+import WeChatPay
+
+/// The polling settings every kind shares.
+public struct PollingTuning: Sendable, Equatable {
+    /// A row is never polled again sooner than this after its last answer.
+    public var minimumInterval: Double
+    /// Rows still unfinished this long after creation become `EXPIRED`.
+    public var deadline: Double
+    /// A 404 is retried this long (a resource may not be visible the instant it is created), then `REJECTED`.
+    public var notFoundGrace: Double
+    /// The cap of the retry back-off after failures.
+    public var maximumRetryInterval: Double
+
+    /// Creates settings; the defaults are the documented ones.
+    public init(
+        minimumInterval: Double = 1,
+        deadline: Double = 24 * 3600,
+        notFoundGrace: Double = 120,
+        maximumRetryInterval: Double = 60
+    ) {
+        self.minimumInterval = minimumInterval
+        self.deadline = deadline
+        self.notFoundGrace = notFoundGrace
+        self.maximumRetryInterval = maximumRetryInterval
+    }
+}
+
+/// What a poll means for the merchant as a whole, beyond its row.
+public enum MerchantSignal: Sendable, Equatable {
+    /// Nothing beyond the row.
+    case none
+    /// A 429: the limiter backs off.
+    case throttled
+    /// A 401: our credentials or clock are wrong; the merchant is paused.
+    case signatureRejected(String)
+    /// A 2xx that failed verification: counted towards the merchant's alarm.
+    case verificationFailed(VerificationFailure)
+}
+
+/// A log line the engine writes about one poll.
+public struct PollEvent: Sendable, Equatable {
+    /// The level.
+    public var level: LogLevel
+    /// The event name.
+    public var name: String
+    /// The fields, in order.
+    public var fields: [LogField]
+}
+
+/// The consequences of one poll.
+public struct PollDecision: Sendable {
+    /// The change to the row (always at least bookkeeping).
+    public var update: RowUpdate
+    /// The consequence for the merchant.
+    public var signal: MerchantSignal
+    /// A line to log now (transitions are logged after they commit).
+    public var event: PollEvent?
+    /// For a row that finished: seconds from its start to this answer, for learning.
+    public var completedAge: Double?
+}
+
+/// Maps the outcome of one poll to what the row and the merchant need (REFERENCE §3; issue 3's table).
+///
+/// Pure: the clock, the scheduler's answer and the row come in; a decision comes out.
+public struct AnswerPolicy: Sendable {
+    /// Shared polling settings.
+    public var settings: PollingTuning
+
+    /// Creates the policy.
+    public init(settings: PollingTuning) {
+        self.settings = settings
+    }
+
+    /// Decides what a poll's outcome means.
+    ///
+    /// - Parameters:
+    ///   - nextPoll: when the scheduler would poll the row again if it is still unfinished.
+    public func decide(
+        _ exchange: APIExchange,
+        row: QueuedRow,
+        kind: any ResourceKind,
+        now: Date,
+        nextPoll: @autoclosure () -> Double
+    ) -> PollDecision {
+        var decision = Decision(row: row, kind: kind, exchange: exchange, now: now, settings: settings)
+        switch exchange.outcome {
+        case .verified(_, let body):
+            switch kind.interpret(body, for: row) {
+            case .state(let state, let results, let detail):
+                decision.answered(state: state, results: results, detail: detail, nextPoll: nextPoll())
+            case .anomaly(let reason):
+                decision.retry(error: "answer not believed: \(reason)", event: "answer.anomaly", level: .warning)
+            }
+        case .unverified(let failure, let status):
+            decision.retry(
+                error: "answer failed verification: \(failure)",
+                event: "answer.unverified",
+                level: .warning,
+                extra: [LogField(key: "reason", value: .string(failure.reason)), .init(key: "status", value: .int(status))]
+            )
+            decision.signal = .verificationFailed(failure)
+        case .errorAnswer(let status, let error, let excerpt):
+            decision.errorAnswer(status: status, error: error, excerpt: excerpt)
+        case .failed(let failure):
+            decision.retry(
+                error: "request failed: \(failure)",
+                event: "request.failed",
+                level: .warning,
+                extra: [LogField(key: "failure", value: .string(failure.kind))],
+                countsAsFailure: true
+            )
+        }
+        return decision.result
+    }
+}
+
+/// The decision under construction for one poll.
+private struct Decision {
+    let row: QueuedRow
+    let kind: any ResourceKind
+    let exchange: APIExchange
+    let now: Date
+    let settings: PollingTuning
+    var update: RowUpdate
+    var signal = MerchantSignal.none
+    var event: PollEvent?
+    var completedAge: Double?
+
+    init(row: QueuedRow, kind: any ResourceKind, exchange: APIExchange, now: Date, settings: PollingTuning) {
+        self.row = row
+        self.kind = kind
+        self.exchange = exchange
+        self.now = now
+        self.settings = settings
+        self.update = RowUpdate(row: row, table: kind.table, at: now)
+    }
+
+    var result: PollDecision {
+        PollDecision(update: update, signal: signal, event: event, completedAge: completedAge)
+    }
+
+    private var nowSeconds: Double { now.timeIntervalSince1970 }
+
+    private var requestIDSuffix: String {
+        exchange.requestID.map { " (Request-ID \($0))" } ?? ""
+    }
+
+    /// A believed answer: record the state; a final one ends the watch.
+    mutating func answered(state: String, results: [String: SQLiteValue], detail: String?, nextPoll: Double) {
+        update.newState = state
+        update.results = results
+        update.countsAsPoll = true
+        update.failureCount = 0
+        update.error = row.failureCount > 0 || row.notFoundSince != nil ? .clear : .keep
+        update.notFoundSince = row.notFoundSince != nil ? .clear : .keep
+        update.transitionDetail = detail
+        if kind.finalStates.contains(state) {
+            update.isTerminal = true
+            completedAge = row.startedAt.map { nowSeconds - $0 }
+        } else {
+            update.nextPollAt = .set(max(nextPoll, nowSeconds + settings.minimumInterval))
+        }
+    }
+
+    /// A failure that leaves the row as it is except its error and retry bookkeeping.
+    mutating func retry(
+        error: String,
+        event name: String,
+        level: LogLevel,
+        extra: [LogField] = [],
+        countsAsFailure: Bool = true,
+        retryAfter: Double? = nil
+    ) {
+        let failures = row.failureCount + (countsAsFailure ? 1 : 0)
+        update.failureCount = failures
+        update.error = .set(error + requestIDSuffix)
+        let delay = retryAfter ?? RetryBackoff.delay(failures: failures, seed: row.rowID, cap: settings.maximumRetryInterval)
+        update.nextPollAt = .set(nowSeconds + delay)
+        event = PollEvent(level: level, name: name, fields: baseFields + extra + [LogField(key: "error", value: .string(error))])
+        expireIfPastDeadline(lastError: error)
+    }
+
+    /// Ends the watch with a local final state.
+    mutating func end(in state: String, error: String) {
+        update.newState = state
+        update.isTerminal = true
+        update.error = .set(error)
+        update.transitionDetail = error
+    }
+
+    private mutating func expireIfPastDeadline(lastError: String) {
+        guard let started = row.startedAt, nowSeconds - started >= settings.deadline else { return }
+        end(in: LocalState.expired, error: "still \(row.state) after the deadline of \(hours(settings.deadline)); last error: \(lastError)")
+    }
+
+    mutating func errorAnswer(status: Int, error: APIErrorBody?, excerpt: String) {
+        let code = error?.code ?? ""
+        let described = "HTTP \(status)" + (error.map { " \($0.code): \($0.message)" } ?? " \(excerpt)")
+        var fields = [LogField(key: "status", value: .int(status))]
+        if !code.isEmpty { fields.append(LogField(key: "code", value: .string(code))) }
+        switch (status, code) {
+        case (429, _):
+            signal = .throttled
+            retry(error: described, event: "request.throttled", level: .debug, extra: fields, countsAsFailure: false, retryAfter: 0)
+            update.error = .keep
+        case (401, _):
+            signal = .signatureRejected(described + requestIDSuffix)
+            retry(error: described, event: "request.unauthorized", level: .debug, extra: fields, countsAsFailure: false, retryAfter: 1)
+            update.error = .keep
+        case (400, "PARAM_ERROR"), (400, "INVALID_REQUEST"), (403, "NO_AUTH"):
+            end(in: LocalState.rejected, error: described + requestIDSuffix)
+            event = PollEvent(level: .warning, name: "row.rejected", fields: baseFields + fields + [LogField(key: "error", value: .string(described))])
+        case (404, _):
+            notFound(described: described, fields: fields)
+        case (500...599, _):
+            retry(error: described, event: "request.server_error", level: .warning, extra: fields)
+        default:
+            let raw = error == nil ? " (unparsable body: \(excerpt))" : ""
+            retry(error: described + raw, event: "request.unexpected_status", level: .warning, extra: fields)
+        }
+    }
+
+    private mutating func notFound(described: String, fields: [LogField]) {
+        let since = row.notFoundSince ?? nowSeconds
+        let waited = nowSeconds - since
+        if waited >= settings.notFoundGrace {
+            end(in: LocalState.rejected, error: "\(described) for \(Int(waited)) s (grace \(Int(settings.notFoundGrace)) s)\(requestIDSuffix)")
+            event = PollEvent(level: .warning, name: "row.rejected", fields: baseFields + fields + [LogField(key: "error", value: .string(described))])
+            return
+        }
+        let failures = row.failureCount + 1
+        let delay = min(RetryBackoff.delay(failures: failures, seed: row.rowID, cap: 10), settings.notFoundGrace - waited)
+        retry(error: described + " (retrying during the grace period)", event: "request.not_found", level: .info, extra: fields, retryAfter: max(delay, 0.5))
+        update.notFoundSince = .set(since)
+    }
+
+    private var baseFields: [LogField] {
+        var fields = [
+            LogField(key: "resource", value: .string(kind.resource)),
+            LogField(key: "merchant", value: .string(row.merchantID)),
+            LogField(key: "id", value: .string(row.resourceID)),
+            LogField(key: "host", value: .string(exchange.baseURL)),
+        ]
+        if let requestID = exchange.requestID { fields.append(LogField(key: "request_id", value: .string(requestID))) }
+        return fields
+    }
+}
+
+/// Exponential back-off with deterministic jitter: 1 s, 2 s, 4 s … up to a cap, each ±20%, so rows that failed
+/// together do not retry together.
+public enum RetryBackoff {
+    /// The delay before retry number `failures` (1-based).
+    public static func delay(failures: Int, seed: Int64, cap: Double) -> Double {
+        let exponent = Double(min(max(failures - 1, 0), 30))
+        let base = min(cap, pow(2, exponent))
+        var hash = UInt64(bitPattern: seed) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(failures)
+        hash ^= hash >> 29
+        let unit = Double(hash % 10_000) / 10_000
+        return base * (0.8 + 0.4 * unit)
+    }
+}
+
+private func hours(_ seconds: Double) -> String {
+    seconds.truncatingRemainder(dividingBy: 3600) == 0 ? "\(Int(seconds / 3600)) h" : "\(Int(seconds)) s"
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+import WatcherStore
+
+/// What a scheduler knows when it places a row's next poll.
+public struct ScheduleContext: Sendable, Equatable {
+    /// Wall-clock unix seconds now.
+    public var now: Double
+    /// The row as it was before this answer.
+    public var row: QueuedRow
+    /// The row's cohort (see ``ResourceKind/cohort(of:)``).
+    public var cohort: String
+    /// Rows of this merchant and kind still being watched.
+    public var pendingInLane: Int
+    /// The lane's current budget in requests per second.
+    public var ratePerSecond: Double
+
+    /// Creates a context.
+    public init(now: Double, row: QueuedRow, cohort: String, pendingInLane: Int, ratePerSecond: Double) {
+        self.now = now
+        self.row = row
+        self.cohort = cohort
+        self.pendingInLane = pendingInLane
+        self.ratePerSecond = ratePerSecond
+    }
+
+    /// Seconds since the row's clock started (creation, or first sight).
+    public var age: Double { now - (row.startedAt ?? now) }
+}
+
+/// Decides when a row that is still unfinished is polled again. The engine spends tokens on due rows in order
+/// of their next poll time, so a scheduler expresses priorities by placing rows in time.
+public protocol PollScheduler: Sendable {
+    /// A name for logs and the benchmark table.
+    var name: String { get }
+    /// Wall-clock unix seconds at which to poll the row again after an answer that did not finish it.
+    func nextPollTime(_ context: ScheduleContext) -> Double
+    /// Learns that a row of `cohort` finished `age` seconds after its clock started.
+    func recordCompletion(merchant: String, resource: String, cohort: String, age: Double)
+}
+
+extension PollScheduler {
+    /// Schedulers that do not learn ignore completions.
+    public func recordCompletion(merchant: String, resource: String, cohort: String, age: Double) {}
+}
+
+/// Google's long-running-operation schedule: 1 s after the first answer, then ×1.5, at most 20 s apart
+/// (REFERENCE §5). One of the benchmark's baselines.
+public struct ExponentialScheduler: PollScheduler {
+    /// The first interval.
+    public var initialInterval: Double
+    /// The growth factor per poll.
+    public var multiplier: Double
+    /// The cap on the interval.
+    public var maximumInterval: Double
+
+    /// Creates the schedule; the defaults are Google's.
+    public init(initialInterval: Double = 1, multiplier: Double = 1.5, maximumInterval: Double = 20) {
+        self.initialInterval = initialInterval
+        self.multiplier = multiplier
+        self.maximumInterval = maximumInterval
+    }
+
+    public var name: String { "exponential" }
+
+    public func nextPollTime(_ context: ScheduleContext) -> Double {
+        let exponent = Double(max(0, context.row.pollCount))
+        let interval = min(maximumInterval, initialInterval * pow(multiplier, exponent))
+        return context.now + interval
+    }
+}
+
+/// The cron-style baseline: every row polled again a fixed time after its last answer.
+public struct FixedIntervalScheduler: PollScheduler {
+    /// Seconds between polls of one row.
+    public var interval: Double
+
+    /// Creates the schedule.
+    public init(interval: Double = 30) {
+        self.interval = interval
+    }
+
+    public var name: String { "fixed-\(Int(interval))s" }
+
+    public func nextPollTime(_ context: ScheduleContext) -> Double {
+        context.now + interval
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import WatcherLog
+import WatcherStore
+
+/// Notices rows producers insert, validates them, and hands them to their lanes; sweeps rows past the deadline.
+///
+/// Producers notify nobody. `PRAGMA data_version` changes when another connection commits, so checking it
+/// every `interval` (100 ms) costs one cheap pragma, and a committed row is picked up within that time.
+actor Intake {
+    private let kinds: [any ResourceKind]
+    private let merchants: Set<String>
+    private let lanes: [LaneKey: Lane]
+    private let environment: LaneEnvironment
+    private let interval: Double
+    private let sweepInterval: Double
+    private let batchSize = 500
+    private var lastVersion: Int64?
+    private var lastFullCheck = -Double.infinity
+    private var lastSweep = -Double.infinity
+    private var stopping = false
+    private var readFailing = false
+    nonisolated let wakeup = Wakeup()
+
+    init(
+        kinds: [any ResourceKind],
+        merchants: Set<String>,
+        lanes: [LaneKey: Lane],
+        environment: LaneEnvironment,
+        interval: Double = 0.1,
+        sweepInterval: Double = 30
+    ) {
+        self.kinds = kinds
+        self.merchants = merchants
+        self.lanes = lanes
+        self.environment = environment
+        self.interval = interval
+        self.sweepInterval = sweepInterval
+    }
+
+    func stop() {
+        stopping = true
+        wakeup.signal()
+    }
+
+    func run() async {
+        while !stopping {
+            let now = environment.clock.monotonicNow()
+            do {
+                try await checkForNewRows(now: now)
+                if now - lastSweep >= sweepInterval {
+                    lastSweep = now
+                    try await sweepExpired()
+                }
+                if readFailing {
+                    readFailing = false
+                    environment.logger.info("database.readable")
+                }
+            } catch {
+                if !readFailing {
+                    readFailing = true
+                    environment.logger.error("database.read_failed", ["error": .string(String(describing: error))])
+                    environment.statistics.recordError("database read: \(error)")
+                }
+            }
+            await wakeup.wait(until: now + interval, clock: environment.clock)
+        }
+    }
+
+    /// One pass over every kind's new rows, when the data version moved (or once a second as a safety net:
+    /// a producer's connection may have committed before ours opened).
+    private func checkForNewRows(now: Double) async throws {
+        let version = try await environment.store.dataVersion()
+        guard version != lastVersion || now - lastFullCheck >= 1 else { return }
+        lastVersion = version
+        lastFullCheck = now
+        for kind in kinds {
+            while !stopping {
+                let rows = try await environment.store.newRows(kind.table, limit: batchSize)
+                if rows.isEmpty { break }
+                await admit(rows, kind: kind)
+                if rows.count < batchSize { break }
+            }
+        }
+    }
+
+    /// Validates new rows: valid ones become due now, invalid ones `REJECTED` with the reason.
+    private func admit(_ rows: [QueuedRow], kind: any ResourceKind) async {
+        let now = environment.clock.wallNow()
+        var updates: [RowUpdate] = []
+        for row in rows {
+            var update = RowUpdate(row: row, table: kind.table, at: now)
+            if let problem = problem(with: row, kind: kind) {
+                update.newState = LocalState.rejected
+                update.isTerminal = true
+                update.error = .set(problem)
+                update.transitionDetail = problem
+                environment.logger.warning(
+                    "row.rejected",
+                    [
+                        "resource": .string(kind.resource), "merchant": .string(row.merchantID),
+                        "id": .string(row.resourceID), "error": .string(problem),
+                    ]
+                )
+            } else {
+                update.nextPollAt = .set(now.timeIntervalSince1970)
+                update.firstSeenAt = now.timeIntervalSince1970
+            }
+            updates.append(update)
+        }
+        guard let results = await environment.writer.submit(updates) else { return }
+        var touched = Set<String>()
+        for (update, result) in zip(updates, results) where result.isApplied && !update.isTerminal {
+            touched.insert(update.merchantID)
+        }
+        for merchant in touched {
+            lanes[LaneKey(merchant: merchant, resource: kind.resource)]?.rowsArrived()
+        }
+    }
+
+    /// The checks every kind shares, then the kind's own.
+    private func problem(with row: QueuedRow, kind: any ResourceKind) -> String? {
+        if !merchants.contains(row.merchantID) {
+            return "merchant_id \(row.merchantID.debugDescription) is not a configured merchant"
+        }
+        if let problem = RowValidation.brandProblem(row.brandID) { return problem }
+        return kind.validate(row)
+    }
+
+    /// Rows past the deadline that their lane has not reached (e.g. merchant paused): `EXPIRED`.
+    private func sweepExpired() async throws {
+        let deadline = environment.policy.settings.deadline
+        let cutoff = environment.clock.wallNow().addingTimeInterval(-deadline)
+        for kind in kinds {
+            let rows = try await environment.store.rowsCreatedBefore(kind.table, cutoff: cutoff, limit: batchSize)
+            guard !rows.isEmpty else { continue }
+            let now = environment.clock.wallNow()
+            let updates = rows.map { row in
+                var update = RowUpdate(row: row, table: kind.table, at: now)
+                update.newState = LocalState.expired
+                update.isTerminal = true
+                update.error = .set("still \(row.state) after the deadline of \(Int(deadline)) s")
+                update.transitionDetail = "deadline \(Int(deadline)) s"
+                return update
+            }
+            _ = await environment.writer.submit(updates)
+        }
+    }
+}
+
+/// Checks of the columns every watched table shares.
+public enum RowValidation {
+    /// Nil when `brand` is a plausible brand id: 1–64 characters of `[0-9A-Za-z_-]`.
+    public static func brandProblem(_ brand: String) -> String? {
+        if brand.isEmpty { return "brand_id is empty" }
+        if brand.utf8.count > 64 { return "brand_id is longer than 64 characters" }
+        if !brand.utf8.allSatisfy(isIdentifierByte) {
+            return "brand_id \(brand.debugDescription) contains characters other than [0-9A-Za-z_-]"
+        }
+        return nil
+    }
+
+    /// Nil when `id` has `minimum`…`maximum` characters of `[0-9A-Za-z_-]`; otherwise the problem, naming `column`.
+    public static func identifierProblem(_ id: String, column: String, minimum: Int, maximum: Int) -> String? {
+        let length = id.count
+        if length < minimum || length > maximum {
+            return "\(column) \(id.debugDescription) has \(length) characters; it must have \(minimum) to \(maximum)"
+        }
+        if !id.utf8.allSatisfy(isIdentifierByte) {
+            return "\(column) \(id.debugDescription) contains characters other than [0-9A-Za-z_-]"
+        }
+        return nil
+    }
+
+    static func isIdentifierByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "_"), UInt8(ascii: "-"):
+            true
+        default:
+            false
+        }
+    }
+}

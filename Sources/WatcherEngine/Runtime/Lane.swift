@@ -1,0 +1,327 @@
+import Foundation
+import WatcherLog
+import WatcherStore
+import WeChatPay
+
+/// Everything a lane shares with the rest of the engine.
+struct LaneEnvironment: Sendable {
+    var store: WatchStore
+    var writer: ResultWriter
+    var scheduler: any PollScheduler
+    var policy: AnswerPolicy
+    var clock: any WatcherClock
+    var logger: Logger
+    var statistics: EngineStatistics
+}
+
+/// One merchant and one resource kind: one API, one rate-limit bucket, one loop.
+///
+/// The database is the priority queue. The lane keeps a window of the next `window` rows in poll order
+/// (`candidates`), spends each limiter permit on the first due one, and after the answer is committed puts the
+/// row back into the window at its new place — so in the steady state it reads the database only when the
+/// window runs dry, when intake reports new rows, or every few seconds as a safety net.
+actor Lane {
+    let key: LaneKey
+    private let kind: any ResourceKind
+    private let client: WeChatPayClient
+    private let gate: MerchantGate
+    private let environment: LaneEnvironment
+    private let windowSize: Int
+    private let logger: Logger
+    private var limiter: RateLimiter
+    private var candidates: [QueuedRow] = []
+    private var windowIsComplete = false
+    private var inFlight: Set<Int64> = []
+    private var refreshRequested = true
+    private var lastRefresh = -Double.infinity
+    private var pending = 0
+    private var lastCount = -Double.infinity
+    private var stopping = false
+    nonisolated let wakeup = Wakeup()
+
+    private static let refreshInterval = 2.0
+    private static let countInterval = 5.0
+
+    init(kind: any ResourceKind, client: WeChatPayClient, gate: MerchantGate, limiter: RateLimiter, environment: LaneEnvironment) {
+        self.key = LaneKey(merchant: client.mchid, resource: kind.resource)
+        self.kind = kind
+        self.client = client
+        self.gate = gate
+        self.limiter = limiter
+        self.environment = environment
+        self.windowSize = max(32, limiter.limit * 2)
+        self.logger = environment.logger.with(["merchant": .string(client.mchid), "resource": .string(kind.resource)])
+    }
+
+    /// What the loop does next.
+    private enum Action {
+        case poll(QueuedRow, RateLimiter.Permit)
+        case expire(QueuedRow)
+        case wait(until: Double?)
+        case stop
+    }
+
+    /// Runs until ``stop()``, then waits for the polls in flight and their commits.
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            while true {
+                switch await nextAction() {
+                case .poll(let row, let permit):
+                    group.addTask { await self.poll(row, permit: permit) }
+                case .expire(let row):
+                    group.addTask { await self.expire(row) }
+                case .wait(let deadline):
+                    await wakeup.wait(until: deadline, clock: environment.clock)
+                case .stop:
+                    return
+                }
+            }
+        }
+    }
+
+    /// Stops starting polls; polls in flight finish.
+    func stop() {
+        stopping = true
+        wakeup.signal()
+    }
+
+    /// New rows arrived for this lane: read the database again.
+    nonisolated func rowsArrived() {
+        Task { await self.requestRefresh() }
+    }
+
+    private func requestRefresh() {
+        refreshRequested = true
+        wakeup.signal()
+    }
+
+    private func nextAction() async -> Action {
+        if stopping { return .stop }
+        let now = environment.clock.monotonicNow()
+        if let until = gate.admission(now: now) { return .wait(until: until) }
+        if let change = limiter.recover(now: now) { log(change) }
+        if refreshRequested || now - lastRefresh >= Self.refreshInterval || (candidates.isEmpty && !windowIsComplete) {
+            await refresh(now: now)
+            if stopping { return .stop }
+        }
+        guard let row = candidates.first else { return .wait(until: now + Self.refreshInterval) }
+        let wallNow = environment.clock.wallNow().timeIntervalSince1970
+        if let started = row.startedAt, wallNow - started >= environment.policy.settings.deadline {
+            take(row)
+            return .expire(row)
+        }
+        let due = row.nextPollAt ?? 0
+        if due > wallNow { return .wait(until: min(now + (due - wallNow), now + Self.refreshInterval)) }
+        guard let earliest = limiter.earliestIssue(now: now) else { return .wait(until: nil) }
+        if earliest > now { return .wait(until: earliest) }
+        take(row)
+        return .poll(row, limiter.issue(now: now))
+    }
+
+    private func take(_ row: QueuedRow) {
+        candidates.removeFirst()
+        inFlight.insert(row.rowID)
+    }
+
+    private func refresh(now: Double) async {
+        refreshRequested = false
+        lastRefresh = now
+        do {
+            let fetched = try await environment.store.upcomingRows(kind.table, merchant: key.merchant, limit: windowSize + inFlight.count)
+            candidates = Array(fetched.filter { !inFlight.contains($0.rowID) }.prefix(windowSize))
+            windowIsComplete = fetched.count < windowSize + inFlight.count
+            if now - lastCount >= Self.countInterval {
+                lastCount = now
+                pending = try await environment.store.activeCount(kind.table, merchant: key.merchant)
+                let pendingNow = pending
+                let rate = limiter.rate
+                environment.statistics.update(key) {
+                    $0.pending = pendingNow
+                    $0.rate = rate
+                }
+            }
+        } catch {
+            logger.error("database.read_failed", ["error": .string(String(describing: error))])
+            environment.statistics.recordError("database read: \(error)")
+        }
+    }
+
+    // MARK: One poll
+
+    private nonisolated func poll(_ row: QueuedRow, permit: RateLimiter.Permit) async {
+        let exchange = await client.send(kind.request(for: row))
+        let context = await scheduleContext(for: row)
+        let decision = environment.policy.decide(
+            exchange,
+            row: row,
+            kind: kind,
+            now: environment.clock.wallNow(),
+            nextPoll: environment.scheduler.nextPollTime(context)
+        )
+        await answered(permit: permit, exchange: exchange, decision: decision)
+        if let age = decision.completedAge {
+            environment.scheduler.recordCompletion(merchant: key.merchant, resource: key.resource, cohort: context.cohort, age: age)
+        }
+        let results = await environment.writer.submit([decision.update])
+        await committed(row, update: decision.update, result: results?.first)
+    }
+
+    private nonisolated func expire(_ row: QueuedRow) async {
+        var update = RowUpdate(row: row, table: kind.table, at: environment.clock.wallNow())
+        let deadline = environment.policy.settings.deadline
+        update.newState = LocalState.expired
+        update.isTerminal = true
+        update.error = .set("still \(row.state) after the deadline of \(Int(deadline)) s")
+        update.transitionDetail = "deadline \(Int(deadline)) s"
+        let results = await environment.writer.submit([update])
+        await committed(row, update: update, result: results?.first)
+    }
+
+    private func scheduleContext(for row: QueuedRow) -> ScheduleContext {
+        ScheduleContext(
+            now: environment.clock.wallNow().timeIntervalSince1970,
+            row: row,
+            cohort: kind.cohort(of: row),
+            pendingInLane: max(pending, candidates.count + inFlight.count),
+            ratePerSecond: limiter.rate
+        )
+    }
+
+    /// Accounts for an answer: limiter, merchant gate, counters, the poll's log line.
+    private func answered(permit: RateLimiter.Permit, exchange: APIExchange, decision: PollDecision) {
+        // The lane's own clock, read now, is at or after the moment the answer arrived: a conservative bound on
+        // when the request reached the server, in the same time base as the permit.
+        let now = environment.clock.monotonicNow()
+        limiter.complete(permit, at: now)
+        wakeup.signal()
+        record(exchange.outcome)
+        switch (exchange.outcome, decision.signal) {
+        case (.failed, _): gate.requestFailed()
+        case (_, .signatureRejected): break
+        default: logGate(gate.answered())
+        }
+        switch decision.signal {
+        case .none: break
+        case .throttled:
+            if let change = limiter.recordThrottled(permit, now: now) { log(change) }
+        case .signatureRejected(let reason):
+            logGate(gate.signatureRejected(now: now, reason: reason))
+        case .verificationFailed:
+            logGate(gate.verificationFailed(now: now))
+        }
+        if let event = decision.event {
+            logger.log(event.level, event.name, fields: event.fields)
+            if event.level >= .warning {
+                environment.statistics.recordError(event.fields.first { $0.key == "error" }.map { "\($0.value)" } ?? event.name)
+            }
+        }
+    }
+
+    private func record(_ outcome: APIOutcome) {
+        let rate = limiter.rate
+        environment.statistics.update(key) { counters in
+            counters.requests += 1
+            counters.rate = rate
+            switch outcome {
+            case .verified(let status, _):
+                counters.outcomes[String(status), default: 0] += 1
+            case .errorAnswer(let status, _, _):
+                counters.outcomes[String(status), default: 0] += 1
+                if status == 429 { counters.throttled += 1 }
+            case .unverified(_, let status):
+                counters.outcomes[String(status), default: 0] += 1
+                counters.verificationFailures += 1
+            case .failed(let failure):
+                counters.outcomes[failure.kind, default: 0] += 1
+                counters.transportFailures += 1
+            }
+        }
+    }
+
+    /// The row's update is committed (or abandoned): it leaves flight and, if still watched, re-enters the window.
+    private func committed(_ row: QueuedRow, update: RowUpdate, result: UpdateResult?) {
+        inFlight.remove(row.rowID)
+        defer { wakeup.signal() }
+        guard let result, result.isApplied else {
+            refreshRequested = true
+            return
+        }
+        guard !update.isTerminal, let next = row.applying(update) else { return }
+        let index = candidates.firstIndex { ($0.nextPollAt ?? 0) > (next.nextPollAt ?? 0) } ?? candidates.endIndex
+        if index == candidates.endIndex, !windowIsComplete { return }
+        candidates.insert(next, at: index)
+        if candidates.count > windowSize {
+            candidates.removeLast()
+            windowIsComplete = false
+        }
+    }
+
+    // MARK: Logging
+
+    private func log(_ change: RateLimiter.Change) {
+        switch change {
+        case .reduced(let from, let to, let pause):
+            logger.warning(
+                "rate.reduced",
+                ["from": .double(from.rounded(toPlaces: 2)), "to": .double(to.rounded(toPlaces: 2)), "pause_seconds": .double(pause)]
+            )
+        case .recovered(let from, let to):
+            logger.info("rate.recovered", ["from": .double(from.rounded(toPlaces: 2)), "to": .double(to.rounded(toPlaces: 2))])
+        }
+    }
+
+    private func logGate(_ event: MerchantGate.Event?) {
+        guard let event else { return }
+        switch event {
+        case .paused(let seconds, let attempt, let reason):
+            logger.error(
+                "merchant.paused",
+                [
+                    "reason": .string(reason), "retry_in_seconds": .int(Int(seconds)), "attempt": .int(attempt),
+                    "hint": "WeChat Pay rejected our signature: check mchid, certificate_serial, the private key and this machine's clock",
+                ]
+            )
+            environment.statistics.recordError("merchant \(key.merchant) paused: \(reason)")
+        case .resumed:
+            logger.info("merchant.resumed")
+        case .verificationAlarm(let failures):
+            logger.error(
+                "merchant.verification_alarm",
+                [
+                    "failures_last_minute": .int(failures),
+                    "hint": "answers keep failing verification: wrong wechatpay_public_key_file/_id configured, or someone in the middle",
+                ]
+            )
+            environment.statistics.recordError("merchant \(key.merchant): \(failures) verification failures in a minute")
+        }
+    }
+}
+
+extension QueuedRow {
+    /// The row as it will be after `update` is committed, or nil when the update ends the watch.
+    func applying(_ update: RowUpdate) -> QueuedRow? {
+        guard !update.isTerminal else { return nil }
+        var row = self
+        if let state = update.newState { row.state = state }
+        if case .set(let next) = update.nextPollAt { row.nextPollAt = next }
+        if update.countsAsPoll {
+            row.pollCount += 1
+            row.lastPolledAt = update.at.timeIntervalSince1970
+        }
+        if let failures = update.failureCount { row.failureCount = failures }
+        switch update.notFoundSince {
+        case .keep: break
+        case .set(let since): row.notFoundSince = since
+        case .clear: row.notFoundSince = nil
+        }
+        if let firstSeen = update.firstSeenAt, row.firstSeenAt == nil { row.firstSeenAt = firstSeen }
+        return row
+    }
+}
+
+extension Double {
+    func rounded(toPlaces places: Int) -> Double {
+        let scale = pow(10, Double(places))
+        return (self * scale).rounded() / scale
+    }
+}

@@ -1,0 +1,89 @@
+import Synchronization
+
+/// Merchant-wide conditions shared by all of a merchant's lanes: a pause after WeChat Pay rejected our signature
+/// (401), and the alarm for a burst of answers that failed verification.
+///
+/// State-machine style: methods return what happened, and the caller logs it outside the lock.
+final class MerchantGate: Sendable {
+    /// What the caller should log.
+    enum Event: Equatable {
+        /// The merchant was paused (again) after a 401; `attempt` counts consecutive pauses.
+        case paused(seconds: Double, attempt: Int, reason: String)
+        /// The first normal answer after a pause.
+        case resumed
+        /// Too many verification failures in the last minute.
+        case verificationAlarm(failuresInLastMinute: Int)
+    }
+
+    private struct State {
+        var pausedUntil = -Double.infinity
+        var consecutiveRejections = 0
+        var probeInFlight = false
+        var verificationFailures: [Double] = []
+        var lastAlarmAt = -Double.infinity
+    }
+
+    let mchid: String
+    private let state = Mutex(State())
+    private let basePause: Double
+    private let maximumPause: Double
+    private let alarmThreshold: Int
+
+    init(mchid: String, basePause: Double = 30, maximumPause: Double = 300, alarmThreshold: Int = 5) {
+        self.mchid = mchid
+        self.basePause = basePause
+        self.maximumPause = maximumPause
+        self.alarmThreshold = alarmThreshold
+    }
+
+    /// Nil when a lane may send now; otherwise the monotonic time to wait for. After a pause, one request at a
+    /// time probes whether the credentials work again.
+    func admission(now: Double) -> Double? {
+        state.withLock { state in
+            guard state.consecutiveRejections > 0 else { return nil }
+            if now < state.pausedUntil { return state.pausedUntil }
+            if state.probeInFlight { return now + 1 }
+            state.probeInFlight = true
+            return nil
+        }
+    }
+
+    /// A 401 arrived: pause, doubling the pause on each consecutive rejection.
+    func signatureRejected(now: Double, reason: String) -> Event {
+        state.withLock { state in
+            state.consecutiveRejections += 1
+            state.probeInFlight = false
+            let pause = min(maximumPause, basePause * Double(1 << min(state.consecutiveRejections - 1, 10)))
+            state.pausedUntil = now + pause
+            return .paused(seconds: pause, attempt: state.consecutiveRejections, reason: reason)
+        }
+    }
+
+    /// Any answer other than a 401 arrived: the credentials work.
+    func answered() -> Event? {
+        state.withLock { state in
+            state.probeInFlight = false
+            guard state.consecutiveRejections > 0 else { return nil }
+            state.consecutiveRejections = 0
+            state.pausedUntil = -Double.infinity
+            return .resumed
+        }
+    }
+
+    /// A request got no answer at all: a probe in flight is over, the pause stays.
+    func requestFailed() {
+        state.withLock { $0.probeInFlight = false }
+    }
+
+    /// A 2xx failed verification; returns an alarm at most once a minute when failures pile up.
+    func verificationFailed(now: Double) -> Event? {
+        state.withLock { state in
+            state.verificationFailures.append(now)
+            state.verificationFailures.removeAll { $0 < now - 60 }
+            let count = state.verificationFailures.count
+            guard count >= alarmThreshold, now - state.lastAlarmAt >= 60 else { return nil }
+            state.lastAlarmAt = now
+            return .verificationAlarm(failuresInLastMinute: count)
+        }
+    }
+}

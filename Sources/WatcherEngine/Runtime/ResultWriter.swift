@@ -1,0 +1,161 @@
+import Foundation
+import WatcherLog
+import WatcherSQLite
+import WatcherStore
+
+/// Commits row updates in batches ("group commit") and keeps every update in memory until it is written.
+///
+/// Whoever submits waits for the commit. While one transaction runs, new updates queue up and go into the next
+/// one, so the batch size follows the load with no timer. When the database is locked by a producer, full, or
+/// read-only, nothing is dropped: the batch is retried with back-off and the episode logged once. Only when
+/// writes have failed for `giveUpAfter` seconds for a reason other than a lock does the writer give up, so that
+/// the process exits and systemd restarts it.
+actor ResultWriter {
+    private struct Entry {
+        var updates: [RowUpdate]
+        var continuation: CheckedContinuation<[UpdateResult]?, Never>
+    }
+
+    private let store: WatchStore
+    private let clock: any WatcherClock
+    private let logger: Logger
+    private let statistics: EngineStatistics
+    private let giveUpAfter: Double
+    private let maximumBatch: Int
+    private let onFatal: @Sendable (String) -> Void
+    private var queue: [Entry] = []
+    private var flushing = false
+    private var gaveUp = false
+    private var troubleSince: Double?
+    private var lastTroubleLog = -Double.infinity
+
+    init(
+        store: WatchStore,
+        clock: any WatcherClock,
+        logger: Logger,
+        statistics: EngineStatistics,
+        giveUpAfter: Double = 120,
+        maximumBatch: Int = 1_000,
+        onFatal: @escaping @Sendable (String) -> Void
+    ) {
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        self.statistics = statistics
+        self.giveUpAfter = giveUpAfter
+        self.maximumBatch = maximumBatch
+        self.onFatal = onFatal
+    }
+
+    /// Queues updates and returns once they are committed, one result per update; nil if the writer gave up on
+    /// the database.
+    func submit(_ updates: [RowUpdate]) async -> [UpdateResult]? {
+        guard !updates.isEmpty else { return [] }
+        guard !gaveUp else { return nil }
+        return await withCheckedContinuation { continuation in
+            queue.append(Entry(updates: updates, continuation: continuation))
+            if !flushing {
+                flushing = true
+                Task { await self.flush() }
+            }
+        }
+    }
+
+    /// Updates waiting to be written, for status lines.
+    var backlog: Int { queue.reduce(0) { $0 + $1.updates.count } }
+
+    private func flush() async {
+        while !queue.isEmpty, !gaveUp {
+            let batch = takeBatch()
+            do {
+                let applied = try await store.apply(batch.flatMap(\.updates))
+                recovered()
+                report(applied)
+                resume(batch, with: applied)
+            } catch {
+                queue.insert(contentsOf: batch, at: 0)
+                await handle(error)
+            }
+        }
+        if gaveUp { abandonAll() }
+        flushing = false
+    }
+
+    private func takeBatch() -> [Entry] {
+        var count = 0
+        var taken = 0
+        while taken < queue.count, count == 0 || count + queue[taken].updates.count <= maximumBatch {
+            count += queue[taken].updates.count
+            taken += 1
+        }
+        let batch = Array(queue.prefix(taken))
+        queue.removeFirst(taken)
+        return batch
+    }
+
+    /// Hands each submitter the results of its own updates.
+    private func resume(_ batch: [Entry], with results: [UpdateResult]) {
+        var offset = 0
+        for entry in batch {
+            let count = entry.updates.count
+            entry.continuation.resume(returning: Array(results[offset..<offset + count]))
+            offset += count
+        }
+    }
+
+    private func report(_ results: [UpdateResult]) {
+        for transition in results.compactMap(\.transition) {
+            statistics.recordTransition(resource: transition.resource, merchant: transition.merchantID, to: transition.to)
+            var fields = [
+                LogField(key: "resource", value: .string(transition.resource)),
+                LogField(key: "merchant", value: .string(transition.merchantID)),
+                LogField(key: "id", value: .string(transition.resourceID)),
+                LogField(key: "from", value: .string(transition.from)),
+                LogField(key: "to", value: .string(transition.to)),
+            ]
+            if let detail = transition.detail { fields.append(LogField(key: "detail", value: .string(detail))) }
+            logger.log(.info, "transition", fields: fields)
+        }
+    }
+
+    private func handle(_ error: any Error) async {
+        let now = clock.monotonicNow()
+        let started = troubleSince ?? now
+        troubleSince = started
+        let busy = (error as? SQLiteError)?.isBusy ?? false
+        let waited = now - started
+        if now - lastTroubleLog >= 60 || waited == 0 {
+            lastTroubleLog = now
+            logger.log(
+                busy ? .warning : .error,
+                busy ? "database.busy" : "database.write_failed",
+                fields: [
+                    LogField(key: "error", value: .string(String(describing: error))),
+                    LogField(key: "waiting_seconds", value: .int(Int(waited))),
+                    LogField(key: "queued_updates", value: .int(backlog)),
+                ]
+            )
+            statistics.recordError("database: \(error)")
+        }
+        if !busy, waited >= giveUpAfter {
+            gaveUp = true
+            onFatal("cannot write to the database for \(Int(waited)) s: \(error)")
+            return
+        }
+        let pause = busy ? 0.05 : min(5, 0.25 * pow(2, min(waited, 10)))
+        try? await clock.sleep(until: clock.monotonicNow() + pause)
+    }
+
+    private func recovered() {
+        guard let since = troubleSince else { return }
+        troubleSince = nil
+        lastTroubleLog = -Double.infinity
+        logger.info("database.available", ["after_seconds": .double((clock.monotonicNow() - since).rounded())])
+    }
+
+    private func abandonAll() {
+        let entries = queue
+        queue.removeAll()
+        for entry in entries { entry.continuation.resume(returning: nil) }
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// Time as the engine needs it, injected so tests control it.
+///
+/// Monotonic seconds drive the rate limiter and every wait (a wall-clock jump must not refill or drain a bucket,
+/// REFERENCE §4); wall-clock time is what gets written to the database and compared with `created_at`.
+public protocol WatcherClock: Sendable {
+    /// Monotonic seconds since an arbitrary origin.
+    func monotonicNow() -> Double
+    /// Wall-clock now.
+    func wallNow() -> Date
+    /// Suspends until `monotonicNow() >= deadline`, or throws `CancellationError` when the task is cancelled.
+    func sleep(until deadline: Double) async throws
+}
+
+/// The real clocks: `ContinuousClock` for monotonic time, `Date` for wall time.
+public struct SystemClock: WatcherClock {
+    private let origin = ContinuousClock.now
+
+    /// Creates a clock whose monotonic origin is now.
+    public init() {}
+
+    public func monotonicNow() -> Double {
+        let (seconds, attoseconds) = (ContinuousClock.now - origin).components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    public func wallNow() -> Date { Date() }
+
+    public func sleep(until deadline: Double) async throws {
+        let remaining = deadline - monotonicNow()
+        guard remaining > 0 else { return }
+        try await Task.sleep(for: .nanoseconds(Int64(remaining * 1e9)))
+    }
+}

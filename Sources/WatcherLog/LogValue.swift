@@ -1,0 +1,71 @@
+/// The value of one log field.
+///
+/// Literals pick the case, so call sites read naturally: `["task_id": "abc", "attempt": 3, "paused": true]`.
+/// There is deliberately no case for raw bytes, headers or dictionaries: a field holds one scalar a human reads.
+public enum LogValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral, ExpressibleByStringInterpolation,
+    CustomStringConvertible
+{
+    /// Text, quoted in the text format when it contains spaces, quotes, `=` or non-ASCII.
+    case string(String)
+    /// An integer, a JSON number.
+    case int(Int)
+    /// A floating-point number, a JSON number when finite (`"nan"`, `"inf"`, `"-inf"` as JSON strings).
+    case double(Double)
+    /// A flag, a JSON boolean.
+    case bool(Bool)
+
+    /// A string literal is a `.string`.
+    public init(stringLiteral value: String) { self = .string(value) }
+
+    /// An interpolated string is a `.string`.
+    public init(stringInterpolation: DefaultStringInterpolation) {
+        self = .string(String(stringInterpolation: stringInterpolation))
+    }
+
+    /// An integer literal is an `.int`.
+    public init(integerLiteral value: Int) { self = .int(value) }
+
+    /// A floating-point literal is a `.double`.
+    public init(floatLiteral value: Double) { self = .double(value) }
+
+    /// `true` and `false` are a `.bool`.
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+
+    /// The value as it reads, unquoted: the string itself, `42`, `0.5`, `true`.
+    public var description: String {
+        switch self {
+        case .string(let value): value
+        case .int(let value): String(value)
+        case .double(let value): String(value)
+        case .bool(let value): value ? "true" : "false"
+        }
+    }
+}
+
+/// One `key=value` pair of a log record. Keys are short snake_case names chosen in code (`task_id`, `merchant`).
+///
+/// A struct rather than a `(key:value:)` tuple so that `LogRecord` can be `Equatable` and arrays of fields can be
+/// built and compared in tests.
+public struct LogField: Sendable, Equatable, CustomStringConvertible {
+    /// The field's name.
+    public var key: String
+    /// The field's value.
+    public var value: LogValue
+
+    /// A field named `key` holding `value`.
+    public init(key: String, value: LogValue) {
+        self.key = key
+        self.value = value
+    }
+
+    /// `key=value`, unquoted; for debugging, not the log format.
+    public var description: String { "\(key)=\(value)" }
+}
+
+extension Array where Element == LogField {
+    /// The fields of a dictionary literal, in the order written.
+    init(_ pairs: KeyValuePairs<String, LogValue>) {
+        self = pairs.map { LogField(key: $0.key, value: $0.value) }
+    }
+}

@@ -1,0 +1,207 @@
+import CSQLite
+
+/// One SQLite connection. Not thread-safe and deliberately not `Sendable`: it has exactly one owner at a time
+/// (a command, a test, or a ``SerialDatabase`` queue).
+public final class SQLiteConnection {
+    /// How to open the file.
+    public enum OpenMode: Sendable {
+        /// Read and write; `create` makes the file if it does not exist.
+        case readWrite(create: Bool)
+        /// Read only.
+        case readOnly
+    }
+
+    /// Which lock `BEGIN` takes.
+    public enum TransactionKind: Sendable {
+        /// Locks on first use.
+        case deferred
+        /// Takes the write lock at once, so a transaction never fails half-way for want of it.
+        case immediate
+    }
+
+    /// The database file.
+    public let path: String
+    private var handle: OpaquePointer?
+    private var statements: [String: Statement] = [:]
+
+    /// Opens the database.
+    public init(path: String, mode: OpenMode = .readWrite(create: true)) throws(SQLiteError) {
+        self.path = path
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        switch mode {
+        case .readWrite(let create): flags |= SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
+        case .readOnly: flags |= SQLITE_OPEN_READONLY
+        }
+        var opened: OpaquePointer?
+        let result = sqlite3_open_v2(path, &opened, flags, nil)
+        guard result == SQLITE_OK, let opened else {
+            let message = opened.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(result))
+            sqlite3_close_v2(opened)
+            throw SQLiteError(extendedCode: result, message: "cannot open: \(message)", sql: nil, path: path)
+        }
+        handle = opened
+        sqlite3_extended_result_codes(opened, 1)
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Finalizes every cached statement and closes the connection; later calls fail with `SQLITE_MISUSE`.
+    public func close() {
+        statements.removeAll()
+        if let handle { sqlite3_close_v2(handle) }
+        handle = nil
+    }
+
+    /// How long a statement waits for another connection's lock before failing with `SQLITE_BUSY`.
+    public func setBusyTimeout(milliseconds: Int32) {
+        if let handle { sqlite3_busy_timeout(handle, milliseconds) }
+    }
+
+    /// Runs one or more statements that return no rows (schema, pragmas).
+    public func execute(_ sql: String) throws(SQLiteError) {
+        let handle = try open()
+        var message: UnsafeMutablePointer<CChar>?
+        let result = sqlite3_exec(handle, sql, nil, nil, &message)
+        defer { sqlite3_free(message) }
+        guard result == SQLITE_OK else {
+            throw SQLiteError(
+                extendedCode: sqlite3_extended_errcode(handle),
+                message: message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(result)),
+                sql: sql,
+                path: path
+            )
+        }
+    }
+
+    /// Runs a statement to completion; returns the number of rows it changed.
+    @discardableResult
+    public func run(_ sql: String, _ arguments: [SQLiteValue] = []) throws(SQLiteError) -> Int {
+        try withStatement(sql, arguments) { statement throws(SQLiteError) in
+            while try step(statement) {}
+        }
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// All result rows.
+    public func query(_ sql: String, _ arguments: [SQLiteValue] = []) throws(SQLiteError) -> [SQLiteRow] {
+        try withStatement(sql, arguments) { statement throws(SQLiteError) in
+            let names = statement.columnNames
+            var rows: [SQLiteRow] = []
+            while try step(statement) { rows.append(statement.row(names: names)) }
+            return rows
+        }
+    }
+
+    /// Streams result rows; `body` returns false to stop early.
+    public func forEach(_ sql: String, _ arguments: [SQLiteValue] = [], _ body: (SQLiteRow) throws -> Bool) throws {
+        try withStatement(sql, arguments) { statement throws(SQLiteError) in
+            let names = statement.columnNames
+            var failure: (any Error)?
+            while failure == nil, try step(statement) {
+                do {
+                    if try !body(statement.row(names: names)) { break }
+                } catch {
+                    failure = error
+                }
+            }
+            if let failure { throw SQLiteError(extendedCode: SQLITE_ABORT, message: "\(failure)", sql: sql, path: path) }
+        }
+    }
+
+    /// The first column of the first row, or `.null`.
+    public func scalar(_ sql: String, _ arguments: [SQLiteValue] = []) throws(SQLiteError) -> SQLiteValue {
+        try withStatement(sql, arguments) { statement throws(SQLiteError) in
+            try step(statement) ? statement.row(names: [""])[0] : .null
+        }
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws. A failed COMMIT (e.g.
+    /// `SQLITE_BUSY`) rolls back too and throws, so the caller retries the whole unit.
+    public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
+        guard !isInTransaction else {
+            throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "a transaction is already open", sql: "BEGIN", path: path)
+        }
+        try execute(kind == .immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
+        let value: T
+        do {
+            value = try body()
+            try execute("COMMIT")
+        } catch {
+            if isInTransaction { try? execute("ROLLBACK") }
+            throw error
+        }
+        return value
+    }
+
+    /// The rowid of the last inserted row.
+    public var lastInsertRowID: Int64 { handle.map { sqlite3_last_insert_rowid($0) } ?? 0 }
+
+    /// Rows changed since the connection opened.
+    public var totalChanges: Int { handle.map { Int(sqlite3_total_changes($0)) } ?? 0 }
+
+    /// True inside `BEGIN` … `COMMIT`.
+    public var isInTransaction: Bool { handle.map { sqlite3_get_autocommit($0) == 0 } ?? false }
+
+    /// `PRAGMA data_version`: changes when another connection commits, not for this one's own commits.
+    public func dataVersion() throws(SQLiteError) -> Int64 {
+        try scalar("PRAGMA data_version").int64Value ?? 0
+    }
+
+    /// Makes a running statement on another thread stop with `SQLITE_INTERRUPT`.
+    public func interrupt() {
+        if let handle { sqlite3_interrupt(handle) }
+    }
+
+    // MARK: Statements
+
+    private func open() throws(SQLiteError) -> OpaquePointer {
+        guard let handle else {
+            throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "the connection is closed", sql: nil, path: path)
+        }
+        return handle
+    }
+
+    private func withStatement<T>(_ sql: String, _ arguments: [SQLiteValue], _ body: (Statement) throws(SQLiteError) -> T)
+        throws(SQLiteError) -> T
+    {
+        let statement = try prepared(sql)
+        defer { statement.reset() }
+        let bound = statement.bind(arguments)
+        guard bound == SQLITE_OK else { throw error(bound, sql) }
+        return try body(statement)
+    }
+
+    private func prepared(_ sql: String) throws(SQLiteError) -> Statement {
+        if let cached = statements[sql] { return cached }
+        let handle = try open()
+        var prepared: OpaquePointer?
+        let result = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil)
+        guard result == SQLITE_OK, let prepared else {
+            sqlite3_finalize(prepared)
+            throw error(result, sql)
+        }
+        let statement = Statement(handle: prepared, sql: sql)
+        statements[sql] = statement
+        return statement
+    }
+
+    /// Steps once: true for a row, false when done.
+    private func step(_ statement: Statement) throws(SQLiteError) -> Bool {
+        switch sqlite3_step(statement.handle) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        case let result: throw error(result, statement.sql)
+        }
+    }
+
+    private func error(_ result: Int32, _ sql: String) -> SQLiteError {
+        let extended = handle.map { sqlite3_extended_errcode($0) } ?? result
+        let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(result))
+        return SQLiteError(extendedCode: extended & 0xFF == result & 0xFF ? extended : result, message: message, sql: sql, path: path)
+    }
+}
+
+@available(*, unavailable)
+extension SQLiteConnection: Sendable {}

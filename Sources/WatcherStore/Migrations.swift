@@ -1,0 +1,153 @@
+import WatcherSQLite
+
+/// One step of the schema's history. `PRAGMA user_version` records how many steps a database has taken.
+public struct Migration: Sendable {
+    /// The version the database has after this step (1, 2, …).
+    public var version: Int
+    /// What the step does, for logs.
+    public var summary: String
+    /// The SQL, run inside one transaction with the version bump.
+    public var sql: String
+}
+
+/// The schema, as an ordered list of migrations. A new resource kind adds one migration at the end.
+public enum Schema {
+    /// Every migration, oldest first.
+    public static let migrations: [Migration] = [
+        Migration(version: 1, summary: "image generation tasks, state transitions, activity", sql: imageTasksV1)
+    ]
+
+    /// The version a fully migrated database has.
+    public static var currentVersion: Int { migrations.last?.version ?? 0 }
+
+    /// The bookkeeping columns every watched table carries besides its contract columns. They belong to the daemon;
+    /// producers insert only the identifying columns and leave these to their defaults.
+    ///
+    /// - `next_poll_at`: unix seconds of the next poll; NULL = not yet looked at.
+    /// - `poll_count`: answered polls so far. `last_polled_at`: unix seconds of the last one.
+    /// - `first_seen_at`: unix seconds when the daemon first saw the row.
+    /// - `failure_count`: consecutive failed polls, for back-off.
+    /// - `not_found_since`: the first 404 of the current run of 404s.
+    static let bookkeepingColumns = """
+          next_poll_at REAL,
+          poll_count INTEGER NOT NULL DEFAULT 0,
+          last_polled_at REAL,
+          first_seen_at REAL,
+          failure_count INTEGER NOT NULL DEFAULT 0,
+          not_found_since REAL
+        """
+
+    /// Indexes for what the scheduler asks: due rows per merchant, new rows, rows past their deadline.
+    static func queueIndexes(table: String, activeStates: [String]) -> String {
+        let active = activeStates.map { "'\($0)'" }.joined(separator: ", ")
+        return """
+            CREATE INDEX \(table)_due ON \(table) (merchant_id, next_poll_at) WHERE state IN (\(active));
+            CREATE INDEX \(table)_new ON \(table) (merchant_id) WHERE state = 'PENDING' AND next_poll_at IS NULL;
+            CREATE INDEX \(table)_deadline ON \(table) (created_at) WHERE state IN (\(active));
+            CREATE INDEX \(table)_state ON \(table) (merchant_id, state);
+            """
+    }
+
+    private static let imageTasksV1 = """
+        CREATE TABLE image_generation_tasks (
+          merchant_id TEXT NOT NULL,
+          task_id TEXT NOT NULL,
+          brand_id TEXT NOT NULL,
+          image_generation_type TEXT NOT NULL,
+          state TEXT NOT NULL DEFAULT 'PENDING',
+          image_url TEXT,
+          error TEXT,
+          created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+          updated_at TEXT,
+          completed_at TEXT,
+        \(bookkeepingColumns),
+          PRIMARY KEY (merchant_id, task_id)
+        );
+        \(queueIndexes(table: "image_generation_tasks", activeStates: ["PENDING", "PROCESSING"]))
+        CREATE TABLE state_transitions (
+          id INTEGER PRIMARY KEY,
+          resource TEXT NOT NULL,
+          merchant_id TEXT NOT NULL,
+          resource_id TEXT NOT NULL,
+          from_state TEXT NOT NULL,
+          to_state TEXT NOT NULL,
+          at TEXT NOT NULL,
+          detail TEXT
+        );
+        CREATE INDEX state_transitions_resource ON state_transitions (resource, merchant_id, resource_id);
+        CREATE TABLE watcher_activity (
+          minute TEXT NOT NULL,                  -- e.g. 2026-11-22T08:01Z
+          merchant_id TEXT NOT NULL,
+          api TEXT NOT NULL,
+          requests INTEGER NOT NULL DEFAULT 0,
+          throttled INTEGER NOT NULL DEFAULT 0,
+          failures INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (minute, merchant_id, api)
+        ) WITHOUT ROWID;
+        CREATE TABLE watcher_events (
+          id INTEGER PRIMARY KEY,
+          at TEXT NOT NULL,
+          level TEXT NOT NULL,
+          event TEXT NOT NULL,
+          merchant_id TEXT,
+          message TEXT NOT NULL
+        );
+        CREATE TABLE watcher_process (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          pid INTEGER NOT NULL,
+          hostname TEXT NOT NULL,
+          version TEXT NOT NULL,
+          started_at TEXT NOT NULL,
+          heartbeat_at TEXT NOT NULL,
+          stopped_at TEXT,
+          status TEXT
+        );
+        """
+}
+
+/// Why the schema could not be brought up to date.
+public struct MigrationError: Error, Sendable, CustomStringConvertible {
+    /// The database file.
+    public var path: String
+    /// What went wrong.
+    public var problem: String
+
+    public var description: String { "cannot migrate database \(path): \(problem)" }
+}
+
+/// Brings a database to ``Schema/currentVersion``; idempotent.
+public enum Migrator {
+    /// Applies the missing migrations, each in its own transaction; returns the versions applied.
+    @discardableResult
+    public static func migrate(_ connection: SQLiteConnection) throws -> [Int] {
+        let version = try userVersion(connection)
+        guard version <= Schema.currentVersion else {
+            throw MigrationError(
+                path: connection.path,
+                problem: "its schema version \(version) is newer than this program knows (\(Schema.currentVersion)); "
+                    + "install the newer wechatpay-watcher that created it"
+            )
+        }
+        var applied: [Int] = []
+        for migration in Schema.migrations where migration.version > version {
+            do {
+                try connection.transaction {
+                    try connection.execute(migration.sql)
+                    try connection.execute("PRAGMA user_version = \(migration.version)")
+                }
+            } catch {
+                throw MigrationError(
+                    path: connection.path,
+                    problem: "migration \(migration.version) (\(migration.summary)) failed: \(error)"
+                )
+            }
+            applied.append(migration.version)
+        }
+        return applied
+    }
+
+    /// The database's `PRAGMA user_version`.
+    public static func userVersion(_ connection: SQLiteConnection) throws -> Int {
+        Int(try connection.scalar("PRAGMA user_version").int64Value ?? 0)
+    }
+}

@@ -1,0 +1,102 @@
+/// Where one resource kind lives in the database: the table and the columns the generic queue code reads and
+/// writes. Every watched table has the same shape around these names (see ``Schema``): `merchant_id`,
+/// the id column, `brand_id`, the parameter columns, `state`, `error`, the result columns, the timestamps
+/// and the bookkeeping columns.
+public struct ResourceTable: Sendable, Hashable {
+    /// The name written to `state_transitions.resource`, e.g. `image_generation_task`.
+    public var resource: String
+    /// The table, e.g. `image_generation_tasks`.
+    public var table: String
+    /// The column holding WeChat Pay's id of the resource, e.g. `task_id`.
+    public var idColumn: String
+    /// Further columns a producer fills that the request needs, e.g. `image_generation_type`.
+    public var parameterColumns: [String]
+    /// Columns the daemon fills from verified answers, e.g. `image_url`.
+    public var resultColumns: [String]
+    /// States that are still being watched; every other state is final and never polled again.
+    public var activeStates: [String]
+
+    /// Creates a table description.
+    public init(
+        resource: String,
+        table: String,
+        idColumn: String,
+        parameterColumns: [String],
+        resultColumns: [String],
+        activeStates: [String]
+    ) {
+        self.resource = resource
+        self.table = table
+        self.idColumn = idColumn
+        self.parameterColumns = parameterColumns
+        self.resultColumns = resultColumns
+        self.activeStates = activeStates
+    }
+
+    /// `'PENDING', 'PROCESSING'`: the active states as an SQL list (they are constants, never user input).
+    var activeStateList: String { activeStates.map { "'\($0)'" }.joined(separator: ", ") }
+}
+
+/// A watched row as the engine sees it: identity, inputs and polling history.
+public struct QueuedRow: Sendable, Equatable {
+    /// SQLite's rowid, the handle for updates.
+    public var rowID: Int64
+    /// The merchant (`merchant_id`).
+    public var merchantID: String
+    /// WeChat Pay's id of the resource (the table's id column).
+    public var resourceID: String
+    /// The brand (`brand_id`).
+    public var brandID: String
+    /// Values of the table's parameter columns; a NULL column is absent.
+    public var parameters: [String: String]
+    /// The current state.
+    public var state: String
+    /// `created_at` as unix seconds; nil when a producer wrote something that is not a timestamp.
+    public var createdAt: Double?
+    /// Unix seconds when the daemon first saw the row.
+    public var firstSeenAt: Double?
+    /// Unix seconds of the next poll; nil for a row not yet looked at.
+    public var nextPollAt: Double?
+    /// Answered polls so far.
+    public var pollCount: Int
+    /// Unix seconds of the last answered poll.
+    public var lastPolledAt: Double?
+    /// Consecutive failed polls.
+    public var failureCount: Int
+    /// Unix seconds of the first 404 in the current run of 404s.
+    public var notFoundSince: Double?
+
+    /// Creates a row value (tests and the engine build these; the store reads them).
+    public init(
+        rowID: Int64,
+        merchantID: String,
+        resourceID: String,
+        brandID: String,
+        parameters: [String: String] = [:],
+        state: String,
+        createdAt: Double? = nil,
+        firstSeenAt: Double? = nil,
+        nextPollAt: Double? = nil,
+        pollCount: Int = 0,
+        lastPolledAt: Double? = nil,
+        failureCount: Int = 0,
+        notFoundSince: Double? = nil
+    ) {
+        self.rowID = rowID
+        self.merchantID = merchantID
+        self.resourceID = resourceID
+        self.brandID = brandID
+        self.parameters = parameters
+        self.state = state
+        self.createdAt = createdAt
+        self.firstSeenAt = firstSeenAt
+        self.nextPollAt = nextPollAt
+        self.pollCount = pollCount
+        self.lastPolledAt = lastPolledAt
+        self.failureCount = failureCount
+        self.notFoundSince = notFoundSince
+    }
+
+    /// When the row's clock started: its creation time, or when the daemon first saw it.
+    public var startedAt: Double? { createdAt ?? firstSeenAt }
+}

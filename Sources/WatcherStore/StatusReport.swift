@@ -1,0 +1,213 @@
+import Foundation
+import WatcherSQLite
+
+/// What `status` shows: counts per state and merchant, the oldest unfinished row, recent request rates, recent
+/// errors and the running process. Read from the database, so it works from any process.
+public struct StatusReport: Codable, Sendable, Equatable {
+    /// Row counts of one resource, merchant and state.
+    public struct Count: Codable, Sendable, Equatable {
+        /// The resource, e.g. `image_generation_task`.
+        public var resource: String
+        /// The merchant.
+        public var merchantID: String
+        /// The state.
+        public var state: String
+        /// How many rows.
+        public var rows: Int
+    }
+
+    /// The oldest row still watched, per resource and merchant.
+    public struct Oldest: Codable, Sendable, Equatable {
+        /// The resource.
+        public var resource: String
+        /// The merchant.
+        public var merchantID: String
+        /// Its id.
+        public var resourceID: String
+        /// Its `created_at`.
+        public var createdAt: String
+        /// Seconds since then.
+        public var ageSeconds: Double?
+    }
+
+    /// Requests over the last minutes, per merchant and API.
+    public struct Rate: Codable, Sendable, Equatable {
+        /// The merchant.
+        public var merchantID: String
+        /// The API (resource).
+        public var api: String
+        /// Requests in the window.
+        public var requests: Int
+        /// 429s in the window.
+        public var throttled: Int
+        /// Failed requests (no answer, not verified, not believable) in the window.
+        public var failures: Int
+        /// Requests per second over the window.
+        public var requestsPerSecond: Double
+    }
+
+    /// A recent error.
+    public struct RecentError: Codable, Sendable, Equatable {
+        /// When (RFC 3339).
+        public var at: String
+        /// Where: a resource and id, or `daemon`.
+        public var subject: String
+        /// The message.
+        public var message: String
+    }
+
+    /// The daemon that last ran on this database.
+    public struct Process: Codable, Sendable, Equatable {
+        /// Its pid.
+        public var pid: Int
+        /// Its machine.
+        public var hostname: String
+        /// Its version.
+        public var version: String
+        /// When it started.
+        public var startedAt: String
+        /// Its last heartbeat.
+        public var heartbeatAt: String
+        /// When it stopped cleanly, if it did.
+        public var stoppedAt: String?
+        /// Its last status line.
+        public var status: String?
+    }
+
+    /// The database file.
+    public var database: String
+    /// The schema version.
+    public var schemaVersion: Int
+    /// Counts.
+    public var counts: [Count]
+    /// Oldest unfinished rows.
+    public var oldestUnfinished: [Oldest]
+    /// The window of ``rates``, in minutes.
+    public var rateWindowMinutes: Int
+    /// Recent rates.
+    public var rates: [Rate]
+    /// Recent errors, newest first.
+    public var recentErrors: [RecentError]
+    /// The process row.
+    public var process: Process?
+
+    /// Reads the report.
+    public static func load(
+        from connection: SQLiteConnection,
+        tables: [ResourceTable],
+        now: Date,
+        rateWindowMinutes: Int = 5
+    ) throws -> StatusReport {
+        var report = StatusReport(
+            database: connection.path,
+            schemaVersion: try Migrator.userVersion(connection),
+            counts: [],
+            oldestUnfinished: [],
+            rateWindowMinutes: rateWindowMinutes,
+            rates: [],
+            recentErrors: [],
+            process: nil
+        )
+        for table in tables {
+            try report.addCounts(of: table, connection: connection, now: now)
+        }
+        try report.addRates(connection: connection, now: now)
+        try report.addErrors(tables: tables, connection: connection)
+        report.process = try processRow(connection)
+        return report
+    }
+
+    private mutating func addCounts(of table: ResourceTable, connection: SQLiteConnection, now: Date) throws {
+        for row in try connection.query(
+            "SELECT merchant_id, state, count(*) FROM \(table.table) GROUP BY merchant_id, state ORDER BY merchant_id, state"
+        ) {
+            counts.append(
+                Count(
+                    resource: table.resource,
+                    merchantID: row[0].stringValue ?? "",
+                    state: row[1].stringValue ?? "",
+                    rows: Int(row[2].int64Value ?? 0)
+                )
+            )
+        }
+        for merchant in Set(counts.filter { $0.resource == table.resource }.map(\.merchantID)).sorted() {
+            let oldest = try connection.query(
+                """
+                SELECT \(table.idColumn), created_at FROM \(table.table) INDEXED BY \(table.table)_deadline
+                WHERE state IN (\(table.activeStateList)) AND merchant_id = ? ORDER BY created_at LIMIT 1
+                """,
+                [.text(merchant)]
+            )
+            guard let row = oldest.first else { continue }
+            let created = row[1].stringValue ?? ""
+            oldestUnfinished.append(
+                Oldest(
+                    resource: table.resource,
+                    merchantID: merchant,
+                    resourceID: row[0].stringValue ?? "",
+                    createdAt: created,
+                    ageSeconds: Timestamp.parse(created).map { now.timeIntervalSince($0).rounded() }
+                )
+            )
+        }
+    }
+
+    private mutating func addRates(connection: SQLiteConnection, now: Date) throws {
+        let since = String(Timestamp.rfc3339(now.addingTimeInterval(Double(-60 * rateWindowMinutes))).prefix(16)) + "Z"
+        for row in try connection.query(
+            """
+            SELECT merchant_id, api, sum(requests), sum(throttled), sum(failures) FROM watcher_activity
+            WHERE minute >= ? GROUP BY merchant_id, api ORDER BY merchant_id, api
+            """,
+            [.text(since)]
+        ) {
+            let requests = Int(row[2].int64Value ?? 0)
+            rates.append(
+                Rate(
+                    merchantID: row[0].stringValue ?? "",
+                    api: row[1].stringValue ?? "",
+                    requests: requests,
+                    throttled: Int(row[3].int64Value ?? 0),
+                    failures: Int(row[4].int64Value ?? 0),
+                    requestsPerSecond: (Double(requests) / Double(60 * rateWindowMinutes) * 100).rounded() / 100
+                )
+            )
+        }
+    }
+
+    private mutating func addErrors(tables: [ResourceTable], connection: SQLiteConnection) throws {
+        var errors: [RecentError] = []
+        for row in try connection.query("SELECT at, message FROM watcher_events ORDER BY id DESC LIMIT 5") {
+            errors.append(RecentError(at: row[0].stringValue ?? "", subject: "daemon", message: row[1].stringValue ?? ""))
+        }
+        for table in tables {
+            for row in try connection.query(
+                """
+                SELECT updated_at, merchant_id, \(table.idColumn), state, error FROM \(table.table)
+                WHERE error IS NOT NULL ORDER BY updated_at DESC LIMIT 5
+                """
+            ) {
+                let subject = "\(table.resource) \(row[1].stringValue ?? "")/\(row[2].stringValue ?? "") (\(row[3].stringValue ?? ""))"
+                errors.append(RecentError(at: row[0].stringValue ?? "", subject: subject, message: row[4].stringValue ?? ""))
+            }
+        }
+        recentErrors = Array(errors.sorted { $0.at > $1.at }.prefix(10))
+    }
+
+    private static func processRow(_ connection: SQLiteConnection) throws -> Process? {
+        guard
+            let row = try connection.query(
+                "SELECT pid, hostname, version, started_at, heartbeat_at, stopped_at, status FROM watcher_process WHERE id = 1"
+            ).first
+        else { return nil }
+        return Process(
+            pid: Int(row[0].int64Value ?? 0),
+            hostname: row[1].stringValue ?? "",
+            version: row[2].stringValue ?? "",
+            startedAt: row[3].stringValue ?? "",
+            heartbeatAt: row[4].stringValue ?? "",
+            stoppedAt: row[5].stringValue,
+            status: row[6].stringValue
+        )
+    }
+}

@@ -1,0 +1,262 @@
+import Foundation
+import WatcherSQLite
+
+/// The SQLite work queue: due rows in, verified results and transitions out.
+///
+/// Two connections, each owned by its own serial queue: the reader serves the scheduler and is never stuck
+/// behind a write that waits for a producer's lock (WAL lets it read meanwhile); the writer commits results in
+/// batches, each batch one transaction.
+public final class WatchStore: Sendable {
+    /// The database file.
+    public let path: String
+    private let reader: SerialDatabase
+    private let writer: SerialDatabase
+
+    /// Opens (creating if needed) and migrates the database.
+    ///
+    /// - Parameter busyTimeoutMilliseconds: how long a statement waits for another process's lock before
+    ///   failing with `SQLITE_BUSY`; the caller retries after that.
+    public init(path: String, busyTimeoutMilliseconds: Int32 = 5_000) throws {
+        self.path = path
+        writer = try SerialDatabase(path: path, mode: .readWrite(create: true), label: "sqlite.writer") { connection in
+            connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
+            try WatchStore.configure(connection)
+            try Migrator.migrate(connection)
+        }
+        reader = try SerialDatabase(path: path, mode: .readWrite(create: false), label: "sqlite.reader") { connection in
+            connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
+        }
+    }
+
+    /// WAL so producers and the daemon never block each other's reads; NORMAL sync is durable against a process
+    /// crash (kill -9) and loses at most the last commits on power loss, never consistency (REFERENCE §6).
+    static func configure(_ connection: SQLiteConnection) throws {
+        let mode = try connection.scalar("PRAGMA journal_mode = WAL").stringValue ?? ""
+        guard mode.lowercased() == "wal" else {
+            throw MigrationError(path: connection.path, problem: "cannot switch to WAL journal mode (got \(mode))")
+        }
+        try connection.execute("PRAGMA synchronous = NORMAL")
+    }
+
+    /// Closes both connections.
+    public func close() {
+        reader.close()
+        writer.close()
+    }
+
+    // MARK: Reading
+
+    /// The first `limit` active rows of a merchant in the order they should be polled: rows never polled first,
+    /// then by `next_poll_at`. Includes rows due later, so the caller knows when to wake.
+    public func upcomingRows(_ table: ResourceTable, merchant: String, limit: Int) async throws -> [QueuedRow] {
+        let sql = """
+            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.table)_due
+            WHERE merchant_id = ? AND state IN (\(table.activeStateList)) AND next_poll_at IS NOT NULL
+            ORDER BY next_poll_at LIMIT ?
+            """
+        return try await reader.perform { connection in
+            try connection.query(sql, [.text(merchant), .integer(Int64(limit))]).map { Self.row($0, table) }
+        }
+    }
+
+    /// Rows a producer inserted that the daemon has not looked at yet (`PENDING` with no `next_poll_at`).
+    public func newRows(_ table: ResourceTable, limit: Int) async throws -> [QueuedRow] {
+        let sql = """
+            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.table)_new
+            WHERE state = 'PENDING' AND next_poll_at IS NULL LIMIT ?
+            """
+        return try await reader.perform { connection in
+            try connection.query(sql, [.integer(Int64(limit))]).map { Self.row($0, table) }
+        }
+    }
+
+    /// Active rows created before `cutoff`: past their deadline.
+    public func rowsCreatedBefore(_ table: ResourceTable, cutoff: Date, limit: Int) async throws -> [QueuedRow] {
+        let sql = """
+            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.table)_deadline
+            WHERE state IN (\(table.activeStateList)) AND created_at < ? LIMIT ?
+            """
+        let cutoffText = Timestamp.rfc3339(cutoff)
+        return try await reader.perform { connection in
+            try connection.query(sql, [.text(cutoffText), .integer(Int64(limit))]).map { Self.row($0, table) }
+        }
+    }
+
+    /// How many rows of a merchant are still watched.
+    public func activeCount(_ table: ResourceTable, merchant: String) async throws -> Int {
+        let sql = """
+            SELECT count(*) FROM \(table.table) INDEXED BY \(table.table)_due
+            WHERE merchant_id = ? AND state IN (\(table.activeStateList))
+            """
+        return try await reader.perform { connection in
+            Int(try connection.scalar(sql, [.text(merchant)]).int64Value ?? 0)
+        }
+    }
+
+    /// `PRAGMA data_version` of the reader: changes whenever another connection (a producer, or our writer)
+    /// commits. Polling it is the cheap way to notice new rows (REFERENCE §6).
+    public func dataVersion() async throws -> Int64 {
+        try await reader.perform { connection in try connection.dataVersion() }
+    }
+
+    static func selectList(_ table: ResourceTable) -> String {
+        let parameters = table.parameterColumns.map { ", \($0)" }.joined()
+        return """
+            rowid, merchant_id, \(table.idColumn), brand_id\(parameters), state,
+            (julianday(created_at) - 2440587.5) * 86400.0, first_seen_at, next_poll_at, poll_count,
+            last_polled_at, failure_count, not_found_since
+            """
+    }
+
+    static func row(_ row: SQLiteRow, _ table: ResourceTable) -> QueuedRow {
+        var parameters: [String: String] = [:]
+        for (offset, column) in table.parameterColumns.enumerated() {
+            parameters[column] = text(row[4 + offset])
+        }
+        let base = 4 + table.parameterColumns.count
+        return QueuedRow(
+            rowID: row[0].int64Value ?? 0,
+            merchantID: text(row[1]) ?? "",
+            resourceID: text(row[2]) ?? "",
+            brandID: text(row[3]) ?? "",
+            parameters: parameters,
+            state: text(row[base]) ?? "",
+            createdAt: row[base + 1].doubleValue,
+            firstSeenAt: row[base + 2].doubleValue,
+            nextPollAt: row[base + 3].doubleValue,
+            pollCount: Int(row[base + 4].int64Value ?? 0),
+            lastPolledAt: row[base + 5].doubleValue,
+            failureCount: Int(row[base + 6].int64Value ?? 0),
+            notFoundSince: row[base + 7].doubleValue
+        )
+    }
+
+    /// Producers may store numbers in TEXT columns of other affinity; read them back as text.
+    private static func text(_ value: SQLiteValue) -> String? {
+        switch value {
+        case .text(let text): text
+        case .integer(let number): String(number)
+        case .real(let number): String(number)
+        case .blob(let bytes): String(decoding: bytes, as: UTF8.self)
+        case .null: nil
+        }
+    }
+
+    // MARK: Writing
+
+    /// Writes `updates` in one transaction, each with its transition row; returns one result per update, in order.
+    /// An update whose row is no longer in the expected state is skipped. Throws without writing anything when
+    /// the transaction fails (e.g. `SQLITE_BUSY`): the caller keeps the updates and retries.
+    public func apply(_ updates: [RowUpdate]) async throws -> [UpdateResult] {
+        try await writer.perform { connection in try Self.apply(updates, on: connection) }
+    }
+
+    static func apply(_ updates: [RowUpdate], on connection: SQLiteConnection) throws -> [UpdateResult] {
+        try connection.transaction {
+            try updates.map { update in
+                let (sql, arguments) = updateStatement(update)
+                guard try connection.run(sql, arguments) == 1 else { return .skipped }
+                guard update.changesState, let newState = update.newState else { return .applied(nil) }
+                let transition = CommittedTransition(
+                    resource: update.table.resource,
+                    merchantID: update.merchantID,
+                    resourceID: update.resourceID,
+                    from: update.expectedState,
+                    to: newState,
+                    detail: update.transitionDetail
+                )
+                try insert(transition, at: update.at, on: connection)
+                return .applied(transition)
+            }
+        }
+    }
+
+    private static func insert(_ transition: CommittedTransition, at: Date, on connection: SQLiteConnection) throws {
+        try connection.run(
+            """
+            INSERT INTO state_transitions (resource, merchant_id, resource_id, from_state, to_state, at, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(transition.resource), .text(transition.merchantID), .text(transition.resourceID),
+                .text(transition.from), .text(transition.to), .text(Timestamp.rfc3339(at)),
+                transition.detail.map { .text($0) } ?? .null,
+            ]
+        )
+    }
+
+    /// Builds the UPDATE for one change. The SQL text depends only on which fields change, so the connection's
+    /// statement cache holds a handful of variants.
+    static func updateStatement(_ update: RowUpdate) -> (String, [SQLiteValue]) {
+        var assignments: [String] = []
+        var arguments: [SQLiteValue] = []
+        func assign(_ column: String, _ value: SQLiteValue) {
+            assignments.append("\(column) = ?")
+            arguments.append(value)
+        }
+        func assign<Value>(_ column: String, _ change: RowUpdate.Change<Value>, _ value: (Value) -> SQLiteValue) {
+            switch change {
+            case .keep: break
+            case .set(let newValue): assign(column, value(newValue))
+            case .clear: assignments.append("\(column) = NULL")
+            }
+        }
+        let at = Timestamp.rfc3339(update.at)
+        if let newState = update.newState { assign("state", .text(newState)) }
+        for column in update.table.resultColumns {
+            if let value = update.results[column] { assign(column, value) }
+        }
+        assign("error", update.error) { .text($0) }
+        assign("next_poll_at", update.isTerminal ? .clear : update.nextPollAt) { .real($0) }
+        if update.countsAsPoll {
+            assignments.append("poll_count = poll_count + 1")
+            assign("last_polled_at", .real(update.at.timeIntervalSince1970))
+        }
+        if let failureCount = update.failureCount { assign("failure_count", .integer(Int64(failureCount))) }
+        assign("not_found_since", update.notFoundSince) { .real($0) }
+        if let firstSeenAt = update.firstSeenAt {
+            assignments.append("first_seen_at = coalesce(first_seen_at, ?)")
+            arguments.append(.real(firstSeenAt))
+        }
+        assign("updated_at", .text(at))
+        if update.isTerminal { assign("completed_at", .text(at)) }
+        let sql = """
+            UPDATE \(update.table.table) SET \(assignments.joined(separator: ", "))
+            WHERE rowid = ? AND merchant_id = ? AND \(update.table.idColumn) = ? AND state = ?
+            """
+        arguments += [
+            .integer(update.rowID), .text(update.merchantID), .text(update.resourceID), .text(update.expectedState),
+        ]
+        return (sql, arguments)
+    }
+
+    /// Runs arbitrary work on the writer connection (activity counters, events, the process row).
+    public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await writer.perform(body)
+    }
+
+    /// Runs arbitrary read-only work on the reader connection.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await reader.perform(body)
+    }
+}
+
+/// What happened to one update of a call to ``WatchStore/apply(_:)``.
+public enum UpdateResult: Sendable, Equatable {
+    /// Written; with the transition written alongside, if the state changed.
+    case applied(CommittedTransition?)
+    /// Not written: the row had changed state or disappeared meanwhile.
+    case skipped
+
+    /// True when the update was written.
+    public var isApplied: Bool {
+        if case .applied = self { return true }
+        return false
+    }
+
+    /// The transition written, if any.
+    public var transition: CommittedTransition? {
+        if case .applied(let transition) = self { return transition }
+        return nil
+    }
+}

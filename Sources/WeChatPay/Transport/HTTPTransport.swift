@@ -1,0 +1,120 @@
+/// One header of an HTTP message, in the order it was sent or received.
+public struct HTTPHeader: Sendable, Equatable {
+    /// The header name as written on the wire (lookups are case-insensitive).
+    public var name: String
+    /// The header value, unmodified.
+    public var value: String
+
+    /// Creates a header.
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+extension [HTTPHeader] {
+    /// The first value of the header called `name`, compared case-insensitively.
+    public func value(for name: String) -> String? {
+        first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
+
+/// An HTTP request as the transport sends it: the URL string is used verbatim so that the signed
+/// canonical URL and the bytes on the wire are the same.
+public struct HTTPRequest: Sendable, Equatable {
+    /// `GET`, `POST`, …
+    public var method: String
+    /// The absolute URL, e.g. `https://api.mch.weixin.qq.com/v3/…?brand_id=120344`.
+    public var url: String
+    /// Request headers in order.
+    public var headers: [HTTPHeader]
+    /// The request body; empty for `GET`.
+    public var body: [UInt8]
+
+    /// Creates a request.
+    public init(method: String, url: String, headers: [HTTPHeader], body: [UInt8] = []) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// An HTTP response with its complete body.
+public struct HTTPResponse: Sendable, Equatable {
+    /// The status code.
+    public var status: Int
+    /// Response headers in order.
+    public var headers: [HTTPHeader]
+    /// The raw body bytes, exactly as received (signatures cover them byte for byte).
+    public var body: [UInt8]
+
+    /// Creates a response.
+    public init(status: Int, headers: [HTTPHeader], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Why a request produced no complete response.
+public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The connection could not be made or secured: refused, DNS, TLS, unreachable. Nothing was sent or answered.
+    case connectFailed(String)
+    /// The deadline passed. `responseStarted` tells whether any part of an answer had arrived.
+    case timedOut(responseStarted: Bool)
+    /// The connection broke; `responseStarted` tells whether any part of an answer had arrived.
+    case connectionLost(String, responseStarted: Bool)
+    /// The answer is larger than the cap; reading stopped there.
+    case bodyTooLarge(limit: Int)
+    /// The request was cancelled by the caller.
+    case cancelled
+    /// Anything else the HTTP stack reported.
+    case other(String)
+
+    /// True for failures where the host never answered at all: the cases that justify moving a merchant's
+    /// traffic to the backup host (REFERENCE §3). A 4xx or a broken answer never is.
+    public var isConnectionLevel: Bool {
+        switch self {
+        case .connectFailed: true
+        case .timedOut(let started): !started
+        case .connectionLost(_, let started): !started
+        case .bodyTooLarge, .cancelled, .other: false
+        }
+    }
+
+    /// A short stable name for metrics and log fields.
+    public var kind: String {
+        switch self {
+        case .connectFailed: "connect_failed"
+        case .timedOut: "timeout"
+        case .connectionLost: "connection_lost"
+        case .bodyTooLarge: "body_too_large"
+        case .cancelled: "cancelled"
+        case .other: "transport_error"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .connectFailed(let reason): "cannot connect: \(reason)"
+        case .timedOut(let started): started ? "timed out while reading the answer" : "timed out before any answer"
+        case .connectionLost(let reason, let started):
+            started ? "connection lost while reading the answer: \(reason)" : "connection lost before any answer: \(reason)"
+        case .bodyTooLarge(let limit): "answer larger than \(limit) bytes"
+        case .cancelled: "cancelled"
+        case .other(let reason): reason
+        }
+    }
+}
+
+/// The seam between the WeChat Pay client and the network. Production uses ``URLSessionTransport``;
+/// tests use fakes that answer from memory.
+public protocol HTTPTransport: Sendable {
+    /// Sends `request` and returns the complete response, or throws a ``TransportFailure``.
+    ///
+    /// - Parameters:
+    ///   - timeout: bounds the whole exchange, from the first connection attempt to the last body byte.
+    ///   - maxBodyBytes: a larger answer is abandoned with ``TransportFailure/bodyTooLarge(limit:)``.
+    func send(_ request: HTTPRequest, timeout: Duration, maxBodyBytes: Int) async throws(TransportFailure) -> HTTPResponse
+}

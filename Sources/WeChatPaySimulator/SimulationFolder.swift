@@ -1,0 +1,115 @@
+import Foundation
+import WatcherConfig
+import WatcherCrypto
+import WatcherLog
+
+/// A folder holding everything needed to run the watcher against the simulator: keys for the platform and each
+/// merchant, and a configuration file pointing at the simulator's port.
+///
+/// Keys already in the folder are reused, so a simulator restarted on the same folder keeps working with a
+/// watcher configured from it. Used by `simulate`, `demo`, the benchmark and the end-to-end tests.
+public struct SimulationFolder: Sendable {
+    /// The public key id the simulated platform signs with.
+    public static let platformKeyID = "PUB_KEY_ID_0119000000012024111200000000000001"
+
+    /// A simulated merchant's identity and key.
+    public struct Merchant: Sendable {
+        /// The merchant id.
+        public var mchid: String
+        /// Its API certificate serial.
+        public var serial: String
+        /// Its API private key.
+        public var key: RSAPrivateKey
+    }
+
+    /// The folder.
+    public let directory: String
+    /// The platform's private key (the simulator signs with it).
+    public let platformKey: RSAPrivateKey
+    /// The merchants.
+    public let merchants: [Merchant]
+
+    /// The configuration file written into the folder.
+    public var configFile: String { directory + "/wechatpay-watcher.json" }
+    /// The database path in that configuration.
+    public var database: String { directory + "/watcher.sqlite3" }
+    /// The log path in that configuration.
+    public var logFile: String { directory + "/watcher.log" }
+    /// The platform public key file.
+    public var platformPublicKeyFile: String { directory + "/pub_key.pem" }
+
+    /// The private key file of a merchant.
+    public func privateKeyFile(of mchid: String) -> String { "\(directory)/\(mchid)/apiclient_key.pem" }
+
+    /// Creates the folder (if needed) and its keys: merchants `1900000001`, `1900000002`, ….
+    public static func prepare(directory: String, merchantCount: Int) throws -> SimulationFolder {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let platform = try key(at: directory + "/simulator/platform_private_key.pem", directoryToCreate: directory + "/simulator")
+            try KeyFile.write(platform.publicKey.spkiPEM(), to: directory + "/pub_key.pem", mode: 0o644)
+            var merchants: [Merchant] = []
+            for index in 0..<merchantCount {
+                let mchid = String(1_900_000_001 + index)
+                let folder = "\(directory)/\(mchid)"
+                let key = try key(at: folder + "/apiclient_key.pem", directoryToCreate: folder)
+                merchants.append(Merchant(mchid: mchid, serial: String(format: "%040X", 0x1DDE_55AD_98ED + index), key: key))
+            }
+            return SimulationFolder(directory: directory, platformKey: platform, merchants: merchants)
+    }
+
+    private static func key(at path: String, directoryToCreate: String) throws -> RSAPrivateKey {
+        if FileManager.default.fileExists(atPath: path) { return try KeyFile.loadPrivateKey(path: path) }
+        try FileManager.default.createDirectory(
+            atPath: directoryToCreate,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
+        let key = try RSAPrivateKey.generate()
+        try KeyFile.write(key.pkcs8PEM(), to: path, mode: 0o600)
+        return key
+    }
+
+    /// The simulator's view of the merchants.
+    public func simulatorConfiguration(seed: UInt64, durations: DurationModel, failureRate: Double, createUnknown: Bool)
+        -> SimulatorConfiguration
+    {
+        SimulatorConfiguration(
+            platformKey: platformKey,
+            platformKeyID: Self.platformKeyID,
+            merchants: merchants.map { SimulatedMerchant(mchid: $0.mchid, certificateSerial: $0.serial, publicKey: $0.key.publicKey) },
+            seed: seed,
+            createUnknownResources: createUnknown,
+            durations: durations,
+            failureRate: failureRate
+        )
+    }
+
+    /// Writes the watcher's configuration for a simulator at `baseURL`.
+    public func writeConfiguration(
+        baseURL: String,
+        backupBaseURL: String? = nil,
+        logLevel: LogLevel = .info,
+        requestsPerSecond: Int = 20
+    ) throws {
+        let configuration = WatcherConfiguration(
+            configFile: configFile,
+            database: database,
+            logFile: logFile,
+            logLevel: logLevel,
+            logFormat: .text,
+            metricsFile: nil,
+            api: APISettings(baseURL: baseURL, backupBaseURL: backupBaseURL, requestTimeoutSeconds: 5),
+            polling: .defaults,
+            merchants: merchants.map {
+                MerchantSettings(
+                    mchid: $0.mchid,
+                    certificateSerial: $0.serial,
+                    privateKeyFile: privateKeyFile(of: $0.mchid),
+                    wechatpayPublicKeyID: Self.platformKeyID,
+                    wechatpayPublicKeyFile: platformPublicKeyFile,
+                    requestsPerSecond: requestsPerSecond
+                )
+            }
+        )
+        try Data(ConfigurationLoader.encode(configuration).utf8).write(to: URL(fileURLWithPath: configFile))
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import WatcherCrypto
+
+/// A merchant the simulator knows: it verifies the merchant's request signatures with its public key.
+public struct SimulatedMerchant: Sendable {
+    /// The merchant id.
+    public var mchid: String
+    /// The merchant API certificate serial the requests must name.
+    public var certificateSerial: String
+    /// The merchant's public key.
+    public var publicKey: RSAPublicKey
+
+    /// Creates a merchant.
+    public init(mchid: String, certificateSerial: String, publicKey: RSAPublicKey) {
+        self.mchid = mchid
+        self.certificateSerial = certificateSerial
+        self.publicKey = publicKey
+    }
+}
+
+/// Everything that decides how the simulator behaves.
+public struct SimulatorConfiguration: Sendable {
+    /// The WeChat Pay platform key that signs answers.
+    public var platformKey: RSAPrivateKey
+    /// Its id, sent as `Wechatpay-Serial`.
+    public var platformKeyID: String
+    /// The merchants that may call.
+    public var merchants: [SimulatedMerchant]
+    /// Requests per second allowed per merchant and API; more get 429 `FREQUENCY_LIMITED`.
+    public var requestsPerSecond: Int
+    /// Seeds every random choice.
+    public var seed: UInt64
+    /// Resources queried but never registered are created on first sight (true) or answered 404 (false).
+    public var createUnknownResources: Bool
+    /// Durations of resources created on first sight.
+    public var durations: DurationModel
+    /// Share of resources created on first sight that end in failure (`FAIL`, `DEACTIVATED`).
+    public var failureRate: Double
+    /// Brands whose requests get 403 `NO_AUTH`.
+    public var unauthorizedBrands: Set<String>
+    /// Fault probabilities per request.
+    public var faults: FaultPlan
+
+    /// Creates a configuration with sensible defaults for a demo.
+    public init(
+        platformKey: RSAPrivateKey,
+        platformKeyID: String,
+        merchants: [SimulatedMerchant],
+        requestsPerSecond: Int = 20,
+        seed: UInt64 = 1,
+        createUnknownResources: Bool = true,
+        durations: DurationModel = .lognormal(offset: 2, median: 6, sigma: 0.6),
+        failureRate: Double = 0.1,
+        unauthorizedBrands: Set<String> = [],
+        faults: FaultPlan = FaultPlan()
+    ) {
+        self.platformKey = platformKey
+        self.platformKeyID = platformKeyID
+        self.merchants = merchants
+        self.requestsPerSecond = requestsPerSecond
+        self.seed = seed
+        self.createUnknownResources = createUnknownResources
+        self.durations = durations
+        self.failureRate = failureRate
+        self.unauthorizedBrands = unauthorizedBrands
+        self.faults = faults
+    }
+}
+
+/// A misbehaviour the simulator can inject into an answer, to prove the client survives it.
+public enum Fault: String, Sendable, CaseIterable, Codable {
+    /// 500 `SYSTEM_ERROR`.
+    case serverError = "server_error"
+    /// 503 `SERVICE_UNAVAILABLE`.
+    case serviceUnavailable = "service_unavailable"
+    /// 429 `FREQUENCY_LIMITED` although the budget was respected (the merchant's other systems share it).
+    case throttled
+    /// The connection is reset before any answer.
+    case connectionReset = "connection_reset"
+    /// Headers and half the body, then a reset.
+    case resetMidBody = "reset_mid_body"
+    /// The answer arrives after a delay (`slowAnswerSeconds`).
+    case slowAnswer = "slow_answer"
+    /// The answer trickles in a few bytes at a time.
+    case trickle
+    /// No answer ever.
+    case hang
+    /// A random signature of the right length.
+    case badSignature = "bad_signature"
+    /// WeChat Pay's `WECHATPAY/SIGNTEST/` probe signature.
+    case signtestProbe = "signtest_probe"
+    /// Correctly signed, but with a timestamp ten minutes old.
+    case staleTimestamp = "stale_timestamp"
+    /// Signed, then the body changed (a forged state and URL).
+    case tamperedBody = "tampered_body"
+    /// Not JSON, correctly signed.
+    case malformedJSON = "malformed_json"
+    /// A correctly signed answer about another resource.
+    case otherResource = "other_resource"
+    /// The `Wechatpay-Signature` header left out.
+    case missingSignatureHeaders = "missing_signature_headers"
+    /// Signed with the platform key but naming another key id.
+    case wrongSerial = "wrong_serial"
+    /// A correctly signed body of 2 MiB.
+    case oversizedBody = "oversized_body"
+}
+
+/// Per-request probabilities of each fault. At most one fault per request.
+public struct FaultPlan: Sendable, Equatable {
+    /// Probability of each fault, 0…1; the sum should stay below 1.
+    public var probabilities: [Fault: Double]
+    /// How long a slow answer takes.
+    public var slowAnswerSeconds: Double
+
+    /// Creates a plan; the default injects nothing.
+    public init(probabilities: [Fault: Double] = [:], slowAnswerSeconds: Double = 1.5) {
+        self.probabilities = probabilities
+        self.slowAnswerSeconds = slowAnswerSeconds
+    }
+
+    /// Picks the fault for one request from a uniform draw in [0, 1), or nil.
+    func pick(_ draw: Double) -> Fault? {
+        var cumulative = 0.0
+        for fault in Fault.allCases {
+            cumulative += probabilities[fault] ?? 0
+            if draw < cumulative { return fault }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import WatcherSQLite
+import WatcherTestSupport
+import WeChatPaySimulator
+
+/// One end-to-end setting: a folder with keys and a config, an in-process simulator, and the database the
+/// watcher binary will work on.
+final class Scenario: Sendable {
+    let directory: TemporaryDirectory
+    let folder: SimulationFolder
+    let simulator: WeChatPaySimulator
+    let baseURL: String
+
+    /// Prepares keys for `merchants` merchants, starts a simulator, writes the watcher's config.
+    init(
+        merchants: Int = 1,
+        durations: DurationModel = .fixed(0),
+        faults: FaultPlan = FaultPlan(),
+        createUnknown: Bool = false,
+        backup: Bool = false,
+        configure: (inout SimulatorConfiguration) -> Void = { _ in }
+    ) throws {
+        directory = TemporaryDirectory(prefix: "wechatpay-watcher-e2e")
+        folder = try SimulationFolder.prepare(directory: directory.path, merchantCount: merchants)
+        var configuration = folder.simulatorConfiguration(seed: 11, durations: durations, failureRate: 0.1, createUnknown: createUnknown)
+        configuration.faults = faults
+        configure(&configuration)
+        simulator = WeChatPaySimulator(configuration: configuration)
+        let port = try simulator.start()
+        baseURL = "http://127.0.0.1:\(port)"
+        try folder.writeConfiguration(baseURL: baseURL, logLevel: .debug)
+    }
+
+    deinit {
+        simulator.stop()
+        directory.remove()
+    }
+
+    var mchid: String { folder.merchants[0].mchid }
+
+    /// Runs `wechatpay-watcher ARGS` to completion.
+    func run(_ arguments: [String], timeout: Double = 60) async throws -> (status: Int32, output: String, error: String) {
+        try await WatcherProcess.run(arguments, in: directory.path, timeout: timeout)
+    }
+
+    /// Starts `wechatpay-watcher run --config …` in the background.
+    func startDaemon(environment: [String: String] = [:], extra: [String] = []) throws -> WatcherProcess {
+        try WatcherProcess.start(["run", "--config", folder.configFile] + extra, in: directory.path, environment: environment)
+    }
+
+    /// Registers tasks with the simulator and inserts their rows, as a producer would.
+    func addTasks(_ resources: [SimulatedResource]) throws {
+        simulator.register(resources)
+        try insertRows(resources.map { ($0.mchid, $0.id, $0.brandID, $0.imageGenerationType ?? "COMBINE_IMAGE") })
+    }
+
+    /// Inserts rows with only the four identifying columns.
+    func insertRows(_ rows: [(mchid: String, taskID: String, brand: String, type: String)]) throws {
+        let connection = try openDatabase()
+        defer { connection.close() }
+        try connection.transaction {
+            for row in rows {
+                try connection.run(
+                    "INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type) VALUES (?, ?, ?, ?)",
+                    [.text(row.mchid), .text(row.taskID), .text(row.brand), .text(row.type)]
+                )
+            }
+        }
+    }
+
+    /// Opens the watcher's database (creating the schema with `migrate` first if needed).
+    func openDatabase() throws -> SQLiteConnection {
+        let connection = try SQLiteConnection(path: folder.database)
+        connection.setBusyTimeout(milliseconds: 10_000)
+        return connection
+    }
+
+    /// Makes `count` tasks for merchant `mchid` with known fates.
+    func tasks(_ count: Int, mchid: String? = nil, prefix: String = "task", durations: DurationModel = .fixed(0), failEvery: Int = 10)
+        -> [SimulatedResource]
+    {
+        var random = SeededRandom(seed: 5, key: prefix)
+        let now = Date()
+        return (0..<count).map { index in
+            SimulatedResource(
+                api: .imageGenerationTask,
+                mchid: mchid ?? self.mchid,
+                id: "\(prefix)_\(String(format: "%05d", index))",
+                brandID: "120344",
+                imageGenerationType: index % 2 == 0 ? "COMBINE_IMAGE" : "CUT_OUT",
+                createdAt: now,
+                duration: durations.draw(&random),
+                outcome: index % failEvery == failEvery - 1 ? .failure : .success
+            )
+        }
+    }
+
+    /// Rows still being watched.
+    func unfinishedCount() throws -> Int {
+        let connection = try openDatabase()
+        defer { connection.close() }
+        return Int(try connection.scalar("SELECT count(*) FROM image_generation_tasks WHERE state IN ('PENDING', 'PROCESSING')").int64Value ?? -1)
+    }
+
+    /// Every row: id → (state, image_url, error).
+    func rows() throws -> [String: (state: String, url: String?, error: String?)] {
+        let connection = try openDatabase()
+        defer { connection.close() }
+        var result: [String: (String, String?, String?)] = [:]
+        for row in try connection.query("SELECT merchant_id, task_id, state, image_url, error FROM image_generation_tasks") {
+            result["\(row[0].stringValue ?? "")/\(row[1].stringValue ?? "")"] = (row[2].stringValue ?? "", row[3].stringValue, row[4].stringValue)
+        }
+        return result
+    }
+
+    /// Every transition, grouped by resource id, in order.
+    func transitions() throws -> [String: [(from: String, to: String)]] {
+        let connection = try openDatabase()
+        defer { connection.close() }
+        var result: [String: [(String, String)]] = [:]
+        for row in try connection.query("SELECT merchant_id, resource_id, from_state, to_state FROM state_transitions ORDER BY id") {
+            result["\(row[0].stringValue ?? "")/\(row[1].stringValue ?? "")", default: []].append((row[2].stringValue ?? "", row[3].stringValue ?? ""))
+        }
+        return result
+    }
+
+    /// The daemon's log.
+    var log: String { (try? String(contentsOfFile: folder.logFile, encoding: .utf8)) ?? "" }
+}

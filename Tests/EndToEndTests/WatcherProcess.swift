@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+/// The real `wechatpay-watcher` binary, run as a child process.
+struct WatcherProcess {
+    /// The binary SwiftPM built next to this test bundle.
+    static let binary: String = {
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [
+            bundleDirectory.appendingPathComponent("wechatpay-watcher").path,
+            bundleDirectory.deletingLastPathComponent().appendingPathComponent("wechatpay-watcher").path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }()
+
+    let process: Process
+    let standardOutput: String
+    let standardError: String
+
+    /// Starts the binary with `arguments`; output goes to files in `directory`.
+    static func start(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> WatcherProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        let name = "\(arguments.first ?? "x")-\(UUID().uuidString.prefix(8))"
+        let outPath = "\(directory)/\(name).out"
+        let errPath = "\(directory)/\(name).err"
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try process.run()
+        return WatcherProcess(process: process, standardOutput: outPath, standardError: errPath)
+    }
+
+    /// Runs the binary to completion and returns its exit status and output.
+    static func run(_ arguments: [String], in directory: String, timeout: Double = 60) async throws -> (status: Int32, output: String, error: String) {
+        let running = try start(arguments, in: directory)
+        let status = try await running.wait(timeout: timeout)
+        return (status, running.output, running.errorOutput)
+    }
+
+    var output: String { (try? String(contentsOfFile: standardOutput, encoding: .utf8)) ?? "" }
+    var errorOutput: String { (try? String(contentsOfFile: standardError, encoding: .utf8)) ?? "" }
+
+    /// Sends a signal.
+    func signal(_ number: Int32) {
+        kill(process.processIdentifier, number)
+    }
+
+    /// Waits for the process to exit; kills it and fails after `timeout` seconds.
+    func wait(timeout: Double) async throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() > deadline {
+                process.terminate()
+                kill(process.processIdentifier, SIGKILL)
+                throw TimedOut(what: "wechatpay-watcher \(process.arguments?.joined(separator: " ") ?? "")", seconds: timeout)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return process.terminationStatus
+    }
+}
+
+struct TimedOut: Error, CustomStringConvertible {
+    var what: String
+    var seconds: Double
+    var description: String { "\(what) did not finish within \(seconds) s" }
+}
+
+/// Polls `condition` every 100 ms until it holds or `timeout` passes; returns whether it held.
+func eventually(timeout: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    return try await condition()
+}

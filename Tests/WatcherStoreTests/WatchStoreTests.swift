@@ -1,0 +1,199 @@
+import Foundation
+import Testing
+import WatcherSQLite
+import WatcherStore
+import WatcherTestSupport
+
+let imageTasks = ResourceTable(
+    resource: "image_generation_task",
+    table: "image_generation_tasks",
+    idColumn: "task_id",
+    parameterColumns: ["image_generation_type"],
+    resultColumns: ["image_url"],
+    activeStates: ["PENDING", "PROCESSING"]
+)
+
+/// A store in a fresh folder, removed afterwards.
+final class StoreFixture {
+    let directory = TemporaryDirectory(prefix: "watcher-store")
+    let store: WatchStore
+    var path: String { directory.file("watcher.sqlite3") }
+
+    init() throws {
+        store = try WatchStore(path: directory.file("watcher.sqlite3"))
+    }
+
+    deinit {
+        store.close()
+        directory.remove()
+    }
+
+    /// Inserts rows the way a producer does: identifying columns only.
+    func insert(_ ids: [String], merchant: String = "1900000001", type: String = "COMBINE_IMAGE") throws {
+        let connection = try SQLiteConnection(path: path)
+        defer { connection.close() }
+        for id in ids {
+            try connection.run(
+                "INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type) VALUES (?, ?, '120344', ?)",
+                [.text(merchant), .text(id), .text(type)]
+            )
+        }
+    }
+
+    func scalar(_ sql: String) throws -> SQLiteValue {
+        let connection = try SQLiteConnection(path: path)
+        defer { connection.close() }
+        return try connection.scalar(sql)
+    }
+}
+
+@Suite("Schema and migrations")
+struct MigrationTests {
+    @Test("migrating twice is a no-op and leaves user_version at the current version")
+    func idempotent() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let connection = try SQLiteConnection(path: directory.file("db.sqlite3"))
+        defer { connection.close() }
+        #expect(try Migrator.migrate(connection) == Schema.migrations.map(\.version))
+        #expect(try Migrator.migrate(connection) == [])
+        #expect(try Migrator.userVersion(connection) == Schema.currentVersion)
+    }
+
+    @Test("a database from a newer program is refused with a clear message")
+    func newerSchema() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let connection = try SQLiteConnection(path: directory.file("db.sqlite3"))
+        defer { connection.close() }
+        try connection.execute("PRAGMA user_version = 999")
+        #expect {
+            try Migrator.migrate(connection)
+        } throws: { error in
+            "\(error)".contains("newer than this program")
+        }
+    }
+
+    @Test("the contract columns exist, producers insert only four, defaults fill the rest")
+    func contractColumns() throws {
+        let fixture = try StoreFixture()
+        try fixture.insert(["task_0001"])
+        #expect(try fixture.scalar("SELECT state FROM image_generation_tasks") == .text("PENDING"))
+        let created = try fixture.scalar("SELECT created_at FROM image_generation_tasks").stringValue ?? ""
+        #expect(Timestamp.parse(created) != nil, "created_at \(created) is RFC 3339 with milliseconds")
+        #expect(try fixture.scalar("SELECT journal_mode FROM pragma_journal_mode") == .text("wal"))
+    }
+
+    @Test("due and intake queries use their partial indexes, never a table scan")
+    func queryPlans() throws {
+        let fixture = try StoreFixture()
+        let connection = try SQLiteConnection(path: fixture.path)
+        defer { connection.close() }
+        let due = try connection.query(
+            "EXPLAIN QUERY PLAN SELECT rowid FROM image_generation_tasks INDEXED BY image_generation_tasks_due WHERE merchant_id = '1' AND state IN ('PENDING', 'PROCESSING') AND next_poll_at IS NOT NULL ORDER BY next_poll_at LIMIT 5"
+        ).map { $0[3].stringValue ?? "" }.joined()
+        #expect(due.contains("USING INDEX image_generation_tasks_due"))
+        #expect(!due.contains("TEMP B-TREE"), "ordered by the index: \(due)")
+    }
+}
+
+@Suite("The queue")
+struct QueueTests {
+    @Test("new rows are found until the daemon schedules them; due rows come in next_poll_at order")
+    func newAndDue() async throws {
+        let fixture = try StoreFixture()
+        try fixture.insert(["task_a", "task_b", "task_c"])
+        let fresh = try await fixture.store.newRows(imageTasks, limit: 10)
+        #expect(fresh.map(\.resourceID).sorted() == ["task_a", "task_b", "task_c"])
+        #expect(fresh[0].parameters["image_generation_type"] == "COMBINE_IMAGE")
+        #expect(fresh[0].createdAt != nil)
+        let now = Date()
+        let updates = fresh.map { row in
+            var update = RowUpdate(row: row, table: imageTasks, at: now)
+            update.nextPollAt = .set(["task_a": 30.0, "task_b": 10, "task_c": 20][row.resourceID]!)
+            update.firstSeenAt = now.timeIntervalSince1970
+            return update
+        }
+        let results = try await fixture.store.apply(updates)
+        #expect(results.allSatisfy { $0.isApplied })
+        #expect(try await fixture.store.newRows(imageTasks, limit: 10).isEmpty)
+        let due = try await fixture.store.upcomingRows(imageTasks, merchant: "1900000001", limit: 10)
+        #expect(due.map(\.resourceID) == ["task_b", "task_c", "task_a"])
+        #expect(try await fixture.store.activeCount(imageTasks, merchant: "1900000001") == 3)
+        #expect(try await fixture.store.upcomingRows(imageTasks, merchant: "1900000002", limit: 10).isEmpty)
+    }
+
+    @Test("a state change writes exactly one transition in the same transaction; a repeated state writes none")
+    func transitions() async throws {
+        let fixture = try StoreFixture()
+        try fixture.insert(["task_a"])
+        var row = try #require(try await fixture.store.newRows(imageTasks, limit: 1).first)
+        let now = Date()
+        var toProcessing = RowUpdate(row: row, table: imageTasks, at: now)
+        toProcessing.newState = "PROCESSING"
+        toProcessing.nextPollAt = .set(1)
+        toProcessing.countsAsPoll = true
+        let first = try await fixture.store.apply([toProcessing])
+        #expect(first.first?.transition?.to == "PROCESSING")
+        row.state = "PROCESSING"
+        var again = RowUpdate(row: row, table: imageTasks, at: now)
+        again.newState = "PROCESSING"
+        again.countsAsPoll = true
+        #expect(try await fixture.store.apply([again]).first == .applied(nil))
+        var done = RowUpdate(row: row, table: imageTasks, at: now)
+        done.newState = "SUCCESS"
+        done.isTerminal = true
+        done.results = ["image_url": .text("https://a.example/x.jpg")]
+        done.transitionDetail = "https://a.example/x.jpg"
+        _ = try await fixture.store.apply([done])
+        #expect(try fixture.scalar("SELECT count(*) FROM state_transitions") == .integer(2))
+        #expect(try fixture.scalar("SELECT poll_count FROM image_generation_tasks") == .integer(2))
+        #expect(try fixture.scalar("SELECT image_url FROM image_generation_tasks") == .text("https://a.example/x.jpg"))
+        #expect(try fixture.scalar("SELECT completed_at IS NOT NULL AND next_poll_at IS NULL FROM image_generation_tasks") == .integer(1))
+        #expect(try await fixture.store.upcomingRows(imageTasks, merchant: "1900000001", limit: 5).isEmpty, "final rows are never due")
+    }
+
+    @Test("an update for a row that changed meanwhile is skipped and writes nothing")
+    func guardedUpdate() async throws {
+        let fixture = try StoreFixture()
+        try fixture.insert(["task_a"])
+        let row = try #require(try await fixture.store.newRows(imageTasks, limit: 1).first)
+        let connection = try SQLiteConnection(path: fixture.path)
+        try connection.run("UPDATE image_generation_tasks SET state = 'FAIL'")
+        connection.close()
+        var update = RowUpdate(row: row, table: imageTasks, at: Date())
+        update.newState = "SUCCESS"
+        #expect(try await fixture.store.apply([update]) == [.skipped])
+        #expect(try fixture.scalar("SELECT count(*) FROM state_transitions") == .integer(0))
+    }
+
+    @Test("rows past the deadline are found by created_at")
+    func deadline() async throws {
+        let fixture = try StoreFixture()
+        try fixture.insert(["task_old", "task_new"])
+        let connection = try SQLiteConnection(path: fixture.path)
+        try connection.run("UPDATE image_generation_tasks SET created_at = '2020-01-01T00:00:00.000Z' WHERE task_id = 'task_old'")
+        connection.close()
+        let old = try await fixture.store.rowsCreatedBefore(imageTasks, cutoff: Date().addingTimeInterval(-3600), limit: 10)
+        #expect(old.map(\.resourceID) == ["task_old"])
+    }
+
+    @Test("data_version moves when another connection commits")
+    func dataVersion() async throws {
+        let fixture = try StoreFixture()
+        let before = try await fixture.store.dataVersion()
+        try fixture.insert(["task_a"])
+        #expect(try await fixture.store.dataVersion() != before)
+    }
+}
+
+@Suite("Timestamps")
+struct TimestampTests {
+    @Test("RFC 3339 UTC with milliseconds, parsed back")
+    func roundTrip() {
+        let date = Date(timeIntervalSince1970: 1_795_334_400.123)
+        #expect(Timestamp.rfc3339(date) == "2026-11-22T08:00:00.123Z")
+        #expect(Timestamp.parse("2026-11-22T08:00:00.123Z")?.timeIntervalSince1970 == 1_795_334_400.123)
+        #expect(Timestamp.parse("2026-11-22 08:00:00") == nil)
+    }
+}

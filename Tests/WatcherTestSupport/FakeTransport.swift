@@ -1,0 +1,71 @@
+import Foundation
+import Synchronization
+import WatcherCrypto
+import WeChatPay
+
+/// An ``HTTPTransport`` that answers from a closure and records every request, for tests without sockets.
+public final class FakeTransport: HTTPTransport {
+    private let responder: @Sendable (HTTPRequest) async throws(TransportFailure) -> HTTPResponse
+    private let recorded = Mutex<[HTTPRequest]>([])
+
+    /// Creates a transport answering with `responder`.
+    public init(_ responder: @escaping @Sendable (HTTPRequest) async throws(TransportFailure) -> HTTPResponse) {
+        self.responder = responder
+    }
+
+    /// The requests sent so far.
+    public var requests: [HTTPRequest] { recorded.withLock { $0 } }
+
+    public func send(_ request: HTTPRequest, timeout: Duration, maxBodyBytes: Int) async throws(TransportFailure) -> HTTPResponse {
+        recorded.withLock { $0.append(request) }
+        return try await responder(request)
+    }
+}
+
+/// Builds answers the way WeChat Pay signs them.
+public enum SignedAnswers {
+    /// A 200 answer with `body`, signed by `key` over `timestamp\nnonce\nbody\n`.
+    public static func ok(
+        _ body: String,
+        key: RSAPrivateKey = TestKeys.platform,
+        keyID: String = TestKeys.platformKeyID,
+        timestamp: Int64 = Int64(Date().timeIntervalSince1970),
+        nonce: String = "8D2E0C8A7B3F4E1D9A6B5C4D3E2F1A0B"
+    ) -> HTTPResponse {
+        let message = SignatureMessage.response(timestamp: String(timestamp), nonce: nonce, body: Array(body.utf8))
+        let signature = StrictBase64.encode(try! key.signSHA256(message))
+        return HTTPResponse(
+            status: 200,
+            headers: [
+                HTTPHeader("Content-Type", "application/json"),
+                HTTPHeader("Request-ID", "08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-0"),
+                HTTPHeader("Wechatpay-Timestamp", String(timestamp)),
+                HTTPHeader("Wechatpay-Nonce", nonce),
+                HTTPHeader("Wechatpay-Signature", signature),
+                HTTPHeader("Wechatpay-Serial", keyID),
+                HTTPHeader("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048"),
+            ],
+            body: Array(body.utf8)
+        )
+    }
+
+    /// An unsigned error answer.
+    public static func error(_ status: Int, code: String, message: String = "错误") -> HTTPResponse {
+        HTTPResponse(
+            status: status,
+            headers: [HTTPHeader("Request-ID", "08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-9")],
+            body: Array("{\"code\":\"\(code)\",\"message\":\"\(message)\"}".utf8)
+        )
+    }
+}
+
+/// Credentials for merchant `1900000001` with the reference key, trusting the test platform key.
+public func testCredentials(mchid: String = "1900000001") -> MerchantCredentials {
+    MerchantCredentials(
+        mchid: mchid,
+        certificateSerial: "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",
+        privateKey: TestKeys.merchant,
+        wechatpayPublicKeyID: TestKeys.platformKeyID,
+        wechatpayPublicKey: TestKeys.platform.publicKey
+    )
+}
