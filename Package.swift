@@ -38,7 +38,8 @@ var targets: [Target] = [
     .target(name: "WatcherEngine", dependencies: ["WeChatPay", "WatcherStore", "WatcherLog"]),
 
     // One module per resource kind.
-    .target(name: "ImageGenerationTasks", dependencies: ["WatcherEngine", "WeChatPay", "WatcherStore", "WatcherSQLite"]),
+    .target(
+        name: "ImageGenerationTasks", dependencies: ["WatcherEngine", "WeChatPay", "WatcherStore", "WatcherSQLite"]),
 
     // Configuration file loading and validation.
     .target(name: "WatcherConfig", dependencies: ["WatcherLog"]),

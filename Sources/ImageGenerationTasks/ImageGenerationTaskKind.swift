@@ -15,6 +15,7 @@ public struct ImageGenerationTaskKind: ResourceKind {
     /// Creates the kind.
     public init() {}
 
+    /// The `image_generation_tasks` table.
     public let table = ResourceTable(
         resource: "image_generation_task",
         table: "image_generation_tasks",
@@ -24,8 +25,10 @@ public struct ImageGenerationTaskKind: ResourceKind {
         activeStates: ["PENDING", "PROCESSING"]
     )
 
+    /// `SUCCESS` and `FAIL` end the watch.
     public var finalStates: Set<String> { ["SUCCESS", "FAIL"] }
 
+    /// Checks the task id (6–40 characters of `[0-9A-Za-z_-]`) and the generation type.
     public func validate(_ row: QueuedRow) -> String? {
         if let problem = RowValidation.identifierProblem(row.resourceID, column: "task_id", minimum: 6, maximum: 40) {
             return problem
@@ -37,6 +40,7 @@ public struct ImageGenerationTaskKind: ResourceKind {
         return nil
     }
 
+    /// `GET …/image-generation-tasks/{task_id}?brand_id=…&image_generation_type=…`.
     public func request(for row: QueuedRow) -> APIRequest {
         APIRequest(
             pathSegments: ["v3", "marketing", "partner", "product-coupon", "image-generation-tasks", row.resourceID],
@@ -47,6 +51,7 @@ public struct ImageGenerationTaskKind: ResourceKind {
         )
     }
 
+    /// Reads a verified answer; anything that cannot be right is an anomaly, never a state.
     public func interpret(_ body: [UInt8], for row: QueuedRow) -> Interpretation {
         let answer: ImageGenerationTaskAnswer
         do {
@@ -74,6 +79,7 @@ public struct ImageGenerationTaskKind: ResourceKind {
         return .state(state, results: ["image_url": .text(url)], detail: url)
     }
 
+    /// Tasks of one generation type take similar times.
     public func cohort(of row: QueuedRow) -> String {
         row.parameters["image_generation_type"] ?? ""
     }

@@ -4,7 +4,7 @@ import Foundation
 public enum WatcherCLI {
     static var commands: [any Command.Type] {
         [
-        RunCommand.self, MigrateCommand.self, CheckConfigCommand.self, EnqueueCommand.self, StatusCommand.self,
+            RunCommand.self, MigrateCommand.self, CheckConfigCommand.self, EnqueueCommand.self, StatusCommand.self,
             DemoCommand.self, SimulateCommand.self, SignCommand.self, VerifyCommand.self,
         ]
     }

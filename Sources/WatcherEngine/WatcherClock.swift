@@ -20,13 +20,16 @@ public struct SystemClock: WatcherClock {
     /// Creates a clock whose monotonic origin is now.
     public init() {}
 
+    /// Monotonic seconds since this clock was created.
     public func monotonicNow() -> Double {
         let (seconds, attoseconds) = (ContinuousClock.now - origin).components
         return Double(seconds) + Double(attoseconds) / 1e18
     }
 
+    /// The current wall-clock time.
     public func wallNow() -> Date { Date() }
 
+    /// Sleeps until the monotonic deadline, or throws when cancelled.
     public func sleep(until deadline: Double) async throws {
         let remaining = deadline - monotonicNow()
         guard remaining > 0 else { return }

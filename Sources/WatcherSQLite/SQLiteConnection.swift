@@ -106,7 +106,9 @@ public final class SQLiteConnection {
                     failure = error
                 }
             }
-            if let failure { throw SQLiteError(extendedCode: SQLITE_ABORT, message: "\(failure)", sql: sql, path: path) }
+            if let failure {
+                throw SQLiteError(extendedCode: SQLITE_ABORT, message: "\(failure)", sql: sql, path: path)
+            }
         }
     }
 
@@ -121,7 +123,8 @@ public final class SQLiteConnection {
     /// `SQLITE_BUSY`) rolls back too and throws, so the caller retries the whole unit.
     public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
         guard !isInTransaction else {
-            throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "a transaction is already open", sql: "BEGIN", path: path)
+            throw SQLiteError(
+                extendedCode: SQLITE_MISUSE, message: "a transaction is already open", sql: "BEGIN", path: path)
         }
         try execute(kind == .immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
         let value: T
@@ -163,7 +166,9 @@ public final class SQLiteConnection {
         return handle
     }
 
-    private func withStatement<T>(_ sql: String, _ arguments: [SQLiteValue], _ body: (Statement) throws(SQLiteError) -> T)
+    private func withStatement<T>(
+        _ sql: String, _ arguments: [SQLiteValue], _ body: (Statement) throws(SQLiteError) -> T
+    )
         throws(SQLiteError) -> T
     {
         let statement = try prepared(sql)
@@ -199,7 +204,8 @@ public final class SQLiteConnection {
     private func error(_ result: Int32, _ sql: String) -> SQLiteError {
         let extended = handle.map { sqlite3_extended_errcode($0) } ?? result
         let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(result))
-        return SQLiteError(extendedCode: extended & 0xFF == result & 0xFF ? extended : result, message: message, sql: sql, path: path)
+        return SQLiteError(
+            extendedCode: extended & 0xFF == result & 0xFF ? extended : result, message: message, sql: sql, path: path)
     }
 }
 

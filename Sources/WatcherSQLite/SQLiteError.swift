@@ -40,6 +40,7 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     /// A constraint (unique, not null, check) was violated.
     public var isConstraint: Bool { code == SQLITE_CONSTRAINT }
 
+    /// A human-readable account, for logs and error messages.
     public var description: String {
         var text = "SQLite error \(extendedCode) (\(codeName)): \(message) [database \(path)]"
         if let sql {
@@ -66,8 +67,10 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
         SQLITE_IOERR | (13 << 8): "SQLITE_IOERR_ACCESS", SQLITE_IOERR | (18 << 8): "SQLITE_IOERR_SHMOPEN",
         SQLITE_READONLY | (1 << 8): "SQLITE_READONLY_RECOVERY", SQLITE_READONLY | (3 << 8): "SQLITE_READONLY_ROLLBACK",
         SQLITE_READONLY | (4 << 8): "SQLITE_READONLY_DBMOVED", SQLITE_READONLY | (6 << 8): "SQLITE_READONLY_DIRECTORY",
-        SQLITE_CONSTRAINT | (6 << 8): "SQLITE_CONSTRAINT_PRIMARYKEY", SQLITE_CONSTRAINT | (5 << 8): "SQLITE_CONSTRAINT_NOTNULL",
-        SQLITE_CONSTRAINT | (8 << 8): "SQLITE_CONSTRAINT_UNIQUE", SQLITE_CONSTRAINT | (1 << 8): "SQLITE_CONSTRAINT_CHECK",
+        SQLITE_CONSTRAINT | (6 << 8): "SQLITE_CONSTRAINT_PRIMARYKEY",
+        SQLITE_CONSTRAINT | (5 << 8): "SQLITE_CONSTRAINT_NOTNULL",
+        SQLITE_CONSTRAINT | (8 << 8): "SQLITE_CONSTRAINT_UNIQUE",
+        SQLITE_CONSTRAINT | (1 << 8): "SQLITE_CONSTRAINT_CHECK",
         SQLITE_BUSY | (2 << 8): "SQLITE_BUSY_SNAPSHOT", SQLITE_CORRUPT | (1 << 8): "SQLITE_CORRUPT_VTAB",
     ]
 }

@@ -13,9 +13,13 @@ public enum SQLiteValue: Sendable, Hashable, ExpressibleByStringLiteral, Express
     /// Bytes.
     case blob([UInt8])
 
+    /// Creates the value from a string literal.
     public init(stringLiteral value: String) { self = .text(value) }
+    /// Creates the value from a integer literal.
     public init(integerLiteral value: Int64) { self = .integer(value) }
+    /// Creates the value from a floating-point literal.
     public init(floatLiteral value: Double) { self = .real(value) }
+    /// Creates the value from a nil literal.
     public init(nilLiteral: ()) { self = .null }
 
     /// The text, for `.text` only.

@@ -55,7 +55,8 @@ public final class SerialDatabase: @unchecked Sendable {
 
     private func checkedConnection() -> Result<SQLiteConnection, SQLiteError> {
         if closed.withLock({ $0 }) {
-            return .failure(SQLiteError(extendedCode: SQLITE_MISUSE, message: "the database is closed", sql: nil, path: path))
+            return .failure(
+                SQLiteError(extendedCode: SQLITE_MISUSE, message: "the database is closed", sql: nil, path: path))
         }
         return .success(connection)
     }

@@ -29,7 +29,9 @@ final class Statement {
             case .text(let text): result = sqlite3_bind_text(handle, index, text, -1, transientDestructor)
             case .blob(let bytes):
                 result = bytes.withUnsafeBytes { buffer in
-                    buffer.baseAddress.map { sqlite3_bind_blob(handle, index, $0, Int32(buffer.count), transientDestructor) }
+                    buffer.baseAddress.map {
+                        sqlite3_bind_blob(handle, index, $0, Int32(buffer.count), transientDestructor)
+                    }
                         ?? sqlite3_bind_zeroblob(handle, index, 0)
                 }
             }

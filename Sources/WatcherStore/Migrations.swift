@@ -112,6 +112,7 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible {
     /// What went wrong.
     public var problem: String
 
+    /// A human-readable account, for logs and error messages.
     public var description: String { "cannot migrate database \(path): \(problem)" }
 }
 

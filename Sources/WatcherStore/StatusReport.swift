@@ -178,7 +178,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
     private mutating func addErrors(tables: [ResourceTable], connection: SQLiteConnection) throws {
         var errors: [RecentError] = []
         for row in try connection.query("SELECT at, message FROM watcher_events ORDER BY id DESC LIMIT 5") {
-            errors.append(RecentError(at: row[0].stringValue ?? "", subject: "daemon", message: row[1].stringValue ?? ""))
+            errors.append(
+                RecentError(at: row[0].stringValue ?? "", subject: "daemon", message: row[1].stringValue ?? ""))
         }
         for table in tables {
             for row in try connection.query(
@@ -187,8 +188,10 @@ public struct StatusReport: Codable, Sendable, Equatable {
                 WHERE error IS NOT NULL ORDER BY updated_at DESC LIMIT 5
                 """
             ) {
-                let subject = "\(table.resource) \(row[1].stringValue ?? "")/\(row[2].stringValue ?? "") (\(row[3].stringValue ?? ""))"
-                errors.append(RecentError(at: row[0].stringValue ?? "", subject: subject, message: row[4].stringValue ?? ""))
+                let subject =
+                    "\(table.resource) \(row[1].stringValue ?? "")/\(row[2].stringValue ?? "") (\(row[3].stringValue ?? ""))"
+                errors.append(
+                    RecentError(at: row[0].stringValue ?? "", subject: subject, message: row[4].stringValue ?? ""))
             }
         }
         recentErrors = Array(errors.sorted { $0.at > $1.at }.prefix(10))

@@ -16,18 +16,24 @@ final class RequestAuthenticator: Sendable {
 
     /// The authenticated merchant, or the reason for a 401 `SIGN_ERROR`.
     func authenticate(_ request: HTTPServerRequest, now: Date) -> Result<String, SimulatorRefusal> {
-        guard let header = request.header("Authorization") else { return .failure(.signError("Authorization header is missing")) }
+        guard let header = request.header("Authorization") else {
+            return .failure(.signError("Authorization header is missing"))
+        }
         guard let fields = AuthorizationHeader.parse(header) else {
             return .failure(.signError("Authorization header is not WECHATPAY2-SHA256-RSA2048 with all five fields"))
         }
-        guard let merchant = merchants[fields.mchid] else { return .failure(.signError("unknown mchid \(fields.mchid)")) }
+        guard let merchant = merchants[fields.mchid] else {
+            return .failure(.signError("unknown mchid \(fields.mchid)"))
+        }
         guard fields.serial.caseInsensitiveCompare(merchant.certificateSerial) == .orderedSame else {
             return .failure(.signError("serial_no \(fields.serial) is not the merchant's certificate"))
         }
         guard let timestamp = Int64(fields.timestamp), abs(Int64(now.timeIntervalSince1970) - timestamp) < 300 else {
             return .failure(.signError("timestamp \(fields.timestamp) is not within 300 s of now"))
         }
-        guard !fields.nonce.isEmpty, fields.nonce.count <= 64 else { return .failure(.signError("nonce_str is invalid")) }
+        guard !fields.nonce.isEmpty, fields.nonce.count <= 64 else {
+            return .failure(.signError("nonce_str is invalid"))
+        }
         let message = SignatureMessage.request(
             method: request.method,
             canonicalURL: request.target,

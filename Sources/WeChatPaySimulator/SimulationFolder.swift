@@ -43,17 +43,19 @@ public struct SimulationFolder: Sendable {
 
     /// Creates the folder (if needed) and its keys: merchants `1900000001`, `1900000002`, ….
     public static func prepare(directory: String, merchantCount: Int) throws -> SimulationFolder {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let platform = try key(at: directory + "/simulator/platform_private_key.pem", directoryToCreate: directory + "/simulator")
-            try KeyFile.write(platform.publicKey.spkiPEM(), to: directory + "/pub_key.pem", mode: 0o644)
-            var merchants: [Merchant] = []
-            for index in 0..<merchantCount {
-                let mchid = String(1_900_000_001 + index)
-                let folder = "\(directory)/\(mchid)"
-                let key = try key(at: folder + "/apiclient_key.pem", directoryToCreate: folder)
-                merchants.append(Merchant(mchid: mchid, serial: String(format: "%040X", 0x1DDE_55AD_98ED + index), key: key))
-            }
-            return SimulationFolder(directory: directory, platformKey: platform, merchants: merchants)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let platform = try key(
+            at: directory + "/simulator/platform_private_key.pem", directoryToCreate: directory + "/simulator")
+        try KeyFile.write(platform.publicKey.spkiPEM(), to: directory + "/pub_key.pem", mode: 0o644)
+        var merchants: [Merchant] = []
+        for index in 0..<merchantCount {
+            let mchid = String(1_900_000_001 + index)
+            let folder = "\(directory)/\(mchid)"
+            let key = try key(at: folder + "/apiclient_key.pem", directoryToCreate: folder)
+            merchants.append(
+                Merchant(mchid: mchid, serial: String(format: "%040X", 0x1DDE_55AD_98ED + index), key: key))
+        }
+        return SimulationFolder(directory: directory, platformKey: platform, merchants: merchants)
     }
 
     private static func key(at path: String, directoryToCreate: String) throws -> RSAPrivateKey {
@@ -75,7 +77,9 @@ public struct SimulationFolder: Sendable {
         SimulatorConfiguration(
             platformKey: platformKey,
             platformKeyID: Self.platformKeyID,
-            merchants: merchants.map { SimulatedMerchant(mchid: $0.mchid, certificateSerial: $0.serial, publicKey: $0.key.publicKey) },
+            merchants: merchants.map {
+                SimulatedMerchant(mchid: $0.mchid, certificateSerial: $0.serial, publicKey: $0.key.publicKey)
+            },
             seed: seed,
             createUnknownResources: createUnknown,
             durations: durations,

@@ -104,7 +104,10 @@ extension WeChatPaySimulator {
                 var plan = FaultPlan(slowAnswerSeconds: document.slowAnswerSeconds ?? 1.5)
                 for (name, probability) in document.probabilities {
                     guard let fault = Fault(rawValue: name) else {
-                        return .json(400, "{\"error\":\"unknown fault \(name); known: \(Fault.allCases.map(\.rawValue).joined(separator: ", "))\"}")
+                        return .json(
+                            400,
+                            "{\"error\":\"unknown fault \(name); known: \(Fault.allCases.map(\.rawValue).joined(separator: ", "))\"}"
+                        )
                     }
                     plan.probabilities[fault] = probability
                 }

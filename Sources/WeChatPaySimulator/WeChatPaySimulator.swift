@@ -63,7 +63,9 @@ public final class WeChatPaySimulator: Sendable {
     /// Registers resources with known fates (replacing any with the same id).
     public func register(_ resources: [SimulatedResource]) {
         state.withLock { state in
-            for resource in resources { state.resources[Self.key(resource.api, resource.mchid, resource.id)] = resource }
+            for resource in resources {
+                state.resources[Self.key(resource.api, resource.mchid, resource.id)] = resource
+            }
         }
     }
 
@@ -106,7 +108,9 @@ public final class WeChatPaySimulator: Sendable {
     func handle(_ request: HTTPServerRequest) -> HTTPServerResponse {
         if request.path.hasPrefix("/_sim/") { return handleAdmin(request) }
         guard request.method == "GET", let (api, id) = Self.route(request.path) else {
-            return errorAnswer(SimulatorRefusal(status: 404, code: "NOT_FOUND", message: "no such API: \(request.method) \(request.path)"))
+            return errorAnswer(
+                SimulatorRefusal(
+                    status: 404, code: "NOT_FOUND", message: "no such API: \(request.method) \(request.path)"))
         }
         let now = Date()
         let mchid: String
@@ -123,7 +127,8 @@ public final class WeChatPaySimulator: Sendable {
             {
                 state.statistics.lanes[lane, default: SimulatedLaneStatistics()].missingHeaders += 1
             }
-            let admitted = state.logs[lane, default: ArrivalLog()].admit(at: arrival, limit: configuration.requestsPerSecond)
+            let admitted = state.logs[lane, default: ArrivalLog()].admit(
+                at: arrival, limit: configuration.requestsPerSecond)
             let fault = state.faults.pick(state.random.unit())
             return (admitted, admitted ? fault : nil)
         }
@@ -160,7 +165,8 @@ public final class WeChatPaySimulator: Sendable {
         }
     }
 
-    private func lookUp(_ api: SimulatedAPI, mchid: String, id: String, query: [String: String], now: Date) throws(SimulatorRefusal)
+    private func lookUp(_ api: SimulatedAPI, mchid: String, id: String, query: [String: String], now: Date)
+        throws(SimulatorRefusal)
         -> SimulatedResource
     {
         guard let brand = query["brand_id"], !brand.isEmpty else { throw .paramError("brand_id 不能为空") }
@@ -212,7 +218,9 @@ public final class WeChatPaySimulator: Sendable {
 
     // MARK: Answers
 
-    private func signedAnswer(_ resource: SimulatedResource, now: Date, fault: Fault?, lane: String) -> HTTPServerResponse {
+    private func signedAnswer(_ resource: SimulatedResource, now: Date, fault: Fault?, lane: String)
+        -> HTTPServerResponse
+    {
         var answer = resource.answer(at: now)
         if fault == .otherResource {
             answer[resource.api == .imageGenerationTask ? "task_id" : "product_coupon_id"] = "other_" + resource.id
@@ -234,11 +242,14 @@ public final class WeChatPaySimulator: Sendable {
             HTTPServerHeader("Request-ID", nextRequestID()),
             HTTPServerHeader("Wechatpay-Nonce", nonce),
             HTTPServerHeader("Wechatpay-Timestamp", String(timestamp)),
-            HTTPServerHeader("Wechatpay-Serial", fault == .wrongSerial ? "PUB_KEY_ID_SOMEONE_ELSE" : configuration.platformKeyID),
+            HTTPServerHeader(
+                "Wechatpay-Serial", fault == .wrongSerial ? "PUB_KEY_ID_SOMEONE_ELSE" : configuration.platformKeyID),
             HTTPServerHeader("Wechatpay-Signature-Type", wechatpaySignatureScheme),
         ]
         if fault != .missingSignatureHeaders { headers.append(HTTPServerHeader("Wechatpay-Signature", signature)) }
-        state.withLock { $0.statistics.lanes[lane, default: SimulatedLaneStatistics()].statuses["200", default: 0] += 1 }
+        state.withLock {
+            $0.statistics.lanes[lane, default: SimulatedLaneStatistics()].statuses["200", default: 0] += 1
+        }
         return HTTPServerResponse(status: 200, headers: headers, body: body, behaviour: behaviour(for: fault))
     }
 
@@ -278,24 +289,32 @@ public final class WeChatPaySimulator: Sendable {
     }
 
     private func errorAnswer(_ error: any Error, lane: String? = nil) -> HTTPServerResponse {
-        let refusal = error as? SimulatorRefusal ?? SimulatorRefusal(status: 500, code: "SYSTEM_ERROR", message: "\(error)")
+        let refusal =
+            error as? SimulatorRefusal ?? SimulatorRefusal(status: 500, code: "SYSTEM_ERROR", message: "\(error)")
         return errorAnswer(refusal, lane: lane)
     }
 
     private func errorAnswer(_ refusal: SimulatorRefusal, lane: String?) -> HTTPServerResponse {
         if let lane {
-            state.withLock { $0.statistics.lanes[lane, default: SimulatedLaneStatistics()].statuses[String(refusal.status), default: 0] += 1 }
+            state.withLock {
+                $0.statistics.lanes[lane, default: SimulatedLaneStatistics()].statuses[
+                    String(refusal.status), default: 0] += 1
+            }
         }
         let body = Self.json(["code": refusal.code, "message": refusal.message])
         return HTTPServerResponse(
             status: refusal.status,
-            headers: [HTTPServerHeader("Content-Type", "application/json"), HTTPServerHeader("Request-ID", nextRequestID())],
+            headers: [
+                HTTPServerHeader("Content-Type", "application/json"), HTTPServerHeader("Request-ID", nextRequestID()),
+            ],
             body: body
         )
     }
 
     private func record(_ fault: Fault, lane: String) {
-        state.withLock { $0.statistics.lanes[lane, default: SimulatedLaneStatistics()].faults[fault.rawValue, default: 0] += 1 }
+        state.withLock {
+            $0.statistics.lanes[lane, default: SimulatedLaneStatistics()].faults[fault.rawValue, default: 0] += 1
+        }
     }
 
     private func nextRequestID() -> String {
@@ -308,7 +327,9 @@ public final class WeChatPaySimulator: Sendable {
     }
 
     static func json(_ object: [String: Any]) -> [UInt8] {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
         return Array(data)
     }
 
@@ -317,7 +338,9 @@ public final class WeChatPaySimulator: Sendable {
     static func route(_ path: String) -> (SimulatedAPI, String)? {
         for api in SimulatedAPI.allCases where path.hasPrefix(api.pathPrefix) {
             let encoded = path.dropFirst(api.pathPrefix.count)
-            guard !encoded.isEmpty, !encoded.contains("/"), let id = String(encoded).removingPercentEncoding else { return nil }
+            guard !encoded.isEmpty, !encoded.contains("/"), let id = String(encoded).removingPercentEncoding else {
+                return nil
+            }
             return (api, id)
         }
         return nil

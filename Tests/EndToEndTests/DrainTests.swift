@@ -4,7 +4,8 @@ import WeChatPaySimulator
 
 @Suite("End to end: the real binary against the simulator", .serialized)
 struct DrainTests {
-    @Test("1,000 tasks of one merchant reach their true final state, one transition per change, never over 20/s, no 429")
+    @Test(
+        "1,000 tasks of one merchant reach their true final state, one transition per change, never over 20/s, no 429")
     func thousandTasks() async throws {
         let scenario = try Scenario()
         #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
@@ -24,7 +25,9 @@ struct DrainTests {
         #expect(lane.statuses["429"] == nil)
         #expect(lane.maxRequestsInAnySecond <= 20)
         #expect(lane.missingHeaders == 0)
-        print("drained 1,000 tasks in \(String(format: "%.1f", drainSeconds)) s; \(lane.requests) requests; largest 1 s window \(lane.maxRequestsInAnySecond)")
+        print(
+            "drained 1,000 tasks in \(String(format: "%.1f", drainSeconds)) s; \(lane.requests) requests; largest 1 s window \(lane.maxRequestsInAnySecond)"
+        )
     }
 
     @Test("tasks that take a while are re-polled until they finish; an invalid row is rejected with its reason")
@@ -33,7 +36,8 @@ struct DrainTests {
         #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
         let second = scenario.folder.merchants[1].mchid
         try scenario.addTasks(
-            scenario.tasks(30, durations: .uniform(0.5, 4)) + scenario.tasks(30, mchid: second, prefix: "other", durations: .uniform(0.5, 4))
+            scenario.tasks(30, durations: .uniform(0.5, 4))
+                + scenario.tasks(30, mchid: second, prefix: "other", durations: .uniform(0.5, 4))
         )
         try scenario.insertRows([
             (scenario.mchid, "bad id!", "120344", "COMBINE_IMAGE"),
@@ -46,7 +50,9 @@ struct DrainTests {
         daemon.signal(SIGINT)
         #expect(try await daemon.wait(timeout: 20) == 0)
         #expect(drained)
-        #expect(try problems(in: scenario, expectRejected: ["bad id!", "short", "valid_but_wrong_type", "unknown_merchant"]) == [])
+        #expect(
+            try problems(
+                in: scenario, expectRejected: ["bad id!", "short", "valid_but_wrong_type", "unknown_merchant"]) == [])
         let rows = try scenario.rows()
         #expect(rows["1999999999/unknown_merchant"]?.error?.contains("not a configured merchant") == true)
         #expect(rows["\(scenario.mchid)/valid_but_wrong_type"]?.error?.contains("image_generation_type") == true)

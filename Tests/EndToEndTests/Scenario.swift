@@ -22,7 +22,8 @@ final class Scenario: Sendable {
     ) throws {
         directory = TemporaryDirectory(prefix: "wechatpay-watcher-e2e")
         folder = try SimulationFolder.prepare(directory: directory.path, merchantCount: merchants)
-        var configuration = folder.simulatorConfiguration(seed: 11, durations: durations, failureRate: 0.1, createUnknown: createUnknown)
+        var configuration = folder.simulatorConfiguration(
+            seed: 11, durations: durations, failureRate: 0.1, createUnknown: createUnknown)
         configuration.faults = faults
         configure(&configuration)
         simulator = WeChatPaySimulator(configuration: configuration)
@@ -39,13 +40,15 @@ final class Scenario: Sendable {
     var mchid: String { folder.merchants[0].mchid }
 
     /// Runs `wechatpay-watcher ARGS` to completion.
-    func run(_ arguments: [String], timeout: Double = 60) async throws -> (status: Int32, output: String, error: String) {
+    func run(_ arguments: [String], timeout: Double = 60) async throws -> (status: Int32, output: String, error: String)
+    {
         try await WatcherProcess.run(arguments, in: directory.path, timeout: timeout)
     }
 
     /// Starts `wechatpay-watcher run --config …` in the background.
     func startDaemon(environment: [String: String] = [:], extra: [String] = []) throws -> WatcherProcess {
-        try WatcherProcess.start(["run", "--config", folder.configFile] + extra, in: directory.path, environment: environment)
+        try WatcherProcess.start(
+            ["run", "--config", folder.configFile] + extra, in: directory.path, environment: environment)
     }
 
     /// Registers tasks with the simulator and inserts their rows, as a producer would.
@@ -76,7 +79,10 @@ final class Scenario: Sendable {
     }
 
     /// Makes `count` tasks for merchant `mchid` with known fates.
-    func tasks(_ count: Int, mchid: String? = nil, prefix: String = "task", durations: DurationModel = .fixed(0), failEvery: Int = 10)
+    func tasks(
+        _ count: Int, mchid: String? = nil, prefix: String = "task", durations: DurationModel = .fixed(0),
+        failEvery: Int = 10
+    )
         -> [SimulatedResource]
     {
         var random = SeededRandom(seed: 5, key: prefix)
@@ -99,7 +105,10 @@ final class Scenario: Sendable {
     func unfinishedCount() throws -> Int {
         let connection = try openDatabase()
         defer { connection.close() }
-        return Int(try connection.scalar("SELECT count(*) FROM image_generation_tasks WHERE state IN ('PENDING', 'PROCESSING')").int64Value ?? -1)
+        return Int(
+            try connection.scalar(
+                "SELECT count(*) FROM image_generation_tasks WHERE state IN ('PENDING', 'PROCESSING')"
+            ).int64Value ?? -1)
     }
 
     /// Every row: id → (state, image_url, error).
@@ -107,8 +116,12 @@ final class Scenario: Sendable {
         let connection = try openDatabase()
         defer { connection.close() }
         var result: [String: (String, String?, String?)] = [:]
-        for row in try connection.query("SELECT merchant_id, task_id, state, image_url, error FROM image_generation_tasks") {
-            result["\(row[0].stringValue ?? "")/\(row[1].stringValue ?? "")"] = (row[2].stringValue ?? "", row[3].stringValue, row[4].stringValue)
+        for row in try connection.query(
+            "SELECT merchant_id, task_id, state, image_url, error FROM image_generation_tasks")
+        {
+            result["\(row[0].stringValue ?? "")/\(row[1].stringValue ?? "")"] = (
+                row[2].stringValue ?? "", row[3].stringValue, row[4].stringValue
+            )
         }
         return result
     }
@@ -118,8 +131,11 @@ final class Scenario: Sendable {
         let connection = try openDatabase()
         defer { connection.close() }
         var result: [String: [(String, String)]] = [:]
-        for row in try connection.query("SELECT merchant_id, resource_id, from_state, to_state FROM state_transitions ORDER BY id") {
-            result["\(row[0].stringValue ?? "")/\(row[1].stringValue ?? "")", default: []].append((row[2].stringValue ?? "", row[3].stringValue ?? ""))
+        for row in try connection.query(
+            "SELECT merchant_id, resource_id, from_state, to_state FROM state_transitions ORDER BY id")
+        {
+            result["\(row[0].stringValue ?? "")/\(row[1].stringValue ?? "")", default: []].append(
+                (row[2].stringValue ?? "", row[3].stringValue ?? ""))
         }
         return result
     }

@@ -18,7 +18,9 @@ struct WatcherProcess {
     let standardError: String
 
     /// Starts the binary with `arguments`; output goes to files in `directory`.
-    static func start(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> WatcherProcess {
+    static func start(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws
+        -> WatcherProcess
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -37,7 +39,9 @@ struct WatcherProcess {
     }
 
     /// Runs the binary to completion and returns its exit status and output.
-    static func run(_ arguments: [String], in directory: String, timeout: Double = 60) async throws -> (status: Int32, output: String, error: String) {
+    static func run(_ arguments: [String], in directory: String, timeout: Double = 60) async throws -> (
+        status: Int32, output: String, error: String
+    ) {
         let running = try start(arguments, in: directory)
         let status = try await running.wait(timeout: timeout)
         return (status, running.output, running.errorOutput)
@@ -58,7 +62,8 @@ struct WatcherProcess {
             if Date() > deadline {
                 process.terminate()
                 kill(process.processIdentifier, SIGKILL)
-                throw TimedOut(what: "wechatpay-watcher \(process.arguments?.joined(separator: " ") ?? "")", seconds: timeout)
+                throw TimedOut(
+                    what: "wechatpay-watcher \(process.arguments?.joined(separator: " ") ?? "")", seconds: timeout)
             }
             try await Task.sleep(for: .milliseconds(50))
         }

@@ -34,7 +34,8 @@ struct AnswerPolicyTests {
 
     func answer(_ state: String, url: String? = nil, taskID: String = "task_0001") -> APIOutcome {
         let result = url.map { #","combine_image_result":{"image_url":"\#($0)"}"# } ?? ""
-        let body = #"{"brand_id":"120344","task_id":"\#(taskID)","image_generation_type":"COMBINE_IMAGE","task_state":"\#(state)"\#(result)}"#
+        let body =
+            #"{"brand_id":"120344","task_id":"\#(taskID)","image_generation_type":"COMBINE_IMAGE","task_state":"\#(state)"\#(result)}"#
         return .verified(status: 200, body: Array(body.utf8))
     }
 
@@ -54,7 +55,8 @@ struct AnswerPolicyTests {
 
     @Test("the scheduler is never allowed to poll sooner than the minimum interval")
     func minimumInterval() {
-        let exchange = APIExchange(request: kind.request(for: row), baseURL: "", outcome: answer("PROCESSING"), requestID: nil)
+        let exchange = APIExchange(
+            request: kind.request(for: row), baseURL: "", outcome: answer("PROCESSING"), requestID: nil)
         let decision = policy.decide(exchange, row: row, kind: kind, now: now, nextPoll: now.timeIntervalSince1970)
         guard case .set(let next) = decision.update.nextPollAt else {
             Issue.record("next poll not set")
@@ -95,7 +97,8 @@ struct AnswerPolicyTests {
 
     @Test("429 backs the limiter off without counting against the row")
     func throttled() {
-        let decision = decide(.errorAnswer(status: 429, error: APIErrorBody(code: "FREQUENCY_LIMITED", message: "x"), excerpt: ""))
+        let decision = decide(
+            .errorAnswer(status: 429, error: APIErrorBody(code: "FREQUENCY_LIMITED", message: "x"), excerpt: ""))
         #expect(decision.signal == .throttled)
         #expect(decision.update.failureCount == 0)
         #expect(decision.update.newState == nil)
@@ -103,7 +106,8 @@ struct AnswerPolicyTests {
 
     @Test("401 pauses the merchant; the row is not failed")
     func unauthorized() {
-        let decision = decide(.errorAnswer(status: 401, error: APIErrorBody(code: "SIGN_ERROR", message: "签名错误"), excerpt: ""))
+        let decision = decide(
+            .errorAnswer(status: 401, error: APIErrorBody(code: "SIGN_ERROR", message: "签名错误"), excerpt: ""))
         guard case .signatureRejected(let reason) = decision.signal else {
             Issue.record("merchant not paused")
             return
@@ -118,7 +122,8 @@ struct AnswerPolicyTests {
         arguments: [(400, "PARAM_ERROR"), (400, "INVALID_REQUEST"), (403, "NO_AUTH")]
     )
     func permanentErrors(status: Int, code: String) {
-        let decision = decide(.errorAnswer(status: status, error: APIErrorBody(code: code, message: "品牌无效"), excerpt: ""))
+        let decision = decide(
+            .errorAnswer(status: status, error: APIErrorBody(code: code, message: "品牌无效"), excerpt: ""))
         #expect(decision.update.newState == "REJECTED")
         #expect(decision.update.isTerminal)
         guard case .set(let error) = decision.update.error else {
@@ -130,7 +135,8 @@ struct AnswerPolicyTests {
 
     @Test("404 is retried during the grace period, then rejects the row")
     func notFound() {
-        let first = decide(.errorAnswer(status: 404, error: APIErrorBody(code: "RESOURCE_NOT_EXISTS", message: ""), excerpt: ""))
+        let first = decide(
+            .errorAnswer(status: 404, error: APIErrorBody(code: "RESOURCE_NOT_EXISTS", message: ""), excerpt: ""))
         #expect(first.update.newState == nil)
         guard case .set(let since) = first.update.notFoundSince else {
             Issue.record("grace not started")
@@ -139,7 +145,9 @@ struct AnswerPolicyTests {
         #expect(since == now.timeIntervalSince1970)
         var waited = row
         waited.notFoundSince = now.timeIntervalSince1970 - 121
-        let later = decide(.errorAnswer(status: 404, error: APIErrorBody(code: "RESOURCE_NOT_EXISTS", message: ""), excerpt: ""), row: waited)
+        let later = decide(
+            .errorAnswer(status: 404, error: APIErrorBody(code: "RESOURCE_NOT_EXISTS", message: ""), excerpt: ""),
+            row: waited)
         #expect(later.update.newState == "REJECTED")
     }
 
@@ -165,7 +173,8 @@ struct AnswerPolicyTests {
 
     @Test("a 400 with an unknown code is retried, not rejected")
     func unknownClientError() {
-        let decision = decide(.errorAnswer(status: 400, error: APIErrorBody(code: "SOMETHING_NEW", message: "?"), excerpt: ""))
+        let decision = decide(
+            .errorAnswer(status: 400, error: APIErrorBody(code: "SOMETHING_NEW", message: "?"), excerpt: ""))
         #expect(decision.update.newState == nil)
         #expect(decision.event?.name == "request.unexpected_status")
     }

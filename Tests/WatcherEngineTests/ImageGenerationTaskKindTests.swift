@@ -8,7 +8,9 @@ struct ImageGenerationTaskKindTests {
     let kind = ImageGenerationTaskKind()
 
     func row(id: String = "image_generation_task_1", type: String = "COMBINE_IMAGE") -> QueuedRow {
-        QueuedRow(rowID: 1, merchantID: "1900000001", resourceID: id, brandID: "120344", parameters: ["image_generation_type": type], state: "PENDING")
+        QueuedRow(
+            rowID: 1, merchantID: "1900000001", resourceID: id, brandID: "120344",
+            parameters: ["image_generation_type": type], state: "PENDING")
     }
 
     @Test("task ids of 6-40 characters of [0-9A-Za-z_-] and both types are valid")
@@ -61,8 +63,13 @@ struct ImageGenerationTaskKindTests {
 
     @Test("SUCCESS takes the URL from the result of the task's own type")
     func successURL() {
-        let body = #"{"brand_id":"120344","task_id":"image_generation_task_1","image_generation_type":"CUT_OUT","task_state":"SUCCESS","cut_out_result":{"image_url":"https://a.example/cut.png"},"combine_image_result":{"image_url":"https://a.example/combine.png"}}"#
-        #expect(kind.interpret(Array(body.utf8), for: row(type: "CUT_OUT")) == .state("SUCCESS", results: ["image_url": .text("https://a.example/cut.png")], detail: "https://a.example/cut.png"))
+        let body =
+            #"{"brand_id":"120344","task_id":"image_generation_task_1","image_generation_type":"CUT_OUT","task_state":"SUCCESS","cut_out_result":{"image_url":"https://a.example/cut.png"},"combine_image_result":{"image_url":"https://a.example/combine.png"}}"#
+        #expect(
+            kind.interpret(Array(body.utf8), for: row(type: "CUT_OUT"))
+                == .state(
+                    "SUCCESS", results: ["image_url": .text("https://a.example/cut.png")],
+                    detail: "https://a.example/cut.png"))
     }
 
     @Test(
@@ -73,10 +80,22 @@ struct ImageGenerationTaskKindTests {
             (#"{"brand_id":"120344","task_id":"image_generation_task_1","task_state":"DONE"}"#, "unknown task_state"),
             (#"{"brand_id":"120344","task_id":"other_task","task_state":"FAIL"}"#, "not image_generation_task_1"),
             (#"{"brand_id":"999","task_id":"image_generation_task_1","task_state":"FAIL"}"#, "not 120344"),
-            (#"{"brand_id":"120344","task_id":"image_generation_task_1","image_generation_type":"CUT_OUT","task_state":"FAIL"}"#, "not COMBINE_IMAGE"),
-            (#"{"brand_id":"120344","task_id":"image_generation_task_1","task_state":"SUCCESS"}"#, "SUCCESS without combine_image_result.image_url"),
-            (#"{"brand_id":"120344","task_id":"image_generation_task_1","task_state":"SUCCESS","combine_image_result":{"image_url":"http://a/b.jpg"}}"#, "is not an https:// URL"),
-            (#"{"brand_id":"120344","task_id":"image_generation_task_1","task_state":"SUCCESS","combine_image_result":{"image_url":""}}"#, "is empty"),
+            (
+                #"{"brand_id":"120344","task_id":"image_generation_task_1","image_generation_type":"CUT_OUT","task_state":"FAIL"}"#,
+                "not COMBINE_IMAGE"
+            ),
+            (
+                #"{"brand_id":"120344","task_id":"image_generation_task_1","task_state":"SUCCESS"}"#,
+                "SUCCESS without combine_image_result.image_url"
+            ),
+            (
+                #"{"brand_id":"120344","task_id":"image_generation_task_1","task_state":"SUCCESS","combine_image_result":{"image_url":"http://a/b.jpg"}}"#,
+                "is not an https:// URL"
+            ),
+            (
+                #"{"brand_id":"120344","task_id":"image_generation_task_1","task_state":"SUCCESS","combine_image_result":{"image_url":""}}"#,
+                "is empty"
+            ),
             (#"{"brand_id":"120344","task_id":"image_generation_task_1","task_state":5}"#, "task_state"),
         ]
     )
@@ -91,7 +110,8 @@ struct ImageGenerationTaskKindTests {
     @Test("an absurdly long URL is refused")
     func longURL() {
         let url = "https://a.example/" + String(repeating: "x", count: 3_000)
-        let body = #"{"brand_id":"120344","task_id":"image_generation_task_1","task_state":"SUCCESS","combine_image_result":{"image_url":"\#(url)"}}"#
+        let body =
+            #"{"brand_id":"120344","task_id":"image_generation_task_1","task_state":"SUCCESS","combine_image_result":{"image_url":"\#(url)"}}"#
         guard case .anomaly(let reason) = kind.interpret(Array(body.utf8), for: row()) else {
             Issue.record("accepted")
             return

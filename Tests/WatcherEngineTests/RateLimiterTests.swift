@@ -62,7 +62,8 @@ struct RateLimiterTests {
         arguments: [(0.0...0.002), (0.0...0.05), (0.0...0.4)]
     )
     func windowBoundUnderJitter(jitter: ClosedRange<Double>) {
-        var simulation = BacklogSimulation(limiter: RateLimiter(limit: 20, safetyMargin: 0), requestDelay: jitter, answerDelay: jitter)
+        var simulation = BacklogSimulation(
+            limiter: RateLimiter(limit: 20, safetyMargin: 0), requestDelay: jitter, answerDelay: jitter)
         let arrivals = simulation.run(duration: 120)
         #expect(largestWindow(arrivals) <= 20)
         #expect(arrivals.count > 1_000)

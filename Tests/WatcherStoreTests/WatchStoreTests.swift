@@ -149,8 +149,12 @@ struct QueueTests {
         #expect(try fixture.scalar("SELECT count(*) FROM state_transitions") == .integer(2))
         #expect(try fixture.scalar("SELECT poll_count FROM image_generation_tasks") == .integer(2))
         #expect(try fixture.scalar("SELECT image_url FROM image_generation_tasks") == .text("https://a.example/x.jpg"))
-        #expect(try fixture.scalar("SELECT completed_at IS NOT NULL AND next_poll_at IS NULL FROM image_generation_tasks") == .integer(1))
-        #expect(try await fixture.store.upcomingRows(imageTasks, merchant: "1900000001", limit: 5).isEmpty, "final rows are never due")
+        #expect(
+            try fixture.scalar("SELECT completed_at IS NOT NULL AND next_poll_at IS NULL FROM image_generation_tasks")
+                == .integer(1))
+        #expect(
+            try await fixture.store.upcomingRows(imageTasks, merchant: "1900000001", limit: 5).isEmpty,
+            "final rows are never due")
     }
 
     @Test("an update for a row that changed meanwhile is skipped and writes nothing")
@@ -172,9 +176,11 @@ struct QueueTests {
         let fixture = try StoreFixture()
         try fixture.insert(["task_old", "task_new"])
         let connection = try SQLiteConnection(path: fixture.path)
-        try connection.run("UPDATE image_generation_tasks SET created_at = '2020-01-01T00:00:00.000Z' WHERE task_id = 'task_old'")
+        try connection.run(
+            "UPDATE image_generation_tasks SET created_at = '2020-01-01T00:00:00.000Z' WHERE task_id = 'task_old'")
         connection.close()
-        let old = try await fixture.store.rowsCreatedBefore(imageTasks, cutoff: Date().addingTimeInterval(-3600), limit: 10)
+        let old = try await fixture.store.rowsCreatedBefore(
+            imageTasks, cutoff: Date().addingTimeInterval(-3600), limit: 10)
         #expect(old.map(\.resourceID) == ["task_old"])
     }
 

@@ -16,7 +16,10 @@ public final class FakeTransport: HTTPTransport {
     /// The requests sent so far.
     public var requests: [HTTPRequest] { recorded.withLock { $0 } }
 
-    public func send(_ request: HTTPRequest, timeout: Duration, maxBodyBytes: Int) async throws(TransportFailure) -> HTTPResponse {
+    /// Sends the request; see ``HTTPTransport``.
+    public func send(_ request: HTTPRequest, timeout: Duration, maxBodyBytes: Int) async throws(TransportFailure)
+        -> HTTPResponse
+    {
         recorded.withLock { $0.append(request) }
         return try await responder(request)
     }

@@ -1,13 +1,14 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import LoopbackHTTPServer
 import Testing
 import WatcherCrypto
 import WatcherTestSupport
 import WeChatPay
 import WeChatPaySimulator
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// A simulator driven through its request handler, plus a real signed client for a loopback round trip.
 struct SimulatorFixture {
@@ -20,7 +21,9 @@ struct SimulatorFixture {
                 platformKey: TestKeys.platform,
                 platformKeyID: TestKeys.platformKeyID,
                 merchants: [
-                    SimulatedMerchant(mchid: "1900000001", certificateSerial: "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C", publicKey: TestKeys.merchant.publicKey)
+                    SimulatedMerchant(
+                        mchid: "1900000001", certificateSerial: "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",
+                        publicKey: TestKeys.merchant.publicKey)
                 ],
                 requestsPerSecond: requestsPerSecond,
                 createUnknownResources: createUnknown,
@@ -30,7 +33,9 @@ struct SimulatorFixture {
         )
     }
 
-    func task(_ id: String, duration: Double = 0, outcome: SimulatedOutcome = .success, type: String = "COMBINE_IMAGE") -> SimulatedResource {
+    func task(_ id: String, duration: Double = 0, outcome: SimulatedOutcome = .success, type: String = "COMBINE_IMAGE")
+        -> SimulatedResource
+    {
         SimulatedResource(
             api: .imageGenerationTask, mchid: "1900000001", id: id, brandID: "120344", imageGenerationType: type,
             createdAt: Date(), duration: duration, outcome: outcome
@@ -117,7 +122,8 @@ struct SimulatorTests {
                 group.addTask {
                     let exchange = await client.send(SimulatorFixture.query("task_\(String(format: "%04d", index))"))
                     switch exchange.outcome {
-                    case .verified(let status, _), .errorAnswer(let status, _, _), .unverified(_, let status): return status
+                    case .verified(let status, _), .errorAnswer(let status, _, _), .unverified(_, let status):
+                        return status
                     case .failed: return -1
                     }
                 }
@@ -162,7 +168,8 @@ struct SimulatorTests {
         fixture.simulator.register([fixture.task("task_0001")])
         let port = try fixture.simulator.start()
         defer { fixture.simulator.stop() }
-        let exchange = await fixture.client(baseURL: "http://127.0.0.1:\(port)").send(SimulatorFixture.query("task_0001"))
+        let exchange = await fixture.client(baseURL: "http://127.0.0.1:\(port)").send(
+            SimulatorFixture.query("task_0001"))
         let observed: String
         switch exchange.outcome {
         case .unverified: observed = "unverified"
@@ -182,11 +189,14 @@ struct SimulatorTests {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/_sim/resources")!)
         request.httpMethod = "POST"
         request.httpBody = Data(
-            #"[{"api":"image_generation_task","mchid":"1900000001","id":"task_0042","brand_id":"120344","image_generation_type":"CUT_OUT","duration_seconds":3,"outcome":"failure"}]"#.utf8
+            #"[{"api":"image_generation_task","mchid":"1900000001","id":"task_0042","brand_id":"120344","image_generation_type":"CUT_OUT","duration_seconds":3,"outcome":"failure"}]"#
+                .utf8
         )
         let (_, response) = try await URLSession.shared.data(for: request)
         #expect((response as? HTTPURLResponse)?.statusCode == 201)
-        #expect(fixture.simulator.resource(.imageGenerationTask, mchid: "1900000001", id: "task_0042")?.finalState == "FAIL")
+        #expect(
+            fixture.simulator.resource(.imageGenerationTask, mchid: "1900000001", id: "task_0042")?.finalState == "FAIL"
+        )
         let (stats, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/_sim/stats")!)
         #expect(String(decoding: stats, as: UTF8.self).contains("lanes"))
     }

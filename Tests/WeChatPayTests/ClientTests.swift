@@ -13,7 +13,10 @@ struct ClientTests {
         query: [("brand_id", "120344"), ("image_generation_type", "COMBINE_IMAGE")]
     )
 
-    func client(_ transport: FakeTransport, backup: String? = "https://backup.example", clock: ClientClock = .system, log: InMemoryLogSink = InMemoryLogSink()) -> WeChatPayClient {
+    func client(
+        _ transport: FakeTransport, backup: String? = "https://backup.example", clock: ClientClock = .system,
+        log: InMemoryLogSink = InMemoryLogSink()
+    ) -> WeChatPayClient {
         WeChatPayClient(
             credentials: testCredentials(),
             hosts: APIHosts(primary: "https://primary.example", backup: backup),
@@ -53,7 +56,9 @@ struct ClientTests {
         let client = client(transport)
         _ = await client.send(request)
         _ = await client.send(request)
-        let nonces = transport.requests.compactMap { AuthorizationHeader.parse($0.headers.value(for: "Authorization") ?? "")?.nonce }
+        let nonces = transport.requests.compactMap {
+            AuthorizationHeader.parse($0.headers.value(for: "Authorization") ?? "")?.nonce
+        }
         #expect(nonces.count == 2 && nonces[0] != nonces[1])
     }
 
@@ -63,7 +68,8 @@ struct ClientTests {
         #expect(verified.outcome == .verified(status: 200, body: Array(#"{"a":1}"#.utf8)))
         #expect(verified.requestID == "08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-0")
 
-        let error = await client(FakeTransport { _ in SignedAnswers.error(400, code: "PARAM_ERROR", message: "bad") }).send(request)
+        let error = await client(FakeTransport { _ in SignedAnswers.error(400, code: "PARAM_ERROR", message: "bad") })
+            .send(request)
         guard case .errorAnswer(400, let body?, _) = error.outcome else {
             Issue.record("expected an error answer, got \(error.outcome)")
             return
@@ -113,7 +119,9 @@ struct HostSelectorTests {
     @Test("after the probe interval one request probes the primary; an answer returns traffic to it")
     func probeAndReturn() {
         let selector = HostSelector(hosts: hosts, probeInterval: 30)
-        #expect(selector.recordFailure(of: "https://p", failure: .connectFailed("x"), now: 0) == .switchedToBackup(reason: "cannot connect: x"))
+        #expect(
+            selector.recordFailure(of: "https://p", failure: .connectFailed("x"), now: 0)
+                == .switchedToBackup(reason: "cannot connect: x"))
         #expect(selector.baseURL(now: 10) == "https://b")
         #expect(selector.baseURL(now: 31) == "https://p")
         #expect(selector.baseURL(now: 31) == "https://b", "only one probe at a time")
@@ -126,7 +134,9 @@ struct HostSelectorTests {
         let selector = HostSelector(hosts: hosts, probeInterval: 30)
         _ = selector.recordFailure(of: "https://p", failure: .timedOut(responseStarted: false), now: 0)
         #expect(selector.baseURL(now: 30) == "https://p")
-        #expect(selector.recordFailure(of: "https://p", failure: .connectFailed("x"), now: 30) == .primaryStillDown(nextProbeInSeconds: 60))
+        #expect(
+            selector.recordFailure(of: "https://p", failure: .connectFailed("x"), now: 30)
+                == .primaryStillDown(nextProbeInSeconds: 60))
         #expect(selector.baseURL(now: 60) == "https://b")
         #expect(selector.baseURL(now: 91) == "https://p")
     }
@@ -135,7 +145,9 @@ struct HostSelectorTests {
     func notConnectionLevel() {
         let selector = HostSelector(hosts: hosts)
         #expect(selector.recordFailure(of: "https://p", failure: .timedOut(responseStarted: true), now: 0) == nil)
-        #expect(selector.recordFailure(of: "https://p", failure: .connectionLost("reset", responseStarted: true), now: 0) == nil)
+        #expect(
+            selector.recordFailure(of: "https://p", failure: .connectionLost("reset", responseStarted: true), now: 0)
+                == nil)
         #expect(selector.recordFailure(of: "https://p", failure: .bodyTooLarge(limit: 10), now: 0) == nil)
         #expect(!selector.isOnBackup)
     }

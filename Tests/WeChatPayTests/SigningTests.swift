@@ -36,7 +36,8 @@ struct SigningTests {
                 "WECHATPAY2-SHA256-RSA2048 mchid=\"1900000001\",nonce_str=\"A1B2C3D4E5F6G7\",timestamp=\"1624523846\",serial_no=\"1DDE55AD\",signature=\""
             )
         )
-        let message = "GET\n/v3/marketing/partner/product-coupon/image-generation-tasks/task_1?brand_id=120344&image_generation_type=COMBINE_IMAGE\n1624523846\nA1B2C3D4E5F6G7\n\n"
+        let message =
+            "GET\n/v3/marketing/partner/product-coupon/image-generation-tasks/task_1?brand_id=120344&image_generation_type=COMBINE_IMAGE\n1624523846\nA1B2C3D4E5F6G7\n\n"
         let signature = try #require(StrictBase64.decode(header.signature))
         #expect(TestKeys.merchant.publicKey.isValidSignatureSHA256(signature, for: Array(message.utf8)))
         #expect(AuthorizationHeader.parse(header.value) == header)
@@ -44,7 +45,8 @@ struct SigningTests {
 
     @Test("Authorization parsing accepts any field order and refuses other schemes or missing fields")
     func authorizationParsing() {
-        let reordered = "WECHATPAY2-SHA256-RSA2048 signature=\"c2ln\",serial_no=\"AB\",timestamp=\"1\",nonce_str=\"n\",mchid=\"19\""
+        let reordered =
+            "WECHATPAY2-SHA256-RSA2048 signature=\"c2ln\",serial_no=\"AB\",timestamp=\"1\",nonce_str=\"n\",mchid=\"19\""
         #expect(AuthorizationHeader.parse(reordered)?.mchid == "19")
         #expect(AuthorizationHeader.parse("Bearer token") == nil)
         #expect(AuthorizationHeader.parse("WECHATPAY2-SHA256-RSA2048 mchid=\"19\",nonce_str=\"n\"") == nil)

@@ -49,8 +49,12 @@ struct VerificationTests {
     func staleTimestamp() {
         let now = Date()
         let stamp = Int64(now.timeIntervalSince1970)
-        #expect(failure(of: SignedAnswers.ok(body, timestamp: stamp - 300), now: now) == .staleTimestamp(timestamp: stamp - 300, skewSeconds: 300))
-        #expect(failure(of: SignedAnswers.ok(body, timestamp: stamp + 300), now: now) == .staleTimestamp(timestamp: stamp + 300, skewSeconds: -300))
+        #expect(
+            failure(of: SignedAnswers.ok(body, timestamp: stamp - 300), now: now)
+                == .staleTimestamp(timestamp: stamp - 300, skewSeconds: 300))
+        #expect(
+            failure(of: SignedAnswers.ok(body, timestamp: stamp + 300), now: now)
+                == .staleTimestamp(timestamp: stamp + 300, skewSeconds: -300))
         #expect(failure(of: SignedAnswers.ok(body, timestamp: stamp - 299), now: now) == nil)
     }
 
@@ -94,7 +98,9 @@ struct VerificationTests {
 
     @Test("a non-numeric timestamp and a foreign signature type are refused")
     func malformedHeaders() {
-        #expect(failure(of: replacing("Wechatpay-Timestamp", with: "12a", in: SignedAnswers.ok(body))) == .malformedTimestamp("12a"))
+        #expect(
+            failure(of: replacing("Wechatpay-Timestamp", with: "12a", in: SignedAnswers.ok(body)))
+                == .malformedTimestamp("12a"))
         #expect(
             failure(of: replacing("Wechatpay-Signature-Type", with: "HMAC-SHA256", in: SignedAnswers.ok(body)))
                 == .unsupportedSignatureType("HMAC-SHA256")
@@ -108,10 +114,15 @@ struct ErrorBodyTests {
     func parses() {
         let body = #"{"code":"PARAM_ERROR","message":"参数错误","detail":{"field":"brand_id","issue":"missing"}}"#
         let parsed = APIErrorBody.parse(Array(body.utf8))
-        #expect(parsed == APIErrorBody(code: "PARAM_ERROR", message: "参数错误", detail: #"{"field":"brand_id","issue":"missing"}"#))
+        #expect(
+            parsed
+                == APIErrorBody(
+                    code: "PARAM_ERROR", message: "参数错误", detail: #"{"field":"brand_id","issue":"missing"}"#))
     }
 
-    @Test("bodies that are not an error document give nil", arguments: ["", "<html>502</html>", "[]", #"{"message":"x"}"#, #"{"code":5}"#])
+    @Test(
+        "bodies that are not an error document give nil",
+        arguments: ["", "<html>502</html>", "[]", #"{"message":"x"}"#, #"{"code":5}"#])
     func refuses(body: String) {
         #expect(APIErrorBody.parse(Array(body.utf8)) == nil)
     }

@@ -26,17 +26,20 @@ enum CheckConfigCommand: Command {
             problems.append(problem)
         }
         if let metricsFile = configuration.metricsFile,
-            let problem = writableDirectoryProblem((metricsFile as NSString).deletingLastPathComponent, what: "metrics file folder")
+            let problem = writableDirectoryProblem(
+                (metricsFile as NSString).deletingLastPathComponent, what: "metrics file folder")
         {
             problems.append(problem)
         }
         for warning in loaded.warnings { Output.error("warning: \(warning)") }
         guard problems.isEmpty else {
-            throw .configuration("\(configuration.configFile) is not usable:\n  - " + problems.joined(separator: "\n  - "))
+            throw .configuration(
+                "\(configuration.configFile) is not usable:\n  - " + problems.joined(separator: "\n  - "))
         }
         Output.line(
             "\(configuration.configFile): OK (\(configuration.merchants.count) merchant(s), database \(configuration.database), "
-                + "API \(configuration.api.baseURL)" + (configuration.api.backupBaseURL.map { ", backup \($0)" } ?? "") + ")"
+                + "API \(configuration.api.baseURL)" + (configuration.api.backupBaseURL.map { ", backup \($0)" } ?? "")
+                + ")"
         )
         return 0
     }
@@ -53,9 +56,12 @@ enum CheckConfigCommand: Command {
             let version = try Migrator.userVersion(connection)
             _ = try connection.scalar("SELECT count(*) FROM sqlite_schema")
             if version > Schema.currentVersion {
-                return "database \(path) has schema version \(version), newer than this program (\(Schema.currentVersion))"
+                return
+                    "database \(path) has schema version \(version), newer than this program (\(Schema.currentVersion))"
             }
-            if access(path, W_OK) != 0 { return "database \(path) is not writable: \(String(cString: strerror(errno)))" }
+            if access(path, W_OK) != 0 {
+                return "database \(path) is not writable: \(String(cString: strerror(errno)))"
+            }
             return nil
         } catch {
             return "database \(path): \(error)"
@@ -64,7 +70,8 @@ enum CheckConfigCommand: Command {
 
     private static func writableFileProblem(_ path: String, what: String) -> String? {
         if FileManager.default.fileExists(atPath: path) {
-            return access(path, W_OK) == 0 ? nil : "\(what) \(path) is not writable: \(String(cString: strerror(errno)))"
+            return access(path, W_OK) == 0
+                ? nil : "\(what) \(path) is not writable: \(String(cString: strerror(errno)))"
         }
         return writableDirectoryProblem((path as NSString).deletingLastPathComponent, what: "\(what) folder")
     }
@@ -74,6 +81,7 @@ enum CheckConfigCommand: Command {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             return "\(what) \(directory) does not exist"
         }
-        return access(directory, W_OK) == 0 ? nil : "\(what) \(directory) is not writable: \(String(cString: strerror(errno)))"
+        return access(directory, W_OK) == 0
+            ? nil : "\(what) \(directory) is not writable: \(String(cString: strerror(errno)))"
     }
 }

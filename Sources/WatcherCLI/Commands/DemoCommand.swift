@@ -34,7 +34,8 @@ enum DemoCommand: Command {
         Output.line("wechatpay-watcher demo: generating keys and starting the WeChat Pay simulator…")
         let setup = try simulationFolder(directory, merchants: 2)
         let simulator = WeChatPaySimulator(
-            configuration: setup.simulatorConfiguration(seed: seed, durations: .uniform(1, 6), failureRate: 0.15, createUnknown: false)
+            configuration: setup.simulatorConfiguration(
+                seed: seed, durations: .uniform(1, 6), failureRate: 0.15, createUnknown: false)
         )
         let port: UInt16
         do {
@@ -81,7 +82,9 @@ enum DemoCommand: Command {
         Output.line("")
         Output.line("database: \(configuration.database)")
         Output.line("log:      \(configuration.logFile ?? "standard error")")
-        Output.line("config:   \(configuration.configFile)   (try: wechatpay-watcher status --config \(configuration.configFile))")
+        Output.line(
+            "config:   \(configuration.configFile)   (try: wechatpay-watcher status --config \(configuration.configFile))"
+        )
         let elapsed = (ContinuousClock.now - started).components.seconds
         guard finished else {
             Output.error("demo: not every row reached a final state within \(Int(timeLimit)) s")
@@ -127,10 +130,12 @@ enum DemoCommand: Command {
                     duration: 1 + 5 * random.unit(),
                     outcome: random.unit() < 0.15 ? .failure : .success
                 )
-                samples.append(Sample(mchid: merchant.mchid, taskID: taskID, brandID: brand, type: type, simulated: resource))
+                samples.append(
+                    Sample(mchid: merchant.mchid, taskID: taskID, brandID: brand, type: type, simulated: resource))
             }
         }
-        samples.append(Sample(mchid: setup.merchants[0].mchid, taskID: "bad id!", brandID: "120344", type: "COMBINE_IMAGE"))
+        samples.append(
+            Sample(mchid: setup.merchants[0].mchid, taskID: "bad id!", brandID: "120344", type: "COMBINE_IMAGE"))
         return samples
     }
 
@@ -152,7 +157,9 @@ enum DemoCommand: Command {
     }
 
     /// Redraws a progress line until every row is final or the time limit passes; true when all finished.
-    static func showProgress(store: WatchStore, engine: WatcherEngine, simulator: WeChatPaySimulator, total: Int) async -> Bool {
+    static func showProgress(store: WatchStore, engine: WatcherEngine, simulator: WeChatPaySimulator, total: Int) async
+        -> Bool
+    {
         let start = ContinuousClock.now
         var previous = (at: start, requests: 0)
         var rate = 0.0
@@ -169,11 +176,14 @@ enum DemoCommand: Command {
             }
             let line = String(
                 format: "  done %d/%d   requests %d   %.1f req/s   throttled %d   largest 1 s window %d",
-                done, total, statistics.totalRequests, rate, statistics.totalThrottled, statistics.maxRequestsInAnySecond
+                done, total, statistics.totalRequests, rate, statistics.totalThrottled,
+                statistics.maxRequestsInAnySecond
             )
             if Output.isTerminal {
                 Output.raw("\r" + line + "   ")
-            } else if Int((now - start).components.seconds) != Int((now - start - .milliseconds(250)).components.seconds) {
+            } else if Int((now - start).components.seconds)
+                != Int((now - start - .milliseconds(250)).components.seconds)
+            {
                 Output.line(line)
             }
             let waited = (now - start).components.seconds
@@ -222,7 +232,8 @@ enum DemoCommand: Command {
             return [row[0], row[1], row[2], row[3], row[4]]
         }
         Output.line("")
-        Output.line(TextTable.render(header: ["MERCHANT", "TASK", "TYPE", "TRANSITIONS", "IMAGE URL / ERROR"], rows: table))
+        Output.line(
+            TextTable.render(header: ["MERCHANT", "TASK", "TYPE", "TRANSITIONS", "IMAGE URL / ERROR"], rows: table))
         let statistics = simulator.statistics()
         Output.line("")
         Output.line(

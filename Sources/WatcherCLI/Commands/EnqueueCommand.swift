@@ -14,7 +14,8 @@ enum EnqueueCommand: Command {
         """
     static let options: [Arguments.Option] = [
         .init(name: "config", takesValue: true, help: "the configuration file (JSON)", valueName: "FILE"),
-        .init(name: "merchant", takesValue: true, help: "the merchant id (mchid); must be configured", valueName: "MCHID"),
+        .init(
+            name: "merchant", takesValue: true, help: "the merchant id (mchid); must be configured", valueName: "MCHID"),
         .init(name: "brand", takesValue: true, help: "the brand id", valueName: "BRAND_ID"),
         .init(name: "type", takesValue: true, help: "COMBINE_IMAGE or CUT_OUT", valueName: "TYPE"),
     ]
@@ -50,9 +51,11 @@ enum EnqueueCommand: Command {
     /// Inserts the identifying columns only, as a producer would; a duplicate names the existing row's state.
     static func insert(_ row: QueuedRow, table: ResourceTable, store: WatchStore) async throws(CLIError) {
         let columns = ["merchant_id", table.idColumn, "brand_id"] + table.parameterColumns
-        let values: [SQLiteValue] = [.text(row.merchantID), .text(row.resourceID), .text(row.brandID)]
+        let values: [SQLiteValue] =
+            [.text(row.merchantID), .text(row.resourceID), .text(row.brandID)]
             + table.parameterColumns.map { .text(row.parameters[$0] ?? "") }
-        let sql = "INSERT INTO \(table.table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
+        let sql =
+            "INSERT INTO \(table.table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
         let existingSQL = "SELECT state FROM \(table.table) WHERE merchant_id = ? AND \(table.idColumn) = ?"
         let outcome: Result<Void, CLIError>
         do {
@@ -62,8 +65,13 @@ enum EnqueueCommand: Command {
                     return .success(())
                 } catch {
                     guard error.isConstraint else { throw error }
-                    let state = try connection.scalar(existingSQL, [.text(row.merchantID), .text(row.resourceID)]).stringValue ?? "?"
-                    return .failure(.runtime("\(table.idColumn) \(row.resourceID) of merchant \(row.merchantID) is already queued (state \(state))"))
+                    let state =
+                        try connection.scalar(existingSQL, [.text(row.merchantID), .text(row.resourceID)]).stringValue
+                        ?? "?"
+                    return .failure(
+                        .runtime(
+                            "\(table.idColumn) \(row.resourceID) of merchant \(row.merchantID) is already queued (state \(state))"
+                        ))
                 }
             }
         } catch {

@@ -25,7 +25,8 @@ enum MigrateCommand: Command {
         if before == Schema.currentVersion {
             Output.line("database \(configuration.database) is up to date (schema version \(before))")
         } else {
-            Output.line("database \(configuration.database) migrated from schema version \(before) to \(Schema.currentVersion)")
+            Output.line(
+                "database \(configuration.database) migrated from schema version \(before) to \(Schema.currentVersion)")
         }
         return 0
     }

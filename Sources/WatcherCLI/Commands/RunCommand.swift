@@ -18,7 +18,9 @@ enum RunCommand: Command {
         """
     static let options: [Arguments.Option] = [
         .init(name: "config", takesValue: true, help: "the configuration file (JSON)", valueName: "FILE"),
-        .init(name: "scheduler", takesValue: true, help: "re-poll schedule: exponential (default) or fixed-30s", valueName: "NAME"),
+        .init(
+            name: "scheduler", takesValue: true, help: "re-poll schedule: exponential (default) or fixed-30s",
+            valueName: "NAME"),
     ]
 
     static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
@@ -42,8 +44,20 @@ enum RunCommand: Command {
             identity: ProcessIdentity(pid: getpid(), hostname: Setup.hostname, version: wechatpayWatcherVersion)
         )
         let signals = SignalHandlers([
-            (SIGTERM, { @Sendable in logger.info("signal.received", ["signal": "SIGTERM"]); engine.stop() }),
-            (SIGINT, { @Sendable in logger.info("signal.received", ["signal": "SIGINT"]); engine.stop() }),
+            (
+                SIGTERM,
+                { @Sendable in
+                    logger.info("signal.received", ["signal": "SIGTERM"])
+                    engine.stop()
+                }
+            ),
+            (
+                SIGINT,
+                { @Sendable in
+                    logger.info("signal.received", ["signal": "SIGINT"])
+                    engine.stop()
+                }
+            ),
             (SIGHUP, { @Sendable in reopenLog(output, logger: logger) }),
         ])
         defer { signals.cancel() }

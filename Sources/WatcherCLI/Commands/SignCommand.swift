@@ -6,7 +6,8 @@ import WeChatPay
 enum SignCommand: Command {
     static let name = "sign"
     static let summary = "Print the exact message signed for a request and its Authorization header (to debug a 401)."
-    static let usage = "sign --mchid M --serial S --private-key FILE --method GET --url '/v3/…?…' [--timestamp T] [--nonce N] [--body-file FILE]"
+    static let usage =
+        "sign --mchid M --serial S --private-key FILE --method GET --url '/v3/…?…' [--timestamp T] [--nonce N] [--body-file FILE]"
     static let discussion = """
         The message is printed with its newlines escaped as \\n, so a missing or extra line shows. Compare it with
         what your other tools sign; the canonical URL must be the path and query exactly as sent on the wire.
@@ -26,11 +27,15 @@ enum SignCommand: Command {
         let mchid = try arguments.required("mchid")
         let serial = try arguments.required("serial")
         let url = try arguments.required("url")
-        guard url.hasPrefix("/") else { throw .usage("--url must be the path and query, starting with /, e.g. /v3/…?brand_id=1") }
+        guard url.hasPrefix("/") else {
+            throw .usage("--url must be the path and query, starting with /, e.g. /v3/…?brand_id=1")
+        }
         let method = (arguments.value("method") ?? "GET").uppercased()
         let timestamp: Int64
         if let text = arguments.value("timestamp") {
-            guard let value = Int64(text) else { throw .usage("--timestamp must be unix seconds, got \(text.debugDescription)") }
+            guard let value = Int64(text) else {
+                throw .usage("--timestamp must be unix seconds, got \(text.debugDescription)")
+            }
             timestamp = value
         } else {
             timestamp = Int64(Date().timeIntervalSince1970)
@@ -46,7 +51,8 @@ enum SignCommand: Command {
             throw .usage("\(error)")
         }
         let request = APIRequest(method: method, canonicalURL: url)
-        let message = SignatureMessage.request(method: method, canonicalURL: url, timestamp: String(timestamp), nonce: nonce, body: body)
+        let message = SignatureMessage.request(
+            method: method, canonicalURL: url, timestamp: String(timestamp), nonce: nonce, body: body)
         let authorization: AuthorizationHeader
         do {
             authorization = try RequestSigner(mchid: mchid, certificateSerial: serial, privateKey: key)

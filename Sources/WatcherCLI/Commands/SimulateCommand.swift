@@ -4,8 +4,10 @@ import WeChatPaySimulator
 /// `simulate --dir DIR [--port N]`: the WeChat Pay simulator in the foreground, with a ready configuration.
 enum SimulateCommand: Command {
     static let name = "simulate"
-    static let summary = "Run the WeChat Pay simulator on 127.0.0.1 and write a config and keys that point a `run` at it."
-    static let usage = "simulate --dir DIR [--port N] [--merchants N] [--seed N] [--faults NAME=P,…] [--unknown-resources create|404]"
+    static let summary =
+        "Run the WeChat Pay simulator on 127.0.0.1 and write a config and keys that point a `run` at it."
+    static let usage =
+        "simulate --dir DIR [--port N] [--merchants N] [--seed N] [--faults NAME=P,…] [--unknown-resources create|404]"
     static let discussion = """
         The simulator verifies request signatures, signs its answers with its own platform key, allows 20 requests
         per second per merchant and API (429 FREQUENCY_LIMITED beyond), and moves each task PROCESSING → SUCCESS or
@@ -19,10 +21,15 @@ enum SimulateCommand: Command {
         .init(name: "dir", takesValue: true, help: "folder for keys, config, database and log", valueName: "DIR"),
         .init(name: "port", takesValue: true, help: "port to listen on (default: any free port)", valueName: "N"),
         .init(name: "merchants", takesValue: true, help: "number of simulated merchants (default 2)", valueName: "N"),
-        .init(name: "seed", takesValue: true, help: "seed for durations, outcomes and faults (default 1)", valueName: "N"),
-        .init(name: "faults", takesValue: true, help: "fault probabilities, e.g. server_error=0.05,bad_signature=0.02", valueName: "LIST"),
+        .init(
+            name: "seed", takesValue: true, help: "seed for durations, outcomes and faults (default 1)", valueName: "N"),
+        .init(
+            name: "faults", takesValue: true, help: "fault probabilities, e.g. server_error=0.05,bad_signature=0.02",
+            valueName: "LIST"),
         .init(name: "unknown-resources", takesValue: true, help: "create (default) or 404", valueName: "MODE"),
-        .init(name: "failure-rate", takesValue: true, help: "share of resources that end in FAIL (default 0.1)", valueName: "P"),
+        .init(
+            name: "failure-rate", takesValue: true, help: "share of resources that end in FAIL (default 0.1)",
+            valueName: "P"),
     ]
 
     static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
@@ -70,7 +77,9 @@ enum SimulateCommand: Command {
             guard parts.count == 2, let fault = Fault(rawValue: String(parts[0])), let probability = Double(parts[1]),
                 (0...1).contains(probability)
             else {
-                throw .usage("bad fault \(String(item).debugDescription): expected NAME=P with P in 0…1; names: \(Fault.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw .usage(
+                    "bad fault \(String(item).debugDescription): expected NAME=P with P in 0…1; names: \(Fault.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             plan.probabilities[fault] = probability
         }

@@ -5,7 +5,8 @@ import WatcherStore
 /// `status --config FILE [--json]`: what the queue and the daemon are doing.
 enum StatusCommand: Command {
     static let name = "status"
-    static let summary = "Show counts per state and merchant, the oldest unfinished row, recent request rates and errors."
+    static let summary =
+        "Show counts per state and merchant, the oldest unfinished row, recent request rates and errors."
     static let usage = "status --config FILE [--json]"
     static let options: [Arguments.Option] = [
         .init(name: "config", takesValue: true, help: "the configuration file (JSON)", valueName: "FILE"),
@@ -15,7 +16,9 @@ enum StatusCommand: Command {
     static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
         let configuration = try Setup.configuration(try arguments.required("config")).configuration
         guard FileManager.default.fileExists(atPath: configuration.database) else {
-            throw .runtime("database \(configuration.database) does not exist yet (run `wechatpay-watcher migrate` or start the daemon)")
+            throw .runtime(
+                "database \(configuration.database) does not exist yet (run `wechatpay-watcher migrate` or start the daemon)"
+            )
         }
         let report: StatusReport
         do {
@@ -42,7 +45,9 @@ enum StatusCommand: Command {
         var lines = ["database: \(report.database) (schema version \(report.schemaVersion))"]
         if let process = report.process {
             let state = process.stoppedAt.map { "stopped at \($0)" } ?? "last heartbeat \(process.heartbeatAt)"
-            lines.append("daemon: pid \(process.pid) on \(process.hostname), version \(process.version), started \(process.startedAt), \(state)")
+            lines.append(
+                "daemon: pid \(process.pid) on \(process.hostname), version \(process.version), started \(process.startedAt), \(state)"
+            )
             if let status = process.status { lines.append("        \(status)") }
         } else {
             lines.append("daemon: has not run on this database yet")
@@ -62,7 +67,10 @@ enum StatusCommand: Command {
                 TextTable.render(
                     header: ["RESOURCE", "MERCHANT", "ID", "CREATED", "AGE"],
                     rows: report.oldestUnfinished.map {
-                        [$0.resource, $0.merchantID, $0.resourceID, $0.createdAt, $0.ageSeconds.map { "\(Int($0)) s" } ?? "?"]
+                        [
+                            $0.resource, $0.merchantID, $0.resourceID, $0.createdAt,
+                            $0.ageSeconds.map { "\(Int($0)) s" } ?? "?",
+                        ]
                     }
                 )
             )
@@ -74,7 +82,10 @@ enum StatusCommand: Command {
                 : TextTable.render(
                     header: ["MERCHANT", "API", "REQUESTS", "PER SECOND", "THROTTLED", "FAILED"],
                     rows: report.rates.map {
-                        [$0.merchantID, $0.api, String($0.requests), String($0.requestsPerSecond), String($0.throttled), String($0.failures)]
+                        [
+                            $0.merchantID, $0.api, String($0.requests), String($0.requestsPerSecond),
+                            String($0.throttled), String($0.failures),
+                        ]
                     }
                 )
         )

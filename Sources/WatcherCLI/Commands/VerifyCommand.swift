@@ -6,7 +6,8 @@ import WeChatPay
 enum VerifyCommand: Command {
     static let name = "verify"
     static let summary = "Check a WeChat Pay answer signature; prints `valid` (exit 0) or the reason (exit 1)."
-    static let usage = "verify --public-key FILE --timestamp T --nonce N --signature SIG --body-file FILE [--ignore-clock]"
+    static let usage =
+        "verify --public-key FILE --timestamp T --nonce N --signature SIG --body-file FILE [--ignore-clock]"
     static let discussion = """
         Take Wechatpay-Timestamp, Wechatpay-Nonce and Wechatpay-Signature from the answer's headers and save the
         body byte for byte (e.g. curl -o). --ignore-clock skips the 300 s freshness check, for old captures.
@@ -39,7 +40,9 @@ enum VerifyCommand: Command {
             HTTPHeader("Wechatpay-Serial", keyID),
         ]
         var now = Date()
-        if arguments.flag("ignore-clock"), let seconds = Double(timestamp) { now = Date(timeIntervalSince1970: seconds) }
+        if arguments.flag("ignore-clock"), let seconds = Double(timestamp) {
+            now = Date(timeIntervalSince1970: seconds)
+        }
         let verifier = ResponseVerifier(publicKeyID: keyID, publicKey: publicKey)
         if let failure = verifier.failure(headers: headers, body: body, now: now) {
             Output.line("invalid: \(failure)")

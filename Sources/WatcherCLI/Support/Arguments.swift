@@ -124,7 +124,9 @@ extension Command {
             text += "\noptions:\n"
             for option in options {
                 let spelled = "--\(option.name)" + (option.takesValue ? " \(option.valueName)" : "")
-                text += "  " + spelled.padding(toLength: max(spelled.count, 28), withPad: " ", startingAt: 0) + " " + option.help + "\n"
+                text +=
+                    "  " + spelled.padding(toLength: max(spelled.count, 28), withPad: " ", startingAt: 0) + " "
+                    + option.help + "\n"
             }
         }
         text += "  --help                       show this help\n"

@@ -97,7 +97,8 @@ enum Setup {
         transport: any HTTPTransport,
         logger: Logger
     ) -> [MerchantEndpoint] {
-        let rates = Dictionary(configuration.merchants.map { ($0.mchid, $0.requestsPerSecond) }, uniquingKeysWith: { first, _ in first })
+        let rates = Dictionary(
+            configuration.merchants.map { ($0.mchid, $0.requestsPerSecond) }, uniquingKeysWith: { first, _ in first })
         return credentials.map { credentials in
             MerchantEndpoint(
                 client: WeChatPayClient(

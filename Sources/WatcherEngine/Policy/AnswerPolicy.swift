@@ -100,7 +100,9 @@ public struct AnswerPolicy: Sendable {
                 error: "answer failed verification: \(failure)",
                 event: "answer.unverified",
                 level: .warning,
-                extra: [LogField(key: "reason", value: .string(failure.reason)), .init(key: "status", value: .int(status))]
+                extra: [
+                    LogField(key: "reason", value: .string(failure.reason)), .init(key: "status", value: .int(status)),
+                ]
             )
             decision.signal = .verificationFailed(failure)
         case .errorAnswer(let status, let error, let excerpt):
@@ -178,9 +180,11 @@ private struct Decision {
         let failures = row.failureCount + (countsAsFailure ? 1 : 0)
         update.failureCount = failures
         update.error = .set(error + requestIDSuffix)
-        let delay = retryAfter ?? RetryBackoff.delay(failures: failures, seed: row.rowID, cap: settings.maximumRetryInterval)
+        let delay =
+            retryAfter ?? RetryBackoff.delay(failures: failures, seed: row.rowID, cap: settings.maximumRetryInterval)
         update.nextPollAt = .set(nowSeconds + delay)
-        event = PollEvent(level: level, name: name, fields: baseFields + extra + [LogField(key: "error", value: .string(error))])
+        event = PollEvent(
+            level: level, name: name, fields: baseFields + extra + [LogField(key: "error", value: .string(error))])
         expireIfPastDeadline(lastError: error)
     }
 
@@ -194,7 +198,9 @@ private struct Decision {
 
     private mutating func expireIfPastDeadline(lastError: String) {
         guard let started = row.startedAt, nowSeconds - started >= settings.deadline else { return }
-        end(in: LocalState.expired, error: "still \(row.state) after the deadline of \(hours(settings.deadline)); last error: \(lastError)")
+        end(
+            in: LocalState.expired,
+            error: "still \(row.state) after the deadline of \(hours(settings.deadline)); last error: \(lastError)")
     }
 
     mutating func errorAnswer(status: Int, error: APIErrorBody?, excerpt: String) {
@@ -205,15 +211,21 @@ private struct Decision {
         switch (status, code) {
         case (429, _):
             signal = .throttled
-            retry(error: described, event: "request.throttled", level: .debug, extra: fields, countsAsFailure: false, retryAfter: 0)
+            retry(
+                error: described, event: "request.throttled", level: .debug, extra: fields, countsAsFailure: false,
+                retryAfter: 0)
             update.error = .keep
         case (401, _):
             signal = .signatureRejected(described + requestIDSuffix)
-            retry(error: described, event: "request.unauthorized", level: .debug, extra: fields, countsAsFailure: false, retryAfter: 1)
+            retry(
+                error: described, event: "request.unauthorized", level: .debug, extra: fields, countsAsFailure: false,
+                retryAfter: 1)
             update.error = .keep
         case (400, "PARAM_ERROR"), (400, "INVALID_REQUEST"), (403, "NO_AUTH"):
             end(in: LocalState.rejected, error: described + requestIDSuffix)
-            event = PollEvent(level: .warning, name: "row.rejected", fields: baseFields + fields + [LogField(key: "error", value: .string(described))])
+            event = PollEvent(
+                level: .warning, name: "row.rejected",
+                fields: baseFields + fields + [LogField(key: "error", value: .string(described))])
         case (404, _):
             notFound(described: described, fields: fields)
         case (500...599, _):
@@ -228,13 +240,20 @@ private struct Decision {
         let since = row.notFoundSince ?? nowSeconds
         let waited = nowSeconds - since
         if waited >= settings.notFoundGrace {
-            end(in: LocalState.rejected, error: "\(described) for \(Int(waited)) s (grace \(Int(settings.notFoundGrace)) s)\(requestIDSuffix)")
-            event = PollEvent(level: .warning, name: "row.rejected", fields: baseFields + fields + [LogField(key: "error", value: .string(described))])
+            end(
+                in: LocalState.rejected,
+                error: "\(described) for \(Int(waited)) s (grace \(Int(settings.notFoundGrace)) s)\(requestIDSuffix)")
+            event = PollEvent(
+                level: .warning, name: "row.rejected",
+                fields: baseFields + fields + [LogField(key: "error", value: .string(described))])
             return
         }
         let failures = row.failureCount + 1
-        let delay = min(RetryBackoff.delay(failures: failures, seed: row.rowID, cap: 10), settings.notFoundGrace - waited)
-        retry(error: described + " (retrying during the grace period)", event: "request.not_found", level: .info, extra: fields, retryAfter: max(delay, 0.5))
+        let delay = min(
+            RetryBackoff.delay(failures: failures, seed: row.rowID, cap: 10), settings.notFoundGrace - waited)
+        retry(
+            error: described + " (retrying during the grace period)", event: "request.not_found", level: .info,
+            extra: fields, retryAfter: max(delay, 0.5))
         update.notFoundSince = .set(since)
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-
 import WatcherStore
 
 /// What a scheduler knows when it places a row's next poll.
@@ -61,8 +60,10 @@ public struct ExponentialScheduler: PollScheduler {
         self.maximumInterval = maximumInterval
     }
 
+    /// A short name for logs and the benchmark table.
     public var name: String { "exponential" }
 
+    /// When to poll the row again; see ``PollScheduler``.
     public func nextPollTime(_ context: ScheduleContext) -> Double {
         let exponent = Double(max(0, context.row.pollCount))
         let interval = min(maximumInterval, initialInterval * pow(multiplier, exponent))
@@ -80,8 +81,10 @@ public struct FixedIntervalScheduler: PollScheduler {
         self.interval = interval
     }
 
+    /// A short name for logs and the benchmark table.
     public var name: String { "fixed-\(Int(interval))s" }
 
+    /// When to poll the row again; see ``PollScheduler``.
     public func nextPollTime(_ context: ScheduleContext) -> Double {
         context.now + interval
     }

@@ -81,7 +81,10 @@ actor ActivityRecorder {
                   version = excluded.version, started_at = excluded.started_at,
                   heartbeat_at = excluded.heartbeat_at, stopped_at = NULL, status = 'starting'
                 """,
-                [.integer(Int64(identity.pid)), .text(identity.hostname), .text(identity.version), .text(now), .text(now)]
+                [
+                    .integer(Int64(identity.pid)), .text(identity.hostname), .text(identity.version), .text(now),
+                    .text(now),
+                ]
             )
         }
     }
@@ -125,7 +128,9 @@ actor ActivityRecorder {
                     [.text(now), .text(status), final ? .text(now) : .null]
                 )
             }
-            try connection.run("DELETE FROM watcher_activity WHERE minute < ?", [.text(Timestamp.rfc3339(wall.addingTimeInterval(-2 * 86_400)))])
+            try connection.run(
+                "DELETE FROM watcher_activity WHERE minute < ?",
+                [.text(Timestamp.rfc3339(wall.addingTimeInterval(-2 * 86_400)))])
         }
         if let previousSummary, snapshot.at - previousSummary.at >= summaryInterval || final {
             logSummary(from: previousSummary, to: snapshot)

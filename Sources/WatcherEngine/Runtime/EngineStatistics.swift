@@ -14,10 +14,12 @@ public struct LaneKey: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.resource = resource
     }
 
+    /// Orders keys by merchant, then resource.
     public static func < (lhs: LaneKey, rhs: LaneKey) -> Bool {
         (lhs.merchant, lhs.resource) < (rhs.merchant, rhs.resource)
     }
 
+    /// A human-readable account, for logs and error messages.
     public var description: String { "\(merchant)/\(resource)" }
 }
 

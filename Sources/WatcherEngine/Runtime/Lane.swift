@@ -42,7 +42,10 @@ actor Lane {
     private static let refreshInterval = 2.0
     private static let countInterval = 5.0
 
-    init(kind: any ResourceKind, client: WeChatPayClient, gate: MerchantGate, limiter: RateLimiter, environment: LaneEnvironment) {
+    init(
+        kind: any ResourceKind, client: WeChatPayClient, gate: MerchantGate, limiter: RateLimiter,
+        environment: LaneEnvironment
+    ) {
         self.key = LaneKey(merchant: client.mchid, resource: kind.resource)
         self.kind = kind
         self.client = client
@@ -77,6 +80,7 @@ actor Lane {
                 }
             }
         }
+        await countPending()
     }
 
     /// Stops starting polls; polls in flight finish.
@@ -127,22 +131,31 @@ actor Lane {
         refreshRequested = false
         lastRefresh = now
         do {
-            let fetched = try await environment.store.upcomingRows(kind.table, merchant: key.merchant, limit: windowSize + inFlight.count)
+            let fetched = try await environment.store.upcomingRows(
+                kind.table, merchant: key.merchant, limit: windowSize + inFlight.count)
             candidates = Array(fetched.filter { !inFlight.contains($0.rowID) }.prefix(windowSize))
             windowIsComplete = fetched.count < windowSize + inFlight.count
             if now - lastCount >= Self.countInterval {
                 lastCount = now
-                pending = try await environment.store.activeCount(kind.table, merchant: key.merchant)
-                let pendingNow = pending
-                let rate = limiter.rate
-                environment.statistics.update(key) {
-                    $0.pending = pendingNow
-                    $0.rate = rate
-                }
+                await countPending()
             }
         } catch {
             logger.error("database.read_failed", ["error": .string(String(describing: error))])
             environment.statistics.recordError("database read: \(error)")
+        }
+    }
+
+    /// Counts the rows still watched, for the scheduler and the status line.
+    private func countPending() async {
+        do {
+            pending = try await environment.store.activeCount(kind.table, merchant: key.merchant)
+        } catch {
+            return
+        }
+        let (pendingNow, rate) = (pending, limiter.rate)
+        environment.statistics.update(key) {
+            $0.pending = pendingNow
+            $0.rate = rate
         }
     }
 
@@ -160,7 +173,8 @@ actor Lane {
         )
         await answered(permit: permit, exchange: exchange, decision: decision)
         if let age = decision.completedAge {
-            environment.scheduler.recordCompletion(merchant: key.merchant, resource: key.resource, cohort: context.cohort, age: age)
+            environment.scheduler.recordCompletion(
+                merchant: key.merchant, resource: key.resource, cohort: context.cohort, age: age)
         }
         let results = await environment.writer.submit([decision.update])
         await committed(row, update: decision.update, result: results?.first)
@@ -212,7 +226,8 @@ actor Lane {
         if let event = decision.event {
             logger.log(event.level, event.name, fields: event.fields)
             if event.level >= .warning {
-                environment.statistics.recordError(event.fields.first { $0.key == "error" }.map { "\($0.value)" } ?? event.name)
+                environment.statistics.recordError(
+                    event.fields.first { $0.key == "error" }.map { "\($0.value)" } ?? event.name)
             }
         }
     }
@@ -263,10 +278,14 @@ actor Lane {
         case .reduced(let from, let to, let pause):
             logger.warning(
                 "rate.reduced",
-                ["from": .double(from.rounded(toPlaces: 2)), "to": .double(to.rounded(toPlaces: 2)), "pause_seconds": .double(pause)]
+                [
+                    "from": .double(from.rounded(toPlaces: 2)), "to": .double(to.rounded(toPlaces: 2)),
+                    "pause_seconds": .double(pause),
+                ]
             )
         case .recovered(let from, let to):
-            logger.info("rate.recovered", ["from": .double(from.rounded(toPlaces: 2)), "to": .double(to.rounded(toPlaces: 2))])
+            logger.info(
+                "rate.recovered", ["from": .double(from.rounded(toPlaces: 2)), "to": .double(to.rounded(toPlaces: 2))])
         }
     }
 
@@ -278,7 +297,8 @@ actor Lane {
                 "merchant.paused",
                 [
                     "reason": .string(reason), "retry_in_seconds": .int(Int(seconds)), "attempt": .int(attempt),
-                    "hint": "WeChat Pay rejected our signature: check mchid, certificate_serial, the private key and this machine's clock",
+                    "hint":
+                        "WeChat Pay rejected our signature: check mchid, certificate_serial, the private key and this machine's clock",
                 ]
             )
             environment.statistics.recordError("merchant \(key.merchant) paused: \(reason)")
@@ -289,10 +309,12 @@ actor Lane {
                 "merchant.verification_alarm",
                 [
                     "failures_last_minute": .int(failures),
-                    "hint": "answers keep failing verification: wrong wechatpay_public_key_file/_id configured, or someone in the middle",
+                    "hint":
+                        "answers keep failing verification: wrong wechatpay_public_key_file/_id configured, or someone in the middle",
                 ]
             )
-            environment.statistics.recordError("merchant \(key.merchant): \(failures) verification failures in a minute")
+            environment.statistics.recordError(
+                "merchant \(key.merchant): \(failures) verification failures in a minute")
         }
     }
 }

@@ -105,7 +105,8 @@ actor ResultWriter {
 
     private func report(_ results: [UpdateResult]) {
         for transition in results.compactMap(\.transition) {
-            statistics.recordTransition(resource: transition.resource, merchant: transition.merchantID, to: transition.to)
+            statistics.recordTransition(
+                resource: transition.resource, merchant: transition.merchantID, to: transition.to)
             var fields = [
                 LogField(key: "resource", value: .string(transition.resource)),
                 LogField(key: "merchant", value: .string(transition.merchantID)),

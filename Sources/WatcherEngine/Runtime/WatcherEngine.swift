@@ -48,6 +48,7 @@ public struct EngineFailure: Error, Sendable, CustomStringConvertible {
     /// What went wrong.
     public var reason: String
 
+    /// A human-readable account, for logs and error messages.
     public var description: String { reason }
 }
 
@@ -106,7 +107,8 @@ public final class WatcherEngine: Sendable {
                     safetyMargin: settings.safetyMargin,
                     tuning: settings.limiterTuning
                 )
-                let lane = Lane(kind: kind, client: merchant.client, gate: gate, limiter: limiter, environment: environment)
+                let lane = Lane(
+                    kind: kind, client: merchant.client, gate: gate, limiter: limiter, environment: environment)
                 lanes[lane.key] = lane
             }
         }

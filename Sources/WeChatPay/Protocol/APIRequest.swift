@@ -17,7 +17,9 @@ public struct APIRequest: Sendable, Equatable, CustomStringConvertible {
         self.method = method
         var url = pathSegments.map { "/" + Self.percentEncode($0) }.joined()
         if !query.isEmpty {
-            url += "?" + query.map { Self.percentEncode($0.name) + "=" + Self.percentEncode($0.value) }.joined(separator: "&")
+            url +=
+                "?"
+                + query.map { Self.percentEncode($0.name) + "=" + Self.percentEncode($0.value) }.joined(separator: "&")
         }
         self.canonicalURL = url
     }
@@ -28,6 +30,7 @@ public struct APIRequest: Sendable, Equatable, CustomStringConvertible {
         self.canonicalURL = canonicalURL
     }
 
+    /// A human-readable account, for logs and error messages.
     public var description: String { "\(method) \(canonicalURL)" }
 
     /// RFC 3986 percent-encoding of everything but the unreserved characters, so the result is the same whatever

@@ -48,7 +48,8 @@ public struct AuthorizationHeader: Sendable, Equatable {
         guard let mchid = fields["mchid"], let nonce = fields["nonce_str"], let timestamp = fields["timestamp"],
             let serial = fields["serial_no"], let signature = fields["signature"]
         else { return nil }
-        return AuthorizationHeader(mchid: mchid, nonce: nonce, timestamp: timestamp, serial: serial, signature: signature)
+        return AuthorizationHeader(
+            mchid: mchid, nonce: nonce, timestamp: timestamp, serial: serial, signature: signature)
     }
 }
 

@@ -37,6 +37,7 @@ public enum VerificationFailure: Error, Sendable, Equatable, CustomStringConvert
         }
     }
 
+    /// A human-readable account, for logs and error messages.
     public var description: String {
         switch self {
         case .missingHeader(let name): "header \(name) is missing"

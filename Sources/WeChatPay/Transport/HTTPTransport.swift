@@ -95,12 +95,14 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
         }
     }
 
+    /// A human-readable account, for logs and error messages.
     public var description: String {
         switch self {
         case .connectFailed(let reason): "cannot connect: \(reason)"
         case .timedOut(let started): started ? "timed out while reading the answer" : "timed out before any answer"
         case .connectionLost(let reason, let started):
-            started ? "connection lost while reading the answer: \(reason)" : "connection lost before any answer: \(reason)"
+            started
+                ? "connection lost while reading the answer: \(reason)" : "connection lost before any answer: \(reason)"
         case .bodyTooLarge(let limit): "answer larger than \(limit) bytes"
         case .cancelled: "cancelled"
         case .other(let reason): reason
@@ -116,5 +118,6 @@ public protocol HTTPTransport: Sendable {
     /// - Parameters:
     ///   - timeout: bounds the whole exchange, from the first connection attempt to the last body byte.
     ///   - maxBodyBytes: a larger answer is abandoned with ``TransportFailure/bodyTooLarge(limit:)``.
-    func send(_ request: HTTPRequest, timeout: Duration, maxBodyBytes: Int) async throws(TransportFailure) -> HTTPResponse
+    func send(_ request: HTTPRequest, timeout: Duration, maxBodyBytes: Int) async throws(TransportFailure)
+        -> HTTPResponse
 }

@@ -39,6 +39,7 @@ public final class URLSessionTransport: HTTPTransport {
         session.invalidateAndCancel()
     }
 
+    /// Sends the request; see ``HTTPTransport``.
     public func send(
         _ request: HTTPRequest,
         timeout: Duration,
