@@ -121,6 +121,7 @@ public final class SQLiteConnection {
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws. A failed COMMIT (e.g.
     /// `SQLITE_BUSY`) rolls back too and throws, so the caller retries the whole unit.
+    @discardableResult
     public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
         guard !isInTransaction else {
             throw SQLiteError(
