@@ -130,11 +130,16 @@ struct SimulatorTests {
             }
             return await group.reduce(into: [Int]()) { $0.append($1) }
         }
-        #expect(statuses.filter { $0 == 200 }.count == 20)
-        #expect(statuses.filter { $0 == 429 }.count == 10)
-        let lane = fixture.simulator.statistics().lanes["1900000001/image_generation_task"]
-        #expect(lane?.throttled == 10)
-        #expect(lane?.maxRequestsInAnySecond == 30)
+        // On a loaded machine the 30 arrivals may spread over more than a second, so the exact split varies;
+        // what may not vary is that the densest one-second window admitted at most 20.
+        let admitted = statuses.filter { $0 == 200 }.count
+        let refused = statuses.filter { $0 == 429 }.count
+        let lane = try #require(fixture.simulator.statistics().lanes["1900000001/image_generation_task"])
+        #expect(admitted + refused == 30)
+        #expect(admitted >= 20)
+        #expect(lane.throttled == refused)
+        #expect(refused >= lane.maxRequestsInAnySecond - 20)
+        #expect(lane.maxRequestsInAnySecond > 20, "the burst was denser than the limit")
     }
 
     @Test("brand, type and existence errors follow the documented codes")
