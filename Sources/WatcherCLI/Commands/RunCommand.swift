@@ -19,14 +19,16 @@ enum RunCommand: Command {
     static let options: [Arguments.Option] = [
         .init(name: "config", takesValue: true, help: "the configuration file (JSON)", valueName: "FILE"),
         .init(
-            name: "scheduler", takesValue: true, help: "re-poll schedule: exponential (default) or fixed-30s",
+            name: "scheduler", takesValue: true,
+            help: "re-poll schedule: budget (default), exponential or fixed-30s (the benchmark's baselines)",
             valueName: "NAME"),
     ]
 
     static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
         let loaded = try Setup.configuration(try arguments.required("config"))
         let configuration = loaded.configuration
-        let scheduler = try Setup.scheduler(named: arguments.value("scheduler"))
+        let scheduler = try Setup.scheduler(
+            named: arguments.value("scheduler"), minimumInterval: configuration.polling.minimumIntervalSeconds)
         let output = try Setup.logOutput(configuration)
         let logger = Logger(sink: output)
         for warning in loaded.warnings { logger.warning("config.warning", ["warning": .string(warning)]) }

@@ -115,11 +115,16 @@ enum Setup {
     }
 
     /// The scheduler named on the command line (benchmarks compare them); the default is the production one.
-    static func scheduler(named name: String?) throws(CLIError) -> any PollScheduler {
+    static func scheduler(named name: String?, minimumInterval: Double = 1) throws(CLIError) -> any PollScheduler {
         switch name {
-        case nil, "exponential": ExponentialScheduler()
-        case "fixed-30s": FixedIntervalScheduler(interval: 30)
-        case let other?: throw .usage("unknown scheduler \(other.debugDescription); known: exponential, fixed-30s")
+        case nil, "budget":
+            var settings = BudgetScheduler.Settings()
+            settings.minimumInterval = minimumInterval
+            return BudgetScheduler(settings: settings)
+        case "exponential": return ExponentialScheduler()
+        case "fixed-30s": return FixedIntervalScheduler(interval: 30)
+        case let other?:
+            throw .usage("unknown scheduler \(other.debugDescription); known: budget, exponential, fixed-30s")
         }
     }
 

@@ -13,14 +13,26 @@ public struct ScheduleContext: Sendable, Equatable {
     public var pendingInLane: Int
     /// The lane's current budget in requests per second.
     public var ratePerSecond: Double
+    /// The resource (``ResourceKind/resource``): schedulers that learn keep one model per merchant and resource.
+    public var resource: String
+    /// The share of the lane's budget used in the last second, 0…1.
+    public var utilisation: Double
+    /// How long after its due time this poll was sent, in seconds: a lane whose polls run late is saturated.
+    public var lateness: Double
 
     /// Creates a context.
-    public init(now: Double, row: QueuedRow, cohort: String, pendingInLane: Int, ratePerSecond: Double) {
+    public init(
+        now: Double, row: QueuedRow, cohort: String, pendingInLane: Int, ratePerSecond: Double,
+        resource: String = "", utilisation: Double = 0, lateness: Double = 0
+    ) {
         self.now = now
         self.row = row
         self.cohort = cohort
         self.pendingInLane = pendingInLane
         self.ratePerSecond = ratePerSecond
+        self.resource = resource
+        self.utilisation = utilisation
+        self.lateness = lateness
     }
 
     /// Seconds since the row's clock started (creation, or first sight).

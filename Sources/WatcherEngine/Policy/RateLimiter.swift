@@ -93,6 +93,12 @@ public struct RateLimiter: Sendable {
     /// Requests issued and not yet answered.
     public var inFlightCount: Int { inFlight.count }
 
+    /// The share of the current rate used over the last window: requests in flight or answered within it.
+    public func utilisation(now: Double) -> Double {
+        let recent = answeredAt.count { $0 > now - window }
+        return min(1, Double(inFlight.count + recent) / max(rate * window, 1))
+    }
+
     /// The window the current rate implies: `window` at full rate, longer after a cut.
     private var effectiveWindow: Double { window * Double(limit) / rate }
 

@@ -7,6 +7,11 @@ import WatcherStore
 /// Producers notify nobody. `PRAGMA data_version` changes when another connection commits, so checking it
 /// every `interval` (100 ms) costs one cheap pragma, and a committed row is picked up within that time.
 actor Intake {
+    /// A row never polled is due this many seconds *before* its first sight: `next_poll_at` orders the queue,
+    /// so every never-polled row comes before every re-poll (the first answer also tells whether the resource
+    /// exists), in arrival order among themselves, and a new row is picked up at once however long the queue.
+    static let firstPollPriority = 1e9
+
     private let kinds: [any ResourceKind]
     private let merchants: Set<String>
     private let lanes: [LaneKey: Lane]
@@ -102,7 +107,7 @@ actor Intake {
                     ]
                 )
             } else {
-                update.nextPollAt = .set(now.timeIntervalSince1970)
+                update.nextPollAt = .set(now.timeIntervalSince1970 - Intake.firstPollPriority)
                 update.firstSeenAt = now.timeIntervalSince1970
             }
             updates.append(update)

@@ -58,7 +58,7 @@ actor Lane {
 
     /// What the loop does next.
     private enum Action {
-        case poll(QueuedRow, RateLimiter.Permit)
+        case poll(QueuedRow, RateLimiter.Permit, lateness: Double)
         case expire(QueuedRow)
         case wait(until: Double?)
         case stop
@@ -69,8 +69,8 @@ actor Lane {
         await withDiscardingTaskGroup { group in
             while true {
                 switch await nextAction() {
-                case .poll(let row, let permit):
-                    group.addTask { await self.poll(row, permit: permit) }
+                case .poll(let row, let permit, let lateness):
+                    group.addTask { await self.poll(row, permit: permit, lateness: lateness) }
                 case .expire(let row):
                     group.addTask { await self.expire(row) }
                 case .wait(let deadline):
@@ -119,7 +119,8 @@ actor Lane {
         guard let earliest = limiter.earliestIssue(now: now) else { return .wait(until: nil) }
         if earliest > now { return .wait(until: earliest) }
         take(row)
-        return .poll(row, limiter.issue(now: now))
+        let lateness = row.pollCount > 0 ? max(0, wallNow - due) : 0
+        return .poll(row, limiter.issue(now: now), lateness: lateness)
     }
 
     private func take(_ row: QueuedRow) {
@@ -161,9 +162,9 @@ actor Lane {
 
     // MARK: One poll
 
-    private nonisolated func poll(_ row: QueuedRow, permit: RateLimiter.Permit) async {
+    private nonisolated func poll(_ row: QueuedRow, permit: RateLimiter.Permit, lateness: Double) async {
         let exchange = await client.send(kind.request(for: row))
-        let context = await scheduleContext(for: row)
+        let context = await scheduleContext(for: row, lateness: lateness)
         let decision = environment.policy.decide(
             exchange,
             row: row,
@@ -191,13 +192,16 @@ actor Lane {
         await committed(row, update: update, result: results?.first)
     }
 
-    private func scheduleContext(for row: QueuedRow) -> ScheduleContext {
+    private func scheduleContext(for row: QueuedRow, lateness: Double) -> ScheduleContext {
         ScheduleContext(
             now: environment.clock.wallNow().timeIntervalSince1970,
             row: row,
             cohort: kind.cohort(of: row),
             pendingInLane: max(pending, candidates.count + inFlight.count),
-            ratePerSecond: limiter.rate
+            ratePerSecond: limiter.rate,
+            resource: kind.resource,
+            utilisation: limiter.utilisation(now: environment.clock.monotonicNow()),
+            lateness: lateness
         )
     }
 
@@ -224,7 +228,8 @@ actor Lane {
             logGate(gate.verificationFailed(now: now))
         }
         if let event = decision.event {
-            logger.log(event.level, event.name, fields: event.fields)
+            // The decision's fields already name the merchant and resource.
+            environment.logger.log(event.level, event.name, fields: event.fields)
             if event.level >= .warning {
                 environment.statistics.recordError(
                     event.fields.first { $0.key == "error" }.map { "\($0.value)" } ?? event.name)
@@ -292,6 +297,14 @@ actor Lane {
     private func logGate(_ event: MerchantGate.Event?) {
         guard let event else { return }
         switch event {
+        case .confirming(let seconds, let reason):
+            logger.warning(
+                "merchant.signature_rejected",
+                [
+                    "reason": .string(reason), "confirm_in_seconds": .double(seconds),
+                    "hint": "one 401; confirming with a freshly signed request before pausing the merchant",
+                ]
+            )
         case .paused(let seconds, let attempt, let reason):
             logger.error(
                 "merchant.paused",

@@ -7,7 +7,11 @@ import Synchronization
 final class MerchantGate: Sendable {
     /// What the caller should log.
     enum Event: Equatable {
-        /// The merchant was paused (again) after a 401; `attempt` counts consecutive pauses.
+        /// A first 401: the merchant waits `seconds` and confirms with one freshly signed request before pausing.
+        /// One 401 alone proves little: an HTTP client that silently re-sent a request on a dead connection
+        /// replays its nonce, and a clock step can make one timestamp stale.
+        case confirming(seconds: Double, reason: String)
+        /// The merchant was paused (again) after a confirmed 401; `attempt` counts consecutive pauses.
         case paused(seconds: Double, attempt: Int, reason: String)
         /// The first normal answer after a pause.
         case resumed
@@ -29,8 +33,14 @@ final class MerchantGate: Sendable {
     private let maximumPause: Double
     private let alarmThreshold: Int
 
-    init(mchid: String, basePause: Double = 30, maximumPause: Double = 300, alarmThreshold: Int = 5) {
+    private let confirmationPause: Double
+
+    init(
+        mchid: String, basePause: Double = 30, maximumPause: Double = 300, confirmationPause: Double = 1,
+        alarmThreshold: Int = 5
+    ) {
         self.mchid = mchid
+        self.confirmationPause = confirmationPause
         self.basePause = basePause
         self.maximumPause = maximumPause
         self.alarmThreshold = alarmThreshold
@@ -48,14 +58,20 @@ final class MerchantGate: Sendable {
         }
     }
 
-    /// A 401 arrived: pause, doubling the pause on each consecutive rejection.
+    /// A 401 arrived: the first one is confirmed after a short wait; from the second in a row on, pause,
+    /// doubling the pause each time.
     func signatureRejected(now: Double, reason: String) -> Event {
         state.withLock { state in
             state.consecutiveRejections += 1
             state.probeInFlight = false
-            let pause = min(maximumPause, basePause * Double(1 << min(state.consecutiveRejections - 1, 10)))
+            guard state.consecutiveRejections > 1 else {
+                state.pausedUntil = now + confirmationPause
+                return .confirming(seconds: confirmationPause, reason: reason)
+            }
+            let attempt = state.consecutiveRejections - 1
+            let pause = min(maximumPause, basePause * Double(1 << min(attempt - 1, 10)))
             state.pausedUntil = now + pause
-            return .paused(seconds: pause, attempt: state.consecutiveRejections, reason: reason)
+            return .paused(seconds: pause, attempt: attempt, reason: reason)
         }
     }
 

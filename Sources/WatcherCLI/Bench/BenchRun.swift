@@ -1,0 +1,210 @@
+import Foundation
+import WatcherSQLite
+import WeChatPaySimulator
+
+/// One run: a fresh folder, simulator and database; the watcher binary as a child process; the figures.
+struct BenchRun {
+    var workload: BenchWorkload
+    var policy: String
+    var keep: Bool
+
+    func run() async throws(CLIError) -> BenchResult {
+        var template = Array((NSTemporaryDirectory() + "wechatpay-watcher-bench-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw .runtime("cannot create a temporary folder") }
+        let directory = String(cString: made)
+        defer { if !keep { try? FileManager.default.removeItem(atPath: directory) } }
+        if keep { Output.line("   folder: \(directory)") }
+        do {
+            return try await measure(in: directory)
+        } catch let error as CLIError {
+            throw error
+        } catch {
+            throw .runtime("the \(workload.name) run with \(policy) failed: \(error)")
+        }
+    }
+
+    private func measure(in directory: String) async throws -> BenchResult {
+        let folder = try SimulationFolder.prepare(directory: directory, merchantCount: workload.merchants)
+        let simulator = WeChatPaySimulator(
+            configuration: folder.simulatorConfiguration(
+                seed: 42, durations: workload.durations, failureRate: workload.failureRate,
+                createUnknown: workload.watchedRows > 0))
+        let port = try simulator.start()
+        defer { simulator.stop() }
+        try folder.writeConfiguration(baseURL: "http://127.0.0.1:\(port)", logLevel: .info)
+        try Setup.store(folder.database).close()
+        let producer = try SQLiteConnection(path: folder.database)
+        producer.setBusyTimeout(milliseconds: 30_000)
+        defer { producer.close() }
+
+        var random = SeededRandom(seed: 42, key: workload.name)
+        var resources: [SimulatedResource] = []
+        func makeTask(_ mchid: String, _ id: String) -> SimulatedResource {
+            SimulatedResource(
+                api: .imageGenerationTask, mchid: mchid, id: id, brandID: "120344",
+                imageGenerationType: resources.count % 2 == 0 ? "COMBINE_IMAGE" : "CUT_OUT", createdAt: Date(),
+                duration: workload.durations.draw(&random),
+                outcome: random.unit() < workload.failureRate ? .failure : .success)
+        }
+        var initial: [SimulatedResource] = []
+        for merchant in folder.merchants {
+            for index in 0..<workload.initialTasksPerMerchant {
+                initial.append(makeTask(merchant.mchid, String(format: "backlog_%07d", index)))
+            }
+        }
+        resources += initial
+        simulator.register(initial)
+        try insert(initial, into: producer)
+        if workload.watchedRows > 0 {
+            try insertWatched(workload.watchedRows, mchid: folder.merchants[0].mchid, into: producer)
+        }
+
+        let started = Date()
+        let child = try ChildProcess(
+            executable: ChildProcess.currentExecutable,
+            arguments: ["run", "--config", folder.configFile, "--scheduler", policy],
+            outputFile: directory + "/stdout.log")
+        var result = BenchResult(policy: policy)
+        result.readySeconds = await waitForReady(logFile: folder.logFile, since: started)
+
+        if workload.arrivalsPerSecond > 0 {
+            let count = Int(workload.arrivalsPerSecond * workload.arrivalSeconds)
+            for index in 0..<count {
+                let due = started.addingTimeInterval(Double(index) / workload.arrivalsPerSecond)
+                let wait = due.timeIntervalSinceNow
+                if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
+                let task = makeTask(folder.merchants[0].mchid, String(format: "steady_%07d", index))
+                resources.append(task)
+                simulator.register([task])
+                try insert([task], into: producer)
+            }
+        }
+        if workload.drains {
+            let limit = Date().addingTimeInterval(600)
+            while try unfinished(producer) > 0, Date() < limit { try await Task.sleep(for: .milliseconds(100)) }
+        } else {
+            for index in 0..<10 {
+                var task = makeTask(folder.merchants[0].mchid, String(format: "fresh_%07d", index))
+                task.duration = 0
+                simulator.register([task])
+                let inserted = Date()
+                try insert([task], into: producer)
+                let limit = inserted.addingTimeInterval(10)
+                while Date() < limit {
+                    if try producer.scalar(
+                        "SELECT last_polled_at IS NOT NULL FROM image_generation_tasks WHERE task_id = ?",
+                        [.text(task.id)]) == .integer(1)
+                    {
+                        result.pickups.append(Date().timeIntervalSince(inserted))
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                try await Task.sleep(
+                    for: .milliseconds(Int64(max(0, 1000 - Date().timeIntervalSince(inserted) * 1000))))
+            }
+            let remaining = workload.observeSeconds - Date().timeIntervalSince(started)
+            if remaining > 0 { try await Task.sleep(for: .milliseconds(Int64(remaining * 1000))) }
+        }
+        child.signal(SIGTERM)
+        guard let exit = await child.wait(timeout: 60) else {
+            child.signal(SIGKILL)
+            throw CLIError.runtime("the watcher did not stop within 60 s of SIGTERM (folder \(directory))")
+        }
+        result.exitStatus = exit.status
+        result.cpuSeconds = exit.cpuSeconds
+        result.peakResidentBytes = exit.peakResidentBytes
+
+        let statistics = simulator.statistics()
+        result.requests = statistics.totalRequests
+        result.throttled = statistics.totalThrottled
+        result.maxInAnySecond = statistics.maxRequestsInAnySecond
+        result.lanes = statistics.lanes.values.filter { $0.requests > 0 }.count
+        result.tasks = resources.count
+        if workload.drains {
+            let last = try producer.scalar(
+                "SELECT max((julianday(completed_at) - 2440587.5) * 86400.0) FROM image_generation_tasks")
+            result.drainSeconds = last.doubleValue.map { $0 - started.timeIntervalSince1970 }
+            if workload.arrivalsPerSecond == 0 {
+                result.boundSeconds = Double(workload.initialTasksPerMerchant) / 20
+            }
+        }
+        try collectRows(producer, resources: resources, into: &result)
+        return result
+    }
+
+    private func insert(_ tasks: [SimulatedResource], into connection: SQLiteConnection) throws {
+        try connection.transaction {
+            for task in tasks {
+                try connection.run(
+                    """
+                    INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type)
+                    VALUES (?, ?, ?, ?)
+                    """,
+                    [.text(task.mchid), .text(task.id), .text(task.brandID), .text(task.imageGenerationType ?? "")])
+            }
+        }
+    }
+
+    /// Rows a previous run of the watcher already polled once, due again at random times in the next hour.
+    private func insertWatched(_ count: Int, mchid: String, into connection: SQLiteConnection) throws {
+        let now = Date().timeIntervalSince1970
+        var random = SeededRandom(seed: 9)
+        try connection.transaction {
+            for index in 0..<count {
+                try connection.run(
+                    """
+                    INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type, state,
+                      first_seen_at, next_poll_at, poll_count, last_polled_at)
+                    VALUES (?, ?, '120344', 'COMBINE_IMAGE', 'PROCESSING', ?, ?, 1, ?)
+                    """,
+                    [
+                        .text(mchid), .text(String(format: "queued_%07d", index)), .real(now),
+                        .real(now + 60 + random.unit() * 3600), .real(now),
+                    ])
+            }
+        }
+    }
+
+    private func unfinished(_ connection: SQLiteConnection) throws -> Int {
+        Int(
+            try connection.scalar(
+                "SELECT count(*) FROM image_generation_tasks WHERE state IN ('PENDING', 'PROCESSING')"
+            ).int64Value ?? 0)
+    }
+
+    /// Detection latencies of tasks that finished while watched, and rows whose final state is not the truth.
+    private func collectRows(
+        _ connection: SQLiteConnection, resources: [SimulatedResource], into result: inout BenchResult
+    ) throws {
+        var completed: [String: (state: String, at: Double?)] = [:]
+        for row in try connection.query(
+            """
+            SELECT merchant_id, task_id, state, (julianday(completed_at) - 2440587.5) * 86400.0
+            FROM image_generation_tasks WHERE task_id NOT LIKE 'queued_%'
+            """)
+        {
+            completed[(row[0].stringValue ?? "") + "/" + (row[1].stringValue ?? "")] = (
+                row[2].stringValue ?? "", row[3].doubleValue
+            )
+        }
+        for resource in resources {
+            guard let row = completed[resource.mchid + "/" + resource.id] else { continue }
+            if workload.drains, row.state != resource.finalState { result.wrongRows += 1 }
+            if workload.arrivalsPerSecond > 0, let at = row.at {
+                result.latencies.append(at - resource.completesAt.timeIntervalSince1970)
+            }
+        }
+    }
+
+    private func waitForReady(logFile: String, since started: Date) async -> Double? {
+        let limit = started.addingTimeInterval(60)
+        while Date() < limit {
+            if let text = try? String(contentsOfFile: logFile, encoding: .utf8), text.contains("engine.started") {
+                return Date().timeIntervalSince(started)
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return nil
+    }
+}

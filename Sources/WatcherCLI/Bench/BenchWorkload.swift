@@ -1,0 +1,90 @@
+import Foundation
+import WeChatPaySimulator
+
+/// One of the benchmark's workloads (issue 4): what exists before the watcher starts, what arrives while it runs.
+struct BenchWorkload: Sendable {
+    /// `backlog`, `steady`, `scale` or `large-queue`.
+    var name: String
+    /// A line for the report.
+    var description: String
+    /// Merchants, each with its own budget.
+    var merchants: Int
+    /// Tasks per merchant already in the table when the watcher starts.
+    var initialTasksPerMerchant: Int
+    /// Tasks arriving per second while the watcher runs (all for the first merchant), and for how long.
+    var arrivalsPerSecond: Double = 0
+    var arrivalSeconds: Double = 0
+    /// How long tasks take, from creation.
+    var durations: DurationModel
+    /// The share of tasks that end in FAIL.
+    var failureRate = 0.1
+    /// Large-queue only: rows already being watched, far from finishing; the run observes for a fixed time.
+    var watchedRows = 0
+    var observeSeconds = 0.0
+
+    /// Every task finishes eventually, and the run ends when all are final.
+    var drains: Bool { watchedRows == 0 }
+
+    static let names = ["backlog", "steady", "scale", "large-queue"]
+
+    /// The workload called `name`, with task counts multiplied by `scale` (for quick runs).
+    static func named(_ name: String, scale: Double) -> BenchWorkload? {
+        func scaled(_ count: Int) -> Int { max(1, Int((Double(count) * scale).rounded())) }
+        switch name {
+        case "backlog":
+            return BenchWorkload(
+                name: name, description: "2 merchants × \(scaled(1_000)) tasks already finished upstream",
+                merchants: 2, initialTasksPerMerchant: scaled(1_000), durations: .fixed(0))
+        case "steady":
+            return BenchWorkload(
+                name: name,
+                description:
+                    "4 tasks/s for \(Int(60 * scale)) s, each finishing 2 s + lognormal(median 6 s, σ 0.6) after creation, 10% FAIL",
+                merchants: 1, initialTasksPerMerchant: 0, arrivalsPerSecond: 4, arrivalSeconds: 60 * scale,
+                durations: .lognormal(offset: 2, median: 6, sigma: 0.6))
+        case "scale":
+            return BenchWorkload(
+                name: name, description: "10 merchants × \(scaled(600)) tasks already finished, all at full rate",
+                merchants: 10, initialTasksPerMerchant: scaled(600), durations: .fixed(0))
+        case "large-queue":
+            return BenchWorkload(
+                name: name,
+                description:
+                    "\(scaled(1_000_000)) unfinished rows already watched, 10 new rows inserted one per second after ready",
+                merchants: 1, initialTasksPerMerchant: 0, durations: .fixed(1e9), watchedRows: scaled(1_000_000),
+                observeSeconds: 15)
+        default:
+            return nil
+        }
+    }
+}
+
+/// The figures of one run of one workload under one policy.
+struct BenchResult: Sendable {
+    var policy: String
+    var tasks = 0
+    var requests = 0
+    var throttled = 0
+    var maxInAnySecond = 0
+    var lanes = 0
+    var drainSeconds: Double?
+    var boundSeconds: Double?
+    var latencies: [Double] = []
+    var cpuSeconds = 0.0
+    var peakResidentBytes = 0
+    var readySeconds: Double?
+    var pickups: [Double] = []
+    var wrongRows = 0
+    var exitStatus: Int32 = 0
+
+    var utilisation: Double? {
+        guard let drainSeconds, drainSeconds > 0, lanes > 0 else { return nil }
+        return Double(requests) / (drainSeconds * 20 * Double(lanes))
+    }
+
+    func percentile(_ values: [Double], _ p: Double) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
+    }
+}
