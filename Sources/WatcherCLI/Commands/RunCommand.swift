@@ -45,6 +45,7 @@ enum RunCommand: Command {
             logger: logger,
             identity: ProcessIdentity(pid: getpid(), hostname: Setup.hostname, version: wechatpayWatcherVersion)
         )
+        let reload = ConfigReload(configuration: configuration, output: output, logger: logger)
         let signals = SignalHandlers([
             (
                 SIGTERM,
@@ -60,7 +61,7 @@ enum RunCommand: Command {
                     engine.stop()
                 }
             ),
-            (SIGHUP, { @Sendable in reopenLog(output, logger: logger) }),
+            (SIGHUP, { @Sendable in reload.reload() }),
         ])
         defer { signals.cancel() }
         logger.info(
@@ -79,15 +80,5 @@ enum RunCommand: Command {
         }
         logger.info("watcher.stopped")
         return 0
-    }
-
-    /// SIGHUP after logrotate moved the file away: open a new one at the configured path.
-    private static func reopenLog(_ output: LogOutput, logger: Logger) {
-        do {
-            try output.reopen()
-            logger.info("log.reopened")
-        } catch {
-            logger.error("log.reopen_failed", ["error": .string(error.description)])
-        }
     }
 }
