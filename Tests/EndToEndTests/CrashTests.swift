@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+import WatcherSQLite
+import WeChatPaySimulator
+
+@Suite("End to end: crashes and a busy database lose nothing and double nothing", .serialized)
+struct CrashTests {
+    @Test("kill -9 at random moments of a busy drain, three times, then a restart: every row true, no transition twice")
+    func killNineAndRestart() async throws {
+        let scenario = try Scenario(merchants: 2)
+        #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
+        let second = scenario.folder.merchants[1].mchid
+        try scenario.addTasks(
+            scenario.tasks(120, durations: .uniform(0, 4))
+                + scenario.tasks(120, mchid: second, prefix: "other", durations: .uniform(0, 4)))
+        var random = SeededRandom(seed: 23)
+        for round in 0..<3 {
+            let daemon = try scenario.startDaemon()
+            try await Task.sleep(for: .milliseconds(Int64(700 + random.unit() * 1_500)))
+            daemon.signal(SIGKILL)
+            let status = try await daemon.wait(timeout: 10)
+            #expect(status == SIGKILL, "round \(round): killed, not exited")
+        }
+        let unfinishedAfterKills = try scenario.unfinishedCount()
+        let daemon = try scenario.startDaemon()
+        let drained = try await eventually(timeout: 90) { try scenario.unfinishedCount() == 0 }
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait(timeout: 20) == 0)
+        #expect(drained)
+        #expect(unfinishedAfterKills > 0, "the kills interrupted real work")
+        #expect(try problems(in: scenario) == [])
+    }
+
+    @Test("a producer holding the write lock for seconds: answers wait in memory, the episode is logged once")
+    func producerHoldsTheLock() async throws {
+        let scenario = try Scenario()
+        #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
+        let daemon = try scenario.startDaemon()
+        #expect(await eventually(timeout: 20) { scenario.log.contains("engine.started") })
+        try scenario.addTasks(scenario.tasks(60, durations: .uniform(0, 1)))
+        try await Task.sleep(for: .milliseconds(300))
+        let blocker = try scenario.openDatabase()
+        try blocker.execute("BEGIN IMMEDIATE")
+        // Longer than the daemon's 5 s busy timeout, so its writes fail with SQLITE_BUSY and are retried.
+        try await Task.sleep(for: .seconds(8))
+        try blocker.execute("COMMIT")
+        blocker.close()
+        let drained = try await eventually(timeout: 60) { try scenario.unfinishedCount() == 0 }
+        #expect(daemon.process.isRunning, "the daemon stayed up")
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait(timeout: 20) == 0)
+        #expect(drained)
+        #expect(try problems(in: scenario) == [])
+        let busyLines = scenario.log.split(separator: "\n").filter { $0.contains("database.busy") }
+        #expect(busyLines.count == 1, "logged once, not per row: \(busyLines.count)")
+        #expect(scenario.log.contains("database.available"))
+    }
+
+    @Test("SIGTERM in the middle of polling exits 0 and keeps every answer already received")
+    func sigtermMidDrain() async throws {
+        let scenario = try Scenario()
+        #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
+        try scenario.addTasks(scenario.tasks(200))
+        let daemon = try scenario.startDaemon()
+        #expect(await eventually(timeout: 20) { scenario.simulator.statistics().totalRequests >= 40 })
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait(timeout: 20) == 0)
+        let answered = scenario.simulator.statistics().totalRequests
+        let finished = try scenario.rows().values.filter { $0.state != "PENDING" }.count
+        // Every task is already final upstream, so each verified answer must have been written.
+        #expect(finished == answered, "\(answered) answers received, \(finished) rows written")
+        #expect(finished < 200)
+        let rows = try scenario.rows()
+        let wrong = try problems(in: scenario).filter { problem in
+            let key = String(problem.prefix { $0 != ":" })
+            return rows[key]?.state != "PENDING"
+        }
+        #expect(wrong == [], "every row that was written is right")
+    }
+}
