@@ -11,6 +11,7 @@ public final class WatchStore: Sendable {
     public let path: String
     private let reader: SerialDatabase
     private let writer: SerialDatabase
+    private let identity: FileIdentity?
 
     /// Opens (creating if needed) and migrates the database.
     ///
@@ -26,6 +27,21 @@ public final class WatchStore: Sendable {
         reader = try SerialDatabase(path: path, mode: .readWrite(create: false), label: "sqlite.reader") { connection in
             connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
         }
+        identity = FileIdentity(path: path)
+    }
+
+    /// Nil while the path still names the file the connections opened. After the file is deleted or replaced,
+    /// SQLite goes on writing happily into the orphaned inode, which nobody will ever read again: the caller
+    /// must stop, not lose answers silently.
+    public func fileProblem() -> String? {
+        guard let identity else { return nil }
+        guard let now = FileIdentity(path: path) else {
+            return "the database file \(path) was deleted while the watcher had it open (\(String(cValue: errno)))"
+        }
+        guard now == identity else {
+            return "the database file \(path) was replaced by another file while the watcher had it open"
+        }
+        return nil
     }
 
     /// WAL so producers and the daemon never block each other's reads; NORMAL sync is durable against a process
@@ -258,5 +274,24 @@ public enum UpdateResult: Sendable, Equatable {
     public var transition: CommittedTransition? {
         if case .applied(let transition) = self { return transition }
         return nil
+    }
+}
+
+/// A file's device and inode.
+private struct FileIdentity: Equatable {
+    var device: UInt64
+    var inode: UInt64
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
+}
+
+extension String {
+    fileprivate init(cValue code: Int32) {
+        self = String(cString: strerror(code))
     }
 }

@@ -22,6 +22,7 @@ actor Intake {
     private var lastVersion: Int64?
     private var lastFullCheck = -Double.infinity
     private var lastSweep = -Double.infinity
+    private var lastFileCheck = -Double.infinity
     private var stopping = false
     private var readFailing = false
     nonisolated let wakeup = Wakeup()
@@ -55,6 +56,10 @@ actor Intake {
                 if now - lastSweep >= sweepInterval {
                     lastSweep = now
                     try await sweepExpired()
+                }
+                if now - lastFileCheck >= 2 {
+                    lastFileCheck = now
+                    if let problem = environment.store.fileProblem() { await environment.writer.fail(problem) }
                 }
                 if readFailing {
                     readFailing = false

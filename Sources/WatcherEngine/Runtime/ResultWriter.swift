@@ -147,6 +147,15 @@ actor ResultWriter {
         try? await clock.sleep(until: clock.monotonicNow() + pause)
     }
 
+    /// Something outside the writer found the database unusable (e.g. the file was deleted): stop as after a
+    /// lasting write failure, so the process exits non-zero and is restarted.
+    func fail(_ reason: String) {
+        guard !gaveUp else { return }
+        gaveUp = true
+        logger.error("database.unusable", ["error": .string(reason), "queued_updates": .int(backlog)])
+        onFatal(reason)
+    }
+
     private func recovered() {
         guard let since = troubleSince else { return }
         troubleSince = nil
