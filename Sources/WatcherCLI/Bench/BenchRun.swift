@@ -29,6 +29,11 @@ struct BenchRun {
             configuration: folder.simulatorConfiguration(
                 seed: 42, durations: workload.durations, failureRate: workload.failureRate,
                 createUnknown: workload.watchedRows > 0))
+        if workload.faultProbability > 0 {
+            var probabilities: [Fault: Double] = [:]
+            for fault in Fault.allCases { probabilities[fault] = workload.faultProbability }
+            simulator.setFaults(FaultPlan(probabilities: probabilities, slowAnswerSeconds: 1))
+        }
         let port = try simulator.start()
         defer { simulator.stop() }
         try folder.writeConfiguration(baseURL: "http://127.0.0.1:\(port)", logLevel: .info)
@@ -56,7 +61,7 @@ struct BenchRun {
         simulator.register(initial)
         try insert(initial, into: producer)
         if workload.watchedRows > 0 {
-            try insertWatched(workload.watchedRows, mchid: folder.merchants[0].mchid, into: producer)
+            try insertWatched(workload.watchedRows, merchants: folder.merchants.map(\.mchid), into: producer)
         }
 
         let started = Date()
@@ -103,8 +108,12 @@ struct BenchRun {
                 try await Task.sleep(
                     for: .milliseconds(Int64(max(0, 1000 - Date().timeIntervalSince(inserted) * 1000))))
             }
+            result.residentStart = Self.residentBytes(of: child.pid)
+            result.descriptorsStart = Self.openDescriptors(of: child.pid)
             let remaining = workload.observeSeconds - Date().timeIntervalSince(started)
             if remaining > 0 { try await Task.sleep(for: .milliseconds(Int64(remaining * 1000))) }
+            result.residentEnd = Self.residentBytes(of: child.pid)
+            result.descriptorsEnd = Self.openDescriptors(of: child.pid)
         }
         child.signal(SIGTERM)
         guard let exit = await child.wait(timeout: 60) else {
@@ -146,9 +155,13 @@ struct BenchRun {
         }
     }
 
-    /// Rows a previous run of the watcher already polled once, due again at random times in the next hour.
-    private func insertWatched(_ count: Int, mchid: String, into connection: SQLiteConnection) throws {
+    /// Rows a previous run of the watcher already polled once, due again at random times.
+    private func insertWatched(_ count: Int, merchants: [String], into connection: SQLiteConnection) throws {
         let now = Date().timeIntervalSince1970
+        // The soak keeps every lane busy: rows fall due within the first minute. The large queue is quiet: due
+        // in the next hour, so what is measured is the cost of the queue's size, not of polling it.
+        let busy = workload.faultProbability > 0
+        let (dueFrom, dueSpread) = busy ? (now, 60.0) : (now + 60, 3_600.0)
         var random = SeededRandom(seed: 9)
         try connection.transaction {
             for index in 0..<count {
@@ -159,8 +172,9 @@ struct BenchRun {
                     VALUES (?, ?, '120344', 'COMBINE_IMAGE', 'PROCESSING', ?, ?, 1, ?)
                     """,
                     [
-                        .text(mchid), .text(String(format: "queued_%07d", index)), .real(now),
-                        .real(now + 60 + random.unit() * 3600), .real(now),
+                        .text(merchants[index % merchants.count]), .text(String(format: "queued_%07d", index)),
+                        .real(now),
+                        .real(dueFrom + random.unit() * dueSpread), .real(now),
                     ])
             }
         }
@@ -195,6 +209,21 @@ struct BenchRun {
                 result.latencies.append(at - resource.completesAt.timeIntervalSince1970)
             }
         }
+    }
+
+    /// `VmRSS` from `/proc/PID/status`, in bytes.
+    static func residentBytes(of pid: pid_t) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first
+            return kilobytes.map { $0 * 1024 }
+        }
+        return nil
+    }
+
+    /// Entries in `/proc/PID/fd`.
+    static func openDescriptors(of pid: pid_t) -> Int? {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"))?.count
     }
 
     private func waitForReady(logFile: String, since started: Date) async -> Double? {

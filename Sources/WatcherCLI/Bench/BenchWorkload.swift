@@ -21,14 +21,17 @@ struct BenchWorkload: Sendable {
     /// Large-queue only: rows already being watched, far from finishing; the run observes for a fixed time.
     var watchedRows = 0
     var observeSeconds = 0.0
+    /// Soak only: every fault of the simulator at this probability, and /proc samples of RSS and descriptors.
+    var faultProbability = 0.0
 
     /// Every task finishes eventually, and the run ends when all are final.
     var drains: Bool { watchedRows == 0 }
 
     static let names = ["backlog", "steady", "scale", "large-queue"]
 
-    /// The workload called `name`, with task counts multiplied by `scale` (for quick runs).
-    static func named(_ name: String, scale: Double) -> BenchWorkload? {
+    /// The workload called `name`, with task counts multiplied by `scale` (for quick runs). `soak` is not part of
+    /// `all`: it runs for `seconds` (default 30 minutes).
+    static func named(_ name: String, scale: Double, seconds: Double? = nil) -> BenchWorkload? {
         func scaled(_ count: Int) -> Int { max(1, Int((Double(count) * scale).rounded())) }
         switch name {
         case "backlog":
@@ -53,6 +56,13 @@ struct BenchWorkload: Sendable {
                     "\(scaled(1_000_000)) unfinished rows already watched, 10 new rows inserted one per second after ready",
                 merchants: 1, initialTasksPerMerchant: 0, durations: .fixed(1e9), watchedRows: scaled(1_000_000),
                 observeSeconds: 15)
+        case "soak":
+            return BenchWorkload(
+                name: name,
+                description:
+                    "\(scaled(1_000_000)) unfinished rows over 10 merchants, every fault at 0.5%, for \(Int(seconds ?? 1_800)) s",
+                merchants: 10, initialTasksPerMerchant: 0, durations: .fixed(1e9), watchedRows: scaled(1_000_000),
+                observeSeconds: seconds ?? 1_800, faultProbability: 0.005)
         default:
             return nil
         }
@@ -76,6 +86,11 @@ struct BenchResult: Sendable {
     var pickups: [Double] = []
     var wrongRows = 0
     var exitStatus: Int32 = 0
+    /// Soak: resident set and open descriptors shortly after ready, and at the end.
+    var residentStart: Int?
+    var residentEnd: Int?
+    var descriptorsStart: Int?
+    var descriptorsEnd: Int?
 
     var utilisation: Double? {
         guard let drainSeconds, drainSeconds > 0, lanes > 0 else { return nil }

@@ -8,7 +8,8 @@ import WeChatPaySimulator
 enum BenchCommand: Command {
     static let name = "bench"
     static let summary = "Measure the watcher against the simulator on a workload, next to the baseline schedules."
-    static let usage = "bench --workload backlog|steady|scale|large-queue|all [--policies LIST] [--scale F] [--keep]"
+    static let usage =
+        "bench --workload backlog|steady|scale|large-queue|all|soak [--policies LIST] [--scale F] [--seconds N] [--keep]"
     static let discussion = """
         Each run starts the simulator on 127.0.0.1, prepares a database, starts `wechatpay-watcher run` as a
         child process with the named scheduler and measures: requests, 429s, the largest number of requests in
@@ -16,7 +17,9 @@ enum BenchCommand: Command {
         detection latency (simulated completion → database write), polls per task, CPU milliseconds per request
         (with one RSA-2048 sign plus verify measured in the same run for comparison), and peak RSS.
         Policies: budget (the default scheduler), exponential (1 s ×1.5 ≤ 20 s) and fixed-30s.
-        --scale multiplies task counts and durations of arrival, for quick runs.
+        --scale multiplies task counts and durations of arrival, for quick runs. `soak` (not part of `all`) runs a
+        million unfinished rows over ten merchants with faults on for --seconds (default 1800) and reports RSS and
+        open descriptors near the start and at the end.
         """
     static let options: [Arguments.Option] = [
         .init(
@@ -25,6 +28,7 @@ enum BenchCommand: Command {
             name: "policies", takesValue: true, help: "comma-separated (default budget,exponential,fixed-30s)",
             valueName: "LIST"),
         .init(name: "scale", takesValue: true, help: "multiply the workload's size (default 1)", valueName: "F"),
+        .init(name: "seconds", takesValue: true, help: "soak only: how long to observe (default 1800)", valueName: "N"),
         .init(name: "keep", takesValue: false, help: "keep each run's folder (database, log, config)"),
     ]
 
@@ -38,7 +42,8 @@ enum BenchCommand: Command {
         for policy in policies { _ = try Setup.scheduler(named: policy) }
         var workloads: [BenchWorkload] = []
         for name in names {
-            guard let workload = BenchWorkload.named(name, scale: scale) else {
+            let seconds = arguments.value("seconds").flatMap(Double.init)
+            guard let workload = BenchWorkload.named(name, scale: scale, seconds: seconds) else {
                 throw .usage(
                     "unknown workload \(name.debugDescription); known: \(BenchWorkload.names.joined(separator: ", ")), all"
                 )
@@ -92,6 +97,7 @@ enum BenchCommand: Command {
         var header = ["policy", "tasks", "requests", "429", "max/1s", "util", "drain s", "bound s"]
         header += ["p50 s", "p99 s", "max s", "polls/task", "CPU ms/req", "×sign+verify", "peak RSS MB"]
         if !workload.drains { header += ["ready s", "pick-up p50 ms", "pick-up max ms"] }
+        if workload.faultProbability > 0 { header += ["RSS start→end MB", "fds start→end"] }
         header += ["wrong", "exit"]
         let rows = results.map { result -> [String] in
             let cpuPerRequest = result.requests > 0 ? result.cpuSeconds * 1000 / Double(result.requests) : nil
@@ -116,6 +122,15 @@ enum BenchCommand: Command {
                 row.append(show(result.readySeconds, 2))
                 row.append(show(result.percentile(result.pickups, 0.5), 0, scale: 1000))
                 row.append(show(result.pickups.max(), 0, scale: 1000))
+            }
+            if workload.faultProbability > 0 {
+                let mb = 1.0 / 1_048_576
+                row.append(
+                    show(result.residentStart.map(Double.init), 1, scale: mb) + "→"
+                        + show(result.residentEnd.map(Double.init), 1, scale: mb))
+                row.append(
+                    "\(result.descriptorsStart.map(String.init) ?? "–")→\(result.descriptorsEnd.map(String.init) ?? "–")"
+                )
             }
             return row + ["\(result.wrongRows)", "\(result.exitStatus)"]
         }
