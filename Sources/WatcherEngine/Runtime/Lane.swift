@@ -36,6 +36,7 @@ actor Lane {
     private var lastRefresh = -Double.infinity
     private var pending = 0
     private var lastCount = -Double.infinity
+    private var counting = false
     private var stopping = false
     nonisolated let wakeup = Wakeup()
 
@@ -136,9 +137,11 @@ actor Lane {
                 kind.table, merchant: key.merchant, limit: windowSize + inFlight.count)
             candidates = Array(fetched.filter { !inFlight.contains($0.rowID) }.prefix(windowSize))
             windowIsComplete = fetched.count < windowSize + inFlight.count
-            if now - lastCount >= Self.countInterval {
+            if now - lastCount >= Self.countInterval, !counting {
                 lastCount = now
-                await countPending()
+                counting = true
+                // Off the polling path: a count over a million rows must not delay the next poll.
+                Task { await self.countPending() }
             }
         } catch {
             logger.error("database.read_failed", ["error": .string(String(describing: error))])
@@ -148,6 +151,7 @@ actor Lane {
 
     /// Counts the rows still watched, for the scheduler and the status line.
     private func countPending() async {
+        defer { counting = false }
         do {
             pending = try await environment.store.activeCount(kind.table, merchant: key.merchant)
         } catch {
