@@ -5,6 +5,7 @@
 // The layout is the architecture. Dependencies point one way, from the executable down to the C libraries:
 //
 //   wechatpay-watcher ─▶ WatcherCLI ─▶ ImageGenerationTasks, ProductCoupons (one module per resource kind)
+//                                   ─▶ WatcherSystemd (sd_notify, watchdog, instance lock, metrics textfile)
 //                                   ─▶ WatcherEngine ─▶ WeChatPay ─▶ WatcherCrypto ─▶ COpenSSL
 //                                                    ─▶ WatcherStore ─▶ WatcherSQLite ─▶ CSQLite
 //                                   ─▶ WatcherConfig, WeChatPaySimulator ─▶ LoopbackHTTPServer
@@ -41,6 +42,9 @@ var targets: [Target] = [
     .target(
         name: "ImageGenerationTasks", dependencies: ["WatcherEngine", "WeChatPay", "WatcherStore", "WatcherSQLite"]),
 
+    // The service manager's side: sd_notify, watchdog, one instance per database, metrics textfile.
+    .target(name: "WatcherSystemd", dependencies: ["WatcherLog"]),
+
     // Configuration file loading and validation.
     .target(name: "WatcherConfig", dependencies: ["WatcherLog"]),
     // A stand-in for WeChat Pay on loopback: signs answers, enforces 20/s, injects faults.
@@ -53,7 +57,8 @@ var targets: [Target] = [
     .target(
         name: "WatcherCLI",
         dependencies: [
-            "WatcherEngine", "ImageGenerationTasks", "WatcherConfig", "WeChatPaySimulator",
+            "WatcherEngine", "ImageGenerationTasks", "WatcherSystemd", "WatcherConfig",
+            "WeChatPaySimulator",
             "WeChatPay", "WatcherStore", "WatcherSQLite", "WatcherLog", "WatcherCrypto",
         ]
     ),
@@ -80,6 +85,7 @@ var targets: [Target] = [
         ]
     ),
     .testTarget(name: "WatcherConfigTests", dependencies: ["WatcherConfig"]),
+    .testTarget(name: "WatcherSystemdTests", dependencies: ["WatcherSystemd"]),
     .testTarget(
         name: "WeChatPaySimulatorTests",
         dependencies: ["WeChatPaySimulator", "WeChatPay", "WatcherCrypto", "LoopbackHTTPServer", "WatcherTestSupport"]

@@ -43,4 +43,105 @@ struct ServiceTests {
         #expect(scenario.log.contains("log_levle"), "the error names the unknown key")
         #expect(drained, "the daemon kept watching with the running configuration")
     }
+
+    @Test(
+        "under a fake systemd: READY once started, STATUS lines, WATCHDOG while running, STOPPING on SIGTERM",
+        arguments: [false, true])
+    func notifies(abstract: Bool) async throws {
+        let scenario = try Scenario()
+        #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
+        let socket = try NotifySocket(abstract: abstract)
+        let daemon = try scenario.startDaemon(environment: [
+            "NOTIFY_SOCKET": socket.address, "WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "",
+        ])
+        var messages: [String] = []
+        let deadline = Date().addingTimeInterval(8)
+        while Date() < deadline, messages.filter({ $0 == "WATCHDOG=1" }).count < 3 {
+            if let message = socket.receive() { messages.append(message) }
+        }
+        daemon.signal(SIGTERM)
+        while let message = socket.receive() {
+            messages.append(message)
+            if message == "STOPPING=1" { break }
+        }
+        #expect(try await daemon.wait(timeout: 20) == 0)
+        #expect(messages.first?.hasPrefix("READY=1") == true, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("STATUS=pending=") }, "\(messages)")
+        #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3, "a ping every second for WatchdogSec=2")
+        #expect(messages.last == "STOPPING=1")
+    }
+
+    @Test("a second run on the same database exits 1 naming the running instance")
+    func secondInstanceRefused() async throws {
+        let scenario = try Scenario()
+        #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
+        let daemon = try scenario.startDaemon()
+        #expect(await eventually(timeout: 20) { scenario.log.contains("engine.started") })
+        let second = try await scenario.run(["run", "--config", scenario.folder.configFile], timeout: 20)
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait(timeout: 20) == 0)
+        #expect(second.status == 1)
+        #expect(second.error.contains("already running"), "\(second.error)")
+        #expect(second.error.contains("pid \(daemon.process.processIdentifier)"), "\(second.error)")
+    }
+
+    @Test("metrics_file gets a Prometheus textfile with requests, transitions and pending")
+    func metricsFile() async throws {
+        let scenario = try Scenario()
+        let metrics = scenario.directory.file("wechatpay_watcher.prom")
+        let config = try String(contentsOfFile: scenario.folder.configFile, encoding: .utf8)
+            .replacingOccurrences(of: "\"log_level\"", with: "\"metrics_file\": \"\(metrics)\",\n  \"log_level\"")
+        try config.write(toFile: scenario.folder.configFile, atomically: true, encoding: .utf8)
+        #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
+        try scenario.addTasks(scenario.tasks(5))
+        let daemon = try scenario.startDaemon()
+        let written = await eventually(timeout: 20) {
+            ((try? String(contentsOfFile: metrics, encoding: .utf8)) ?? "").contains("state=\"SUCCESS\"")
+        }
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait(timeout: 20) == 0)
+        #expect(written)
+        let text = (try? String(contentsOfFile: metrics, encoding: .utf8)) ?? ""
+        #expect(text.contains("# TYPE wechatpay_watcher_requests_total counter"))
+        #expect(
+            text.contains(
+                "wechatpay_watcher_requests_total{api=\"image_generation_task\",merchant=\"\(scenario.mchid)\",status=\"200\"}"
+            ))
+        #expect(text.contains("wechatpay_watcher_pending{"))
+    }
+}
+
+/// A datagram socket standing in for systemd's notification socket.
+final class NotifySocket {
+    let address: String
+    private let descriptor: Int32
+
+    init(abstract: Bool) throws {
+        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var template = Array((NSTemporaryDirectory() + "notify-XXXXXX").utf8CString)
+        let folder = String(cString: mkdtemp(&template)!)
+        address =
+            abstract ? "@wechatpay-watcher-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" : folder + "/notify"
+        var socketAddress = sockaddr_un()
+        socketAddress.sun_family = sa_family_t(AF_UNIX)
+        var path = Array(address.utf8)
+        if abstract { path[0] = 0 }
+        withUnsafeMutableBytes(of: &socketAddress.sun_path) { $0.copyBytes(from: path) }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + path.count + (abstract ? 0 : 1))
+        let bound = withUnsafePointer(to: &socketAddress) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+        }
+        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(descriptor) }
+
+    /// The next datagram, or nil after a second.
+    func receive() -> String? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(descriptor, &buffer, buffer.count, 0)
+        return count > 0 ? String(decoding: buffer.prefix(count), as: UTF8.self) : nil
+    }
 }

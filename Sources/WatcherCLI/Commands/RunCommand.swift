@@ -3,6 +3,7 @@ import WatcherConfig
 import WatcherEngine
 import WatcherLog
 import WatcherStore
+import WatcherSystemd
 import WeChatPay
 
 /// `run --config FILE`: the daemon in the foreground, as systemd runs it.
@@ -14,7 +15,10 @@ enum RunCommand: Command {
         Creates or upgrades the database schema, then polls WeChat Pay for every unfinished row of every configured
         merchant, within each merchant's rate limit, and writes each state change with its transition row.
         SIGINT or SIGTERM stop new polls; polls in flight finish and every answer received is written before
-        the process exits with status 0.
+        the process exits with status 0. SIGHUP reopens the log file and rereads the configuration.
+        Under systemd (Type=notify) it reports READY=1 once configuration, keys and schema are good, a STATUS=
+        line every 5 s, WATCHDOG=1 while its loop makes progress, and STOPPING=1. A second `run` on the same
+        database exits 1 naming the running one.
         """
     static let options: [Arguments.Option] = [
         .init(name: "config", takesValue: true, help: "the configuration file (JSON)", valueName: "FILE"),
@@ -33,6 +37,14 @@ enum RunCommand: Command {
         let logger = Logger(sink: output)
         for warning in loaded.warnings { logger.warning("config.warning", ["warning": .string(warning)]) }
         let credentials = try Setup.credentials(configuration)
+        let lock: InstanceLock
+        do {
+            lock = try InstanceLock.acquire(databasePath: configuration.database)
+        } catch {
+            logger.error("watcher.already_running", ["error": .string(error.description)])
+            throw .runtime(error.description)
+        }
+        defer { withExtendedLifetime(lock) {} }
         let store = try Setup.store(configuration.database)
         defer { store.close() }
         let transport = URLSessionTransport()
@@ -46,11 +58,13 @@ enum RunCommand: Command {
             identity: ProcessIdentity(pid: getpid(), hostname: Setup.hostname, version: wechatpayWatcherVersion)
         )
         let reload = ConfigReload(configuration: configuration, output: output, logger: logger)
+        let notifier = SystemdNotifier()
         let signals = SignalHandlers([
             (
                 SIGTERM,
                 { @Sendable in
                     logger.info("signal.received", ["signal": "SIGTERM"])
+                    notifier?.stopping()
                     engine.stop()
                 }
             ),
@@ -58,10 +72,18 @@ enum RunCommand: Command {
                 SIGINT,
                 { @Sendable in
                     logger.info("signal.received", ["signal": "SIGINT"])
+                    notifier?.stopping()
                     engine.stop()
                 }
             ),
-            (SIGHUP, { @Sendable in reload.reload() }),
+            (
+                SIGHUP,
+                { @Sendable in
+                    notifier?.reloading()
+                    reload.reload()
+                    notifier?.ready()
+                }
+            ),
         ])
         defer { signals.cancel() }
         logger.info(
@@ -72,6 +94,13 @@ enum RunCommand: Command {
                 "scheduler": .string(scheduler.name), "pid": .int(Int(getpid())),
             ]
         )
+        let monitor = ServiceMonitor(
+            statistics: engine.statistics, notifier: notifier, watchdog: WatchdogSettings(),
+            metricsFile: { reload.current.metricsFile },
+            onMetricsFailure: { logger.warning("metrics.write_failed", ["error": .string($0)]) })
+        let monitoring = Task { await monitor.run() }
+        defer { monitoring.cancel() }
+        notifier?.ready(status: "watching \(credentials.count) merchant(s)")
         do {
             try await engine.run()
         } catch {

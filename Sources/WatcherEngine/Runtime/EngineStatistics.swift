@@ -76,9 +76,18 @@ public final class EngineStatistics: Sendable {
     }
 
     private let state = Mutex(State())
+    private let progress = Atomic<UInt64>(0)
 
     /// Creates empty statistics.
     public init() {}
+
+    /// Advances each time the intake loop completes a round (reading the database, admitting rows, handing
+    /// them to lanes). A watchdog pings systemd only while this moves, so a stuck loop lets it fire.
+    public var progressMark: UInt64 { progress.load(ordering: .relaxed) }
+
+    func markProgress() {
+        progress.add(1, ordering: .relaxed)
+    }
 
     func update(_ lane: LaneKey, _ body: (inout LaneCounters) -> Void) {
         state.withLock { body(&$0.lanes[lane, default: LaneCounters()]) }

@@ -72,6 +72,7 @@ actor Intake {
                     environment.statistics.recordError("database read: \(error)")
                 }
             }
+            if !readFailing { environment.statistics.markProgress() }
             await wakeup.wait(until: now + interval, clock: environment.clock)
         }
     }
