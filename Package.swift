@@ -41,6 +41,7 @@ var targets: [Target] = [
     // One module per resource kind.
     .target(
         name: "ImageGenerationTasks", dependencies: ["WatcherEngine", "WeChatPay", "WatcherStore", "WatcherSQLite"]),
+    .target(name: "ProductCoupons", dependencies: ["WatcherEngine", "WeChatPay", "WatcherStore", "WatcherSQLite"]),
 
     // The service manager's side: sd_notify, watchdog, one instance per database, metrics textfile.
     .target(name: "WatcherSystemd", dependencies: ["WatcherLog"]),
@@ -57,7 +58,7 @@ var targets: [Target] = [
     .target(
         name: "WatcherCLI",
         dependencies: [
-            "WatcherEngine", "ImageGenerationTasks", "WatcherSystemd", "WatcherConfig",
+            "WatcherEngine", "ImageGenerationTasks", "ProductCoupons", "WatcherSystemd", "WatcherConfig",
             "WeChatPaySimulator",
             "WeChatPay", "WatcherStore", "WatcherSQLite", "WatcherLog", "WatcherCrypto",
         ]
@@ -86,6 +87,10 @@ var targets: [Target] = [
     ),
     .testTarget(name: "WatcherConfigTests", dependencies: ["WatcherConfig"]),
     .testTarget(name: "WatcherSystemdTests", dependencies: ["WatcherSystemd"]),
+    .testTarget(
+        name: "ProductCouponsTests",
+        dependencies: ["ProductCoupons", "WatcherEngine", "WatcherStore", "WatcherSQLite", "WeChatPay"]
+    ),
     .testTarget(
         name: "WeChatPaySimulatorTests",
         dependencies: ["WeChatPaySimulator", "WeChatPay", "WatcherCrypto", "LoopbackHTTPServer", "WatcherTestSupport"]

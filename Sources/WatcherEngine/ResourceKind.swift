@@ -32,8 +32,10 @@ extension ResourceKind {
 
 /// What a verified answer says about a row.
 public enum Interpretation: Sendable, Equatable {
-    /// WeChat Pay reports `state`; `results` are result columns to store (e.g. `image_url`).
-    case state(String, results: [String: SQLiteValue], detail: String?)
+    /// WeChat Pay reports `state`; `results` are result columns to store (e.g. `image_url`). `notice`, when set,
+    /// is worth a log line but does not make the answer wrong (e.g. an enumeration value this program does not
+    /// know yet in a field it only stores).
+    case state(String, results: [String: SQLiteValue], detail: String?, notice: String? = nil)
     /// The answer verified but cannot be right (wrong id, missing URL, unknown state, bad JSON): not believed.
     case anomaly(String)
 }

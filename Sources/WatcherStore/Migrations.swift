@@ -14,7 +14,8 @@ public struct Migration: Sendable {
 public enum Schema {
     /// Every migration, oldest first.
     public static let migrations: [Migration] = [
-        Migration(version: 1, summary: "image generation tasks, state transitions, activity", sql: imageTasksV1)
+        Migration(version: 1, summary: "image generation tasks, state transitions, activity", sql: imageTasksV1),
+        Migration(version: 2, summary: "product coupons", sql: productCouponsV2),
     ]
 
     /// The version a fully migrated database has.
@@ -47,6 +48,29 @@ public enum Schema {
             CREATE INDEX \(table)_state ON \(table) (merchant_id, state);
             """
     }
+
+    /// The issue's contract columns, then the columns operators query, then the bookkeeping.
+    private static let productCouponsV2 = """
+        CREATE TABLE product_coupons (
+          merchant_id TEXT NOT NULL,
+          product_coupon_id TEXT NOT NULL,
+          brand_id TEXT NOT NULL,
+          state TEXT NOT NULL DEFAULT 'PENDING',
+          coupon_json TEXT,
+          error TEXT,
+          created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+          updated_at TEXT,
+          completed_at TEXT,
+          coupon_name TEXT,
+          coupon_type TEXT,
+          coupon_scope TEXT,
+          deactivate_time TEXT,
+          deactivate_reason TEXT,
+        \(bookkeepingColumns),
+          PRIMARY KEY (merchant_id, product_coupon_id)
+        );
+        \(queueIndexes(table: "product_coupons", activeStates: ["PENDING", "AUDITING"]))
+        """
 
     private static let imageTasksV1 = """
         CREATE TABLE image_generation_tasks (

@@ -60,6 +60,34 @@ struct MigrationTests {
         #expect(try Migrator.userVersion(connection) == Schema.currentVersion)
     }
 
+    @Test("a version 1 database (image tasks only) upgrades to version 2 with product coupons, keeping its rows")
+    func upgradeFromVersionOne() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let connection = try SQLiteConnection(path: directory.file("db.sqlite3"))
+        defer { connection.close() }
+        try connection.transaction {
+            try connection.execute(Schema.migrations[0].sql)
+            try connection.execute("PRAGMA user_version = 1")
+        }
+        try connection.run(
+            "INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type) VALUES ('1900000001', 'task_000001', '120344', 'CUT_OUT')"
+        )
+        #expect(try Migrator.migrate(connection) == [2])
+        #expect(try connection.scalar("SELECT count(*) FROM image_generation_tasks") == .integer(1))
+        try connection.run(
+            "INSERT INTO product_coupons (merchant_id, product_coupon_id, brand_id) VALUES ('1900000001', '1000000013', '120344')"
+        )
+        let row = try #require(try connection.query("SELECT * FROM product_coupons").first)
+        #expect(row["state"] == .text("PENDING"))
+        for column in [
+            "coupon_json", "coupon_name", "coupon_type", "coupon_scope", "deactivate_time", "deactivate_reason",
+        ] {
+            #expect(row[column].isNull, "\(column) starts empty")
+        }
+        #expect(row.columnNames.contains("next_poll_at"))
+    }
+
     @Test("a database from a newer program is refused with a clear message")
     func newerSchema() throws {
         let directory = TemporaryDirectory()

@@ -1,12 +1,21 @@
 import Foundation
+import Synchronization
 import WatcherSQLite
 import WeChatPaySimulator
 
 /// One run: a fresh folder, simulator and database; the watcher binary as a child process; the figures.
-struct BenchRun {
+final class BenchRun {
     var workload: BenchWorkload
     var policy: String
     var keep: Bool
+    /// Product coupons' true final states, by `merchant/id`.
+    private let couponTruth = Mutex([String: String]())
+
+    init(workload: BenchWorkload, policy: String, keep: Bool) {
+        self.workload = workload
+        self.policy = policy
+        self.keep = keep
+    }
 
     func run() async throws(CLIError) -> BenchResult {
         var template = Array((NSTemporaryDirectory() + "wechatpay-watcher-bench-XXXXXX").utf8CString)
@@ -57,9 +66,20 @@ struct BenchRun {
                 initial.append(makeTask(merchant.mchid, String(format: "backlog_%07d", index)))
             }
         }
+        var coupons: [SimulatedResource] = []
+        for merchant in folder.merchants {
+            for index in 0..<workload.couponsPerMerchant {
+                coupons.append(
+                    SimulatedResource(
+                        api: .productCoupon, mchid: merchant.mchid, id: String(1_000_000_000 + index),
+                        brandID: "120344", createdAt: Date(), duration: workload.durations.draw(&random),
+                        outcome: random.unit() < workload.failureRate ? .failure : .success))
+            }
+        }
         resources += initial
-        simulator.register(initial)
+        simulator.register(initial + coupons)
         try insert(initial, into: producer)
+        try insertCoupons(coupons, into: producer)
         if workload.watchedRows > 0 {
             try insertWatched(workload.watchedRows, merchants: folder.merchants.map(\.mchid), into: producer)
         }
@@ -129,10 +149,14 @@ struct BenchRun {
         result.throttled = statistics.totalThrottled
         result.maxInAnySecond = statistics.maxRequestsInAnySecond
         result.lanes = statistics.lanes.values.filter { $0.requests > 0 }.count
-        result.tasks = resources.count
+        result.tasks = resources.count + workload.couponsPerMerchant * workload.merchants
         if workload.drains {
             let last = try producer.scalar(
-                "SELECT max((julianday(completed_at) - 2440587.5) * 86400.0) FROM image_generation_tasks")
+                """
+                SELECT max(at) FROM (
+                  SELECT max((julianday(completed_at) - 2440587.5) * 86400.0) AS at FROM image_generation_tasks
+                  UNION ALL SELECT max((julianday(completed_at) - 2440587.5) * 86400.0) FROM product_coupons)
+                """)
             result.drainSeconds = last.doubleValue.map { $0 - started.timeIntervalSince1970 }
             if workload.arrivalsPerSecond == 0 {
                 result.boundSeconds = Double(workload.initialTasksPerMerchant) / 20
@@ -152,6 +176,20 @@ struct BenchRun {
                     """,
                     [.text(task.mchid), .text(task.id), .text(task.brandID), .text(task.imageGenerationType ?? "")])
             }
+        }
+    }
+
+    private func insertCoupons(_ coupons: [SimulatedResource], into connection: SQLiteConnection) throws {
+        try connection.transaction {
+            for coupon in coupons {
+                try connection.run(
+                    "INSERT INTO product_coupons (merchant_id, product_coupon_id, brand_id) VALUES (?, ?, ?)",
+                    [.text(coupon.mchid), .text(coupon.id), .text(coupon.brandID)])
+            }
+        }
+        guard !coupons.isEmpty else { return }
+        couponTruth.withLock {
+            $0 = Dictionary(uniqueKeysWithValues: coupons.map { ($0.mchid + "/" + $0.id, $0.finalState) })
         }
     }
 
@@ -181,10 +219,11 @@ struct BenchRun {
     }
 
     private func unfinished(_ connection: SQLiteConnection) throws -> Int {
-        Int(
-            try connection.scalar(
-                "SELECT count(*) FROM image_generation_tasks WHERE state IN ('PENDING', 'PROCESSING')"
-            ).int64Value ?? 0)
+        let tasks = try connection.scalar(
+            "SELECT count(*) FROM image_generation_tasks WHERE state IN ('PENDING', 'PROCESSING')")
+        let coupons = try connection.scalar(
+            "SELECT count(*) FROM product_coupons WHERE state IN ('PENDING', 'AUDITING')")
+        return Int((tasks.int64Value ?? 0) + (coupons.int64Value ?? 0))
     }
 
     /// Detection latencies of tasks that finished while watched, and rows whose final state is not the truth.
@@ -201,6 +240,10 @@ struct BenchRun {
             completed[(row[0].stringValue ?? "") + "/" + (row[1].stringValue ?? "")] = (
                 row[2].stringValue ?? "", row[3].doubleValue
             )
+        }
+        for row in try connection.query("SELECT merchant_id, product_coupon_id, state FROM product_coupons") {
+            let key = (row[0].stringValue ?? "") + "/" + (row[1].stringValue ?? "")
+            if let truth = couponTruth.withLock({ $0[key] }), truth != row[2].stringValue { result.wrongRows += 1 }
         }
         for resource in resources {
             guard let row = completed[resource.mchid + "/" + resource.id] else { continue }

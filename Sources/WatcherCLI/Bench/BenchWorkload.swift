@@ -11,6 +11,8 @@ struct BenchWorkload: Sendable {
     var merchants: Int
     /// Tasks per merchant already in the table when the watcher starts.
     var initialTasksPerMerchant: Int
+    /// Product coupons per merchant already in their table when the watcher starts (the second API).
+    var couponsPerMerchant = 0
     /// Tasks arriving per second while the watcher runs (all for the first merchant), and for how long.
     var arrivalsPerSecond: Double = 0
     var arrivalSeconds: Double = 0
@@ -27,7 +29,7 @@ struct BenchWorkload: Sendable {
     /// Every task finishes eventually, and the run ends when all are final.
     var drains: Bool { watchedRows == 0 }
 
-    static let names = ["backlog", "steady", "scale", "large-queue"]
+    static let names = ["backlog", "steady", "scale", "large-queue", "mixed"]
 
     /// The workload called `name`, with task counts multiplied by `scale` (for quick runs). `soak` is not part of
     /// `all`: it runs for `seconds` (default 30 minutes).
@@ -56,6 +58,13 @@ struct BenchWorkload: Sendable {
                     "\(scaled(1_000_000)) unfinished rows already watched, 10 new rows inserted one per second after ready",
                 merchants: 1, initialTasksPerMerchant: 0, durations: .fixed(1e9), watchedRows: scaled(1_000_000),
                 observeSeconds: 15)
+        case "mixed":
+            return BenchWorkload(
+                name: name,
+                description:
+                    "1 merchant × \(scaled(1_000)) image tasks + \(scaled(1_000)) product coupons, all final upstream: both APIs at full rate",
+                merchants: 1, initialTasksPerMerchant: scaled(1_000), couponsPerMerchant: scaled(1_000),
+                durations: .fixed(0))
         case "soak":
             return BenchWorkload(
                 name: name,

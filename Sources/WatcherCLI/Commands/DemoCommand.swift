@@ -10,11 +10,13 @@ import WeChatPaySimulator
 /// `demo`: the embedded default. Simulator, temporary database, sample tasks, the real engine, live progress.
 enum DemoCommand: Command {
     static let name = "demo"
-    static let summary = "Watch ~50 sample tasks against the built-in WeChat Pay simulator, with live progress."
+    static let summary =
+        "Watch ~50 sample tasks and 10 product coupons against the built-in WeChat Pay simulator, with live progress."
     static let usage = "demo [--dir DIR] [--seed N]"
     static let discussion = """
         Generates keys, starts the simulator on 127.0.0.1, creates a database in a new temporary folder, inserts
-        sample rows for two merchants and both image generation types (some fail, one is invalid), and runs the
+        sample rows for two merchants: image tasks of both generation types (some fail, one is invalid) and
+        product coupons in audit (some end DEACTIVATED), and runs the
         watcher until every row is final. Ends with each task's transitions and image URL, and the paths of the
         database, log and configuration, which work with `status` and `run` afterwards.
         """
@@ -24,6 +26,7 @@ enum DemoCommand: Command {
     ]
 
     static let tasksPerMerchant = 25
+    static let couponsPerMerchant = 5
     static let timeLimit = 25.0
 
     static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
@@ -66,7 +69,7 @@ enum DemoCommand: Command {
                 logger: logger
             ),
             settings: Setup.engineSettings(configuration),
-            scheduler: ExponentialScheduler(),
+            scheduler: try Setup.scheduler(named: nil),
             logger: logger,
             identity: ProcessIdentity(pid: getpid(), hostname: Setup.hostname, version: wechatpayWatcherVersion)
         )
@@ -109,6 +112,7 @@ enum DemoCommand: Command {
         var brandID: String
         var type: String
         var simulated: SimulatedResource?
+        var isCoupon = false
     }
 
     static func sampleRows(setup: SimulationFolder, seed: UInt64) -> [Sample] {
@@ -134,6 +138,18 @@ enum DemoCommand: Command {
                     Sample(mchid: merchant.mchid, taskID: taskID, brandID: brand, type: type, simulated: resource))
             }
         }
+        for (merchantIndex, merchant) in setup.merchants.enumerated() {
+            for index in 0..<couponsPerMerchant {
+                let id = String(1_000_000_000 + merchantIndex * 100 + index + 1)
+                let brand = merchantIndex == 0 ? "120344" : "120345"
+                let coupon = SimulatedResource(
+                    api: .productCoupon, mchid: merchant.mchid, id: id, brandID: brand, createdAt: now,
+                    duration: 1 + 5 * random.unit(), outcome: index == 2 ? .failure : .success)
+                samples.append(
+                    Sample(
+                        mchid: merchant.mchid, taskID: id, brandID: brand, type: "", simulated: coupon, isCoupon: true))
+            }
+        }
         samples.append(
             Sample(mchid: setup.merchants[0].mchid, taskID: "bad id!", brandID: "120344", type: "COMBINE_IMAGE"))
         return samples
@@ -143,7 +159,13 @@ enum DemoCommand: Command {
         do {
             try await store.write { connection in
                 try connection.transaction {
-                    for sample in samples {
+                    for sample in samples where sample.isCoupon {
+                        try connection.run(
+                            "INSERT INTO product_coupons (merchant_id, product_coupon_id, brand_id) VALUES (?, ?, ?)",
+                            [.text(sample.mchid), .text(sample.taskID), .text(sample.brandID)]
+                        )
+                    }
+                    for sample in samples where !sample.isCoupon {
                         try connection.run(
                             "INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type) VALUES (?, ?, ?, ?)",
                             [.text(sample.mchid), .text(sample.taskID), .text(sample.brandID), .text(sample.type)]
@@ -197,11 +219,12 @@ enum DemoCommand: Command {
 
     private static func finalCount(_ store: WatchStore) async throws -> Int {
         try await store.read { connection in
-            Int(
-                try connection.scalar(
-                    "SELECT count(*) FROM image_generation_tasks WHERE state IN ('SUCCESS', 'FAIL', 'REJECTED', 'EXPIRED')"
-                ).int64Value ?? 0
+            let tasks = try connection.scalar(
+                "SELECT count(*) FROM image_generation_tasks WHERE state IN ('SUCCESS', 'FAIL', 'REJECTED', 'EXPIRED')")
+            let coupons = try connection.scalar(
+                "SELECT count(*) FROM product_coupons WHERE state IN ('EFFECTIVE', 'DEACTIVATED', 'REJECTED', 'EXPIRED')"
             )
+            return Int((tasks.int64Value ?? 0) + (coupons.int64Value ?? 0))
         }
     }
 
@@ -220,20 +243,34 @@ enum DemoCommand: Command {
                     FROM image_generation_tasks t ORDER BY t.merchant_id, t.task_id
                     """
                 ).map { row in (0..<6).map { row[$0].stringValue ?? "" } }
+                    + connection.query(
+                        """
+                        SELECT c.merchant_id, c.product_coupon_id, 'coupon',
+                          'PENDING' || coalesce((SELECT group_concat(' → ' || to_state, '') FROM
+                            (SELECT to_state FROM state_transitions s WHERE s.resource = 'product_coupon'
+                              AND s.merchant_id = c.merchant_id AND s.resource_id = c.product_coupon_id
+                              ORDER BY s.id)), ''),
+                          coalesce(c.coupon_name || coalesce(' — ' || c.deactivate_reason, ''), c.error, ''), c.state
+                        FROM product_coupons c ORDER BY c.merchant_id, c.product_coupon_id
+                        """
+                    ).map { row in (0..<6).map { row[$0].stringValue ?? "" } }
             }
         } catch {
             throw .runtime("cannot read the results: \(error)")
         }
         var mismatches = 0
         let table = rows.map { row -> [String] in
-            let truth = simulator.resource(.imageGenerationTask, mchid: row[0], id: row[1])
+            let truth = simulator.resource(
+                row[2] == "coupon" ? .productCoupon : .imageGenerationTask, mchid: row[0], id: row[1])
             let expected = truth?.finalState ?? "REJECTED"
             if expected != row[5] { mismatches += 1 }
             return [row[0], row[1], row[2], row[3], row[4]]
         }
         Output.line("")
         Output.line(
-            TextTable.render(header: ["MERCHANT", "TASK", "TYPE", "TRANSITIONS", "IMAGE URL / ERROR"], rows: table))
+            TextTable.render(
+                header: ["MERCHANT", "TASK / COUPON", "TYPE", "TRANSITIONS", "IMAGE URL / COUPON NAME / ERROR"],
+                rows: table))
         let statistics = simulator.statistics()
         Output.line("")
         Output.line(

@@ -1,4 +1,6 @@
 import Foundation
+import ImageGenerationTasks
+import ProductCoupons
 import WatcherEngine
 import WatcherSQLite
 import WatcherStore
@@ -6,8 +8,11 @@ import WatcherStore
 /// `enqueue …`: insert one row, validated exactly as the daemon will validate it.
 enum EnqueueCommand: Command {
     static let name = "enqueue"
-    static let summary = "Insert one image-generation task to watch, after validating it."
-    static let usage = "enqueue --config FILE --merchant MCHID --brand BRAND_ID --type COMBINE_IMAGE|CUT_OUT TASK_ID"
+    static let summary = "Insert one image-generation task or product coupon to watch, after validating it."
+    static let usage = """
+        enqueue --config FILE --merchant MCHID --brand BRAND_ID --type COMBINE_IMAGE|CUT_OUT TASK_ID
+               enqueue --config FILE --merchant MCHID --brand BRAND_ID --product-coupon PRODUCT_COUPON_ID
+        """
     static let discussion = """
         Producers usually insert rows themselves (see the README); this command does the same from a shell, and
         refuses a row the daemon would reject.
@@ -17,29 +22,40 @@ enum EnqueueCommand: Command {
         .init(
             name: "merchant", takesValue: true, help: "the merchant id (mchid); must be configured", valueName: "MCHID"),
         .init(name: "brand", takesValue: true, help: "the brand id", valueName: "BRAND_ID"),
-        .init(name: "type", takesValue: true, help: "COMBINE_IMAGE or CUT_OUT", valueName: "TYPE"),
+        .init(name: "type", takesValue: true, help: "COMBINE_IMAGE or CUT_OUT (image tasks)", valueName: "TYPE"),
+        .init(
+            name: "product-coupon", takesValue: true,
+            help: "a product coupon to watch through audit, instead of a task",
+            valueName: "ID"),
     ]
 
     static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
         let configuration = try Setup.configuration(try arguments.required("config")).configuration
-        guard arguments.operands.count == 1, let id = arguments.operands.first else {
-            throw .usage("expected exactly one TASK_ID after the options")
-        }
         let merchant = try arguments.required("merchant")
         let brand = try arguments.required("brand")
-        let type = try arguments.required("type")
         guard configuration.merchants.contains(where: { $0.mchid == merchant }) else {
             throw .usage("merchant \(merchant) is not configured in \(configuration.configFile)")
         }
-        let kind = Setup.kinds[0]
+        let kind: any ResourceKind
+        let id: String
+        var parameters: [String: String] = [:]
+        if let coupon = arguments.value("product-coupon") {
+            guard arguments.operands.isEmpty, arguments.value("type") == nil else {
+                throw .usage("--product-coupon takes no TASK_ID and no --type")
+            }
+            kind = ProductCouponKind()
+            id = coupon
+        } else {
+            guard arguments.operands.count == 1, let task = arguments.operands.first else {
+                throw .usage("expected exactly one TASK_ID after the options, or --product-coupon ID")
+            }
+            kind = ImageGenerationTaskKind()
+            id = task
+            parameters["image_generation_type"] = try arguments.required("type")
+        }
         let row = QueuedRow(
-            rowID: 0,
-            merchantID: merchant,
-            resourceID: id,
-            brandID: brand,
-            parameters: ["image_generation_type": type],
-            state: LocalState.pending
-        )
+            rowID: 0, merchantID: merchant, resourceID: id, brandID: brand, parameters: parameters,
+            state: LocalState.pending)
         if let problem = RowValidation.brandProblem(brand) ?? kind.validate(row) { throw .usage(problem) }
         let store = try Setup.store(configuration.database)
         defer { store.close() }

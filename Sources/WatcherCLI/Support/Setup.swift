@@ -1,5 +1,6 @@
 import Foundation
 import ImageGenerationTasks
+import ProductCoupons
 import WatcherConfig
 import WatcherCrypto
 import WatcherEngine
@@ -14,7 +15,7 @@ public let wechatpayWatcherVersion = "0.1.0"
 /// words an operator can act on, and as a ``CLIError`` whose exit status says whose fault it is.
 enum Setup {
     /// The resource kinds this build watches.
-    static let kinds: [any ResourceKind] = [ImageGenerationTaskKind()]
+    static let kinds: [any ResourceKind] = [ImageGenerationTaskKind(), ProductCouponKind()]
 
     /// `wechatpay-watcher/0.1.0 (Swift; Linux)`.
     static let userAgent = "wechatpay-watcher/\(wechatpayWatcherVersion) (Swift; Linux)"

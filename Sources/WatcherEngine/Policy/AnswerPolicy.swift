@@ -90,8 +90,9 @@ public struct AnswerPolicy: Sendable {
         switch exchange.outcome {
         case .verified(_, let body):
             switch kind.interpret(body, for: row) {
-            case .state(let state, let results, let detail):
+            case .state(let state, let results, let detail, let notice):
                 decision.answered(state: state, results: results, detail: detail, nextPoll: nextPoll())
+                if let notice { decision.notice(notice) }
             case .anomaly(let reason):
                 decision.retry(error: "answer not believed: \(reason)", event: "answer.anomaly", level: .warning)
             }
@@ -166,6 +167,13 @@ private struct Decision {
         } else {
             update.nextPollAt = .set(max(nextPoll, nowSeconds + settings.minimumInterval))
         }
+    }
+
+    /// A believed answer with something worth telling the operator.
+    mutating func notice(_ text: String) {
+        event = PollEvent(
+            level: .warning, name: "answer.notice", fields: baseFields + [LogField(key: "notice", value: .string(text))]
+        )
     }
 
     /// A failure that leaves the row as it is except its error and retry bookkeeping.

@@ -1,0 +1,211 @@
+/// The answer of 查询商品券 (`GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`),
+/// field for field as the document gives it. Every field is optional here so that a missing one is reported by
+/// the kind's checks by name rather than as a decoding failure; enumerations other than `state` are kept as the
+/// platform's words (``OpenEnum``), because the platform adds values over time.
+public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
+    /// 商品券ID, up to 40 characters.
+    public var productCouponID: String?
+    /// 优惠范围: `ALL` or `SINGLE`.
+    public var scope: OpenEnum<CouponScope>?
+    /// 商品券类型: `NORMAL`, `DISCOUNT` or `EXCHANGE`.
+    public var type: OpenEnum<CouponType>?
+    /// 使用模式: `SINGLE` or `PROGRESSIVE_BUNDLE`.
+    public var usageMode: OpenEnum<UsageMode>?
+    /// 单券模式信息, only when `usage_mode` is `SINGLE`.
+    public var singleUsageInfo: SingleUsageInfo?
+    /// 多次优惠模式信息, only when `usage_mode` is `PROGRESSIVE_BUNDLE`.
+    public var progressiveBundleUsageInfo: ProgressiveBundleUsageInfo?
+    /// 展示信息.
+    public var displayInfo: DisplayInfo?
+    /// 外部商品ID, as the merchant gave it.
+    public var outProductNo: String?
+    /// 商品券状态, as received; the kind checks it strictly.
+    public var state: String?
+    /// 失效请求单号, only when `DEACTIVATED`.
+    public var deactivateRequestNo: String?
+    /// 失效时间 (RFC 3339), only when `DEACTIVATED`.
+    public var deactivateTime: String?
+    /// 失效原因, only when `DEACTIVATED`.
+    public var deactivateReason: String?
+    /// 品牌ID.
+    public var brandID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case productCouponID = "product_coupon_id"
+        case scope, type, state
+        case usageMode = "usage_mode"
+        case singleUsageInfo = "single_usage_info"
+        case progressiveBundleUsageInfo = "progressive_bundle_usage_info"
+        case displayInfo = "display_info"
+        case outProductNo = "out_product_no"
+        case deactivateRequestNo = "deactivate_request_no"
+        case deactivateTime = "deactivate_time"
+        case deactivateReason = "deactivate_reason"
+        case brandID = "brand_id"
+    }
+
+    /// 优惠范围.
+    public enum CouponScope: String, Sendable, CaseIterable {
+        /// 全场券.
+        case all = "ALL"
+        /// 单品券.
+        case single = "SINGLE"
+    }
+
+    /// 商品券类型.
+    public enum CouponType: String, Sendable, CaseIterable {
+        /// 满减券.
+        case normal = "NORMAL"
+        /// 折扣券.
+        case discount = "DISCOUNT"
+        /// 兑换券 (single-product coupons only).
+        case exchange = "EXCHANGE"
+    }
+
+    /// 使用模式.
+    public enum UsageMode: String, Sendable, CaseIterable {
+        /// 单券: used once.
+        case single = "SINGLE"
+        /// 多次优惠: a sequence of batches used in order.
+        case progressiveBundle = "PROGRESSIVE_BUNDLE"
+    }
+
+    /// 单券模式信息.
+    public struct SingleUsageInfo: Decodable, Sendable, Equatable {
+        /// 满减券使用规则.
+        public var normalCoupon: NormalCouponRule?
+        /// 折扣券使用规则.
+        public var discountCoupon: DiscountCouponRule?
+
+        enum CodingKeys: String, CodingKey {
+            case normalCoupon = "normal_coupon"
+            case discountCoupon = "discount_coupon"
+        }
+    }
+
+    /// 满减券使用规则: amounts in fen.
+    public struct NormalCouponRule: Decodable, Sendable, Equatable {
+        /// 门槛.
+        public var threshold: Int64?
+        /// 优惠金额.
+        public var discountAmount: Int64?
+
+        enum CodingKeys: String, CodingKey {
+            case threshold
+            case discountAmount = "discount_amount"
+        }
+    }
+
+    /// 折扣券使用规则.
+    public struct DiscountCouponRule: Decodable, Sendable, Equatable {
+        /// 门槛, in fen.
+        public var threshold: Int64?
+        /// 折扣百分比.
+        public var percentOff: Int64?
+
+        enum CodingKeys: String, CodingKey {
+            case threshold
+            case percentOff = "percent_off"
+        }
+    }
+
+    /// 多次优惠模式信息.
+    public struct ProgressiveBundleUsageInfo: Decodable, Sendable, Equatable {
+        /// 可使用次数 (3–15).
+        public var count: Int64?
+        /// 使用间隔天数 (≤ 7).
+        public var intervalDays: Int64?
+
+        enum CodingKeys: String, CodingKey {
+            case count
+            case intervalDays = "interval_days"
+        }
+    }
+
+    /// 展示信息.
+    public struct DisplayInfo: Decodable, Sendable, Equatable {
+        /// 商品券名称 (3–15 characters).
+        public var name: String?
+        /// 商品券图片.
+        public var imageURL: String?
+        /// 商品券背景图.
+        public var backgroundURL: String?
+        /// 商品券详情图列表 (≤ 8).
+        public var detailImageURLs: [String]?
+        /// 商品原价, in fen.
+        public var originalPrice: Int64?
+        /// 套餐组合.
+        public var comboPackages: [ComboPackage]?
+
+        enum CodingKeys: String, CodingKey {
+            case name
+            case imageURL = "image_url"
+            case backgroundURL = "background_url"
+            case detailImageURLs = "detail_image_url_list"
+            case originalPrice = "original_price"
+            case comboPackages = "combo_package_list"
+        }
+    }
+
+    /// 套餐组合.
+    public struct ComboPackage: Decodable, Sendable, Equatable {
+        /// 套餐名称.
+        public var name: String?
+        /// 可选数量.
+        public var pickCount: Int64?
+        /// 可选项.
+        public var choices: [ComboChoice]?
+
+        enum CodingKeys: String, CodingKey {
+            case name
+            case pickCount = "pick_count"
+            case choices = "choice_list"
+        }
+    }
+
+    /// 套餐可选项.
+    public struct ComboChoice: Decodable, Sendable, Equatable {
+        /// 名称.
+        public var name: String?
+        /// 价格, in fen.
+        public var price: Int64?
+        /// 数量.
+        public var count: Int64?
+        /// 图片.
+        public var imageURL: String?
+        /// 小程序 AppID.
+        public var miniProgramAppID: String?
+        /// 小程序路径.
+        public var miniProgramPath: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, price, count
+            case imageURL = "image_url"
+            case miniProgramAppID = "mini_program_appid"
+            case miniProgramPath = "mini_program_path"
+        }
+    }
+}
+
+/// An enumeration the platform may extend: a known case, or the platform's word kept verbatim.
+public enum OpenEnum<Known: RawRepresentable & Sendable & Equatable>: Decodable, Sendable, Equatable
+where Known.RawValue == String {
+    /// A value this program knows.
+    case known(Known)
+    /// A value it does not know (yet), kept as received.
+    case other(String)
+
+    /// Decodes from a JSON string.
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        self = Known(rawValue: raw).map(Self.known) ?? .other(raw)
+    }
+
+    /// The platform's word.
+    public var rawValue: String {
+        switch self {
+        case .known(let value): value.rawValue
+        case .other(let raw): raw
+        }
+    }
+}
