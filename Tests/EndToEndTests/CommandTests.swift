@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WatcherStore
 import WatcherTestSupport
 
 @Suite("Commands: the contract scripts depend on")
@@ -86,7 +87,7 @@ struct CommandTests {
         let json = try #require(try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any])
         let counts = try #require(json["counts"] as? [[String: Any]])
         #expect(counts.contains { $0["state"] as? String == "PENDING" && $0["rows"] as? Int == 1 })
-        #expect(json["schema_version"] as? Int == 1)
+        #expect(json["schema_version"] as? Int == Schema.currentVersion)
         let text = try await scenario.run(["status", "--config", config])
         #expect(text.status == 0 && text.output.contains("image_generation_task") && text.output.contains("PENDING"))
     }

@@ -98,9 +98,10 @@ enum RunCommand: Command {
             statistics: engine.statistics, notifier: notifier, watchdog: WatchdogSettings(),
             metricsFile: { reload.current.metricsFile },
             onMetricsFailure: { logger.warning("metrics.write_failed", ["error": .string($0)]) })
+        // READY=1 goes first: configuration, keys and schema are good. Then the periodic STATUS and WATCHDOG.
+        notifier?.ready(status: "watching \(credentials.count) merchant(s)")
         let monitoring = Task { await monitor.run() }
         defer { monitoring.cancel() }
-        notifier?.ready(status: "watching \(credentials.count) merchant(s)")
         do {
             try await engine.run()
         } catch {
