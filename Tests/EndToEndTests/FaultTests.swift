@@ -15,11 +15,12 @@ struct FaultTests {
         #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
         let second = scenario.folder.merchants[1].mchid
         try scenario.addTasks(
-            scenario.tasks(150, durations: .uniform(0, 3))
-                + scenario.tasks(150, mchid: second, prefix: "other", durations: .uniform(0, 3))
+            scenario.tasks(150 * longRunFactor, durations: .uniform(0, 3))
+                + scenario.tasks(150 * longRunFactor, mchid: second, prefix: "other", durations: .uniform(0, 3))
         )
         let daemon = try scenario.startDaemon()
-        let drained = try await eventually(timeout: 180) {
+        let started = Date()
+        let drained = try await eventually(timeout: 180 * Double(longRunFactor)) {
             try scenario.unfinishedCount() == 0 || !daemon.process.isRunning
         }
         #expect(daemon.process.isRunning, "the daemon never exits: \(daemon.errorOutput)")
@@ -33,6 +34,13 @@ struct FaultTests {
         let statistics = scenario.simulator.statistics()
         let injected = statistics.lanes.values.reduce(0) { $0 + $1.faults.values.reduce(0, +) }
         #expect(injected > 50, "faults were injected: \(injected)")
+        report(
+            "fault-mix",
+            [
+                "rows": rows.count, "requests": statistics.totalRequests, "faults_injected": injected,
+                "wrong_rows": found.count, "drain_seconds": Int(Date().timeIntervalSince(started)),
+                "max_in_any_second": statistics.maxRequestsInAnySecond,
+            ])
         #expect(statistics.maxRequestsInAnySecond <= 20)
         let log = scenario.log
         for event in ["answer.unverified", "answer.anomaly", "request.failed", "request.server_error"] {

@@ -143,3 +143,12 @@ final class Scenario: Sendable {
     /// The daemon's log.
     var log: String { (try? String(contentsOfFile: folder.logFile, encoding: .utf8)) ?? "" }
 }
+
+/// `WECHATPAY_WATCHER_LONG=N` multiplies the size of the fault, crash and contention scenarios by N: the long
+/// versions RELIABILITY.md records (`WECHATPAY_WATCHER_LONG=10 swift test --filter EndToEndTests`).
+let longRunFactor = max(1, Int(ProcessInfo.processInfo.environment["WECHATPAY_WATCHER_LONG"] ?? "") ?? 1)
+
+/// Prints one line of figures for RELIABILITY.md.
+func report(_ scenario: String, _ figures: KeyValuePairs<String, Any>) {
+    print("figures \(scenario): " + figures.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+}
