@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Runs one fuzz target: fuzz/run.sh verifier|decoders|config|rows [RUNS] (default 1,000,000 inputs).
-# The working corpus grows in .build-fuzz/corpus/<target>; crashes land in fuzz/regressions/<target>/.
+# Runs one fuzz target, one process (-jobs is left at 1: the machine is shared).
+#   fuzz/run.sh TARGET [RUNS [SECONDS]]    RUNS inputs (default 1,000,000), or stop after SECONDS if given
+# Seeds come from fuzz/corpus/TARGET (read only); the growing working corpus goes to
+# $FUZZ_CORPUS/TARGET (default .build-fuzz/corpus/TARGET, outside the repository's files).
+# A crash, leak or timeout is written to fuzz/regressions/TARGET/ and stops the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="$1"
 runs="${2:-1000000}"
-mkdir -p ".build-fuzz/corpus/$target" "fuzz/regressions/$target"
-exec ".build-fuzz/fuzz-$target" -runs="$runs" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="fuzz/regressions/$target/" ".build-fuzz/corpus/$target" "fuzz/corpus/$target"
+seconds="${3:-0}"
+work="${FUZZ_CORPUS:-.build-fuzz/corpus}/$target"
+mkdir -p "$work" "fuzz/regressions/$target"
+exec ".build-fuzz/fuzz-$target" -runs="$runs" -max_total_time="$seconds" -max_len=8192 -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="fuzz/regressions/$target/" \
+    "$work" "fuzz/corpus/$target"

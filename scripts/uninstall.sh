@@ -1,40 +1,63 @@
 #!/usr/bin/env bash
-# Removes what install.sh installed. Keeps the configuration (/etc/wechatpay-watcher), the database
-# (/var/lib/wechatpay-watcher) and the logs unless --purge is given.
+# Removes what install.sh installed: stops and disables the service, deletes the binary, the unit, the packaging
+# files and the docs. Keeps the configuration (/etc/wechatpay-watcher), the database (/var/lib/wechatpay-watcher)
+# and the logs (/var/log/wechatpay-watcher) unless --purge is given. Idempotent.
+#
+#   sudo scripts/uninstall.sh [--purge] [--dry-run]      (environment: DESTDIR, PREFIX as for install.sh)
 set -euo pipefail
 
+readonly name=wechatpay-watcher
 DESTDIR="${DESTDIR:-}"
 PREFIX="${PREFIX:-/usr/local}"
 purge=false
 dry_run=false
-use_systemctl=true
+
 for argument in "$@"; do
     case "$argument" in
     --purge) purge=true ;;
     --dry-run) dry_run=true ;;
-    --no-systemctl) use_systemctl=false ;;
-    *) echo "usage: $0 [--purge] [--dry-run] [--no-systemctl]" >&2; exit 2 ;;
+    *)
+        echo "usage: $0 [--purge] [--dry-run]   (environment: DESTDIR, PREFIX)" >&2
+        exit 2
+        ;;
     esac
 done
-[ -n "$DESTDIR" ] && use_systemctl=false
 
 run() {
-    if $dry_run; then echo "+ $*"; else "$@"; fi
+    if $dry_run; then
+        printf '+'
+        printf ' %q' "$@"
+        printf '\n'
+    else
+        "$@"
+    fi
 }
 
-if $use_systemctl && systemctl list-unit-files wechatpay-watcher.service >/dev/null 2>&1; then
-    run systemctl disable --now wechatpay-watcher.service || true
+# A message about the outcome; in a dry run, about what would happen.
+note() {
+    if $dry_run; then echo "# (dry run) $*"; else echo "$*"; fi
+}
+
+systemd_running=false
+[ -z "$DESTDIR" ] && [ -d /run/systemd/system ] && systemd_running=true
+
+if $systemd_running && [ -e "/etc/systemd/system/$name.service" ]; then
+    run systemctl disable --now "$name.service"
 fi
-run rm -f "$DESTDIR$PREFIX/bin/wechatpay-watcher" \
-    "$DESTDIR/etc/systemd/system/wechatpay-watcher.service" \
-    "$DESTDIR/usr/lib/sysusers.d/wechatpay-watcher.conf" \
-    "$DESTDIR/usr/lib/tmpfiles.d/wechatpay-watcher.conf" \
-    "$DESTDIR/etc/logrotate.d/wechatpay-watcher"
-run rm -rf "$DESTDIR$PREFIX/share/doc/wechatpay-watcher"
-$use_systemctl && run systemctl daemon-reload
+run rm -f "$DESTDIR$PREFIX/bin/$name" \
+    "$DESTDIR/etc/systemd/system/$name.service" \
+    "$DESTDIR/usr/lib/sysusers.d/$name.conf" \
+    "$DESTDIR/usr/lib/tmpfiles.d/$name.conf" \
+    "$DESTDIR/etc/logrotate.d/$name"
+run rm -rf "$DESTDIR$PREFIX/share/doc/$name"
+if $systemd_running; then
+    run systemctl daemon-reload
+    run systemctl reset-failed "$name.service" 2>/dev/null || true
+fi
+
 if $purge; then
-    run rm -rf "$DESTDIR/etc/wechatpay-watcher" "$DESTDIR/var/lib/wechatpay-watcher" "$DESTDIR/var/log/wechatpay-watcher"
-    echo "removed configuration, database and logs; the user wechatpay-watcher remains (userdel it if wanted)"
+    run rm -rf "$DESTDIR/etc/$name" "$DESTDIR/var/lib/$name" "$DESTDIR/var/log/$name"
+    note "removed the configuration, the database and the logs; the user and group $name remain (userdel, groupdel)"
 else
-    echo "kept /etc/wechatpay-watcher, /var/lib/wechatpay-watcher and /var/log/wechatpay-watcher (use --purge to remove)"
+    note "kept /etc/$name, /var/lib/$name and /var/log/$name (--purge removes them)"
 fi

@@ -19,7 +19,8 @@ public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
     public var displayInfo: DisplayInfo?
     /// 外部商品ID, as the merchant gave it.
     public var outProductNo: String?
-    /// 商品券状态, as received; the kind checks it strictly.
+    /// 商品券状态, as received. Unlike the other enumerations it is not open: ``couponState`` is nil for a value
+    /// the document does not list, and the kind does not believe such an answer.
     public var state: String?
     /// 失效请求单号, only when `DEACTIVATED`.
     public var deactivateRequestNo: String?
@@ -42,6 +43,19 @@ public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
         case deactivateTime = "deactivate_time"
         case deactivateReason = "deactivate_reason"
         case brandID = "brand_id"
+    }
+
+    /// 商品券状态, strictly as the document lists them; nil when `state` is missing or unknown.
+    public var couponState: CouponState? { state.flatMap(CouponState.init(rawValue:)) }
+
+    /// 商品券状态: the only enumeration whose unknown values are not believed, because the watch acts on it.
+    public enum CouponState: String, Sendable, CaseIterable {
+        /// 审批中: not usable until the audit ends.
+        case auditing = "AUDITING"
+        /// 生效中: the coupon can be used.
+        case effective = "EFFECTIVE"
+        /// 已失效: the brand deactivated it; `deactivate_*` say when and why.
+        case deactivated = "DEACTIVATED"
     }
 
     /// 优惠范围.

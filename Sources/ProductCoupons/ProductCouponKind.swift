@@ -10,7 +10,7 @@ import WeChatPay
 /// columns (`coupon_name`, `coupon_type`, `coupon_scope`, `deactivate_time`, `deactivate_reason`).
 public struct ProductCouponKind: ResourceKind {
     /// The states WeChat Pay answers with.
-    public static let remoteStates: Set<String> = ["AUDITING", "EFFECTIVE", "DEACTIVATED"]
+    public static let remoteStates = Set(ProductCouponAnswer.CouponState.allCases.map(\.rawValue))
 
     /// Creates the kind.
     public init() {}
@@ -24,18 +24,21 @@ public struct ProductCouponKind: ResourceKind {
         resultColumns: [
             "coupon_json", "coupon_name", "coupon_type", "coupon_scope", "deactivate_time", "deactivate_reason",
         ],
-        activeStates: ["PENDING", "AUDITING"]
+        activeStates: [LocalState.pending, ProductCouponAnswer.CouponState.auditing.rawValue]
     )
 
     /// `EFFECTIVE` and `DEACTIVATED` end the watch.
-    public var finalStates: Set<String> { ["EFFECTIVE", "DEACTIVATED"] }
+    public var finalStates: Set<String> {
+        [ProductCouponAnswer.CouponState.effective.rawValue, ProductCouponAnswer.CouponState.deactivated.rawValue]
+    }
 
-    /// Checks the coupon id: 1–40 characters of `[0-9A-Za-z_-]` (WeChat Pay's ids are digits).
+    /// Checks the coupon id: 1–40 characters (the document's `string(40)`) of `[0-9A-Za-z_-]`, so that it is
+    /// one path segment as it stands (WeChat Pay's ids are digits).
     public func validate(_ row: QueuedRow) -> String? {
         RowValidation.identifierProblem(row.resourceID, column: "product_coupon_id", minimum: 1, maximum: 40)
     }
 
-    /// `GET …/product-coupons/{product_coupon_id}?brand_id=…`.
+    /// `GET …/product-coupons/{product_coupon_id}?brand_id=…` (`brand_id` is required by the document).
     public func request(for row: QueuedRow) -> APIRequest {
         APIRequest(
             pathSegments: ["v3", "marketing", "partner", "product-coupon", "product-coupons", row.resourceID],
@@ -51,30 +54,35 @@ public struct ProductCouponKind: ResourceKind {
         } catch {
             return .anomaly(AnswerChecks.describe(error))
         }
-        if answer.productCouponID != row.resourceID {
-            return .anomaly(
-                "answer is about product_coupon_id \(String(describing: answer.productCouponID)), not \(row.resourceID)"
-            )
+        if let problem = Self.mismatch("product_coupon_id", answered: answer.productCouponID, expected: row.resourceID)
+            ?? Self.mismatch("brand_id", answered: answer.brandID, expected: row.brandID)
+        {
+            return .anomaly(problem)
         }
-        if answer.brandID != row.brandID {
-            return .anomaly("answer is about brand_id \(String(describing: answer.brandID)), not \(row.brandID)")
-        }
-        guard let state = answer.state else { return .anomaly("state is missing") }
-        guard Self.remoteStates.contains(state) else { return .anomaly("unknown state \(state.debugDescription)") }
-        guard let json = String(bytes: body, encoding: .utf8) else { return .anomaly("the body is not UTF-8") }
+        guard let raw = answer.state else { return .anomaly("state is missing") }
+        guard let state = answer.couponState else { return .anomaly("unknown state \(raw.debugDescription)") }
+        guard let json = String(validating: body, as: UTF8.self) else { return .anomaly("the body is not UTF-8") }
+        let deactivated = state == .deactivated
         var results: [String: SQLiteValue] = ["coupon_json": .text(json)]
         func store(_ column: String, _ value: String?) { results[column] = value.map(SQLiteValue.text) ?? .null }
         store("coupon_name", answer.displayInfo?.name)
         store("coupon_type", answer.type?.rawValue)
         store("coupon_scope", answer.scope?.rawValue)
-        store("deactivate_time", state == "DEACTIVATED" ? answer.deactivateTime : nil)
-        store("deactivate_reason", state == "DEACTIVATED" ? answer.deactivateReason : nil)
-        let detail = state == "DEACTIVATED" ? answer.deactivateReason.map { "reason: \($0)" } : nil
-        return .state(state, results: results, detail: detail, notice: Self.unknownValues(in: answer))
+        store("deactivate_time", deactivated ? answer.deactivateTime : nil)
+        store("deactivate_reason", deactivated ? answer.deactivateReason : nil)
+        let detail = deactivated ? answer.deactivateReason.map { "reason: \($0)" } : nil
+        return .state(state.rawValue, results: results, detail: detail, notice: Self.unknownValues(in: answer))
     }
 
-    /// Coupons of one type take similar times in audit.
+    /// One cohort for all coupons: a row carries only ids, and the coupon's type is not known before the first
+    /// answer, so there is nothing to tell one coupon's audit time from another's in advance.
     public func cohort(of row: QueuedRow) -> String { "coupon" }
+
+    /// Nil when the answer names the expected value; otherwise the problem, in the words of the log.
+    static func mismatch(_ field: String, answered: String?, expected: String) -> String? {
+        guard let answered else { return "\(field) is missing (expected \(expected))" }
+        return answered == expected ? nil : "answer is about \(field) \(answered.debugDescription), not \(expected)"
+    }
 
     /// Enumeration values this program does not know, for the log; nil when there are none.
     static func unknownValues(in answer: ProductCouponAnswer) -> String? {

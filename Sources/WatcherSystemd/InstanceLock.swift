@@ -1,66 +1,196 @@
 import Foundation
+import Synchronization
+import WatcherLog
 
 /// One watcher per database: two would double the request rate against the same budget.
 ///
-/// The lock is an open-file-description lock (`F_OFD_SETLK`) on `<database>.lock`, held for the life of the
-/// process and released by the kernel however the process ends (kill -9 included), so a crash never leaves a
-/// stale lock behind. The file records the holder's pid and start time for the error message.
+/// The lock is taken on `<database>.lock` with an open-file-description lock (`F_OFD_SETLK`, Linux ≥ 3.15),
+/// or `flock(2)` where the kernel lacks it. Both belong to the open file, not the process: the kernel releases
+/// them however the process ends, `kill -9` included, so a crash never leaves a stale lock; and a second
+/// acquisition conflicts even inside the same process. The file records the holder's pid and start time, so
+/// the refusal can name the running instance.
+///
+/// ```swift
+/// let lock = try InstanceLock.acquire(databasePath: "/var/lib/wechatpay-watcher/watcher.sqlite3")
+/// defer { lock.release() }
+/// ```
 public final class InstanceLock: Sendable {
-    /// The lock file.
+    /// The lock file, `<database>.lock`.
     public let path: String
-    private let descriptor: Int32
-
-    /// What stopped the lock from being taken.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        /// A sentence naming the database and, when known, the running instance.
-        public let description: String
-    }
+    /// The database the lock stands for.
+    public let databasePath: String
+    /// The open lock file while held; nil once released.
+    private let descriptor: Mutex<Int32?>
 
     /// Takes the lock for `databasePath`, or throws naming the instance that holds it.
-    public static func acquire(databasePath: String) throws(Failure) -> InstanceLock {
+    ///
+    /// The lock file is created with mode 0660 (group-writable like the database beside it) and never followed
+    /// through a symbolic link: the state folder is writable by the producers' group. `now` and `pid` are what
+    /// the record says about this instance.
+    public static func acquire(
+        databasePath: String, now: Date = Date(), pid: pid_t = getpid()
+    ) throws(InstanceLockError) -> InstanceLock {
         let path = databasePath + ".lock"
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o660)
-        guard descriptor >= 0 else {
-            throw Failure(description: "cannot open the lock file \(path): \(String(cString: strerror(errno)))")
-        }
-        var lock = flock()
-        lock.l_type = Int16(F_WRLCK)
-        lock.l_whence = Int16(SEEK_SET)
-        guard fcntl(descriptor, openFileDescriptionSetLock, &lock) == 0 else {
-            let code = errno
-            let holder = Self.holder(descriptor)
-            close(descriptor)
-            guard code == EAGAIN || code == EACCES else {
-                throw Failure(description: "cannot lock \(path): \(String(cString: strerror(code)))")
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o660)
+        guard descriptor >= 0 else { throw .cannotOpen(lockPath: path, code: errno) }
+        do throws(InstanceLockError) {
+            try requireRegularFile(descriptor, path: path)
+            switch lockExclusively(descriptor) {
+            case .locked:
+                break
+            case .held:
+                throw .alreadyRunning(databasePath: databasePath, lockPath: path, holder: readHolder(descriptor))
+            case .failed(let code):
+                throw .cannotLock(lockPath: path, code: code)
             }
-            throw Failure(
-                description:
-                    "another wechatpay-watcher (\(holder ?? "pid unknown")) is already running on \(databasePath); "
-                    + "two daemons would double the request rate against the same budget")
+        } catch {
+            close(descriptor)
+            throw error
         }
-        let record = "pid \(getpid()), started \(ISO8601DateFormatter().string(from: Date()))\n"
-        _ = ftruncate(descriptor, 0)
-        _ = record.withCString { pwrite(descriptor, $0, strlen($0), 0) }
-        return InstanceLock(path: path, descriptor: descriptor)
+        // The mode given to open(2) passed through the umask. Fails harmlessly on a file another user created.
+        _ = fchmod(descriptor, 0o660)
+        let record = InstanceLockHolder(pid: pid, started: LogLineFormatter.timestamp(now)).record
+        // Write, then cut to length: a reader never sees an empty file between the two, only a stale tail.
+        _ = record.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        _ = ftruncate(descriptor, off_t(record.count))
+        return InstanceLock(path: path, databasePath: databasePath, descriptor: descriptor)
     }
 
-    private init(path: String, descriptor: Int32) {
+    /// The instance recorded in the lock file of `databasePath`, whether or not it still runs; nil when there is
+    /// no readable record.
+    public static func recordedHolder(databasePath: String) -> InstanceLockHolder? {
+        let descriptor = open(databasePath + ".lock", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        return readHolder(descriptor)
+    }
+
+    private init(path: String, databasePath: String, descriptor: Int32) {
         self.path = path
-        self.descriptor = descriptor
+        self.databasePath = databasePath
+        self.descriptor = Mutex(descriptor)
+    }
+
+    /// Whether this object still holds the lock.
+    public var isHeld: Bool {
+        descriptor.withLock { $0 != nil }
+    }
+
+    /// Lets another instance take the lock. Idempotent; also done when the object goes away. The file stays:
+    /// deleting it could let two processes lock two different files of the same name.
+    public func release() {
+        let open = descriptor.withLock { held -> Int32? in
+            defer { held = nil }
+            return held
+        }
+        if let open { close(open) }
     }
 
     deinit {
-        close(descriptor)
+        release()
     }
 
-    private static func holder(_ descriptor: Int32) -> String? {
-        var buffer = [UInt8](repeating: 0, count: 256)
+    private enum Attempt {
+        case locked
+        case held
+        case failed(Int32)
+    }
+
+    private static func lockExclusively(_ descriptor: Int32) -> Attempt {
+        var request = flock()
+        request.l_type = Int16(F_WRLCK)
+        request.l_whence = Int16(SEEK_SET)
+        // l_start = l_len = 0: the whole file; l_pid must be 0 for open-file-description locks.
+        if fcntl(descriptor, openFileDescriptionSetLock, &request) == 0 { return .locked }
+        let code = errno
+        switch code {
+        case EAGAIN, EACCES: return .held
+        case EINVAL: break  // A kernel older than 3.15: no OFD locks.
+        default: return .failed(code)
+        }
+        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return .locked }
+        return errno == EWOULDBLOCK ? .held : .failed(errno)
+    }
+
+    private static func requireRegularFile(_ descriptor: Int32, path: String) throws(InstanceLockError) {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw .cannotOpen(lockPath: path, code: errno) }
+        guard status.st_mode & S_IFMT == S_IFREG else { throw .notARegularFile(lockPath: path) }
+    }
+
+    private static func readHolder(_ descriptor: Int32) -> InstanceLockHolder? {
+        var buffer = [UInt8](repeating: 0, count: 512)
         let count = pread(descriptor, &buffer, buffer.count, 0)
         guard count > 0 else { return nil }
-        let text = String(decoding: buffer.prefix(count), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? nil : text
+        return InstanceLockHolder(record: String(decoding: buffer.prefix(count), as: UTF8.self))
     }
 }
 
-/// `F_OFD_SETLK` (Linux ≥ 3.15): Glibc defines it only under `_GNU_SOURCE`, which Swift's import does not set.
+/// The instance a lock file names: its pid and when it took the lock.
+public struct InstanceLockHolder: Sendable, Equatable, CustomStringConvertible {
+    /// The holder's process id.
+    public let pid: pid_t
+    /// When it took the lock, RFC 3339 UTC (`2026-11-23T05:24:02.898Z`).
+    public let started: String
+
+    /// A holder record.
+    public init(pid: pid_t, started: String) {
+        self.pid = pid
+        self.started = started
+    }
+
+    /// Parses the lock file's `pid=…` and `started=…` lines; nil without a valid pid.
+    init?(record: String) {
+        var fields: [Substring: Substring] = [:]
+        for line in record.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            fields[line[..<equals]] = line[line.index(after: equals)...]
+        }
+        guard let pidText = fields["pid"], let pid = pid_t(pidText), pid > 0 else { return nil }
+        self.pid = pid
+        // Only what a timestamp can contain, so a tampered file cannot put arbitrary text into an error message.
+        self.started = String(
+            (fields["started"] ?? "unknown").prefix(40).filter { $0.isASCII && ($0.isNumber || "-:.TZ".contains($0)) })
+    }
+
+    /// The file's content.
+    var record: [UInt8] {
+        Array("pid=\(pid)\nstarted=\(started)\n".utf8)
+    }
+
+    /// `pid 1234, started 2026-11-23T05:24:02.898Z`.
+    public var description: String {
+        started.isEmpty ? "pid \(pid)" : "pid \(pid), started \(started)"
+    }
+}
+
+/// Why ``InstanceLock/acquire(databasePath:now:pid:)`` did not take the lock.
+public enum InstanceLockError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Another instance holds the lock; `holder` is what its lock file says, nil if unreadable.
+    case alreadyRunning(databasePath: String, lockPath: String, holder: InstanceLockHolder?)
+    /// The lock file could not be opened or created (`ELOOP`: it is a symbolic link).
+    case cannotOpen(lockPath: String, code: Int32)
+    /// Something other than a regular file has the lock file's name.
+    case notARegularFile(lockPath: String)
+    /// The lock call failed for a reason other than a conflict.
+    case cannotLock(lockPath: String, code: Int32)
+
+    /// A sentence for the log and the terminal.
+    public var description: String {
+        switch self {
+        case .alreadyRunning(let databasePath, _, let holder):
+            "another wechatpay-watcher (\(holder?.description ?? "pid unknown")) is already running on "
+                + "\(databasePath); two daemons would double the request rate"
+        case .notARegularFile(let lockPath):
+            "cannot use the lock file \(lockPath): it is not a regular file"
+        case .cannotOpen(let lockPath, let code):
+            "cannot open the lock file \(lockPath): \(systemErrorText(code))"
+        case .cannotLock(let lockPath, let code):
+            "cannot lock \(lockPath): \(systemErrorText(code))"
+        }
+    }
+}
+
+/// `F_OFD_SETLK`: Glibc defines it only under `_GNU_SOURCE`, which Swift's import of the C library does not set.
+/// The value is the same on every Linux architecture.
 private let openFileDescriptionSetLock: Int32 = 37

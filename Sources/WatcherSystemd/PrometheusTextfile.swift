@@ -1,9 +1,16 @@
 import Foundation
 
-/// Metrics in the Prometheus text exposition format, written atomically for node_exporter's textfile
-/// collector (`--collector.textfile.directory`).
+/// Metrics in the Prometheus text exposition format (version 0.0.4), written atomically for node_exporter's
+/// textfile collector (`--collector.textfile.directory`).
+///
+/// ```swift
+/// let pending = PrometheusTextfile.Family(
+///     name: "wechatpay_watcher_pending", help: "Rows still being watched.", kind: .gauge,
+///     samples: [.init(["merchant": "1900000001"], 12)])
+/// try PrometheusTextfile(families: [pending]).write(to: "/var/lib/prometheus/node-exporter/wechatpay_watcher.prom")
+/// ```
 public struct PrometheusTextfile: Sendable, Equatable {
-    /// Counter or gauge.
+    /// The metric types this daemon exports.
     public enum Kind: String, Sendable {
         /// Only goes up (until the process restarts).
         case counter
@@ -13,16 +20,16 @@ public struct PrometheusTextfile: Sendable, Equatable {
 
     /// One metric family: a name, its help and type, its samples.
     public struct Family: Sendable, Equatable {
-        /// The metric name, e.g. `wechatpay_watcher_requests_total`.
+        /// The metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`, e.g. `wechatpay_watcher_requests_total`.
         public var name: String
-        /// One line of help.
+        /// What the metric means; may contain anything, it is escaped.
         public var help: String
         /// Counter or gauge.
         public var kind: Kind
-        /// Label sets and values.
+        /// One sample per distinct label set.
         public var samples: [Sample]
 
-        /// Creates a family.
+        /// A family with `samples`, or none yet.
         public init(name: String, help: String, kind: Kind, samples: [Sample] = []) {
             self.name = name
             self.help = help
@@ -31,70 +38,89 @@ public struct PrometheusTextfile: Sendable, Equatable {
         }
     }
 
-    /// One sample.
+    /// One sample: a label set and its value.
     public struct Sample: Sendable, Equatable {
-        /// Label names and values.
+        /// Label names (`[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`) and values (anything; escaped).
         public var labels: [String: String]
-        /// The value.
+        /// The value; NaN and the infinities are written as Prometheus spells them.
         public var value: Double
 
-        /// Creates a sample.
+        /// A sample of `value` with `labels`.
         public init(_ labels: [String: String] = [:], _ value: Double) {
             self.labels = labels
             self.value = value
         }
     }
 
-    /// The families, rendered in this order.
+    /// The families; ``render()`` sorts them by name.
     public var families: [Family]
 
-    /// Creates a file's content.
+    /// A file's content.
     public init(families: [Family]) {
         self.families = families
     }
 
-    /// The text: `# HELP`, `# TYPE`, then samples with labels sorted by name, values in Go's float syntax.
+    /// Throws the first name the format does not allow, or the first family or label set given twice: either
+    /// would make node_exporter reject the whole file.
+    public func validate() throws(PrometheusTextfileError) {
+        var names: Set<String> = []
+        for family in families {
+            guard Self.isMetricName(family.name) else { throw .invalidMetricName(family.name) }
+            guard names.insert(family.name).inserted else { throw .duplicateFamily(family.name) }
+            var labelSets: Set<String> = []
+            for sample in family.samples {
+                for label in sample.labels.keys where !Self.isLabelName(label) {
+                    throw .invalidLabelName(metric: family.name, label: label)
+                }
+                let labels = Self.renderLabels(sample.labels)
+                guard labelSets.insert(labels).inserted else {
+                    throw .duplicateSample(metric: family.name, labels: labels)
+                }
+            }
+        }
+    }
+
+    /// The text: per family by name, `# HELP`, `# TYPE`, then its samples sorted by label set, labels sorted by
+    /// name. The same metrics always give the same bytes.
     public func render() -> String {
         var text = ""
-        for family in families {
-            text += "# HELP \(family.name) \(Self.escapeHelp(family.help))\n"
+        for family in families.sorted(by: { $0.name < $1.name }) {
+            text += "# HELP \(family.name) \(Self.escape(family.help, quotes: false))\n"
             text += "# TYPE \(family.name) \(family.kind.rawValue)\n"
-            let lines = family.samples.map { sample -> String in
-                let labels = sample.labels.keys.sorted().map { "\($0)=\"\(Self.escapeLabel(sample.labels[$0]!))\"" }
-                return family.name + (labels.isEmpty ? "" : "{" + labels.joined(separator: ",") + "}") + " "
-                    + Self.format(sample.value)
+            let samples = family.samples.map { (labels: Self.renderLabels($0.labels), value: $0.value) }
+            for sample in samples.sorted(by: { $0.labels < $1.labels }) {
+                text += family.name + sample.labels + " " + Self.format(sample.value) + "\n"
             }
-            for line in lines.sorted() { text += line + "\n" }
         }
         return text
     }
 
-    /// Writes the text to a temporary file beside `path`, flushes it, and renames it over `path`, so the
-    /// collector never reads half a file.
-    public func write(to path: String) throws {
-        let temporary = path + ".tmp.\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw Self.failure("cannot create \(temporary)") }
-        let bytes = Array(render().utf8)
-        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-        let synced = fsync(descriptor) == 0
-        close(descriptor)
-        guard written == bytes.count, synced else {
-            unlink(temporary)
-            throw Self.failure("cannot write \(temporary)")
-        }
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw Self.failure("cannot rename \(temporary) to \(path)")
-        }
+    /// Validates, then writes the text to a temporary file in `path`'s folder, flushes it to disk, gives it mode
+    /// 0644 (the collector runs as another user), and renames it over `path`: the collector sees the old file or
+    /// the new one, never half of one. The temporary name starts with a dot and does not end in `.prom`, so the
+    /// collector never reads it either.
+    public func write(to path: String) throws(PrometheusTextfileError) {
+        try validate()
+        try AtomicFile.replace(path, with: Array(render().utf8), mode: 0o644)
     }
 
-    static func escapeHelp(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+    static func escape(_ text: String, quotes: Bool) -> String {
+        var escaped = ""
+        for character in text.unicodeScalars {
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\n": escaped += "\\n"
+            case "\"" where quotes: escaped += "\\\""
+            default: escaped.unicodeScalars.append(character)
+            }
+        }
+        return escaped
     }
 
-    static func escapeLabel(_ text: String) -> String {
-        escapeHelp(text).replacingOccurrences(of: "\"", with: "\\\"")
+    static func renderLabels(_ labels: [String: String]) -> String {
+        guard !labels.isEmpty else { return "" }
+        let pairs = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(escape($0.value, quotes: true))\"" }
+        return "{" + pairs.joined(separator: ",") + "}"
     }
 
     static func format(_ value: Double) -> String {
@@ -104,9 +130,45 @@ public struct PrometheusTextfile: Sendable, Equatable {
         return String(value)
     }
 
-    private static func failure(_ message: String) -> any Error {
-        NSError(
-            domain: "PrometheusTextfile", code: Int(errno),
-            userInfo: [NSLocalizedDescriptionKey: "\(message): \(String(cString: strerror(errno)))"])
+    private static func isMetricName(_ name: String) -> Bool {
+        isName(name, extra: ":")
     }
+
+    private static func isLabelName(_ name: String) -> Bool {
+        isName(name, extra: "") && !name.hasPrefix("__")
+    }
+
+    private static func isName(_ name: String, extra: String) -> Bool {
+        guard let first = name.first, !first.isNumber else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || extra.contains($0)) }
+    }
+}
+
+/// Why the metrics file was not written.
+public enum PrometheusTextfileError: Error, Sendable, Equatable, CustomStringConvertible, LocalizedError {
+    /// A metric name outside `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+    case invalidMetricName(String)
+    /// A label name outside `[a-zA-Z_][a-zA-Z0-9_]*`, or reserved (`__…`).
+    case invalidLabelName(metric: String, label: String)
+    /// Two families of the same name.
+    case duplicateFamily(String)
+    /// Two samples of one family with the same labels.
+    case duplicateSample(metric: String, labels: String)
+    /// A system call failed while writing `path`.
+    case writeFailed(path: String, operation: String, code: Int32)
+
+    /// A sentence for the log.
+    public var description: String {
+        switch self {
+        case .invalidMetricName(let name): "invalid Prometheus metric name \"\(name)\""
+        case .invalidLabelName(let metric, let label): "invalid label name \"\(label)\" in metric \(metric)"
+        case .duplicateFamily(let name): "metric \(name) is given twice"
+        case .duplicateSample(let metric, let labels): "metric \(metric) has two samples labelled \(labels)"
+        case .writeFailed(let path, let operation, let code):
+            "cannot write the metrics file \(path): \(operation): \(systemErrorText(code))"
+        }
+    }
+
+    /// The same sentence, for `localizedDescription`.
+    public var errorDescription: String? { description }
 }

@@ -2,40 +2,54 @@ import Foundation
 
 /// Tells systemd about the service's state through `$NOTIFY_SOCKET` (sd_notify(3)), without libsystemd.
 ///
-/// One datagram per message on an `AF_UNIX` socket; the address is a path, or an abstract name when it starts
-/// with `@`. Sending never blocks and never throws: a service manager that went away must not stop the watcher.
+/// Each message is one datagram on a fresh `AF_UNIX`/`SOCK_DGRAM` socket, as libsystemd does it. The address is
+/// a file system path, or a name in the abstract namespace when it starts with `@`. Sending never throws through
+/// the convenience methods and never waits more than ``sendTimeout``: a service manager that went away or lags
+/// must not stop the watcher.
+///
+/// ```swift
+/// let notifier = SystemdNotifier()  // nil unless started by systemd with Type=notify
+/// notifier?.ready(status: "watching 2 merchant(s)")
+/// ```
 public final class SystemdNotifier: Sendable {
-    /// The socket address as given in `NOTIFY_SOCKET`.
+    /// The socket address as given in `NOTIFY_SOCKET`, e.g. `/run/systemd/notify` or `@/org/freedesktop/…`.
     public let address: String
+    /// The longest a send may wait for room in systemd's receive queue before it gives up.
+    public static let sendTimeout: Duration = .milliseconds(250)
+
+    private let socketAddress: UnixDatagramAddress
 
     /// Reads `NOTIFY_SOCKET` from `environment`; nil when the process was not started by systemd with
-    /// `Type=notify` (or the variable is unusable).
+    /// `Type=notify`, or when the value is neither an absolute path nor an `@` abstract name that fits `sun_path`.
     public init?(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        guard let address = environment["NOTIFY_SOCKET"], address.hasPrefix("/") || address.hasPrefix("@"),
-            address.utf8.count < 108
-        else { return nil }
+        guard let address = environment["NOTIFY_SOCKET"], let socketAddress = UnixDatagramAddress(address) else {
+            return nil
+        }
         self.address = address
+        self.socketAddress = socketAddress
     }
 
-    /// `READY=1`: configuration, keys and schema are good; `systemctl start` returns.
+    /// `READY=1`, and the first `STATUS=` line when given: start-up is complete, `systemctl start` returns.
     @discardableResult
     public func ready(status: String? = nil) -> Bool {
         send(["READY=1"] + (status.map { ["STATUS=" + Self.oneLine($0)] } ?? []))
     }
 
-    /// `STATUS=…`: the one-line summary `systemctl status` shows.
+    /// `STATUS=…`: the summary `systemctl status` shows. Line breaks become spaces, since one line is all
+    /// systemd keeps.
     @discardableResult
     public func status(_ line: String) -> Bool {
-        send(["STATUS=" + Self.oneLine(line)])
+        send("STATUS=" + Self.oneLine(line))
     }
 
-    /// `WATCHDOG=1`: the main loop is making progress.
+    /// `WATCHDOG=1`: the main loop is making progress; systemd restarts the service when these stop coming.
     @discardableResult
     public func watchdog() -> Bool {
-        send(["WATCHDOG=1"])
+        send("WATCHDOG=1")
     }
 
-    /// `RELOADING=1` with the monotonic time systemd expects, at the start of a reload; follow with ``ready(status:)``.
+    /// `RELOADING=1` with `MONOTONIC_USEC` (`CLOCK_MONOTONIC` in microseconds), which sd_notify(3) requires
+    /// with it; call at the start of a reload and ``ready(status:)`` at its end.
     @discardableResult
     public func reloading() -> Bool {
         var now = timespec()
@@ -47,33 +61,47 @@ public final class SystemdNotifier: Sendable {
     /// `STOPPING=1`: shutdown has begun.
     @discardableResult
     public func stopping() -> Bool {
-        send(["STOPPING=1"])
+        send("STOPPING=1")
     }
 
-    /// Sends `assignments`, one `KEY=value` per line, in one datagram; false when it could not be delivered.
+    /// Sends `assignments` (`KEY=value` each) as one message, one per line; false when it was not delivered.
     @discardableResult
     public func send(_ assignments: [String]) -> Bool {
-        let message = Array(assignments.joined(separator: "\n").utf8)
-        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var socketAddress = sockaddr_un()
-        socketAddress.sun_family = sa_family_t(AF_UNIX)
-        var path = Array(address.utf8)
-        // An abstract address starts with a NUL byte instead of the `@`, and its length counts exactly its bytes.
-        if path.first == UInt8(ascii: "@") { path[0] = 0 }
-        withUnsafeMutableBytes(of: &socketAddress.sun_path) { buffer in
-            buffer.copyBytes(from: path.prefix(buffer.count - 1))
+        send(assignments.joined(separator: "\n"))
+    }
+
+    /// Sends `message` (newline-separated `KEY=value` lines) as one datagram; false when it was not delivered.
+    /// ``deliver(_:)`` says why.
+    @discardableResult
+    public func send(_ message: String) -> Bool {
+        do {
+            try deliver(message)
+            return true
+        } catch {
+            return false
         }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + path.count + (path.first == 0 ? 0 : 1))
-        let sent = message.withUnsafeBytes { bytes in
-            withUnsafePointer(to: &socketAddress) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                    sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), address, length)
-                }
+    }
+
+    /// Sends `message` as one datagram, or throws what went wrong: a missing socket, a full queue, a refusal.
+    public func deliver(_ message: String) throws(SystemdNotifierError) {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw SystemdNotifierError(address: address, operation: "socket", code: errno) }
+        defer { close(descriptor) }
+        var timeout = timeval(
+            tv_sec: Int(Self.sendTimeout.components.seconds),
+            tv_usec: Int(Self.sendTimeout.components.attoseconds / 1_000_000_000_000))
+        _ = setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let bytes = Array(message.utf8)
+        let sent = bytes.withUnsafeBytes { buffer in
+            socketAddress.withSocketAddress { address, length in
+                // MSG_NOSIGNAL: a vanished peer is an error to report, not a SIGPIPE to die of.
+                sendto(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), address, length)
             }
         }
-        return sent == message.count
+        guard sent >= 0 else { throw SystemdNotifierError(address: address, operation: "sendto", code: errno) }
+        guard sent == bytes.count else {
+            throw SystemdNotifierError(address: address, operation: "sendto", code: EMSGSIZE)
+        }
     }
 
     private static func oneLine(_ text: String) -> String {
@@ -81,21 +109,17 @@ public final class SystemdNotifier: Sendable {
     }
 }
 
-/// The watchdog systemd expects (`WatchdogSec=`), read from `WATCHDOG_USEC` and `WATCHDOG_PID`.
-public struct WatchdogSettings: Sendable, Equatable {
-    /// systemd's timeout in seconds.
-    public let timeout: Double
+/// Why a message did not reach systemd's notification socket.
+public struct SystemdNotifierError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The `NOTIFY_SOCKET` address.
+    public let address: String
+    /// The system call that failed: `socket` or `sendto`.
+    public let operation: String
+    /// Its `errno`, e.g. `ENOENT` when the socket is gone, `EAGAIN` when systemd's queue stayed full.
+    public let code: Int32
 
-    /// How often to send `WATCHDOG=1`: half the timeout, as sd_watchdog_enabled(3) advises.
-    public var pingInterval: Double { timeout / 2 }
-
-    /// Nil when no watchdog is expected of this process: no `WATCHDOG_USEC`, an unusable value, or a
-    /// `WATCHDOG_PID` naming another process.
-    public init?(environment: [String: String] = ProcessInfo.processInfo.environment, pid: pid_t = getpid()) {
-        guard let text = environment["WATCHDOG_USEC"], let microseconds = UInt64(text), microseconds > 0 else {
-            return nil
-        }
-        if let owner = environment["WATCHDOG_PID"], !owner.isEmpty, owner != String(pid) { return nil }
-        timeout = Double(microseconds) / 1_000_000
+    /// `cannot notify systemd at /run/systemd/notify: sendto: No such file or directory`.
+    public var description: String {
+        "cannot notify systemd at \(address): \(operation): \(systemErrorText(code))"
     }
 }

@@ -112,24 +112,52 @@ public struct SimulatedResource: Sendable, Equatable {
         return body
     }
 
+    /// The coupon's design: one of the document's shapes, chosen by its id so every answer about it agrees.
+    public var couponDesign: SimulatedCouponDesign { SimulatedCouponDesign(couponID: id) }
+
+    /// A coupon answer in the document's full model (its example answer is the first design).
     private func couponAnswer(at now: Date) -> [String: Any] {
         let state = state(at: now)
+        let design = couponDesign
+        let images = "https://wxpaylogo.qpic.cn/wxpaylogo/simulated/\(id)"
+        var display: [String: Any] = [
+            "name": design.name,
+            "image_url": images + "/image",
+            "background_url": images + "/background",
+            "detail_image_url_list": [images + "/detail_1", images + "/detail_2"],
+        ]
         var body: [String: Any] = [
             "product_coupon_id": id,
-            "scope": "ALL",
-            "type": "DISCOUNT",
-            "usage_mode": "SINGLE",
-            "single_usage_info": ["discount_coupon": ["threshold": 10000, "percent_off": 20]],
-            "display_info": [
-                "name": "全场满100立打8折",
-                "image_url": "https://wxpaylogo.qpic.cn/wxpaylogo/simulated/\(id)/image",
-                "background_url": "https://wxpaylogo.qpic.cn/wxpaylogo/simulated/\(id)/background",
-                "detail_image_url_list": ["https://wxpaylogo.qpic.cn/wxpaylogo/simulated/\(id)/detail"],
-            ],
+            "scope": design.scope,
+            "type": design.type,
+            "usage_mode": design.usageMode,
             "out_product_no": "Product_\(id)",
             "state": state,
             "brand_id": brandID,
         ]
+        switch design {
+        case .discount:
+            body["single_usage_info"] = ["discount_coupon": ["threshold": 10_000, "percent_off": 20]]
+        case .normal:
+            body["single_usage_info"] = ["normal_coupon": ["threshold": 10_000, "discount_amount": 2_000]]
+        case .exchange:
+            display["original_price"] = 9_900
+            display["combo_package_list"] = [
+                [
+                    "name": "主食", "pick_count": 1,
+                    "choice_list": [
+                        [
+                            "name": "牛肉面", "price": 3_200, "count": 1, "image_url": images + "/choice_1",
+                            "mini_program_appid": "wx1234567890abcdef", "mini_program_path": "/pages/item?id=1",
+                        ],
+                        ["name": "鸡肉饭", "price": 2_800, "count": 1, "image_url": images + "/choice_2"],
+                    ],
+                ]
+            ]
+        case .progressiveBundle:
+            body["progressive_bundle_usage_info"] = ["count": 5, "interval_days": 1]
+        }
+        body["display_info"] = display
         if state == "DEACTIVATED" {
             body["deactivate_request_no"] = "deactivate_\(id)"
             body["deactivate_time"] = Self.rfc3339Beijing(completesAt)
@@ -146,4 +174,52 @@ public struct SimulatedResource: Sendable, Equatable {
         formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ssxxx"
         return formatter.string(from: date)
     }
+}
+
+/// The designs a simulated coupon can have: together they cover every structure of the document's answer.
+public enum SimulatedCouponDesign: CaseIterable, Sendable {
+    /// The document's example: 全场 8 折, `single_usage_info.discount_coupon`.
+    case discount
+    /// 全场满减, `single_usage_info.normal_coupon`.
+    case normal
+    /// 单品兑换券 with an original price and a combo package of choices.
+    case exchange
+    /// 多次优惠: `progressive_bundle_usage_info`.
+    case progressiveBundle
+
+    /// The design of coupon `couponID`: the same for every answer and every run.
+    public init(couponID: String) {
+        let sum = couponID.utf8.reduce(0) { $0 &+ Int($1) }
+        self = Self.allCases[sum % Self.allCases.count]
+    }
+
+    /// `display_info.name` (3–15 characters).
+    public var name: String {
+        switch self {
+        case .discount: "全场满100立打8折"
+        case .normal: "全场满100减20"
+        case .exchange: "单人套餐兑换券"
+        case .progressiveBundle: "咖啡五次满减券"
+        }
+    }
+
+    /// `scope`.
+    public var scope: String {
+        switch self {
+        case .discount, .normal: "ALL"
+        case .exchange, .progressiveBundle: "SINGLE"
+        }
+    }
+
+    /// `type`.
+    public var type: String {
+        switch self {
+        case .discount: "DISCOUNT"
+        case .normal, .progressiveBundle: "NORMAL"
+        case .exchange: "EXCHANGE"
+        }
+    }
+
+    /// `usage_mode`.
+    public var usageMode: String { self == .progressiveBundle ? "PROGRESSIVE_BUNDLE" : "SINGLE" }
 }

@@ -17,7 +17,8 @@ struct WatcherProcess {
     let standardOutput: String
     let standardError: String
 
-    /// Starts the binary with `arguments`; output goes to files in `directory`.
+    /// Starts the binary with `arguments`; output goes to files in `directory`. `environment` is added to this
+    /// process's own; an empty value removes the variable.
     static func start(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws
         -> WatcherProcess
     {
@@ -25,7 +26,7 @@ struct WatcherProcess {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
-        for (key, value) in environment { merged[key] = value }
+        for (key, value) in environment { merged[key] = value.isEmpty ? nil : value }
         process.environment = merged
         let name = "\(arguments.first ?? "x")-\(UUID().uuidString.prefix(8))"
         let outPath = "\(directory)/\(name).out"

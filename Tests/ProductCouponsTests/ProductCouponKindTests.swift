@@ -32,6 +32,13 @@ private let documentExample = """
     }
     """
 
+/// The required fields only (as the document marks them), still in audit.
+private let minimalAnswer = """
+    {"product_coupon_id":"1000000013","scope":"SINGLE","type":"EXCHANGE","usage_mode":"SINGLE",
+     "display_info":{"name":"双人套餐兑换券","image_url":"https://wxpaylogo.qpic.cn/a","background_url":"https://wxpaylogo.qpic.cn/b"},
+     "state":"AUDITING","brand_id":"120344"}
+    """
+
 private func row(_ id: String = "1000000013", brand: String = "120344") -> QueuedRow {
     QueuedRow(rowID: 1, merchantID: "1900000001", resourceID: id, brandID: brand, state: "AUDITING")
 }
@@ -85,6 +92,59 @@ struct ProductCouponAnswerTests {
         let choice = try #require(answer.displayInfo?.comboPackages?.first?.choices?.first)
         #expect(choice.miniProgramAppID == "wx1234" && choice.price == 500)
         #expect(answer.deactivateRequestNo == "REQ_1")
+    }
+
+    @Test("an answer with only the required fields decodes, every optional structure absent")
+    func requiredFieldsOnly() throws {
+        let answer = try decode(minimalAnswer)
+        #expect(answer.productCouponID == "1000000013")
+        #expect(answer.scope == .known(.single) && answer.type == .known(.exchange))
+        #expect(answer.usageMode == .known(.single))
+        #expect(answer.singleUsageInfo == nil)
+        #expect(answer.progressiveBundleUsageInfo == nil)
+        #expect(answer.displayInfo?.name == "双人套餐兑换券")
+        #expect(answer.displayInfo?.detailImageURLs == nil)
+        #expect(answer.displayInfo?.originalPrice == nil)
+        #expect(answer.displayInfo?.comboPackages == nil)
+        #expect(answer.outProductNo == nil)
+        #expect(answer.deactivateRequestNo == nil && answer.deactivateTime == nil && answer.deactivateReason == nil)
+        #expect(answer.couponState == .auditing)
+    }
+
+    @Test("each rule of single_usage_info decodes on its own, the other absent")
+    func singleUsageRulesApart() throws {
+        let normal = try decode(#"{"single_usage_info":{"normal_coupon":{"threshold":0,"discount_amount":500}}}"#)
+        #expect(normal.singleUsageInfo?.normalCoupon?.threshold == 0)
+        #expect(normal.singleUsageInfo?.normalCoupon?.discountAmount == 500)
+        #expect(normal.singleUsageInfo?.discountCoupon == nil)
+        let discount = try decode(#"{"single_usage_info":{"discount_coupon":{"percent_off":15}}}"#)
+        #expect(discount.singleUsageInfo?.discountCoupon?.percentOff == 15)
+        #expect(discount.singleUsageInfo?.discountCoupon?.threshold == nil)
+        #expect(discount.singleUsageInfo?.normalCoupon == nil)
+    }
+
+    @Test("progressive_bundle_usage_info without interval_days, and a combo package choice with only its name")
+    func partialStructures() throws {
+        let answer = try decode(
+            #"{"progressive_bundle_usage_info":{"count":3},"display_info":{"combo_package_list":[{"name":"饮品","pick_count":1,"choice_list":[{"name":"豆浆"}]}]}}"#
+        )
+        #expect(answer.progressiveBundleUsageInfo?.count == 3)
+        #expect(answer.progressiveBundleUsageInfo?.intervalDays == nil)
+        let choice = try #require(answer.displayInfo?.comboPackages?.first?.choices?.first)
+        #expect(choice.name == "豆浆")
+        #expect(choice.price == nil && choice.imageURL == nil && choice.miniProgramAppID == nil)
+    }
+
+    @Test("state is strict: only AUDITING, EFFECTIVE and DEACTIVATED are coupon states")
+    func strictState() throws {
+        for state in ProductCouponAnswer.CouponState.allCases {
+            #expect(try decode(#"{"state":"\#(state.rawValue)"}"#).couponState == state)
+        }
+        for unknown in ["effective", "APPROVED", ""] {
+            let answer = try decode(#"{"state":"\#(unknown)"}"#)
+            #expect(answer.state == unknown, "kept for the log")
+            #expect(answer.couponState == nil)
+        }
     }
 
     @Test("an enumeration value the document does not list is kept verbatim, not a failure")
@@ -147,21 +207,98 @@ struct ProductCouponKindTests {
     }
 
     @Test(
-        "answers that cannot be right are anomalies, never states",
+        "answers that cannot be right are anomalies, never states, and the reason names the problem",
         arguments: [
-            ("another coupon", documentExample.replacingOccurrences(of: "1000000013", with: "1000000014")),
-            ("another brand", documentExample.replacingOccurrences(of: "\"120344\"", with: "\"999999\"")),
-            ("unknown state", documentExample.replacingOccurrences(of: "EFFECTIVE", with: "APPROVED")),
-            ("no state", documentExample.replacingOccurrences(of: #""state" : "EFFECTIVE","#, with: "")),
-            ("not JSON", "<html>gateway</html>"),
-            ("state not a string", documentExample.replacingOccurrences(of: #""EFFECTIVE""#, with: "3")),
+            (
+                documentExample.replacingOccurrences(of: "1000000013", with: "1000000014"),
+                #"answer is about product_coupon_id "1000000014", not 1000000013"#
+            ),
+            (
+                documentExample.replacingOccurrences(of: #""product_coupon_id" : "1000000013","#, with: ""),
+                "product_coupon_id is missing"
+            ),
+            (
+                documentExample.replacingOccurrences(of: "\"120344\"", with: "\"999999\""),
+                #"answer is about brand_id "999999", not 120344"#
+            ),
+            (
+                documentExample.replacingOccurrences(of: #""brand_id" : "120344""#, with: #""brand" : "120344""#),
+                "brand_id is missing"
+            ),
+            (documentExample.replacingOccurrences(of: "EFFECTIVE", with: "APPROVED"), #"unknown state "APPROVED""#),
+            (documentExample.replacingOccurrences(of: "EFFECTIVE", with: "effective"), #"unknown state "effective""#),
+            (documentExample.replacingOccurrences(of: #""state" : "EFFECTIVE","#, with: ""), "state is missing"),
+            (documentExample.replacingOccurrences(of: #""EFFECTIVE""#, with: "3"), "field state is not"),
+            (documentExample.replacingOccurrences(of: "20\n", with: "\"20\"\n"), "percent_off is not"),
+            ("<html>gateway</html>", "invalid JSON"),
+            ("", "invalid JSON"),
         ])
-    func anomalies(name: String, body: String) {
+    func anomalies(body: String, reason expected: String) {
         guard case .anomaly(let reason) = kind.interpret(Array(body.utf8), for: row()) else {
-            Issue.record("\(name) was believed")
+            Issue.record("believed: \(body)")
             return
         }
-        #expect(!reason.isEmpty)
+        #expect(reason.contains(expected), "\(reason)")
+    }
+
+    @Test("a body that is not UTF-8 is not believed")
+    func notUTF8() {
+        var body = Array(documentExample.utf8)
+        let firstMultibyte = body.firstIndex { $0 >= 0x80 }
+        #expect(firstMultibyte != nil, "the example has Chinese text")
+        if let firstMultibyte { body[firstMultibyte] = 0xFF }
+        guard case .anomaly = kind.interpret(body, for: row()) else {
+            Issue.record("believed")
+            return
+        }
+    }
+
+    @Test("an answer with only the required fields is believed; the absent columns are stored empty")
+    func minimalAnswerBelieved() {
+        guard
+            case .state(let state, let results, let detail, let notice) = kind.interpret(
+                Array(minimalAnswer.utf8), for: row())
+        else {
+            Issue.record("not a state")
+            return
+        }
+        #expect(state == "AUDITING")
+        #expect(results["coupon_json"] == .text(minimalAnswer))
+        #expect(results["coupon_name"] == .text("双人套餐兑换券"))
+        #expect(results["coupon_type"] == .text("EXCHANGE"))
+        #expect(results["coupon_scope"] == .text("SINGLE"))
+        #expect(results["deactivate_time"] == .null && results["deactivate_reason"] == .null)
+        #expect(detail == nil && notice == nil)
+    }
+
+    @Test("deactivate_* are stored only for DEACTIVATED, as the document provides them only then")
+    func deactivationOnlyWhenDeactivated() {
+        let effective = documentExample.replacingOccurrences(
+            of: #""brand_id" : "120344""#,
+            with: #""brand_id" : "120344", "deactivate_time" : "2015-05-20T13:29:35+08:00", "deactivate_reason" : "x""#)
+        guard case .state(_, let results, _, _) = kind.interpret(Array(effective.utf8), for: row()) else {
+            Issue.record("not a state")
+            return
+        }
+        #expect(results["deactivate_time"] == .null && results["deactivate_reason"] == .null)
+
+        let bare = documentExample.replacingOccurrences(of: "EFFECTIVE", with: "DEACTIVATED")
+        guard case .state(let state, let bareResults, let detail, _) = kind.interpret(Array(bare.utf8), for: row())
+        else {
+            Issue.record("a DEACTIVATED answer without its optional fields was not believed")
+            return
+        }
+        #expect(state == "DEACTIVATED")
+        #expect(bareResults["deactivate_reason"] == .null && detail == nil)
+    }
+
+    @Test("every state WeChat Pay answers with is either still watched or final, never both")
+    func statesPartition() {
+        for state in ProductCouponKind.remoteStates {
+            #expect(kind.table.activeStates.contains(state) != kind.finalStates.contains(state), "\(state)")
+        }
+        #expect(kind.table.activeStates.contains("PENDING"))
+        #expect(kind.resource == "product_coupon" && kind.table.idColumn == "product_coupon_id")
     }
 
     @Test("an unknown value in a stored enumeration is believed and reported for the log")
@@ -175,6 +312,20 @@ struct ProductCouponKindTests {
         #expect(notice?.contains("type=CASHBACK") == true)
     }
 
+    @Test("every unknown enumeration value is named in one notice")
+    func everyUnknownValueNoticed() {
+        let body =
+            documentExample
+            .replacingOccurrences(of: #""scope" : "ALL""#, with: #""scope" : "REGION""#)
+            .replacingOccurrences(of: #""usage_mode" : "SINGLE""#, with: #""usage_mode" : "SUBSCRIPTION""#)
+        guard case .state(_, let results, _, let notice) = kind.interpret(Array(body.utf8), for: row()) else {
+            Issue.record("not a state")
+            return
+        }
+        #expect(results["coupon_scope"] == .text("REGION"))
+        #expect(notice == "values not in the document, kept verbatim: scope=REGION, usage_mode=SUBSCRIPTION")
+    }
+
     @Test("the request is the documented path with brand_id in the query")
     func request() {
         let request = kind.request(for: row())
@@ -182,11 +333,16 @@ struct ProductCouponKindTests {
             request.canonicalURL == "/v3/marketing/partner/product-coupon/product-coupons/1000000013?brand_id=120344")
     }
 
-    @Test("coupon ids are 1–40 characters of [0-9A-Za-z_-]")
+    @Test("coupon ids are 1–40 characters of [0-9A-Za-z_-], and a refusal names product_coupon_id")
     func validation() {
         #expect(kind.validate(row("1000000013")) == nil)
-        #expect(kind.validate(row(String(repeating: "1", count: 41))) != nil)
-        #expect(kind.validate(row("10/../13")) != nil)
-        #expect(kind.validate(row("")) != nil)
+        #expect(kind.validate(row("7")) == nil)
+        #expect(kind.validate(row(String(repeating: "1", count: 40))) == nil)
+        for bad in [String(repeating: "1", count: 41), "10/../13", "", "1000 0013", "券1"] {
+            let problem = kind.validate(row(bad))
+            #expect(
+                problem?.contains("product_coupon_id") == true,
+                "\(bad.debugDescription): \(String(describing: problem))")
+        }
     }
 }

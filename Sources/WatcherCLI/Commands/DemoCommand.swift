@@ -16,9 +16,9 @@ enum DemoCommand: Command {
     static let discussion = """
         Generates keys, starts the simulator on 127.0.0.1, creates a database in a new temporary folder, inserts
         sample rows for two merchants: image tasks of both generation types (some fail, one is invalid) and
-        product coupons in audit (some end DEACTIVATED), and runs the
-        watcher until every row is final. Ends with each task's transitions and image URL, and the paths of the
-        database, log and configuration, which work with `status` and `run` afterwards.
+        product coupons in audit (some end DEACTIVATED), and runs the watcher until every row is final. Ends with
+        each row's transitions and image URL or coupon name, and the paths of the database, log and
+        configuration, which work with `status` and `run` afterwards.
         """
     static let options: [Arguments.Option] = [
         .init(name: "dir", takesValue: true, help: "folder to use instead of a new temporary one", valueName: "DIR"),
@@ -187,7 +187,8 @@ enum DemoCommand: Command {
         var rate = 0.0
         while true {
             try? await Task.sleep(for: .milliseconds(250))
-            let done = (try? await finalCount(store)) ?? 0
+            let kinds = (try? await progress(store)) ?? []
+            let done = kinds.reduce(0) { $0 + $1.done }
             let statistics = simulator.statistics()
             let now = ContinuousClock.now
             let seconds = (now - previous.at).components
@@ -196,11 +197,13 @@ enum DemoCommand: Command {
                 rate = Double(statistics.totalRequests - previous.requests) / elapsed
                 previous = (now, statistics.totalRequests)
             }
-            let line = String(
-                format: "  done %d/%d   requests %d   %.1f req/s   throttled %d   largest 1 s window %d",
-                done, total, statistics.totalRequests, rate, statistics.totalThrottled,
-                statistics.maxRequestsInAnySecond
-            )
+            let perKind = kinds.map { "\($0.resource) \($0.done)/\($0.total)" }.joined(separator: ", ")
+            let line =
+                "  done \(done)/\(total) (\(perKind))"
+                + String(
+                    format: "   requests %d   %.1f req/s   throttled %d   largest 1 s window %d",
+                    statistics.totalRequests, rate, statistics.totalThrottled, statistics.maxRequestsInAnySecond
+                )
             if Output.isTerminal {
                 Output.raw("\r" + line + "   ")
             } else if Int((now - start).components.seconds)
@@ -217,18 +220,21 @@ enum DemoCommand: Command {
         }
     }
 
-    private static func finalCount(_ store: WatchStore) async throws -> Int {
-        try await store.read { connection in
-            let tasks = try connection.scalar(
-                "SELECT count(*) FROM image_generation_tasks WHERE state IN ('SUCCESS', 'FAIL', 'REJECTED', 'EXPIRED')")
-            let coupons = try connection.scalar(
-                "SELECT count(*) FROM product_coupons WHERE state IN ('EFFECTIVE', 'DEACTIVATED', 'REJECTED', 'EXPIRED')"
-            )
-            return Int((tasks.int64Value ?? 0) + (coupons.int64Value ?? 0))
+    /// Per kind, the rows past their active states (final) and all rows: what the progress line shows.
+    private static func progress(_ store: WatchStore) async throws -> [(resource: String, done: Int, total: Int)] {
+        let tables = Setup.kinds.map(\.table)
+        return try await store.read { connection in
+            try tables.map { table in
+                let active = table.activeStates.map { "'\($0)'" }.joined(separator: ", ")
+                let counts = try connection.query(
+                    "SELECT count(*), coalesce(sum(state NOT IN (\(active))), 0) FROM \(table.table)")
+                let total = Int(counts.first?[0].int64Value ?? 0)
+                return (table.resource, Int(counts.first?[1].int64Value ?? 0), total)
+            }
         }
     }
 
-    /// Every task's transitions and URL (or error), checked against the simulator's truth.
+    /// Every row's transitions and URL or coupon name (or error), checked against the simulator's truth.
     static func printSummary(store: WatchStore, simulator: WeChatPaySimulator) async throws(CLIError) {
         let rows: [[String]]
         do {
@@ -275,7 +281,7 @@ enum DemoCommand: Command {
         Output.line("")
         Output.line(
             "requests \(statistics.totalRequests), throttled \(statistics.totalThrottled), largest number of requests in any 1 s "
-                + "window per merchant \(statistics.maxRequestsInAnySecond), rows whose final state differs from the simulator's: \(mismatches)"
+                + "window per merchant and API \(statistics.maxRequestsInAnySecond), rows whose final state differs from the simulator's: \(mismatches)"
         )
     }
 }

@@ -94,12 +94,34 @@ enum RunCommand: Command {
                 "scheduler": .string(scheduler.name), "pid": .int(Int(getpid())),
             ]
         )
+        let watchdog: WatchdogSettings?
+        switch WatchdogSettings.resolve() {
+        case .enabled(let settings):
+            watchdog = settings
+            logger.info("watchdog.enabled", ["ping_every_seconds": .double(settings.pingInterval)])
+        case .disabled(let reason):
+            watchdog = nil
+            if ProcessInfo.processInfo.environment["WATCHDOG_USEC"] != nil {
+                logger.warning("watchdog.disabled", ["reason": .string(reason)])
+            }
+        }
         let monitor = ServiceMonitor(
-            statistics: engine.statistics, notifier: notifier, watchdog: WatchdogSettings(),
+            statistics: engine.statistics, notifier: notifier, watchdog: watchdog,
             metricsFile: { reload.current.metricsFile },
             onMetricsFailure: { logger.warning("metrics.write_failed", ["error": .string($0)]) })
         // READY=1 goes first: configuration, keys and schema are good. Then the periodic STATUS and WATCHDOG.
-        notifier?.ready(status: "watching \(credentials.count) merchant(s)")
+        if let notifier {
+            do {
+                try notifier.deliver("READY=1\nSTATUS=watching \(credentials.count) merchant(s)")
+            } catch {
+                logger.warning(
+                    "systemd.notify_failed",
+                    [
+                        "error": .string(error.description),
+                        "hint": "systemd waits for READY=1 and will time the start out; check NOTIFY_SOCKET",
+                    ])
+            }
+        }
         let monitoring = Task { await monitor.run() }
         defer { monitoring.cancel() }
         do {

@@ -227,7 +227,7 @@ actor Lane {
         case .throttled:
             if let change = limiter.recordThrottled(permit, now: now) { log(change) }
         case .signatureRejected(let reason):
-            logGate(gate.signatureRejected(now: now, reason: reason))
+            logGate(gate.signatureRejected(now: now, sentAt: permit.issuedAt, reason: reason))
         case .verificationFailed:
             logGate(gate.verificationFailed(now: now))
         }

@@ -22,6 +22,9 @@ final class MerchantGate: Sendable {
     private struct State {
         var pausedUntil = -Double.infinity
         var consecutiveRejections = 0
+        /// When the last counted 401 arrived: a 401 for a request sent before it is the same episode, not a
+        /// confirmation.
+        var lastRejectionAt = -Double.infinity
         var probeInFlight = false
         var verificationFailures: [Double] = []
         var lastAlarmAt = -Double.infinity
@@ -58,10 +61,16 @@ final class MerchantGate: Sendable {
         }
     }
 
-    /// A 401 arrived: the first one is confirmed after a short wait; from the second in a row on, pause,
-    /// doubling the pause each time.
-    func signatureRejected(now: Double, reason: String) -> Event {
+    /// A 401 arrived for a request sent at `sentAt`: the first one is confirmed after a short wait; from the
+    /// second in a row on, pause, doubling the pause each time.
+    ///
+    /// Only a request sent after the previous 401 arrived can confirm it: the other requests already in flight
+    /// then (up to the rate limit's worth) carry the same credentials and clock, and an HTTP client that re-sent
+    /// one of them on a fresh connection replays its nonce, so their 401s are the same episode. Nil for those.
+    func signatureRejected(now: Double, sentAt: Double, reason: String) -> Event? {
         state.withLock { state in
+            if state.consecutiveRejections > 0, sentAt < state.lastRejectionAt { return nil }
+            state.lastRejectionAt = now
             state.consecutiveRejections += 1
             state.probeInFlight = false
             guard state.consecutiveRejections > 1 else {

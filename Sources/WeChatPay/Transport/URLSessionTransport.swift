@@ -61,7 +61,7 @@ public final class URLSessionTransport: HTTPTransport {
         let exchange = Exchange(maxBodyBytes: maxBodyBytes)
         let result: Result<HTTPResponse, TransportFailure> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                exchange.start(continuation)
+                guard exchange.start(continuation) else { return }
                 delegate.register(exchange, for: task.taskIdentifier)
                 DispatchQueue.global().asyncAfter(deadline: .now() + timeout.seconds) { [weak task] in
                     if exchange.abandon(because: .deadline) { task?.cancel() }
@@ -92,8 +92,10 @@ private enum AbandonReason {
 
 /// The state of one request, shared between the session's delegate queue, the deadline timer and the caller.
 private final class Exchange: Sendable {
+    typealias Continuation = CheckedContinuation<Result<HTTPResponse, TransportFailure>, Never>
+
     private struct State {
-        var continuation: CheckedContinuation<Result<HTTPResponse, TransportFailure>, Never>?
+        var continuation: Continuation?
         var status = 0
         var headers: [HTTPHeader] = []
         var body: [UInt8] = []
@@ -108,17 +110,33 @@ private final class Exchange: Sendable {
         self.maxBodyBytes = maxBodyBytes
     }
 
-    func start(_ continuation: CheckedContinuation<Result<HTTPResponse, TransportFailure>, Never>) {
-        state.withLock { $0.continuation = continuation }
+    /// Keeps the caller's continuation; false (after resuming it) when the caller cancelled before the start.
+    func start(_ continuation: Continuation) -> Bool {
+        let abandoned = state.withLock { state in
+            guard state.abandoned == nil else { return true }
+            state.continuation = continuation
+            return false
+        }
+        if abandoned { continuation.resume(returning: .failure(.cancelled)) }
+        return !abandoned
     }
 
-    /// Marks the exchange as stopped by us; true when the caller should cancel the URLSession task.
+    /// Stops the exchange from our side and answers the caller at once, without waiting for URLSession to report
+    /// the cancelled task (a deadline must hold even if that report is late or lost); true when the caller should
+    /// cancel the URLSession task.
     func abandon(because reason: AbandonReason) -> Bool {
-        state.withLock { state in
-            guard state.continuation != nil, state.abandoned == nil else { return false }
+        let (continuation, result) = state.withLock { state in
+            guard state.abandoned == nil else {
+                return (Continuation?.none, Result<HTTPResponse, TransportFailure>?.none)
+            }
             state.abandoned = reason
-            return true
+            let continuation = state.continuation
+            state.continuation = nil
+            return (continuation, Self.result(of: state, error: nil, maxBodyBytes: maxBodyBytes))
         }
+        guard let continuation, let result else { return false }
+        continuation.resume(returning: result)
+        return true
     }
 
     /// Records the status line and headers; false when the announced length is already over the cap.
