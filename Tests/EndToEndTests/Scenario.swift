@@ -34,7 +34,8 @@ final class Scenario: Sendable {
 
     deinit {
         simulator.stop()
-        directory.remove()
+        // WECHATPAY_WATCHER_KEEP_E2E=1 keeps each scenario's folder (log, database, config) for a post-mortem.
+        if ProcessInfo.processInfo.environment["WECHATPAY_WATCHER_KEEP_E2E"] == nil { directory.remove() }
     }
 
     var mchid: String { folder.merchants[0].mchid }
