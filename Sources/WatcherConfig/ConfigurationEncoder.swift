@@ -28,6 +28,7 @@ enum ConfigurationEncoder {
                     JSONMember("deadline_hours", .number(polling.deadlineHours)),
                     JSONMember("not_found_grace_seconds", .number(polling.notFoundGraceSeconds)),
                     JSONMember("safety_margin_milliseconds", .number(polling.safetyMarginMilliseconds)),
+                    JSONMember("write_retry_seconds", .number(polling.writeRetrySeconds)),
                 ])
             ),
             JSONMember("merchants", .array(configuration.merchants.map(merchant))),

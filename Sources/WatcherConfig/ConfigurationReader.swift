@@ -8,6 +8,7 @@ struct ConfigurationReader {
     static let apiKeys = ["base_url", "backup_base_url", "request_timeout_seconds"]
     static let pollingKeys = [
         "minimum_interval_seconds", "deadline_hours", "not_found_grace_seconds", "safety_margin_milliseconds",
+        "write_retry_seconds",
     ]
     static let merchantKeys = [
         "mchid", "certificate_serial", "private_key_file", "wechatpay_public_key_id", "wechatpay_public_key_file",
@@ -78,7 +79,9 @@ struct ConfigurationReader {
                 ?? defaults.notFoundGraceSeconds,
             safetyMarginMilliseconds: polling.number(
                 "safety_margin_milliseconds", in: NumberRange(minimum: 0, maximum: 500))
-                ?? defaults.safetyMarginMilliseconds
+                ?? defaults.safetyMarginMilliseconds,
+            writeRetrySeconds: polling.number("write_retry_seconds", in: NumberRange(minimum: 1, maximum: 86_400))
+                ?? defaults.writeRetrySeconds
         )
     }
 

@@ -75,13 +75,18 @@ public struct PollingSettings: Sendable, Equatable {
     public var notFoundGraceSeconds: Double
     /// Slack kept below each merchant's rate limit, in milliseconds per request.
     public var safetyMarginMilliseconds: Double
+    /// How long failing database writes (disk full, read-only file system) are retried, answers kept in memory,
+    /// before the daemon exits 1 for systemd to restart it, in seconds. A producer's lock is waited for without
+    /// limit.
+    public var writeRetrySeconds: Double
 
     /// The values used when the file has no `polling` section or leaves a key out.
     public static let defaults = PollingSettings(
         minimumIntervalSeconds: 1,
         deadlineHours: 24,
         notFoundGraceSeconds: 120,
-        safetyMarginMilliseconds: 2
+        safetyMarginMilliseconds: 2,
+        writeRetrySeconds: 120
     )
 
     /// Settings from their parts.
@@ -89,12 +94,14 @@ public struct PollingSettings: Sendable, Equatable {
         minimumIntervalSeconds: Double,
         deadlineHours: Double,
         notFoundGraceSeconds: Double,
-        safetyMarginMilliseconds: Double
+        safetyMarginMilliseconds: Double,
+        writeRetrySeconds: Double = 120
     ) {
         self.minimumIntervalSeconds = minimumIntervalSeconds
         self.deadlineHours = deadlineHours
         self.notFoundGraceSeconds = notFoundGraceSeconds
         self.safetyMarginMilliseconds = safetyMarginMilliseconds
+        self.writeRetrySeconds = writeRetrySeconds
     }
 }
 

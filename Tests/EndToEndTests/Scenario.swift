@@ -10,6 +10,8 @@ final class Scenario: Sendable {
     let folder: SimulationFolder
     let simulator: WeChatPaySimulator
     let baseURL: String
+    /// The watcher's database: `folder.database` unless the scenario put it in a subfolder.
+    let database: String
 
     /// Prepares keys for `merchants` merchants, starts a simulator, writes the watcher's config.
     init(
@@ -18,6 +20,7 @@ final class Scenario: Sendable {
         faults: FaultPlan = FaultPlan(),
         createUnknown: Bool = false,
         backup: Bool = false,
+        databaseSubfolder: String? = nil,
         configure: (inout SimulatorConfiguration) -> Void = { _ in }
     ) throws {
         directory = TemporaryDirectory(prefix: "wechatpay-watcher-e2e")
@@ -30,6 +33,20 @@ final class Scenario: Sendable {
         let port = try simulator.start()
         baseURL = "http://127.0.0.1:\(port)"
         try folder.writeConfiguration(baseURL: baseURL, logLevel: .debug)
+        let root = directory.path
+        let subfolder = databaseSubfolder.map { root + "/" + $0 }
+        database = subfolder.map { $0 + "/watcher.sqlite3" } ?? folder.database
+        if let subfolder {
+            try FileManager.default.createDirectory(atPath: subfolder, withIntermediateDirectories: true)
+            let (from, to) = (folder.database, database)
+            try editConfiguration { $0.replacingOccurrences(of: from, with: to) }
+        }
+    }
+
+    /// Rewrites the watcher's configuration file through `change`.
+    func editConfiguration(_ change: (String) -> String) throws {
+        let text = try String(contentsOfFile: folder.configFile, encoding: .utf8)
+        try change(text).write(toFile: folder.configFile, atomically: true, encoding: .utf8)
     }
 
     deinit {
@@ -74,7 +91,7 @@ final class Scenario: Sendable {
 
     /// Opens the watcher's database (creating the schema with `migrate` first if needed).
     func openDatabase() throws -> SQLiteConnection {
-        let connection = try SQLiteConnection(path: folder.database)
+        let connection = try SQLiteConnection(path: database)
         connection.setBusyTimeout(milliseconds: 10_000)
         return connection
     }

@@ -50,6 +50,7 @@ enum CheckConfigCommand: Command {
         if !exists {
             return writableDirectoryProblem((path as NSString).deletingLastPathComponent, what: "database folder")
         }
+        if let problem = Setup.storageProblem(path) { return "database \(path) cannot be written: \(problem)" }
         do {
             let connection = try SQLiteConnection(path: path, mode: .readWrite(create: false))
             defer { connection.close() }

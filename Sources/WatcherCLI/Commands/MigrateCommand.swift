@@ -18,7 +18,8 @@ enum MigrateCommand: Command {
             defer { connection.close() }
             before = try Migrator.userVersion(connection)
         } catch {
-            throw .runtime("cannot open database \(configuration.database): \(error)")
+            let cause = Setup.storageProblem(configuration.database).map { " (\($0))" } ?? ""
+            throw .runtime("cannot open database \(configuration.database): \(error)\(cause)")
         }
         let store = try Setup.store(configuration.database)
         store.close()

@@ -74,8 +74,24 @@ enum Setup {
         do {
             return try WatchStore(path: path)
         } catch {
-            throw .runtime("cannot open database \(path): \(error)")
+            let cause = storageProblem(path).map { " (\($0))" } ?? ""
+            throw .runtime("cannot open database \(path): \(error)\(cause)")
         }
+    }
+
+    /// Why the database at `path` cannot be written, when its folder says so: a read-only file system, or a folder
+    /// this user may not write (SQLite creates the `-wal` and `-shm` files next to the database). Nil otherwise.
+    static func storageProblem(_ path: String) -> String? {
+        let folder = (path as NSString).deletingLastPathComponent
+        var info = statvfs()
+        if statvfs(folder, &info) == 0, info.f_flag & UInt(ST_RDONLY) != 0 {
+            return "the file system holding \(folder) is mounted read-only"
+        }
+        if access(folder, W_OK) != 0 {
+            return "the folder \(folder) is not writable by this user (\(String(cString: strerror(errno)))); "
+                + "SQLite creates the -wal and -shm files next to the database"
+        }
+        return nil
     }
 
     /// The engine's settings from the file's `polling` section.
@@ -87,7 +103,8 @@ enum Setup {
                 deadline: polling.deadlineHours * 3600,
                 notFoundGrace: polling.notFoundGraceSeconds
             ),
-            safetyMargin: polling.safetyMarginMilliseconds / 1000
+            safetyMargin: polling.safetyMarginMilliseconds / 1000,
+            writeRetry: polling.writeRetrySeconds
         )
     }
 

@@ -28,18 +28,22 @@ public struct EngineSettings: Sendable {
     public var limiterTuning: RateLimiter.Tuning
     /// How often intake checks for new rows.
     public var intakeInterval: Double
+    /// How long failing writes are retried before the engine stops with a failure (a lock is waited out).
+    public var writeRetry: Double
 
     /// Creates settings.
     public init(
         polling: PollingTuning = PollingTuning(),
         safetyMargin: Double = 0.002,
         limiterTuning: RateLimiter.Tuning = RateLimiter.Tuning(),
-        intakeInterval: Double = 0.1
+        intakeInterval: Double = 0.1,
+        writeRetry: Double = 120
     ) {
         self.polling = polling
         self.safetyMargin = safetyMargin
         self.limiterTuning = limiterTuning
         self.intakeInterval = intakeInterval
+        self.writeRetry = writeRetry
     }
 }
 
@@ -85,7 +89,9 @@ public final class WatcherEngine: Sendable {
         self.statistics = statistics
         let failure = FatalFailure()
         self.failure = failure
-        let writer = ResultWriter(store: store, clock: clock, logger: logger, statistics: statistics) { reason in
+        let writer = ResultWriter(
+            store: store, clock: clock, logger: logger, statistics: statistics, giveUpAfter: settings.writeRetry
+        ) { reason in
             logger.error("engine.fatal", ["error": .string(reason)])
             failure.record(reason)
         }
