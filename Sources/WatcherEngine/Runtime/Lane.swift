@@ -119,6 +119,8 @@ actor Lane {
         if due > wallNow { return .wait(until: min(now + (due - wallNow), now + Self.refreshInterval)) }
         guard let earliest = limiter.earliestIssue(now: now) else { return .wait(until: nil) }
         if earliest > now { return .wait(until: earliest) }
+        // The probe after a 401 is claimed only now that a request really leaves.
+        guard gate.claim(now: now) else { return .wait(until: gate.admission(now: now) ?? now + 0.05) }
         take(row)
         let lateness = row.pollCount > 0 ? max(0, wallNow - due) : 0
         return .poll(row, limiter.issue(now: now), lateness: lateness)

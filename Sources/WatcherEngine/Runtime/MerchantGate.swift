@@ -49,15 +49,25 @@ final class MerchantGate: Sendable {
         self.alarmThreshold = alarmThreshold
     }
 
-    /// Nil when a lane may send now; otherwise the monotonic time to wait for. After a pause, one request at a
-    /// time probes whether the credentials work again.
+    /// Nil when a lane may send now; otherwise the monotonic time to look again. After a 401, one request at a
+    /// time probes whether the credentials work again. Claims nothing: a lane that goes on to send calls
+    /// ``claim(now:)`` at that moment, so a lane that looked and then found nothing due holds no probe.
     func admission(now: Double) -> Double? {
         state.withLock { state in
             guard state.consecutiveRejections > 0 else { return nil }
             if now < state.pausedUntil { return state.pausedUntil }
-            if state.probeInFlight { return now + 1 }
+            return state.probeInFlight ? now + 1 : nil
+        }
+    }
+
+    /// Claims the right to send one request now: always granted while no 401 is pending; after one, granted to a
+    /// single probe at a time. False when the pause is not over or another lane's probe is in flight.
+    func claim(now: Double) -> Bool {
+        state.withLock { state in
+            guard state.consecutiveRejections > 0 else { return true }
+            guard now >= state.pausedUntil, !state.probeInFlight else { return false }
             state.probeInFlight = true
-            return nil
+            return true
         }
     }
 
