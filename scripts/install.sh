@@ -37,20 +37,8 @@ while [ "$#" -gt 0 ]; do
     shift
 done
 
-run() {
-    if $dry_run; then
-        printf '+'
-        printf ' %q' "$@"
-        printf '\n'
-    else
-        "$@"
-    fi
-}
-
-# A message about the outcome; in a dry run, about what would happen.
-note() {
-    if $dry_run; then echo "# (dry run) $*"; else echo "$*"; fi
-}
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
 
 # A live system: no staging root. systemctl only where systemd runs (not in a container or chroot).
 live=false

@@ -23,20 +23,8 @@ for argument in "$@"; do
     esac
 done
 
-run() {
-    if $dry_run; then
-        printf '+'
-        printf ' %q' "$@"
-        printf '\n'
-    else
-        "$@"
-    fi
-}
-
-# A message about the outcome; in a dry run, about what would happen.
-note() {
-    if $dry_run; then echo "# (dry run) $*"; else echo "$*"; fi
-}
+# shellcheck source=scripts/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 systemd_running=false
 [ -z "$DESTDIR" ] && [ -d /run/systemd/system ] && systemd_running=true
