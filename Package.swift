@@ -9,7 +9,7 @@
 //                                   ─▶ WatcherEngine ─▶ WeChatPay ─▶ WatcherCrypto ─▶ COpenSSL
 //                                                    ─▶ WatcherStore ─▶ WatcherSQLite ─▶ CSQLite
 //                                   ─▶ WatcherConfig, WeChatPaySimulator ─▶ LoopbackHTTPServer
-//   WatcherLog is the leaf every layer logs through.
+//   WatcherLog is the leaf every layer logs through; WatcherSync (one pthread-backed lock) is below everything.
 //
 // No Swift package dependencies: Foundation, Dispatch, Synchronization and two system libraries.
 
@@ -25,18 +25,19 @@ var targets: [Target] = [
     .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
     .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
 
-    // Leaves.
-    .target(name: "WatcherLog"),
+    // Leaves: the lock every module shares, then the log and the wrappers of the C libraries.
+    .target(name: "WatcherSync"),
+    .target(name: "WatcherLog", dependencies: ["WatcherSync"]),
     .target(name: "WatcherCrypto", dependencies: ["COpenSSL"]),
-    .target(name: "WatcherSQLite", dependencies: ["CSQLite"]),
-    .target(name: "LoopbackHTTPServer"),
+    .target(name: "WatcherSQLite", dependencies: ["CSQLite", "WatcherSync"]),
+    .target(name: "LoopbackHTTPServer", dependencies: ["WatcherSync"]),
 
     // The WeChat Pay APIv3 protocol: signing, verification, transport, failover.
-    .target(name: "WeChatPay", dependencies: ["WatcherCrypto", "WatcherLog"]),
+    .target(name: "WeChatPay", dependencies: ["WatcherCrypto", "WatcherLog", "WatcherSync"]),
     // The SQLite work queue: schema, migrations, due rows, transitions.
     .target(name: "WatcherStore", dependencies: ["WatcherSQLite", "WatcherLog"]),
     // The watcher: resource kinds, rate limits, scheduling, the polling engine.
-    .target(name: "WatcherEngine", dependencies: ["WeChatPay", "WatcherStore", "WatcherLog"]),
+    .target(name: "WatcherEngine", dependencies: ["WeChatPay", "WatcherStore", "WatcherLog", "WatcherSync"]),
 
     // One module per resource kind.
     .target(
@@ -44,14 +45,16 @@ var targets: [Target] = [
     .target(name: "ProductCoupons", dependencies: ["WatcherEngine", "WeChatPay", "WatcherStore", "WatcherSQLite"]),
 
     // The service manager's side: sd_notify, watchdog, one instance per database, metrics textfile.
-    .target(name: "WatcherSystemd", dependencies: ["WatcherLog"]),
+    .target(name: "WatcherSystemd", dependencies: ["WatcherLog", "WatcherSync"]),
 
     // Configuration file loading and validation.
     .target(name: "WatcherConfig", dependencies: ["WatcherLog"]),
     // A stand-in for WeChat Pay on loopback: signs answers, enforces 20/s, injects faults.
     .target(
         name: "WeChatPaySimulator",
-        dependencies: ["WeChatPay", "WatcherCrypto", "WatcherLog", "WatcherConfig", "LoopbackHTTPServer"]
+        dependencies: [
+            "WeChatPay", "WatcherCrypto", "WatcherLog", "WatcherConfig", "LoopbackHTTPServer", "WatcherSync",
+        ]
     ),
 
     // The command line: every command of the executable, as a library so tests can reach it.
@@ -60,7 +63,7 @@ var targets: [Target] = [
         dependencies: [
             "WatcherEngine", "ImageGenerationTasks", "ProductCoupons", "WatcherSystemd", "WatcherConfig",
             "WeChatPaySimulator",
-            "WeChatPay", "WatcherStore", "WatcherSQLite", "WatcherLog", "WatcherCrypto",
+            "WeChatPay", "WatcherStore", "WatcherSQLite", "WatcherLog", "WatcherCrypto", "WatcherSync",
         ]
     ),
     .executableTarget(name: "wechatpay-watcher", dependencies: ["WatcherCLI"]),
@@ -68,14 +71,15 @@ var targets: [Target] = [
     // Shared test helpers: fixed keys, fake clock, fake transport, temporary directories.
     .target(
         name: "WatcherTestSupport",
-        dependencies: ["WatcherCrypto", "WatcherLog", "WeChatPay", "WatcherEngine"],
+        dependencies: ["WatcherCrypto", "WatcherLog", "WeChatPay", "WatcherEngine", "WatcherSync"],
         path: "Tests/WatcherTestSupport"
     ),
 
+    .testTarget(name: "WatcherSyncTests", dependencies: ["WatcherSync"]),
     .testTarget(name: "WatcherLogTests", dependencies: ["WatcherLog"]),
     .testTarget(name: "WatcherCryptoTests", dependencies: ["WatcherCrypto"]),
     .testTarget(name: "WatcherSQLiteTests", dependencies: ["WatcherSQLite"]),
-    .testTarget(name: "LoopbackHTTPServerTests", dependencies: ["LoopbackHTTPServer"]),
+    .testTarget(name: "LoopbackHTTPServerTests", dependencies: ["LoopbackHTTPServer", "WatcherSync"]),
     .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "WatcherTestSupport"]),
     .testTarget(name: "WatcherStoreTests", dependencies: ["WatcherStore", "WatcherSQLite", "WatcherTestSupport"]),
     .testTarget(

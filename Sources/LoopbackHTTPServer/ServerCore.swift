@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import Glibc
-import Synchronization
+import WatcherSync
 
 /// The part of the server its threads share: the listening socket, the handler and the state.
 ///
@@ -12,7 +12,7 @@ final class ServerCore: Sendable {
     let port: UInt16
     let idleTimeout: Duration
     let handler: @Sendable (HTTPServerRequest) -> HTTPServerResponse
-    let state = Mutex(ServerState())
+    let state = Locked(ServerState())
     /// Entered before each thread starts and left when it ends, so `stop()` can wait for all of them.
     private let threads = DispatchGroup()
 

@@ -1,4 +1,4 @@
-/// What the accept thread, the connection threads and the public API share, kept behind one `Mutex`.
+/// What the accept thread, the connection threads and the public API share, kept behind one `Locked`.
 ///
 /// Mutating methods decide and return what to do; `ServerCore` performs it.
 struct ServerState {

@@ -1,4 +1,4 @@
-import Synchronization
+import WatcherSync
 
 /// A sink that keeps records in memory, for tests; shipped in the module so every module's tests can use it.
 ///
@@ -8,7 +8,7 @@ import Synchronization
 ///     #expect(sink.records(named: "merchant.paused").count == 1)
 public final class InMemoryLogSink: LogSink {
     private let minimumLevel: LogLevel
-    private let stored = Mutex<[LogRecord]>([])
+    private let stored = Locked<[LogRecord]>([])
 
     /// A sink keeping records at `level` and above; everything by default.
     public init(level: LogLevel = .debug) {

@@ -1,4 +1,5 @@
 import Synchronization
+import WatcherSync
 
 /// Where the process's log lines go: standard error or a file. The production sink.
 ///
@@ -21,13 +22,13 @@ public final class LogOutput: LogSink {
         var writeFailures = 0
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let minimumLevel: Atomic<UInt8>
 
     /// Opens `destination`; throws if it is a file that cannot be opened for appending.
     public init(destination: Destination, format: LogFormat = .text, level: LogLevel = .info) throws(LogOutputError) {
         let descriptor = try Self.open(destination)
-        state = Mutex(State(destination: destination, descriptor: descriptor, format: format))
+        state = Locked(State(destination: destination, descriptor: descriptor, format: format))
         minimumLevel = Atomic(level.atomicRank)
     }
 

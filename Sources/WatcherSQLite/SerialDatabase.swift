@@ -1,6 +1,6 @@
 import CSQLite
 import Dispatch
-import Synchronization
+import WatcherSync
 
 /// One connection owned by one private serial queue (GRDB's SerializedDatabase idea).
 ///
@@ -8,10 +8,10 @@ import Synchronization
 /// waiting seconds for a producer's lock blocks this queue's thread only, not the async tasks of the daemon.
 public final class SerialDatabase: @unchecked Sendable {
     // @unchecked Sendable: `connection` is only touched inside `queue.sync`/`queue.async` blocks, and the queue is
-    // serial, so at most one thread uses it at a time; `closed` is a Mutex.
+    // serial, so at most one thread uses it at a time; `closed` is behind a lock.
     private let connection: SQLiteConnection
     private let queue: DispatchQueue
-    private let closed = Mutex(false)
+    private let closed = Locked(false)
 
     /// The database file.
     public var path: String { connection.path }

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import WatcherLog
+import WatcherSync
 
 /// One watcher per database: two would double the request rate against the same budget.
 ///
@@ -20,7 +20,7 @@ public final class InstanceLock: Sendable {
     /// The database the lock stands for.
     public let databasePath: String
     /// The open lock file while held; nil once released.
-    private let descriptor: Mutex<Int32?>
+    private let descriptor: Locked<Int32?>
 
     /// Takes the lock for `databasePath`, or throws naming the instance that holds it.
     ///
@@ -68,7 +68,7 @@ public final class InstanceLock: Sendable {
     private init(path: String, databasePath: String, descriptor: Int32) {
         self.path = path
         self.databasePath = databasePath
-        self.descriptor = Mutex(descriptor)
+        self.descriptor = Locked(descriptor)
     }
 
     /// Whether this object still holds the lock.

@@ -1,14 +1,14 @@
 import Foundation
 import LoopbackHTTPServer
-import Synchronization
 import WatcherCrypto
+import WatcherSync
 import WeChatPay
 
 /// Checks request signatures the way WeChat Pay does: known merchant, matching certificate serial, fresh
 /// timestamp, unused nonce, and a valid RSA-SHA256 signature over the request exactly as received.
 final class RequestAuthenticator: Sendable {
     private let merchants: [String: SimulatedMerchant]
-    private let seenNonces = Mutex<[String: Double]>([:])
+    private let seenNonces = Locked<[String: Double]>([:])
 
     init(merchants: [SimulatedMerchant]) {
         self.merchants = Dictionary(merchants.map { ($0.mchid, $0) }, uniquingKeysWith: { first, _ in first })

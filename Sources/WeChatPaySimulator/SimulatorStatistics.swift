@@ -38,15 +38,27 @@ public struct SimulatorStatistics: Sendable, Codable, Equatable {
 /// Arrival times of one lane, for enforcing the budget and for the exact largest-window figure.
 struct ArrivalLog {
     private(set) var arrivals: [Double] = []
+    /// Accepted arrivals of the last seconds, sorted.
     private var accepted: [Double] = []
+    private var latest = -Double.infinity
 
-    /// Records an arrival; returns false when `limit` requests were already accepted in the second before it.
+    /// Records an arrival; returns false when accepting it would put more than `limit` accepted requests in some
+    /// window [t, t + 1 s). Request threads record arrivals slightly out of order, so the check looks at the windows
+    /// on both sides of `time`, not only the second before it.
     mutating func admit(at time: Double, limit: Int) -> Bool {
         arrivals.append(time)
-        accepted.removeAll { $0 <= time - 1 }
-        let inWindow = accepted.reduce(0) { $0 + ($1 <= time ? 1 : 0) }
-        guard inWindow < limit else { return false }
-        accepted.append(time)
+        latest = max(latest, time)
+        // Threads reorder arrivals by milliseconds, so what is two seconds older than the newest can no longer
+        // share a window with anything still to come.
+        accepted.removeAll { $0 < latest - 2 }
+        let index = accepted.firstIndex { $0 > time } ?? accepted.endIndex
+        var candidate = accepted
+        candidate.insert(time, at: index)
+        // Any limit + 1 accepted arrivals that include this one must span at least a second.
+        for first in max(0, index - limit)...index where first + limit < candidate.count {
+            if candidate[first + limit] - candidate[first] < 1 { return false }
+        }
+        accepted = candidate
         return true
     }
 

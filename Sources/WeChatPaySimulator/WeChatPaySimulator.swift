@@ -1,7 +1,7 @@
 import Foundation
 import LoopbackHTTPServer
-import Synchronization
 import WatcherCrypto
+import WatcherSync
 import WeChatPay
 
 /// A stand-in for WeChat Pay's two query APIs: a real HTTP/1.1 server on loopback that verifies request
@@ -23,14 +23,14 @@ public final class WeChatPaySimulator: Sendable {
     public let configuration: SimulatorConfiguration
     private let authenticator: RequestAuthenticator
     private let clockOrigin = ContinuousClock.now
-    private let state: Mutex<State>
-    private let server = Mutex<HTTPServer?>(nil)
+    private let state: Locked<State>
+    private let server = Locked<HTTPServer?>(nil)
 
     /// Creates a simulator; ``start(port:)`` opens its socket.
     public init(configuration: SimulatorConfiguration) {
         self.configuration = configuration
         self.authenticator = RequestAuthenticator(merchants: configuration.merchants)
-        self.state = Mutex(State(faults: configuration.faults, random: SeededRandom(seed: configuration.seed)))
+        self.state = Locked(State(faults: configuration.faults, random: SeededRandom(seed: configuration.seed)))
     }
 
     /// Binds 127.0.0.1 (port 0 = any free port) and starts serving; returns the port.

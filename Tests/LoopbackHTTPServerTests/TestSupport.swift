@@ -1,10 +1,10 @@
 import Foundation
 import LoopbackHTTPServer
-import Synchronization
+import WatcherSync
 
 /// Requests a handler saw, for tests that inspect what the server parsed.
 final class RequestRecorder: Sendable {
-    private let requests = Mutex<[HTTPServerRequest]>([])
+    private let requests = Locked<[HTTPServerRequest]>([])
 
     func record(_ request: HTTPServerRequest) {
         requests.withLock { $0.append(request) }

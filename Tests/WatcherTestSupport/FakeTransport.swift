@@ -1,12 +1,12 @@
 import Foundation
-import Synchronization
 import WatcherCrypto
+import WatcherSync
 import WeChatPay
 
 /// An ``HTTPTransport`` that answers from a closure and records every request, for tests without sockets.
 public final class FakeTransport: HTTPTransport {
     private let responder: @Sendable (HTTPRequest) async throws(TransportFailure) -> HTTPResponse
-    private let recorded = Mutex<[HTTPRequest]>([])
+    private let recorded = Locked<[HTTPRequest]>([])
 
     /// Creates a transport answering with `responder`.
     public init(_ responder: @escaping @Sendable (HTTPRequest) async throws(TransportFailure) -> HTTPResponse) {

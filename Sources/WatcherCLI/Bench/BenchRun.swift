@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import WatcherSQLite
+import WatcherSync
 import WeChatPaySimulator
 
 /// One run: a fresh folder, simulator and database; the watcher binary as a child process; the figures.
@@ -9,7 +9,7 @@ final class BenchRun {
     var policy: String
     var keep: Bool
     /// Product coupons' true final states, by `merchant/id`.
-    private let couponTruth = Mutex([String: String]())
+    private let couponTruth = Locked([String: String]())
 
     init(workload: BenchWorkload, policy: String, keep: Bool) {
         self.workload = workload

@@ -1,6 +1,6 @@
-import Synchronization
 import WatcherConfig
 import WatcherLog
+import WatcherSync
 
 /// SIGHUP (`systemctl reload`): reopen the log file, reread the configuration, apply what can change while
 /// running, and name what needs a restart. An invalid new configuration is refused and the running one kept.
@@ -11,7 +11,7 @@ import WatcherLog
 final class ConfigReload: Sendable {
     private let output: LogOutput
     private let logger: Logger
-    private let running: Mutex<WatcherConfiguration>
+    private let running: Locked<WatcherConfiguration>
 
     /// The configuration in effect (as last applied).
     var current: WatcherConfiguration { running.withLock { $0 } }
@@ -19,7 +19,7 @@ final class ConfigReload: Sendable {
     init(configuration: WatcherConfiguration, output: LogOutput, logger: Logger) {
         self.output = output
         self.logger = logger
-        self.running = Mutex(configuration)
+        self.running = Locked(configuration)
     }
 
     /// Handles one SIGHUP.

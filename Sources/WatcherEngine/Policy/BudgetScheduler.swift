@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import WatcherSync
 
 /// The default scheduler: spends the lane's budget where a poll is most likely to reveal news.
 ///
@@ -43,7 +43,7 @@ public final class BudgetScheduler: PollScheduler {
 
     /// The tuning in use.
     public let settings: Settings
-    private let lanes = Mutex([String: LaneState]())
+    private let lanes = Locked([String: LaneState]())
 
     /// Creates the scheduler.
     public init(settings: Settings = Settings()) {

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WatcherSync
 
 /// Identifies a lane: one merchant and one resource kind (one API, one rate-limit bucket).
 public struct LaneKey: Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -75,7 +76,7 @@ public final class EngineStatistics: Sendable {
         var lastError: String?
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let progress = Atomic<UInt64>(0)
 
     /// Creates empty statistics.

@@ -1,4 +1,4 @@
-import Synchronization
+import WatcherSync
 
 /// Merchant-wide conditions shared by all of a merchant's lanes: a pause after WeChat Pay rejected our signature
 /// (401), and the alarm for a burst of answers that failed verification.
@@ -31,7 +31,7 @@ final class MerchantGate: Sendable {
     }
 
     let mchid: String
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let basePause: Double
     private let maximumPause: Double
     private let alarmThreshold: Int

@@ -1,4 +1,4 @@
-import Synchronization
+import WatcherSync
 
 /// Lets one task sleep until a deadline or until someone has news for it, whichever comes first.
 ///
@@ -10,7 +10,7 @@ final class Wakeup: Sendable {
         var generation: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Wakes the waiter, or makes the next wait return at once.
     func signal() {

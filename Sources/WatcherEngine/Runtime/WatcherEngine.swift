@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import WatcherLog
 import WatcherStore
+import WatcherSync
 import WeChatPay
 
 /// A merchant as the engine sees it: a client that speaks for it and its budget per API.
@@ -188,7 +188,7 @@ private final class FatalFailure: Sendable {
         var action: (@Sendable () -> Void)?
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     var reason: String? { state.withLock { $0.reason } }
 

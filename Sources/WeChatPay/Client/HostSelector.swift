@@ -1,4 +1,4 @@
-import Synchronization
+import WatcherSync
 
 /// The primary and backup API hosts (REFERENCE §3: `api.mch.weixin.qq.com` and `api2.mch.weixin.qq.com`).
 public struct APIHosts: Sendable, Equatable {
@@ -42,7 +42,7 @@ public final class HostSelector: Sendable {
     public let hosts: APIHosts
     private let initialProbeInterval: Double
     private let maximumProbeInterval: Double
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     /// Creates a selector that starts on the primary.
     ///
@@ -53,7 +53,7 @@ public final class HostSelector: Sendable {
         self.hosts = hosts
         self.initialProbeInterval = probeInterval
         self.maximumProbeInterval = maximumProbeInterval
-        self.state = Mutex(State(probeInterval: probeInterval))
+        self.state = Locked(State(probeInterval: probeInterval))
     }
 
     /// True while traffic goes to the backup host.

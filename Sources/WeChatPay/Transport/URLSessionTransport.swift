@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import Synchronization
+import WatcherSync
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -104,7 +104,7 @@ private final class Exchange: Sendable {
     }
 
     let maxBodyBytes: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(maxBodyBytes: Int) {
         self.maxBodyBytes = maxBodyBytes
@@ -214,7 +214,7 @@ private final class Exchange: Sendable {
 
 /// Routes URLSession's delegate callbacks to the exchange they belong to.
 private final class SessionDelegate: NSObject, URLSessionDataDelegate, Sendable {
-    private let exchanges = Mutex<[Int: Exchange]>([:])
+    private let exchanges = Locked<[Int: Exchange]>([:])
 
     func register(_ exchange: Exchange, for taskIdentifier: Int) {
         exchanges.withLock { $0[taskIdentifier] = exchange }
