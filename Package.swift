@@ -101,7 +101,9 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "EndToEndTests",
-        dependencies: ["WeChatPaySimulator", "WatcherSQLite", "WatcherStore", "WatcherCrypto", "WatcherTestSupport"]
+        dependencies: [
+            "WeChatPaySimulator", "WatcherSQLite", "WatcherStore", "WatcherCrypto", "WatcherTestSupport", "WatcherSync",
+        ]
     ),
 ]
 

@@ -1,5 +1,6 @@
 import Foundation
 import WatcherSQLite
+import WatcherSync
 import WatcherTestSupport
 import WeChatPaySimulator
 
@@ -12,6 +13,8 @@ final class Scenario: Sendable {
     let baseURL: String
     /// The watcher's database: `folder.database` unless the scenario put it in a subfolder.
     let database: String
+    /// Every daemon this scenario started, so none outlives a test that failed before stopping it.
+    private let daemons = Locked<[WatcherProcess]>([])
 
     /// Prepares keys for `merchants` merchants, starts a simulator, writes the watcher's config.
     init(
@@ -50,6 +53,12 @@ final class Scenario: Sendable {
     }
 
     deinit {
+        // A test that failed half-way leaves its daemon running; kill it before its folder goes.
+        let started = daemons.withLock { $0 }
+        for daemon in started where daemon.process.isRunning {
+            daemon.signal(SIGKILL)
+            daemon.process.waitUntilExit()
+        }
         simulator.stop()
         // WECHATPAY_WATCHER_KEEP_E2E=1 keeps each scenario's folder (log, database, config) for a post-mortem.
         if ProcessInfo.processInfo.environment["WECHATPAY_WATCHER_KEEP_E2E"] == nil { directory.remove() }
@@ -65,8 +74,10 @@ final class Scenario: Sendable {
 
     /// Starts `wechatpay-watcher run --config …` in the background.
     func startDaemon(environment: [String: String] = [:], extra: [String] = []) throws -> WatcherProcess {
-        try WatcherProcess.start(
+        let daemon = try WatcherProcess.start(
             ["run", "--config", folder.configFile] + extra, in: directory.path, environment: environment)
+        daemons.withLock { $0.append(daemon) }
+        return daemon
     }
 
     /// Registers tasks with the simulator and inserts their rows, as a producer would.
