@@ -124,6 +124,8 @@ enum RunCommand: Command {
         }
         let monitoring = Task { await monitor.run() }
         defer { monitoring.cancel() }
+        let heapReturn = Task { await HeapReturn.run() }
+        defer { heapReturn.cancel() }
         do {
             try await engine.run()
         } catch {
