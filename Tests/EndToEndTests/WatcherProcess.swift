@@ -56,8 +56,9 @@ struct WatcherProcess {
         kill(process.processIdentifier, number)
     }
 
-    /// Waits for the process to exit; kills it and fails after `timeout` seconds.
+    /// Waits for the process to exit; kills it and fails after `timeout` seconds (times ``testTimeScale``).
     func wait(timeout: Double) async throws -> Int32 {
+        let timeout = timeout * testTimeScale
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning {
             if Date() > deadline {
@@ -78,9 +79,20 @@ struct TimedOut: Error, CustomStringConvertible {
     var description: String { "\(what) did not finish within \(seconds) s" }
 }
 
-/// Polls `condition` every 100 ms until it holds or `timeout` passes; returns whether it held.
+/// How much longer the tests wait for the daemon than they normally would: `WECHATPAY_WATCHER_TIME_SCALE`
+/// (default 1). The sanitizer runs set it, since an instrumented daemon is several times slower; what a test checks
+/// does not change, only how long it waits before calling a missing result a failure.
+let testTimeScale: Double = {
+    guard let text = ProcessInfo.processInfo.environment["WECHATPAY_WATCHER_TIME_SCALE"], let scale = Double(text),
+        scale >= 1
+    else { return 1 }
+    return scale
+}()
+
+/// Polls `condition` every 100 ms until it holds or `timeout` (times ``testTimeScale``) passes; returns whether it
+/// held.
 func eventually(timeout: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
+    let deadline = Date().addingTimeInterval(timeout * testTimeScale)
     while Date() < deadline {
         if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(100))
