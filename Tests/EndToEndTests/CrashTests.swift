@@ -23,10 +23,16 @@ struct CrashTests {
             #expect(status == SIGKILL, "round \(round): killed, not exited")
         }
         let unfinishedAfterKills = try scenario.unfinishedCount()
+        // The last run must really start (log one more engine.started line) before it is asked to stop.
+        let startsBefore = scenario.log.components(separatedBy: "engine.started").count
         let daemon = try scenario.startDaemon()
+        let started = await eventually(timeout: 20) {
+            scenario.log.components(separatedBy: "engine.started").count > startsBefore
+        }
         let drained = try await eventually(timeout: 90 * Double(longRunFactor)) { try scenario.unfinishedCount() == 0 }
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait(timeout: 20) == 0)
+        #expect(started)
         #expect(drained)
         #expect(unfinishedAfterKills > 0, "the kills interrupted real work")
         let found = try problems(in: scenario)

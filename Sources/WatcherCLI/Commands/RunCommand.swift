@@ -29,6 +29,13 @@ enum RunCommand: Command {
     ]
 
     static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
+        // First of all, so that a stop during start-up is an orderly exit rather than the signal's default action.
+        let stopRequest = StopRequest()
+        let stopSignals = SignalHandlers([
+            (SIGTERM, { @Sendable in stopRequest.received("SIGTERM") }),
+            (SIGINT, { @Sendable in stopRequest.received("SIGINT") }),
+        ])
+        defer { stopSignals.cancel() }
         let loaded = try Setup.configuration(try arguments.required("config"))
         let configuration = loaded.configuration
         let scheduler = try Setup.scheduler(
@@ -59,23 +66,8 @@ enum RunCommand: Command {
         )
         let reload = ConfigReload(configuration: configuration, output: output, logger: logger)
         let notifier = SystemdNotifier()
+        stopRequest.attach(engine: engine, logger: logger, notifier: notifier)
         let signals = SignalHandlers([
-            (
-                SIGTERM,
-                { @Sendable in
-                    logger.info("signal.received", ["signal": "SIGTERM"])
-                    notifier?.stopping()
-                    engine.stop()
-                }
-            ),
-            (
-                SIGINT,
-                { @Sendable in
-                    logger.info("signal.received", ["signal": "SIGINT"])
-                    notifier?.stopping()
-                    engine.stop()
-                }
-            ),
             (
                 SIGHUP,
                 { @Sendable in
@@ -83,7 +75,7 @@ enum RunCommand: Command {
                     reload.reload()
                     notifier?.ready()
                 }
-            ),
+            )
         ])
         defer { signals.cancel() }
         logger.info(
