@@ -26,6 +26,11 @@ struct WatcherProcess {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
+        // scripts/sanitize.sh checks the daemons for leaks but not the test process (Foundation's Process objects
+        // never go): the daemons get their own sanitizer options.
+        if let daemonOptions = merged["WECHATPAY_WATCHER_DAEMON_ASAN_OPTIONS"] {
+            merged["ASAN_OPTIONS"] = daemonOptions
+        }
         for (key, value) in environment { merged[key] = value.isEmpty ? nil : value }
         process.environment = merged
         let name = "\(arguments.first ?? "x")-\(UUID().uuidString.prefix(8))"

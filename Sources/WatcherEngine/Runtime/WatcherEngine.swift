@@ -91,9 +91,11 @@ public final class WatcherEngine: Sendable {
         self.failure = failure
         let writer = ResultWriter(
             store: store, clock: clock, logger: logger, statistics: statistics, giveUpAfter: settings.writeRetry
-        ) { reason in
+        ) { [weak failure] reason in
+            // Weak: the failure's action holds the lanes, whose environment holds this writer; a strong capture
+            // would make a cycle that outlives the engine.
             logger.error("engine.fatal", ["error": .string(reason)])
-            failure.record(reason)
+            failure?.record(reason)
         }
         let environment = LaneEnvironment(
             store: store,
