@@ -132,7 +132,10 @@ private final class Exchange: Sendable {
             state.abandoned = reason
             let continuation = state.continuation
             state.continuation = nil
-            return (continuation, Self.result(of: state, error: nil, maxBodyBytes: maxBodyBytes))
+            let result = Self.result(of: state, error: nil, maxBodyBytes: maxBodyBytes)
+            // The caller has its answer; what arrived so far (up to the cap) need not wait for URLSession.
+            state.body = []
+            return (continuation, result)
         }
         guard let continuation, let result else { return false }
         continuation.resume(returning: result)
@@ -155,13 +158,16 @@ private final class Exchange: Sendable {
         return true
     }
 
-    /// Appends body bytes; false when the cap is exceeded and the task must be cancelled.
+    /// Appends body bytes; false when the task must be cancelled: the cap is exceeded, or the exchange was
+    /// abandoned and nothing more is wanted.
     func receive(data: Data) -> Bool {
-        let overflow = state.withLock { state in
+        let overflow: Bool? = state.withLock { state in
+            guard state.abandoned == nil else { return nil }
             state.responseStarted = true
             state.body.append(contentsOf: data)
             return state.body.count > maxBodyBytes
         }
+        guard let overflow else { return false }
         return !(overflow && abandon(because: .bodyTooLarge))
     }
 
