@@ -52,13 +52,14 @@ struct ArrivalLog {
         // share a window with anything still to come.
         accepted.removeAll { $0 < latest - 2 }
         let index = accepted.firstIndex { $0 > time } ?? accepted.endIndex
-        var candidate = accepted
-        candidate.insert(time, at: index)
+        accepted.insert(time, at: index)
         // Any limit + 1 accepted arrivals that include this one must span at least a second.
-        for first in max(0, index - limit)...index where first + limit < candidate.count {
-            if candidate[first + limit] - candidate[first] < 1 { return false }
+        for first in max(0, index - limit)...index where first + limit < accepted.count {
+            if accepted[first + limit] - accepted[first] < 1 {
+                accepted.remove(at: index)
+                return false
+            }
         }
-        accepted = candidate
         return true
     }
 

@@ -29,9 +29,8 @@ struct CrashTests {
         let started = await eventually(timeout: 20) {
             scenario.log.components(separatedBy: "engine.started").count > startsBefore
         }
-        let drained = try await eventually(timeout: 90 * Double(longRunFactor)) { try scenario.unfinishedCount() == 0 }
-        daemon.signal(SIGTERM)
-        #expect(try await daemon.wait(timeout: 20) == 0)
+        let (drained, exitStatus) = try await scenario.drainThenStop(daemon, timeout: 90 * Double(longRunFactor))
+        #expect(exitStatus == 0)
         #expect(started)
         #expect(drained)
         #expect(unfinishedAfterKills > 0, "the kills interrupted real work")
@@ -44,6 +43,24 @@ struct CrashTests {
                 "rows": try scenario.rows().count, "kills": kills, "unfinished_after_kills": unfinishedAfterKills,
                 "transitions": transitions, "wrong_or_doubled": found.count,
             ])
+    }
+
+    @Test("SIGTERM while start-up waits for a locked database: exit 0 with a line on stderr, not a silent kill")
+    func sigtermDuringStartUp() async throws {
+        let scenario = try Scenario()
+        let holder = try scenario.openDatabase()
+        defer { holder.close() }
+        try holder.execute("BEGIN EXCLUSIVE")
+        let daemon = try scenario.startDaemon()
+        // Setting the database up waits (SQLite's busy timeout) for the lock held above: the daemon is in start-up.
+        let opening = await eventually(timeout: 10) { daemon.hasOpen(scenario.database) }
+        daemon.signal(SIGTERM)
+        let status = try await daemon.wait(timeout: 10)
+        try holder.execute("ROLLBACK")
+        #expect(opening)
+        #expect(status == 0, "an orderly exit, not the signal's default action")
+        #expect(daemon.errorOutput.contains("SIGTERM during start-up"), "\(daemon.errorOutput)")
+        #expect(!scenario.log.contains("engine.started"))
     }
 
     @Test("a producer holding the write lock for seconds: answers wait in memory, the episode is logged once")

@@ -79,9 +79,8 @@ struct DiskTroubleTests {
         try await Task.sleep(for: .seconds(5))
         #expect(daemon.process.isRunning, "the daemon waits for space instead of exiting")
         disk.free()
-        let drained = try await eventually(timeout: 60) { try scenario.unfinishedCount() == 0 }
-        daemon.signal(SIGTERM)
-        #expect(try await daemon.wait(timeout: 20) == 0)
+        let (drained, exitStatus) = try await scenario.drainThenStop(daemon, timeout: 60)
+        #expect(exitStatus == 0)
         #expect(filled > 0)
         #expect(failing, "the full disk was logged")
         #expect(drained)
@@ -113,9 +112,8 @@ struct DiskTroubleTests {
         #expect(scenario.log.contains("cannot write to the database"))
         disk.free()
         let restarted = try scenario.startDaemon()
-        let drained = try await eventually(timeout: 60) { try scenario.unfinishedCount() == 0 }
-        restarted.signal(SIGTERM)
-        #expect(try await restarted.wait(timeout: 20) == 0)
+        let (drained, exitStatus) = try await scenario.drainThenStop(restarted, timeout: 60)
+        #expect(exitStatus == 0)
         #expect(drained)
         #expect(try problems(in: scenario) == [])
     }

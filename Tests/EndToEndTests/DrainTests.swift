@@ -46,9 +46,8 @@ struct DrainTests {
             ("1999999999", "unknown_merchant", "120344", "CUT_OUT"),
         ])
         let daemon = try scenario.startDaemon()
-        let drained = try await eventually(timeout: 60) { try scenario.unfinishedCount() == 0 }
-        daemon.signal(SIGINT)
-        #expect(try await daemon.wait(timeout: 20) == 0)
+        let (drained, exitStatus) = try await scenario.drainThenStop(daemon, timeout: 60, signal: SIGINT)
+        #expect(exitStatus == 0)
         #expect(drained)
         #expect(
             try problems(

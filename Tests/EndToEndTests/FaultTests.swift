@@ -58,9 +58,8 @@ struct FaultTests {
         #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
         try scenario.addTasks(scenario.tasks(40, durations: .uniform(0, 2)))
         let daemon = try scenario.startDaemon()
-        let drained = try await eventually(timeout: 60) { try scenario.unfinishedCount() == 0 }
-        daemon.signal(SIGTERM)
-        #expect(try await daemon.wait(timeout: 20) == 0)
+        let (drained, exitStatus) = try await scenario.drainThenStop(daemon, timeout: 60)
+        #expect(exitStatus == 0)
         #expect(drained)
         #expect(try problems(in: scenario) == [])
         #expect(scenario.log.contains("api.failover"))

@@ -80,6 +80,16 @@ final class Scenario: Sendable {
         return daemon
     }
 
+    /// Waits until every row is final (at most `timeout` seconds, times the test time scale), then stops `daemon`
+    /// with `signal` and waits for it to exit: whether the rows drained, and the exit status.
+    func drainThenStop(_ daemon: WatcherProcess, timeout: Double, signal: Int32 = SIGTERM) async throws -> (
+        drained: Bool, exitStatus: Int32
+    ) {
+        let drained = try await eventually(timeout: timeout) { try self.unfinishedCount() == 0 }
+        daemon.signal(signal)
+        return (drained, try await daemon.wait(timeout: 20))
+    }
+
     /// Registers tasks with the simulator and inserts their rows, as a producer would.
     func addTasks(_ resources: [SimulatedResource]) throws {
         simulator.register(resources)

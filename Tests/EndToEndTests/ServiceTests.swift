@@ -14,9 +14,8 @@ struct ServiceTests {
         daemon.signal(SIGHUP)
         let reopened = await eventually(timeout: 10) { scenario.log.contains("config.reloaded") }
         try scenario.addTasks(scenario.tasks(3))
-        let drained = try await eventually(timeout: 30) { try scenario.unfinishedCount() == 0 }
-        daemon.signal(SIGTERM)
-        #expect(try await daemon.wait(timeout: 20) == 0)
+        let (drained, exitStatus) = try await scenario.drainThenStop(daemon, timeout: 30)
+        #expect(exitStatus == 0)
         #expect(reopened, "a new log file appeared at \(scenario.folder.logFile)")
         #expect(drained)
         #expect(scenario.log.contains("transition"), "lines after the reload go to the new file")
@@ -36,9 +35,8 @@ struct ServiceTests {
         daemon.signal(SIGHUP)
         let rejected = await eventually(timeout: 10) { scenario.log.contains("config.reload_rejected") }
         try scenario.addTasks(scenario.tasks(3))
-        let drained = try await eventually(timeout: 30) { try scenario.unfinishedCount() == 0 }
-        daemon.signal(SIGTERM)
-        #expect(try await daemon.wait(timeout: 20) == 0)
+        let (drained, exitStatus) = try await scenario.drainThenStop(daemon, timeout: 30)
+        #expect(exitStatus == 0)
         #expect(rejected)
         #expect(scenario.log.contains("log_levle"), "the error names the unknown key")
         #expect(drained, "the daemon kept watching with the running configuration")

@@ -56,6 +56,15 @@ struct WatcherProcess {
     var output: String { (try? String(contentsOfFile: standardOutput, encoding: .utf8)) ?? "" }
     var errorOutput: String { (try? String(contentsOfFile: standardError, encoding: .utf8)) ?? "" }
 
+    /// Whether the process has `path` open (from `/proc/PID/fd`).
+    func hasOpen(_ path: String) -> Bool {
+        let folder = "/proc/\(process.processIdentifier)/fd"
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return descriptors.contains {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: folder + "/" + $0)) == path
+        }
+    }
+
     /// Sends a signal.
     func signal(_ number: Int32) {
         kill(process.processIdentifier, number)

@@ -19,11 +19,9 @@ enum HeapReturn {
         }
     }
 
-    /// One pass; true when memory was given back.
-    @discardableResult
-    static func trim() -> Bool {
-        guard let mallocTrim else { return false }
-        return mallocTrim(0) == 1
+    /// One pass.
+    static func trim() {
+        _ = mallocTrim?(0)
     }
 
     /// glibc's `malloc_trim`, looked up at run time: it is declared in `<malloc.h>`, which the Glibc module does not
