@@ -40,7 +40,8 @@ package final class CertificateAuthority: @unchecked Sendable {
         self.certificate = certificate
         self.key = key
         self.pem = IssuedCertificate(
-            certificatePEM: CertificateBuilder.certificatePEM(certificate), privateKeyPEM: CertificateBuilder.keyPEM(key))
+            certificatePEM: CertificateBuilder.certificatePEM(certificate),
+            privateKeyPEM: CertificateBuilder.keyPEM(key))
     }
 
     deinit {
@@ -138,8 +139,7 @@ private enum CertificateBuilder {
     }
 
     /// 127 random bits: positive, unique in practice, and the 20-octet limit of RFC 5280 is respected.
-    private static func setRandomSerial(_ certificate: OpaquePointer, _ operation: String) throws(CryptoError) -> Bool
-    {
+    private static func setRandomSerial(_ certificate: OpaquePointer, _ operation: String) throws(CryptoError) -> Bool {
         var bytes = [UInt8](repeating: 0, count: 16)
         guard RAND_bytes(&bytes, Int32(bytes.count)) == 1 else { throw CryptoError.openSSL(operation) }
         bytes[0] &= 0x7F
