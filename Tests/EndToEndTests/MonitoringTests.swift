@@ -19,7 +19,8 @@ struct MonitoringTests {
         try connection.run("UPDATE image_generation_tasks SET created_at = ?", [.text(hourAgo)])
         connection.close()
         let daemon = try scenario.startDaemon()
-        let family = "wechatpay_watcher_oldest_pending_seconds{api=\"image_generation_task\",merchant=\"\(scenario.mchid)\"} "
+        let family =
+            "wechatpay_watcher_oldest_pending_seconds{api=\"image_generation_task\",merchant=\"\(scenario.mchid)\"} "
         func metricsAge() -> Double? {
             let text = (try? String(contentsOfFile: metrics, encoding: .utf8)) ?? ""
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(family) }) else { return nil }

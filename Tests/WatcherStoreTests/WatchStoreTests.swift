@@ -216,7 +216,9 @@ struct QueueTests {
         #expect(old.map(\.resourceID) == ["task_old"])
     }
 
-    @Test("a merchant's active rows are counted with the creation time of the oldest; final rows and others' rows are not")
+    @Test(
+        "a merchant's active rows are counted with the creation time of the oldest; final rows and others' rows are not"
+    )
     func activeSummary() async throws {
         let fixture = try StoreFixture()
         try fixture.insert(["task_old", "task_new", "task_done"])
