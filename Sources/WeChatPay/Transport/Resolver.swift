@@ -53,6 +53,8 @@ final class Resolver: Sendable {
     func resolve(host: String, port: Int, until deadline: ContinuousClock.Instant) async throws(TransportFailure)
         -> [ResolvedAddress]
     {
+        // An address literal needs no lookup: getaddrinfo with AI_NUMERICHOST never blocks, so it runs right here.
+        if HostName.isIPLiteral(host) { return try Self.lookUp(host: host, port: port, flags: AI_NUMERICHOST).get() }
         let outcome = Locked<Result<[ResolvedAddress], TransportFailure>?>(nil)
         let reactor = Reactor.shared
         let waitID = Locked<Int?>(nil)
@@ -107,8 +109,11 @@ final class Resolver: Sendable {
         }
     }
 
-    private static func lookUp(host: String, port: Int) -> Result<[ResolvedAddress], TransportFailure> {
+    private static func lookUp(host: String, port: Int, flags: Int32 = 0) -> Result<
+        [ResolvedAddress], TransportFailure
+    > {
         var hints = addrinfo()
+        hints.ai_flags = flags
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?

@@ -98,7 +98,9 @@ final class ScriptedServer: Sendable {
     private let threads = DispatchGroup()
 
     /// Listens on an ephemeral port and runs `script` for every connection; the connection closes when it returns.
-    init(_ script: @escaping @Sendable (Peer) -> Void) {
+    /// With `listening` false the port is bound but refuses every connection, and stays taken while the server
+    /// lives (a stopped server's port could be handed to another test's server).
+    init(listening: Bool = true, _ script: @escaping @Sendable (Peer) -> Void) {
         self.script = script
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var enable: Int32 = 1
@@ -112,7 +114,7 @@ final class ScriptedServer: Sendable {
                 bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        _ = listen(listener, 64)
+        if listening { _ = listen(listener, 64) }
         var bound = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &bound) {
@@ -120,6 +122,7 @@ final class ScriptedServer: Sendable {
         }
         self.listener = listener
         port = Int(UInt16(bigEndian: bound.sin_port))
+        guard listening else { return }
         threads.enter()
         Thread { [self] in
             defer { threads.leave() }

@@ -165,10 +165,9 @@ struct TransportTests {
 
     @Test("a closed port is a connection-level failure naming the address")
     func refused() async throws {
-        let server = ScriptedServer { _ in }
-        let url = server.url
-        server.stop()
-        let failure = await failure(of: try transport(), url + "/")
+        let server = ScriptedServer(listening: false) { _ in }
+        defer { server.stop() }
+        let failure = await failure(of: try transport(), server.url + "/")
         guard case .connectFailed(let reason) = failure else {
             Issue.record("expected connectFailed, got \(String(describing: failure))")
             return
