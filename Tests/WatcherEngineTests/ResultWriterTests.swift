@@ -105,7 +105,8 @@ struct ResultWriterTests {
 
     @Test("a producer's lock is waited out however long it lasts; the episode is logged once, then its end")
     func busyIsWaitedOut() async {
-        let busy = SQLiteError(extendedCode: 5 /* SQLITE_BUSY */, message: "database is locked", sql: nil, path: "/db")
+        // 5 is SQLITE_BUSY.
+        let busy = SQLiteError(extendedCode: 5, message: "database is locked", sql: nil, path: "/db")
         let sink = RecordingSink(failing: Array(repeating: busy, count: 40))
         let fatal = Locked<[String]>([])
         let writer = writer(sink, giveUpAfter: 1, fatal: fatal)
@@ -125,8 +126,9 @@ struct ResultWriterTests {
 
     @Test("other write failures are retried for giveUpAfter seconds, then the writer gives up once and answers nil")
     func givesUp() async {
+        // 8 is SQLITE_READONLY.
         let readOnly = SQLiteError(
-            extendedCode: 8 /* SQLITE_READONLY */, message: "attempt to write a readonly database", sql: nil,
+            extendedCode: 8, message: "attempt to write a readonly database", sql: nil,
             path: "/db")
         let sink = RecordingSink(failing: Array(repeating: readOnly, count: 1_000))
         let fatal = Locked<[String]>([])
