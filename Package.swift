@@ -81,7 +81,7 @@ var targets: [Target] = [
     .testTarget(name: "WatcherSQLiteTests", dependencies: ["WatcherSQLite"]),
     .testTarget(
         name: "LoopbackHTTPServerTests",
-        dependencies: ["LoopbackHTTPServer", "WatcherCrypto", "COpenSSL", "WatcherSync"]),
+        dependencies: ["LoopbackHTTPServer", "WatcherCrypto", "COpenSSL", "WatcherSync", "WatcherTestSupport"]),
     .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "WatcherTestSupport"]),
     .testTarget(name: "WatcherStoreTests", dependencies: ["WatcherStore", "WatcherSQLite", "WatcherTestSupport"]),
     .testTarget(

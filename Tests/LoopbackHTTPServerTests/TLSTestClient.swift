@@ -9,8 +9,13 @@ final class TLSTestClient {
     private let ssl: OpaquePointer
 
     /// Connects over TCP; `handshake()` starts TLS. Reads give up after 5 s so a silent server fails the test.
-    init(port: UInt16, trusting authorityPEM: String, host: String = "localhost") throws {
-        connection = try TestClient(port: port)
+    convenience init(port: UInt16, trusting authorityPEM: String, host: String = "localhost") throws {
+        try self.init(over: try TestClient(port: port), trusting: authorityPEM, host: host)
+    }
+
+    /// TLS over a connection already open, e.g. a proxy's tunnel.
+    init(over connection: TestClient, trusting authorityPEM: String, host: String = "localhost") throws {
+        self.connection = connection
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         _ = setsockopt(
             connection.descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
