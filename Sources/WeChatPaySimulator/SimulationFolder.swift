@@ -124,6 +124,7 @@ public struct SimulationFolder: Sendable {
         backupBaseURL: String? = nil,
         caFile: String? = nil,
         proxyURL: String? = nil,
+        requestTimeoutSeconds: Double = 5,
         logLevel: LogLevel = .info,
         requestsPerSecond: Int = 20
     ) throws {
@@ -134,7 +135,8 @@ public struct SimulationFolder: Sendable {
             logLevel: logLevel,
             logFormat: .text,
             metricsFile: nil,
-            api: APISettings(baseURL: baseURL, backupBaseURL: backupBaseURL, requestTimeoutSeconds: 5),
+            api: APISettings(
+                baseURL: baseURL, backupBaseURL: backupBaseURL, requestTimeoutSeconds: requestTimeoutSeconds),
             polling: .defaults,
             merchants: merchants.map {
                 MerchantSettings(
