@@ -5,7 +5,8 @@ public enum WatcherCLI {
     static var commands: [any Command.Type] {
         [
             RunCommand.self, MigrateCommand.self, CheckConfigCommand.self, EnqueueCommand.self, StatusCommand.self,
-            DemoCommand.self, SimulateCommand.self, SignCommand.self, VerifyCommand.self, BenchCommand.self,
+            PruneCommand.self, DemoCommand.self, SimulateCommand.self, SignCommand.self, VerifyCommand.self,
+            BenchCommand.self,
         ]
     }
 

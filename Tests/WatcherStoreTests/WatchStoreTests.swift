@@ -73,7 +73,7 @@ struct MigrationTests {
         try connection.run(
             "INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type) VALUES ('1900000001', 'task_000001', '120344', 'CUT_OUT')"
         )
-        #expect(try Migrator.migrate(connection) == [2])
+        #expect(try Migrator.migrate(connection) == Array(Schema.migrations.map(\.version).dropFirst()))
         #expect(try connection.scalar("SELECT count(*) FROM image_generation_tasks") == .integer(1))
         try connection.run(
             "INSERT INTO product_coupons (merchant_id, product_coupon_id, brand_id) VALUES ('1900000001', '1000000013', '120344')"
