@@ -99,7 +99,7 @@ package enum Retention {
     /// The migration that makes deleted pages returnable to the file system. Switching `auto_vacuum` on a database
     /// that has tables takes a `VACUUM`, which rewrites the whole file once and cannot run inside a transaction.
     package static let incrementalVacuumMigration = Migration(
-        version: 3,
+        version: 4,
         summary: "incremental auto-vacuum (rewrites the database file once)",
         sql: "PRAGMA auto_vacuum = INCREMENTAL; VACUUM;",
         runsInTransaction: false
