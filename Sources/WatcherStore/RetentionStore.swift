@@ -11,6 +11,9 @@ package final class RetentionStore: Sendable {
         database = try SerialDatabase(path: path, mode: .readWrite(create: false), label: "sqlite.retention") {
             connection in
             connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
+            // As on the writer: without it every batch's commit waits for an fsync of the log while holding the
+            // lock, and a producer waits for the disk instead of a few milliseconds of deleting.
+            try connection.execute("PRAGMA synchronous = NORMAL")
         }
     }
 

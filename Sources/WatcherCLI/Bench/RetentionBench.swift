@@ -16,11 +16,13 @@ struct RetentionBench {
     var keep: Bool
 
     static let name = "retention"
+    /// The baseline is measured after the daemon's start-up, as the pruning phase is (its first pass is 10 s in).
+    static let warmUpSeconds = 10.0
 
     init(scale: Double, keep: Bool) {
         finalRows = max(1, Int(1_000_000 * scale))
         unfinishedRows = max(1, Int(1_000 * scale))
-        baselineSeconds = max(10, 60 * scale)
+        baselineSeconds = max(30, 60 * scale)
         self.keep = keep
     }
 
@@ -95,7 +97,9 @@ struct RetentionBench {
             executable: ChildProcess.currentExecutable, arguments: ["run", "--config", folder.configFile],
             outputFile: directory + "/stdout.log")
         defer { child.signal(SIGKILL) }
-        let producer = BenchProducer(path: folder.database, mchid: folder.merchants[0].mchid, simulator: simulator)
+        let producer = BenchProducer(
+            path: folder.database, mchid: folder.merchants[0].mchid, prefix: days == 0 ? "fresh_a" : "fresh_b",
+            simulator: simulator)
         let started = Date()
         var requestSamples: [(at: Date, requests: Int)] = []
         var windowStart: Date?
@@ -107,7 +111,7 @@ struct RetentionBench {
                 decoding: (try? Data(contentsOf: URL(fileURLWithPath: folder.logFile)).dropFirst(logStart)) ?? Data(),
                 as: UTF8.self)
             if days == 0, Date().timeIntervalSince(started) >= baselineSeconds {
-                windowStart = started.addingTimeInterval(10)
+                windowStart = started.addingTimeInterval(Self.warmUpSeconds)
                 break
             }
             if days > 0, let start = window(log) {
@@ -279,9 +283,9 @@ private final class BenchProducer: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var samples = Samples()
 
-    init(path: String, mchid: String, simulator: WeChatPaySimulator) {
+    init(path: String, mchid: String, prefix: String, simulator: WeChatPaySimulator) {
         Thread { [self] in
-            produce(path: path, mchid: mchid, simulator: simulator)
+            produce(path: path, mchid: mchid, prefix: prefix, simulator: simulator)
             finished.signal()
         }.start()
     }
@@ -292,7 +296,7 @@ private final class BenchProducer: @unchecked Sendable {
         return samples
     }
 
-    private func produce(path: String, mchid: String, simulator: WeChatPaySimulator) {
+    private func produce(path: String, mchid: String, prefix: String, simulator: WeChatPaySimulator) {
         guard let connection = try? SQLiteConnection(path: path) else { return }
         defer { connection.close() }
         connection.setBusyTimeout(milliseconds: 10_000)
@@ -301,7 +305,7 @@ private final class BenchProducer: @unchecked Sendable {
         var index = 0
         while !stopping.withLock({ $0 }) {
             if Date() >= next {
-                let id = String(format: "fresh_%06d_%d", index, getpid())
+                let id = prefix + String(format: "_%06d", index)
                 index += 1
                 simulator.register([
                     SimulatedResource(
