@@ -44,7 +44,8 @@ def certificate(serial, not_before, not_after, bits=2048):
 
 
 def member(doc, name, text):
-    return ["    /// " + doc, "    public static let " + name + ' = """', text.rstrip("\n"), '"""', ""]
+    body = ["        " + line for line in text.rstrip("\n").split("\n")]
+    return ["    /// " + doc, "    public static let " + name + ' = """'] + body + ['        """', ""]
 
 
 def main():
