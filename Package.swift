@@ -91,6 +91,7 @@ var targets: [Target] = [
     ),
     .testTarget(name: "WatcherConfigTests", dependencies: ["WatcherConfig"]),
     .testTarget(name: "WatcherSystemdTests", dependencies: ["WatcherSystemd"]),
+    .testTarget(name: "WatcherCLITests", dependencies: ["WatcherCLI", "WatcherEngine", "WatcherSystemd"]),
     .testTarget(
         name: "ProductCouponsTests",
         dependencies: ["ProductCoupons", "WatcherEngine", "WatcherStore", "WatcherSQLite", "WeChatPay"]
