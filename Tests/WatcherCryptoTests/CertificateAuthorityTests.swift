@@ -115,11 +115,14 @@ struct CertificateAuthorityTests {
     }
 
     private func parse(_ pem: String) throws -> OpaquePointer {
-        let bytes = Array(pem.utf8)
-        let bio = BIO_new_mem_buf(bytes, Int32(bytes.count))
-        defer { BIO_free(bio) }
-        guard let certificate = PEM_read_bio_X509(bio, nil, nil, nil) else { throw ParseFailure() }
-        return certificate
+        let parsed = Array(pem.utf8).withUnsafeBytes { bytes in
+            // The BIO borrows the bytes, so it must not outlive this closure.
+            let bio = BIO_new_mem_buf(bytes.baseAddress, Int32(bytes.count))
+            defer { BIO_free(bio) }
+            return PEM_read_bio_X509(bio, nil, nil, nil)
+        }
+        guard let parsed else { throw ParseFailure() }
+        return parsed
     }
 
     private func commonName(_ name: OpaquePointer?) -> String {

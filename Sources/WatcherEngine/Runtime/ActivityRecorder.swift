@@ -22,7 +22,7 @@ public struct ProcessIdentity: Sendable, Equatable {
 
 /// Persists what only the running process knows — requests, throttling, the status line — so that `status`,
 /// run from another process, can show rates and recent trouble; and logs a summary per lane every minute.
-actor ActivityRecorder {
+package actor ActivityRecorder {
     private let store: WatchStore
     private let statistics: EngineStatistics
     private let clock: any WatcherClock
@@ -36,7 +36,7 @@ actor ActivityRecorder {
     private var stopping = false
     nonisolated let wakeup = Wakeup()
 
-    init(
+    package init(
         store: WatchStore,
         statistics: EngineStatistics,
         clock: any WatcherClock,
@@ -54,17 +54,20 @@ actor ActivityRecorder {
         self.summaryInterval = summaryInterval
     }
 
-    func stop() {
+    package func stop() {
         stopping = true
         wakeup.signal()
     }
 
-    func run() async {
+    package func run() async {
         await started()
         while !stopping {
             await wakeup.wait(until: clock.monotonicNow() + interval, clock: clock)
-            await record(final: stopping)
+            if stopping { break }
+            await record(final: false)
         }
+        // Also when the stop came during a record: the clean stop is always written.
+        await record(final: true)
     }
 
     private func started() async {
