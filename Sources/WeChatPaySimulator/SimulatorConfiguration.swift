@@ -1,4 +1,5 @@
 import Foundation
+import LoopbackHTTPServer
 import WatcherCrypto
 
 /// A merchant the simulator knows: it verifies the merchant's request signatures with its public key.
@@ -9,12 +10,15 @@ public struct SimulatedMerchant: Sendable {
     public var certificateSerial: String
     /// The merchant's public key.
     public var publicKey: RSAPublicKey
+    /// The APIv3 key `/v3/certificates` is encrypted with; nil for a merchant with only a public key (404).
+    public var apiv3Key: [UInt8]?
 
     /// Creates a merchant.
-    public init(mchid: String, certificateSerial: String, publicKey: RSAPublicKey) {
+    public init(mchid: String, certificateSerial: String, publicKey: RSAPublicKey, apiv3Key: [UInt8]? = nil) {
         self.mchid = mchid
         self.certificateSerial = certificateSerial
         self.publicKey = publicKey
+        self.apiv3Key = apiv3Key
     }
 }
 
@@ -40,6 +44,17 @@ public struct SimulatorConfiguration: Sendable {
     public var unauthorizedBrands: Set<String>
     /// Fault probabilities per request.
     public var faults: FaultPlan
+    /// Platform certificates announced on `/v3/certificates` (none: every merchant gets 404 there).
+    public var platformCertificates: [SimulatedPlatformCertificate] = []
+    /// Which key signs answers at start; ``WeChatPaySimulator/platform`` changes it later.
+    public var answerSigning: AnswerSigning = .publicKey
+    /// The certificate to serve HTTPS with; nil for plain HTTP.
+    public var tls: ServerTLSConfiguration?
+    /// Share of answers, 0…1, whose bodies are sent chunked instead of with `Content-Length`, spread evenly
+    /// over the answers so both framings meet the client's parser.
+    public var chunkedShare: Double
+    /// How long a connection may sit idle before the simulator closes it: WeChat Pay's `Keep-Alive: timeout=8`.
+    public var idleTimeout: Duration
 
     /// Creates a configuration with sensible defaults for a demo.
     public init(
@@ -52,7 +67,10 @@ public struct SimulatorConfiguration: Sendable {
         durations: DurationModel = .lognormal(offset: 2, median: 6, sigma: 0.6),
         failureRate: Double = 0.1,
         unauthorizedBrands: Set<String> = [],
-        faults: FaultPlan = FaultPlan()
+        faults: FaultPlan = FaultPlan(),
+        tls: ServerTLSConfiguration? = nil,
+        chunkedShare: Double = 0,
+        idleTimeout: Duration = .seconds(8)
     ) {
         self.platformKey = platformKey
         self.platformKeyID = platformKeyID
@@ -64,6 +82,9 @@ public struct SimulatorConfiguration: Sendable {
         self.failureRate = failureRate
         self.unauthorizedBrands = unauthorizedBrands
         self.faults = faults
+        self.tls = tls
+        self.chunkedShare = chunkedShare
+        self.idleTimeout = idleTimeout
     }
 }
 

@@ -17,6 +17,7 @@ public final class WeChatPaySimulator: Sendable {
         var faults: FaultPlan
         var random: SeededRandom
         var requestCounter: UInt64 = 0
+        var answerCounter: UInt64 = 0
     }
 
     /// The configuration it was started with (faults can change later).
@@ -25,19 +26,26 @@ public final class WeChatPaySimulator: Sendable {
     private let clockOrigin = ContinuousClock.now
     private let state: Locked<State>
     private let server = Locked<HTTPServer?>(nil)
+    /// The platform certificates and the key that signs answers; a test rotates them here.
+    public let platform: SimulatedPlatform
 
     /// Creates a simulator; ``start(port:)`` opens its socket.
     public init(configuration: SimulatorConfiguration) {
         self.configuration = configuration
         self.authenticator = RequestAuthenticator(merchants: configuration.merchants)
+        self.platform = SimulatedPlatform(
+            certificates: configuration.platformCertificates, signing: configuration.answerSigning)
         self.state = Locked(State(faults: configuration.faults, random: SeededRandom(seed: configuration.seed)))
     }
 
-    /// Binds 127.0.0.1 (port 0 = any free port) and starts serving; returns the port.
+    /// Binds 127.0.0.1 (port 0 = any free port) and starts serving, over TLS when configured; returns the port.
     @discardableResult
     public func start(port: UInt16 = 0) throws -> UInt16 {
-        let httpServer = try HTTPServer(host: "127.0.0.1", port: port) { [weak self] request in
-            self?.handle(request) ?? HTTPServerResponse(status: 503)
+        let httpServer = try HTTPServer(
+            host: "127.0.0.1", port: port, idleTimeout: configuration.idleTimeout, tls: configuration.tls
+        ) { [weak self] request in
+            guard let self else { return HTTPServerResponse(status: 503) }
+            return framed(handle(request))
         }
         httpServer.start()
         server.withLock { $0 = httpServer }
@@ -53,9 +61,21 @@ public final class WeChatPaySimulator: Sendable {
         httpServer?.stop()
     }
 
-    /// The base URL to configure a watcher with, e.g. `http://127.0.0.1:38121`.
+    /// The base URL to configure a watcher with, e.g. `http://127.0.0.1:38121` or `https://127.0.0.1:38121`.
     public var baseURL: String? {
-        server.withLock { $0.map { "http://127.0.0.1:\($0.port)" } }
+        server.withLock { $0?.origin }
+    }
+
+    /// What the HTTP server below the simulator counted: connections, TLS handshakes, requests. A request
+    /// refused during the TLS handshake is in `handshakesFailed` and nowhere in ``statistics()``.
+    public func connectionStatistics() -> SimulatorConnectionStatistics {
+        server.withLock { server in
+            guard let server else { return SimulatorConnectionStatistics() }
+            return SimulatorConnectionStatistics(
+                connectionsAccepted: server.connectionsAccepted, handshakesCompleted: server.handshakesCompleted,
+                handshakesFailed: server.handshakesFailed, lastHandshakeFailure: server.lastHandshakeFailure,
+                requestsHandled: server.requestsHandled)
+        }
     }
 
     // MARK: Control
@@ -107,6 +127,7 @@ public final class WeChatPaySimulator: Sendable {
 
     func handle(_ request: HTTPServerRequest) -> HTTPServerResponse {
         if request.path.hasPrefix("/_sim/") { return handleAdmin(request) }
+        if request.method == "GET", request.path == "/v3/certificates" { return certificatesAnswer(request) }
         guard request.method == "GET", let (api, id) = Self.route(request.path) else {
             return errorAnswer(
                 SimulatorRefusal(
@@ -116,7 +137,12 @@ public final class WeChatPaySimulator: Sendable {
         let mchid: String
         switch authenticator.authenticate(request, now: now) {
         case .success(let authenticated): mchid = authenticated
-        case .failure(let refusal): return errorAnswer(refusal, lane: nil)
+        case .failure(let refusal):
+            state.withLock { state in
+                state.statistics.signErrors += 1
+                if refusal.isReplay { state.statistics.replayedNonces += 1 }
+            }
+            return errorAnswer(refusal, lane: nil)
         }
         let lane = "\(mchid)/\(api.rawValue)"
         let arrival = (request.receivedAt - clockOrigin).secondsValue
@@ -218,6 +244,24 @@ public final class WeChatPaySimulator: Sendable {
 
     // MARK: Answers
 
+    /// Chunks the body of `chunkedShare` of all answers, at evenly spread positions (the fractional parts of
+    /// multiples of the golden ratio), so the choice is deterministic and needs no draw from the seeded random.
+    private func framed(_ response: HTTPServerResponse) -> HTTPServerResponse {
+        guard configuration.chunkedShare > 0 else { return response }
+        let counter = state.withLock { state in
+            state.answerCounter += 1
+            return state.answerCounter
+        }
+        let position = (Double(counter) * 0.618_033_988_749_894_8).truncatingRemainder(dividingBy: 1)
+        guard position < configuration.chunkedShare else { return response }
+        var chunked = response
+        chunked.framing = .chunked(chunkBytes: Self.chunkBytes)
+        return chunked
+    }
+
+    /// Small enough that an answer of a few hundred bytes spans several chunks.
+    private static let chunkBytes = 128
+
     private func signedAnswer(_ resource: SimulatedResource, now: Date, fault: Fault?, lane: String)
         -> HTTPServerResponse
     {
@@ -230,7 +274,8 @@ public final class WeChatPaySimulator: Sendable {
         if fault == .oversizedBody { body = Self.oversized(answer) }
         let timestamp = Int64(now.timeIntervalSince1970) - (fault == .staleTimestamp ? 600 : 0)
         let nonce = SecureRandom.alphanumeric(count: 32)
-        var signature = sign(body, timestamp: timestamp, nonce: nonce)
+        let signer = platform.signer(publicKey: (configuration.platformKey, configuration.platformKeyID))
+        var signature = sign(body, timestamp: timestamp, nonce: nonce, key: signer.key)
         switch fault {
         case .badSignature: signature = StrictBase64.encode((0..<256).map { _ in UInt8.random(in: 0...255) })
         case .signtestProbe: signature = "WECHATPAY/SIGNTEST/" + signature
@@ -243,7 +288,7 @@ public final class WeChatPaySimulator: Sendable {
             HTTPServerHeader("Wechatpay-Nonce", nonce),
             HTTPServerHeader("Wechatpay-Timestamp", String(timestamp)),
             HTTPServerHeader(
-                "Wechatpay-Serial", fault == .wrongSerial ? "PUB_KEY_ID_SOMEONE_ELSE" : configuration.platformKeyID),
+                "Wechatpay-Serial", fault == .wrongSerial ? "PUB_KEY_ID_SOMEONE_ELSE" : signer.serial),
             HTTPServerHeader("Wechatpay-Signature-Type", wechatpaySignatureScheme),
         ]
         if fault != .missingSignatureHeaders { headers.append(HTTPServerHeader("Wechatpay-Signature", signature)) }
@@ -262,9 +307,9 @@ public final class WeChatPaySimulator: Sendable {
         }
     }
 
-    private func sign(_ body: [UInt8], timestamp: Int64, nonce: String) -> String {
+    private func sign(_ body: [UInt8], timestamp: Int64, nonce: String, key: RSAPrivateKey) -> String {
         let message = SignatureMessage.response(timestamp: String(timestamp), nonce: nonce, body: body)
-        let signature = (try? configuration.platformKey.signSHA256(message)) ?? []
+        let signature = (try? key.signSHA256(message)) ?? []
         return StrictBase64.encode(signature)
     }
 
@@ -286,6 +331,37 @@ public final class WeChatPaySimulator: Sendable {
         var padded = answer
         padded["padding"] = String(repeating: "x", count: 2 << 20)
         return json(padded)
+    }
+
+    /// `GET /v3/certificates`: signed like every 2xx, by the key that signs answers now.
+    private func certificatesAnswer(_ request: HTTPServerRequest) -> HTTPServerResponse {
+        let now = Date()
+        let mchid: String
+        switch authenticator.authenticate(request, now: now) {
+        case .success(let authenticated): mchid = authenticated
+        case .failure(let refusal): return errorAnswer(refusal, lane: nil)
+        }
+        guard let merchant = configuration.merchants.first(where: { $0.mchid == mchid }) else {
+            return errorAnswer(SimulatorRefusal.signError("unknown merchant \(mchid)"), lane: nil)
+        }
+        let body: [UInt8]
+        switch platform.certificatesBody(for: merchant) {
+        case .success(let sealed): body = sealed
+        case .failure(let refusal): return errorAnswer(refusal, lane: nil)
+        }
+        let timestamp = Int64(now.timeIntervalSince1970)
+        let nonce = SecureRandom.alphanumeric(count: 32)
+        let signer = platform.signer(publicKey: (configuration.platformKey, configuration.platformKeyID))
+        let headers = [
+            HTTPServerHeader("Content-Type", "application/json"),
+            HTTPServerHeader("Request-ID", nextRequestID()),
+            HTTPServerHeader("Wechatpay-Nonce", nonce),
+            HTTPServerHeader("Wechatpay-Timestamp", String(timestamp)),
+            HTTPServerHeader("Wechatpay-Serial", signer.serial),
+            HTTPServerHeader("Wechatpay-Signature-Type", wechatpaySignatureScheme),
+            HTTPServerHeader("Wechatpay-Signature", sign(body, timestamp: timestamp, nonce: nonce, key: signer.key)),
+        ]
+        return HTTPServerResponse(status: 200, headers: headers, body: body)
     }
 
     private func errorAnswer(_ error: any Error, lane: String? = nil) -> HTTPServerResponse {
