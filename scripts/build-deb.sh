@@ -173,5 +173,5 @@ chmod 0755 "$root/DEBIAN/postinst" "$root/DEBIAN/prerm" "$root/DEBIAN/postrm"
 
 mkdir -p "$output"
 package="$output/${name}_${version}_${architecture}.deb"
-dpkg-deb --root-owner-group -Zxz --build "$root" "$package" >&2
+dpkg-deb --root-owner-group -Zgzip --build "$root" "$package" >&2
 echo "$package"

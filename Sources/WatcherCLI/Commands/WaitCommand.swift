@@ -21,7 +21,9 @@ enum WaitCommand: Command {
     static let options: [Arguments.Option] = [
         .init(name: "config", takesValue: true, help: "the configuration file (JSON)", valueName: "FILE"),
         .init(name: "merchant", takesValue: true, help: "the merchant id (mchid)", valueName: "MCHID"),
-        .init(name: "product-coupon", takesValue: true, help: "wait for a product coupon instead of a task", valueName: "ID"),
+        .init(
+            name: "product-coupon", takesValue: true, help: "wait for a product coupon instead of a task",
+            valueName: "ID"),
         .init(
             name: "timeout", takesValue: true, help: "give up after this many seconds (exit 5); default: no limit",
             valueName: "SECONDS"),
