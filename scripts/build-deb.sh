@@ -114,6 +114,8 @@ Description: watches WeChat Pay APIv3 partner jobs until they finish
 EOF
 echo "/etc/logrotate.d/$name" >"$root/DEBIAN/conffiles"
 echo "/etc/$name/$name.json" >>"$root/DEBIAN/conffiles"
+# md5sums of every file but the conffiles (dpkg records those itself), for debsums and dpkg --verify.
+(cd "$root" && find usr lib -type f -print0 | sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
 
 cat >"$root/DEBIAN/postinst" <<'EOF'
 #!/bin/sh
