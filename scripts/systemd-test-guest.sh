@@ -190,7 +190,7 @@ else
     status=$?
 fi
 case "$status" in 0 | 3) ;; *) fail "wait for the coupon exited $status: $output" ;; esac
-echo "   $output"
+echo "   ${output:0:160}"
 pass
 
 check "a user outside the group cannot read the database"
