@@ -125,17 +125,15 @@ echo "   simulator over $transport"
 pass
 
 check "configure: the simulator's keys and a configuration in /etc"
-for folder in "$sim"/19*; do
-    mchid="$(basename "$folder")"
-    install -d -m 0750 -g $name "/etc/$name/$mchid"
-    install -m 0640 -g $name "$folder/apiclient_key.pem" "/etc/$name/$mchid/apiclient_key.pem"
+# Every file the simulator's configuration names (keys, CA) moves to /etc, readable by the group only.
+sed -e "s#$sim/watcher.sqlite3#$database#" -e "s#$sim/watcher.log#$log#" "$sim/wechatpay-watcher.json" >"$config.new"
+for file in $(grep -o "\"$sim/[^\"]*\"" "$config.new" | tr -d '"' | sort -u); do
+    target="/etc/$name/${file#"$sim"/}"
+    install -d -m 0750 -g $name "$(dirname "$target")"
+    install -m 0640 -g $name "$file" "$target"
 done
-install -m 0640 -g $name "$sim/pub_key.pem" "/etc/$name/pub_key.pem"
-for file in "$sim"/*.pem; do
-    case "$file" in */pub_key.pem) ;; *) install -m 0640 -g $name "$file" "/etc/$name/$(basename "$file")" ;; esac
-done
-sed -e "s#$sim/watcher.sqlite3#$database#" -e "s#$sim/watcher.log#$log#" -e "s#$sim/#/etc/$name/#g" \
-    "$sim/wechatpay-watcher.json" >"$config"
+sed -e "s#$sim/#/etc/$name/#g" "$config.new" >"$config"
+rm "$config.new"
 grep -q "$database" "$config" || fatal "could not rewrite the simulator's configuration: $(cat "$config")"
 setpriv --reuid=$name --regid=$name --init-groups /usr/bin/$name check-config --config "$config" \
     >/ci/out/check-config.txt 2>&1 || fatal "$(cat /ci/out/check-config.txt)"
