@@ -1,7 +1,7 @@
 import Foundation
 import WeChatPaySimulator
 
-/// One of the benchmark's workloads (issue 4): what exists before the watcher starts, what arrives while it runs.
+/// One of the benchmark's workloads: what exists before the watcher starts, what arrives while it runs.
 struct BenchWorkload: Sendable {
     /// `backlog`, `steady`, `scale` or `large-queue`.
     var name: String

@@ -2,6 +2,7 @@ import Foundation
 import WatcherConfig
 import WatcherEngine
 import WatcherLog
+import WatcherServices
 import WatcherStore
 import WatcherSystemd
 import WeChatPay
@@ -36,6 +37,38 @@ enum RunCommand: Command {
             (SIGINT, { @Sendable in stopRequest.received("SIGINT") }),
         ])
         defer { stopSignals.cancel() }
+        let daemon = try Daemon(arguments)
+        defer { daemon.close() }
+        let reloadSignal = SignalHandlers([(SIGHUP, { @Sendable in daemon.reload() })])
+        defer { reloadSignal.cancel() }
+        stopRequest.attach(logger: daemon.logger, notifier: daemon.notifier)
+        daemon.announceReady()
+        do {
+            try await daemon.engine.run(alongside: [
+                daemon.monitor, CancellableService { await HeapReturn.run() }, stopRequest,
+            ])
+        } catch {
+            daemon.logger.error("watcher.failed", ["error": .string(String(describing: error))])
+            throw .runtime("wechatpay-watcher stopped: \(error)")
+        }
+        daemon.logger.info("watcher.stopped")
+        return 0
+    }
+}
+
+/// Everything `run` sets up before the services start: configuration, log, keys, the instance lock, the store, the
+/// engine, the reload handler and what systemd is told.
+private struct Daemon: Sendable {
+    let logger: Logger
+    let notifier: SystemdNotifier?
+    let engine: WatcherEngine
+    let monitor: CancellableService
+    private let lock: InstanceLock
+    private let store: WatchStore
+    private let reloader: ConfigReload
+    private let merchantCount: Int
+
+    init(_ arguments: Arguments) throws(CLIError) {
         let loaded = try Setup.configuration(try arguments.required("config"))
         let configuration = loaded.configuration
         let scheduler = try Setup.scheduler(
@@ -44,40 +77,25 @@ enum RunCommand: Command {
         let logger = Logger(sink: output)
         for warning in loaded.warnings { logger.warning("config.warning", ["warning": .string(warning)]) }
         let credentials = try Setup.credentials(configuration)
-        let lock: InstanceLock
         do {
             lock = try InstanceLock.acquire(databasePath: configuration.database)
         } catch {
             logger.error("watcher.already_running", ["error": .string(error.description)])
             throw .runtime(error.description)
         }
-        defer { withExtendedLifetime(lock) {} }
-        let store = try Setup.store(configuration.database)
-        defer { store.close() }
-        let transport = URLSessionTransport()
-        let engine = WatcherEngine(
+        store = try Setup.store(configuration.database)
+        engine = WatcherEngine(
             store: store,
             kinds: Setup.kinds,
-            merchants: Setup.endpoints(configuration, credentials: credentials, transport: transport, logger: logger),
+            merchants: Setup.endpoints(
+                configuration, credentials: credentials, transport: URLSessionTransport(), logger: logger),
             settings: Setup.engineSettings(configuration),
             scheduler: scheduler,
             logger: logger,
             identity: ProcessIdentity(pid: getpid(), hostname: Setup.hostname, version: wechatpayWatcherVersion)
         )
-        let reload = ConfigReload(configuration: configuration, output: output, logger: logger)
+        let reloader = ConfigReload(configuration: configuration, output: output, logger: logger)
         let notifier = SystemdNotifier()
-        stopRequest.attach(engine: engine, logger: logger, notifier: notifier)
-        let signals = SignalHandlers([
-            (
-                SIGHUP,
-                { @Sendable in
-                    notifier?.reloading()
-                    reload.reload()
-                    notifier?.ready()
-                }
-            )
-        ])
-        defer { signals.cancel() }
         logger.info(
             "watcher.started",
             [
@@ -86,45 +104,55 @@ enum RunCommand: Command {
                 "scheduler": .string(scheduler.name), "pid": .int(Int(getpid())),
             ]
         )
-        let watchdog: WatchdogSettings?
+        let monitor = ServiceMonitor(
+            statistics: engine.statistics, notifier: notifier, watchdog: Self.watchdog(logger),
+            metricsFile: { reloader.current.metricsFile },
+            onMetricsFailure: { logger.warning("metrics.write_failed", ["error": .string($0)]) })
+        self.monitor = CancellableService { await monitor.run() }
+        self.logger = logger
+        self.notifier = notifier
+        self.reloader = reloader
+        self.merchantCount = credentials.count
+    }
+
+    /// SIGHUP: reopen the log and reread the configuration, telling systemd.
+    func reload() {
+        notifier?.reloading()
+        reloader.reload()
+        notifier?.ready()
+    }
+
+    /// READY=1 goes first: configuration, keys and schema are good. Then the periodic STATUS and WATCHDOG.
+    func announceReady() {
+        guard let notifier else { return }
+        do {
+            try notifier.deliver("READY=1\nSTATUS=watching \(merchantCount) merchant(s)")
+        } catch {
+            logger.warning(
+                "systemd.notify_failed",
+                [
+                    "error": .string(error.description),
+                    "hint": "systemd waits for READY=1 and will time the start out; check NOTIFY_SOCKET",
+                ])
+        }
+    }
+
+    /// The instance lock is held until here; the store closes last.
+    func close() {
+        store.close()
+        withExtendedLifetime(lock) {}
+    }
+
+    private static func watchdog(_ logger: Logger) -> WatchdogSettings? {
         switch WatchdogSettings.resolve() {
         case .enabled(let settings):
-            watchdog = settings
             logger.info("watchdog.enabled", ["ping_every_seconds": .double(settings.pingInterval)])
+            return settings
         case .disabled(let reason):
-            watchdog = nil
             if ProcessInfo.processInfo.environment["WATCHDOG_USEC"] != nil {
                 logger.warning("watchdog.disabled", ["reason": .string(reason)])
             }
+            return nil
         }
-        let monitor = ServiceMonitor(
-            statistics: engine.statistics, notifier: notifier, watchdog: watchdog,
-            metricsFile: { reload.current.metricsFile },
-            onMetricsFailure: { logger.warning("metrics.write_failed", ["error": .string($0)]) })
-        // READY=1 goes first: configuration, keys and schema are good. Then the periodic STATUS and WATCHDOG.
-        if let notifier {
-            do {
-                try notifier.deliver("READY=1\nSTATUS=watching \(credentials.count) merchant(s)")
-            } catch {
-                logger.warning(
-                    "systemd.notify_failed",
-                    [
-                        "error": .string(error.description),
-                        "hint": "systemd waits for READY=1 and will time the start out; check NOTIFY_SOCKET",
-                    ])
-            }
-        }
-        let monitoring = Task { await monitor.run() }
-        defer { monitoring.cancel() }
-        let heapReturn = Task { await HeapReturn.run() }
-        defer { heapReturn.cancel() }
-        do {
-            try await engine.run()
-        } catch {
-            logger.error("watcher.failed", ["error": .string(String(describing: error))])
-            throw .runtime("wechatpay-watcher stopped: \(error)")
-        }
-        logger.info("watcher.stopped")
-        return 0
     }
 }

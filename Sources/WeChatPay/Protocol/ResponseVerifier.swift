@@ -56,7 +56,7 @@ public enum VerificationFailure: Error, Sendable, Equatable, CustomStringConvert
     }
 }
 
-/// Checks that a 2xx answer really comes from WeChat Pay before anything in it is believed (REFERENCE §2).
+/// Checks that a 2xx answer really comes from WeChat Pay before anything in it is believed.
 public struct ResponseVerifier: Sendable {
     /// The configured WeChat Pay public key id (`PUB_KEY_ID_…`).
     public let publicKeyID: String
