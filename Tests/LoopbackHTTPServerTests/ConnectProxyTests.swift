@@ -84,6 +84,19 @@ struct ConnectProxyTests {
         #expect(proxy.url(user: "egress", password: "s3cret") == "http://egress:s3cret@127.0.0.1:\(proxy.port)")
     }
 
+    @Test("a proxy that dies while opening the tunnel closes the connection without an answer")
+    func closeBeforeAnswering() throws {
+        let proxy = try ConnectProxy(hosts: [Upstream.name: "127.0.0.1"], fault: .closeBeforeAnswering)
+        defer { proxy.stop() }
+        let client = try TestClient(port: proxy.port)
+        try client.send("CONNECT \(Upstream.name):443 HTTP/1.1\r\nHost: \(Upstream.name):443\r\n\r\n")
+        let (bytes, ending, _) = client.readToEnd()
+        #expect(bytes.isEmpty)
+        #expect(ending == .closed)
+        #expect(proxy.statistics.tunnelsCut == 1)
+        #expect(proxy.statistics.tunnels == 0)
+    }
+
     @Test("a proxy that refuses connections refuses at the TCP level")
     func refusing() throws {
         let proxy = try ConnectProxy(refusesConnections: true)

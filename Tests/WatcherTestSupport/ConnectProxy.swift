@@ -21,6 +21,8 @@ package final class ConnectProxy: Sendable {
         /// Answers every CONNECT with `407 Proxy Authentication Required` unless it carries
         /// `Proxy-Authorization: Basic` with exactly these credentials.
         case requireCredentials(user: String, password: String)
+        /// Reads the CONNECT and closes the connection without answering: a proxy that dies while opening the tunnel.
+        case closeBeforeAnswering
         /// Opens the tunnel, relays `bytes` bytes from the client and closes both sides when it sends more: a
         /// proxy that dies mid-exchange (0: as soon as the client sends anything through the tunnel).
         case closeTunnels(afterClientBytes: Int)
@@ -34,7 +36,7 @@ package final class ConnectProxy: Sendable {
         package var tunnels = 0
         /// CONNECTs answered 407.
         package var authenticationsRefused = 0
-        /// Tunnels the proxy closed because of `.closeTunnels`.
+        /// Tunnels the proxy closed because of `.closeTunnels`, and CONNECTs closed by `.closeBeforeAnswering`.
         package var tunnelsCut = 0
         /// CONNECTs answered 502: a name not in the map, or a target that refused.
         package var badGateways = 0

@@ -29,6 +29,10 @@ struct ProxyTunnel {
             state.statistics.targets.append(target)
             return state.fault
         }
+        if fault == .closeBeforeAnswering {
+            core.state.withLock { $0.statistics.tunnelsCut += 1 }
+            return
+        }
         if case .requireCredentials(let user, let password) = fault,
             !Self.carriesCredentials(lines.dropFirst(), user: user, password: password)
         {
