@@ -37,7 +37,7 @@ enum RunCommand: Command {
             (SIGINT, { @Sendable in stopRequest.received("SIGINT") }),
         ])
         defer { stopSignals.cancel() }
-        let daemon = try Daemon(arguments)
+        let daemon = try await Daemon(arguments)
         defer { daemon.close() }
         let reloadSignal = SignalHandlers([(SIGHUP, { @Sendable in daemon.reload() })])
         defer { reloadSignal.cancel() }
@@ -68,7 +68,7 @@ private struct Daemon: Sendable {
     private let reloader: ConfigReload
     private let merchantCount: Int
 
-    init(_ arguments: Arguments) throws(CLIError) {
+    init(_ arguments: Arguments) async throws(CLIError) {
         let loaded = try Setup.configuration(try arguments.required("config"))
         let configuration = loaded.configuration
         let scheduler = try Setup.scheduler(
@@ -84,11 +84,19 @@ private struct Daemon: Sendable {
             throw .runtime(error.description)
         }
         store = try Setup.store(configuration.database)
+        let endpoints = Setup.endpoints(
+            configuration, credentials: credentials, transport: URLSessionTransport(), logger: logger)
+        let clients = endpoints.map(\.client)
+        do {
+            try await Setup.preparePlatformCertificates(clients, logger: logger)
+        } catch {
+            store.close()
+            throw error
+        }
         engine = WatcherEngine(
             store: store,
             kinds: Setup.kinds,
-            merchants: Setup.endpoints(
-                configuration, credentials: credentials, transport: URLSessionTransport(), logger: logger),
+            merchants: endpoints,
             settings: Setup.engineSettings(configuration),
             scheduler: scheduler,
             logger: logger,
@@ -105,7 +113,7 @@ private struct Daemon: Sendable {
             ]
         )
         let monitor = ServiceMonitor(
-            statistics: engine.statistics, notifier: notifier, watchdog: Self.watchdog(logger),
+            statistics: engine.statistics, clients: clients, notifier: notifier, watchdog: Self.watchdog(logger),
             metricsFile: { reloader.current.metricsFile },
             onMetricsFailure: { logger.warning("metrics.write_failed", ["error": .string($0)]) })
         self.monitor = CancellableService { await monitor.run() }
