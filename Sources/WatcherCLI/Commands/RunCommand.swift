@@ -44,9 +44,7 @@ enum RunCommand: Command {
         stopRequest.attach(logger: daemon.logger, notifier: daemon.notifier)
         daemon.announceReady()
         do {
-            try await daemon.engine.run(alongside: [
-                daemon.monitor, CancellableService { await HeapReturn.run() }, stopRequest,
-            ])
+            try await daemon.engine.run(alongside: daemon.services + [stopRequest])
         } catch {
             daemon.logger.error("watcher.failed", ["error": .string(String(describing: error))])
             throw .runtime("wechatpay-watcher stopped: \(error)")
@@ -62,9 +60,10 @@ private struct Daemon: Sendable {
     let logger: Logger
     let notifier: SystemdNotifier?
     let engine: WatcherEngine
-    let monitor: CancellableService
+    private let monitor: CancellableService
     private let lock: InstanceLock
     private let store: WatchStore
+    private let pruner: RetentionPruner?
     private let reloader: ConfigReload
     private let merchantCount: Int
 
@@ -83,16 +82,28 @@ private struct Daemon: Sendable {
             logger.error("watcher.already_running", ["error": .string(error.description)])
             throw .runtime(error.description)
         }
+        if let notice = Setup.rewriteNotice(configuration.database) {
+            logger.info("database.rewriting", ["reason": .string(notice)])
+        }
         store = try Setup.store(configuration.database)
         let endpoints = Setup.endpoints(
             configuration, credentials: credentials, transport: URLSessionTransport(), logger: logger)
         let clients = endpoints.map(\.client)
+        let pruner: RetentionPruner?
         do {
-            try await Setup.preparePlatformCertificates(clients, logger: logger)
+            pruner = try Setup.pruner(configuration, logger: logger)
         } catch {
             store.close()
             throw error
         }
+        do {
+            try await Setup.preparePlatformCertificates(clients, logger: logger)
+        } catch {
+            pruner?.close()
+            store.close()
+            throw error
+        }
+        self.pruner = pruner
         engine = WatcherEngine(
             store: store,
             kinds: Setup.kinds,
@@ -145,8 +156,15 @@ private struct Daemon: Sendable {
         }
     }
 
+    /// The services that run beside the engine's own: systemd's status and watchdog, heap return, retention.
+    var services: [any Service] {
+        let pruner = self.pruner
+        return [monitor, CancellableService { await HeapReturn.run() }, CancellableService { await pruner?.run() }]
+    }
+
     /// The instance lock is held until here; the store closes last.
     func close() {
+        pruner?.close()
         store.close()
         withExtendedLifetime(lock) {}
     }
