@@ -156,10 +156,12 @@ private struct Daemon: Sendable {
         }
     }
 
-    /// The services that run beside the engine's own: systemd's status and watchdog, heap return, retention.
+    /// The services that run beside the engine's own: systemd's status and watchdog, heap return, and retention
+    /// when configured (a service that returns stops the group, so an absent pruner is no service at all).
     var services: [any Service] {
-        let pruner = self.pruner
-        return [monitor, CancellableService { await HeapReturn.run() }, CancellableService { await pruner?.run() }]
+        var services: [any Service] = [monitor, CancellableService { await HeapReturn.run() }]
+        if let pruner { services.append(CancellableService { await pruner.run() }) }
+        return services
     }
 
     /// The instance lock is held until here; the store closes last.
