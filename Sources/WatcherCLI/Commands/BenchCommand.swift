@@ -16,7 +16,8 @@ enum BenchCommand: Command {
         any 1 s window per merchant and API, utilisation of the budget, drain time against the bound N/rate,
         detection latency (simulated completion → database write), polls per task, CPU milliseconds per request
         (with one RSA-2048 sign plus verify measured in the same run for comparison), and peak RSS.
-        Policies: budget (the default scheduler), exponential (1 s ×1.5 ≤ 20 s) and fixed-30s.
+        Policies: budget (the default scheduler), sweep (the least recently polled row, never one polled less
+        than the minimum interval ago), exponential (1 s ×1.5 ≤ 20 s) and fixed-30s.
         --scale multiplies task counts and durations of arrival, for quick runs. `soak` (not part of `all`) runs a
         million unfinished rows over ten merchants with faults on for --seconds (default 1800) and reports RSS and
         open descriptors near the start and at the end.
@@ -25,7 +26,7 @@ enum BenchCommand: Command {
         .init(
             name: "workload", takesValue: true, help: "backlog, steady, scale, large-queue or all", valueName: "NAME"),
         .init(
-            name: "policies", takesValue: true, help: "comma-separated (default budget,exponential,fixed-30s)",
+            name: "policies", takesValue: true, help: "comma-separated (default budget,sweep,exponential,fixed-30s)",
             valueName: "LIST"),
         .init(name: "scale", takesValue: true, help: "multiply the workload's size (default 1)", valueName: "F"),
         .init(name: "seconds", takesValue: true, help: "soak only: how long to observe (default 1800)", valueName: "N"),
@@ -37,7 +38,7 @@ enum BenchCommand: Command {
         let names = requested == "all" ? BenchWorkload.names : [requested]
         let scale = Double(arguments.value("scale") ?? "1") ?? -1
         guard scale > 0, scale <= 10 else { throw .usage("--scale must be a number in (0, 10]") }
-        let policies = (arguments.value("policies") ?? "budget,exponential,fixed-30s")
+        let policies = (arguments.value("policies") ?? "budget,sweep,exponential,fixed-30s")
             .split(separator: ",").map(String.init)
         for policy in policies { _ = try Setup.scheduler(named: policy) }
         var workloads: [BenchWorkload] = []
