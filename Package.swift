@@ -99,6 +99,7 @@ var targets: [Target] = [
         name: "WeChatPaySimulatorTests",
         dependencies: ["WeChatPaySimulator", "WeChatPay", "WatcherCrypto", "LoopbackHTTPServer", "WatcherTestSupport"]
     ),
+    .testTarget(name: "WatcherCLITests", dependencies: ["WatcherCLI", "WatcherEngine"]),
     .testTarget(
         name: "EndToEndTests",
         dependencies: [

@@ -181,7 +181,8 @@ extension BenchWorkload {
         plan(seed: seed).map { resource in
             SchedulingSimulation.Task(
                 arrival: resource.arrival ?? 0, lifetime: resource.duration, cohort: resource.type ?? "coupon",
-                resource: resource.merchant == 0 ? resource.api.rawValue : "\(resource.api.rawValue)#\(resource.merchant)")
+                resource: resource.merchant == 0
+                    ? resource.api.rawValue : "\(resource.api.rawValue)#\(resource.merchant)")
         }
     }
 }

@@ -24,7 +24,8 @@ enum BenchCommand: Command {
         """
     static let options: [Arguments.Option] = [
         .init(
-            name: "workload", takesValue: true, help: BenchWorkload.names.joined(separator: ", ") + " or all", valueName: "NAME"),
+            name: "workload", takesValue: true, help: BenchWorkload.names.joined(separator: ", ") + " or all",
+            valueName: "NAME"),
         .init(
             name: "policies", takesValue: true, help: "comma-separated (default budget,sweep,exponential,fixed-30s)",
             valueName: "LIST"),
