@@ -8,7 +8,7 @@
 //                                   ─▶ WatcherSystemd (sd_notify, watchdog, instance lock, metrics textfile)
 //                                   ─▶ WatcherEngine ─▶ WeChatPay ─▶ WatcherCrypto ─▶ COpenSSL
 //                                                    ─▶ WatcherStore ─▶ WatcherSQLite ─▶ CSQLite
-//                                   ─▶ WatcherConfig, WeChatPaySimulator ─▶ LoopbackHTTPServer
+//                                   ─▶ WatcherConfig, WeChatPaySimulator ─▶ LoopbackHTTPServer ─▶ WatcherCrypto
 //   WatcherLog is the leaf every layer logs through; WatcherSync (one pthread-backed lock) is below everything.
 //
 // No Swift package dependencies: Foundation, Dispatch, Synchronization and two system libraries.
@@ -30,7 +30,7 @@ var targets: [Target] = [
     .target(name: "WatcherLog", dependencies: ["WatcherSync"]),
     .target(name: "WatcherCrypto", dependencies: ["COpenSSL"]),
     .target(name: "WatcherSQLite", dependencies: ["CSQLite", "WatcherSync"]),
-    .target(name: "LoopbackHTTPServer", dependencies: ["WatcherSync"]),
+    .target(name: "LoopbackHTTPServer", dependencies: ["COpenSSL", "WatcherCrypto", "WatcherSync"]),
 
     // The WeChat Pay APIv3 protocol: signing, verification, transport, failover.
     .target(name: "WeChatPay", dependencies: ["WatcherCrypto", "WatcherLog", "WatcherSync"]),
@@ -79,7 +79,9 @@ var targets: [Target] = [
     .testTarget(name: "WatcherLogTests", dependencies: ["WatcherLog"]),
     .testTarget(name: "WatcherCryptoTests", dependencies: ["WatcherCrypto"]),
     .testTarget(name: "WatcherSQLiteTests", dependencies: ["WatcherSQLite"]),
-    .testTarget(name: "LoopbackHTTPServerTests", dependencies: ["LoopbackHTTPServer", "WatcherSync"]),
+    .testTarget(
+        name: "LoopbackHTTPServerTests",
+        dependencies: ["LoopbackHTTPServer", "WatcherCrypto", "COpenSSL", "WatcherSync", "WatcherTestSupport"]),
     .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "WatcherTestSupport"]),
     .testTarget(name: "WatcherStoreTests", dependencies: ["WatcherStore", "WatcherSQLite", "WatcherTestSupport"]),
     .testTarget(
@@ -91,6 +93,7 @@ var targets: [Target] = [
     ),
     .testTarget(name: "WatcherConfigTests", dependencies: ["WatcherConfig"]),
     .testTarget(name: "WatcherSystemdTests", dependencies: ["WatcherSystemd"]),
+    .testTarget(name: "WatcherCLITests", dependencies: ["WatcherCLI", "WatcherEngine", "WatcherSystemd"]),
     .testTarget(
         name: "ProductCouponsTests",
         dependencies: ["ProductCoupons", "WatcherEngine", "WatcherStore", "WatcherSQLite", "WeChatPay"]

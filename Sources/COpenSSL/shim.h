@@ -7,6 +7,8 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <openssl/ssl.h>
 #include <openssl/decoder.h>
 #include <openssl/encoder.h>
 #endif

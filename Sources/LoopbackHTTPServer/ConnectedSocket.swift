@@ -1,10 +1,11 @@
 import Glibc
 
-/// The system calls one connection makes, on a blocking descriptor the connection's thread owns.
+/// The system calls one connection makes, on a descriptor the connection's thread owns: blocking for plain
+/// HTTP, non-blocking under TLS, where reads and writes go through the connection's `TLSSession`.
 ///
 /// Waits go through `poll(2)` with a timeout, so an idle client cannot hold a thread forever; `stop()` wakes
 /// every wait early with `shutdown(2)`.
-struct ConnectedSocket: Sendable {
+struct ConnectedSocket {
     /// How a wait for input ended.
     enum Readiness {
         case readable
@@ -20,12 +21,15 @@ struct ConnectedSocket: Sendable {
     }
 
     let descriptor: Int32
+    /// Set once the TLS handshake succeeded; nil for plain HTTP.
+    var tls: TLSSession? = nil
 
     /// Largest single read; a request head fits in one, a 1 MiB body takes sixteen.
     private static let readSize = 64 * 1024
 
     /// Waits until bytes (or an end of stream, or an error) can be read, at most `timeout`.
     func waitUntilReadable(timeout: Duration) -> Readiness {
+        if let tls, tls.hasBufferedInput { return .readable }
         let deadline = ContinuousClock.now + timeout
         while true {
             var request = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
@@ -39,7 +43,8 @@ struct ConnectedSocket: Sendable {
 
     /// Appends what one `recv(2)` returns to `bytes`.
     func receive(appendingTo bytes: inout [UInt8]) -> ReceiveResult {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.readSize) { buffer in
+        if let tls { return tls.receive(appendingTo: &bytes) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.readSize) { buffer in
             while true {
                 let count = recv(descriptor, buffer.baseAddress, buffer.count, 0)
                 if count > 0 {
@@ -54,7 +59,8 @@ struct ConnectedSocket: Sendable {
 
     /// Sends every byte, retrying partial sends; false once the peer is gone or the server shut the socket.
     func sendAll(_ bytes: ArraySlice<UInt8>) -> Bool {
-        bytes.withUnsafeBytes { buffer in
+        if let tls { return tls.sendAll(bytes) }
+        return bytes.withUnsafeBytes { buffer in
             var sent = 0
             while sent < buffer.count {
                 // MSG_NOSIGNAL: a vanished client must cost an EPIPE here, not the whole process.
@@ -93,6 +99,7 @@ struct ConnectedSocket: Sendable {
 
     /// Sends FIN but keeps reading, so a response is not destroyed by a reset the client's unread bytes would cause.
     func shutdownWriting() {
+        tls?.sendCloseNotify()
         _ = shutdown(descriptor, Int32(SHUT_WR))
     }
 

@@ -1,8 +1,17 @@
 /// What the handler answers: status, headers, body, and how to deliver them (or how to fail on purpose).
 ///
-/// The server adds `Content-Length` (replacing any the handler set, because it frames the body) and `Date`
-/// (unless the handler set one).
+/// The server adds `Content-Length` or `Transfer-Encoding: chunked` (replacing any the handler set, because it
+/// frames the body) and `Date` (unless the handler set one).
 public struct HTTPServerResponse: Sendable {
+    /// How the body is framed on the wire.
+    public enum Framing: Sendable, Equatable {
+        /// `Content-Length`, the whole body in one piece.
+        case contentLength
+        /// `Transfer-Encoding: chunked`, in chunks of at most `chunkBytes` (at least 1); an HTTP/1.0 client,
+        /// which cannot read chunks, gets `Content-Length` instead.
+        case chunked(chunkBytes: Int)
+    }
+
     /// How the connection delivers the response; everything but `.normal` is a fault a client must survive.
     public enum Behaviour: Sendable, Equatable {
         /// Send the response at once.
@@ -27,13 +36,19 @@ public struct HTTPServerResponse: Sendable {
     public var body: [UInt8]
     /// How to deliver this response.
     public var behaviour: Behaviour
+    /// How to frame the body.
+    public var framing: Framing
 
     /// Creates a response; with no arguments but the status it is an empty, normally delivered answer.
-    public init(status: Int, headers: [HTTPServerHeader] = [], body: [UInt8] = [], behaviour: Behaviour = .normal) {
+    public init(
+        status: Int, headers: [HTTPServerHeader] = [], body: [UInt8] = [], behaviour: Behaviour = .normal,
+        framing: Framing = .contentLength
+    ) {
         self.status = status
         self.headers = headers
         self.body = body
         self.behaviour = behaviour
+        self.framing = framing
     }
 
     /// A JSON answer: adds `Content-Type: application/json` unless `headers` already names a content type.

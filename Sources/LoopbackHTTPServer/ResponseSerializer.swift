@@ -28,7 +28,12 @@ enum ResponseSerializer {
         }
         // RFC 9110 §8.6: no Content-Length on 1xx and 204; everything else announces its length.
         let mayHaveLength = status >= 200 && status != 204
-        if mayHaveLength { head += "Content-Length: \(response.body.count)\r\n" }
+        let chunkBytes = mayHaveLength && minorVersion >= 1 ? response.framing.chunkBytes : nil
+        if chunkBytes != nil {
+            head += "Transfer-Encoding: chunked\r\n"
+        } else if mayHaveLength {
+            head += "Content-Length: \(response.body.count)\r\n"
+        }
         if response.headers.firstValue(named: "Date") == nil { head += "Date: \(date)\r\n" }
         if response.headers.firstValue(named: "Connection") == nil {
             if !keepAlive {
@@ -39,7 +44,23 @@ enum ResponseSerializer {
         }
         head += "\r\n"
         let sendsBody = includeBody && mayHaveLength && status != 304
-        return SerializedResponse(head: Array(head.utf8), body: sendsBody ? response.body : [])
+        guard sendsBody else { return SerializedResponse(head: Array(head.utf8), body: []) }
+        let body = chunkBytes.map { chunked(response.body, chunkBytes: $0) } ?? response.body
+        return SerializedResponse(head: Array(head.utf8), body: body)
+    }
+
+    /// RFC 9112 §7.1: each chunk is its size in hex, CRLF, the bytes, CRLF; a zero-size chunk and CRLF end it.
+    static func chunked(_ body: [UInt8], chunkBytes: Int) -> [UInt8] {
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(body.count + (body.count / chunkBytes + 1) * 8 + 5)
+        for start in stride(from: 0, to: body.count, by: chunkBytes) {
+            let chunk = body[start..<min(start + chunkBytes, body.count)]
+            encoded += Array((String(chunk.count, radix: 16, uppercase: false) + "\r\n").utf8)
+            encoded += chunk
+            encoded += [ASCII.carriageReturn, ASCII.lineFeed]
+        }
+        encoded += Array("0\r\n\r\n".utf8)
+        return encoded
     }
 
     /// Whether the handler asked for the connection to close after this response.
@@ -47,7 +68,7 @@ enum ResponseSerializer {
         response.headers.containsToken("close", inFieldNamed: "Connection")
     }
 
-    /// The server frames every body with Content-Length; a handler's own framing fields would contradict it.
+    /// The server frames every body itself; a handler's own framing fields would contradict it.
     private static func isFramingField(_ name: String) -> Bool {
         name.equalsIgnoringASCIICase("Content-Length") || name.equalsIgnoringASCIICase("Transfer-Encoding")
     }
@@ -56,5 +77,15 @@ enum ResponseSerializer {
     private static func singleLine(_ value: String) -> String {
         guard value.utf8.contains(where: { $0 == ASCII.carriageReturn || $0 == ASCII.lineFeed }) else { return value }
         return String(value.map { $0 == "\r" || $0 == "\n" || $0 == "\r\n" ? " " : $0 })
+    }
+}
+
+extension HTTPServerResponse.Framing {
+    /// The chunk size, at least 1, or nil for `Content-Length`.
+    var chunkBytes: Int? {
+        switch self {
+        case .contentLength: return nil
+        case .chunked(let chunkBytes): return max(chunkBytes, 1)
+        }
     }
 }

@@ -11,6 +11,8 @@ final class ServerCore: Sendable {
     let listener: Int32
     let port: UInt16
     let idleTimeout: Duration
+    /// Nil for plain HTTP.
+    let tls: TLSContext?
     let handler: @Sendable (HTTPServerRequest) -> HTTPServerResponse
     let state = Locked(ServerState())
     /// Entered before each thread starts and left when it ends, so `stop()` can wait for all of them.
@@ -24,12 +26,13 @@ final class ServerCore: Sendable {
     private static let flushTimeout = Duration.milliseconds(500)
 
     init(
-        listener: Int32, port: UInt16, idleTimeout: Duration,
+        listener: Int32, port: UInt16, idleTimeout: Duration, tls: TLSContext?,
         handler: @escaping @Sendable (HTTPServerRequest) -> HTTPServerResponse
     ) {
         self.listener = listener
         self.port = port
         self.idleTimeout = idleTimeout
+        self.tls = tls
         self.handler = handler
     }
 
@@ -86,16 +89,29 @@ final class ServerCore: Sendable {
             }
             // accept4(2) is not visible to Swift; a child spawned between these two calls would inherit the socket.
             _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
-            serve(ConnectedSocket(descriptor: descriptor))
+            serve(descriptor)
         }
     }
 
-    private func serve(_ socket: ConnectedSocket) {
-        guard state.withLock({ $0.admit(socket.descriptor) }) else {
-            socket.close()
+    private func serve(_ descriptor: Int32) {
+        guard state.withLock({ $0.admit(descriptor) }) else {
+            _ = close(descriptor)
             return
         }
         spawnThread(named: "http-connection:\(port)") { [self] in
+            var socket = ConnectedSocket(descriptor: descriptor)
+            if let tls {
+                do throws(TLSFailure) {
+                    socket.tls = try TLSSession(context: tls, descriptor: descriptor)
+                    try socket.tls?.accept(timeout: idleTimeout)
+                    state.withLock { $0.recordHandshake() }
+                } catch {
+                    // A refused or unfinished handshake never reaches the handler; counted for tests to assert.
+                    state.withLock { $0.recordHandshakeFailure(error.reason) }
+                    finish(socket, .close)
+                    return
+                }
+            }
             var connection = Connection(core: self, socket: socket)
             finish(socket, connection.run())
         }

@@ -24,6 +24,9 @@ struct ServerState {
     private(set) var openSockets: Set<Int32> = []
     private(set) var connectionsAccepted = 0
     private(set) var requestsHandled = 0
+    private(set) var handshakesCompleted = 0
+    private(set) var handshakesFailed = 0
+    private(set) var lastHandshakeFailure: String? = nil
 
     var isStopping: Bool { phase == .stopped }
 
@@ -49,6 +52,15 @@ struct ServerState {
 
     mutating func recordRequest() {
         requestsHandled += 1
+    }
+
+    mutating func recordHandshake() {
+        handshakesCompleted += 1
+    }
+
+    mutating func recordHandshakeFailure(_ reason: String) {
+        handshakesFailed += 1
+        lastHandshakeFailure = reason
     }
 
     /// Moves to `.stopped`; returns what to do with the listener and which connections to shut down.

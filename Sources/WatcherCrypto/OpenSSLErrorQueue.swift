@@ -1,9 +1,9 @@
 import COpenSSL
 
 /// OpenSSL's per-thread error queue, read as text for error messages.
-enum OpenSSLErrorQueue {
+package enum OpenSSLErrorQueue {
     /// Every queued error, oldest first, joined by "; ". Empties the queue.
-    static func drain() -> String {
+    package static func drain() -> String {
         var messages: [String] = []
         while let message = next() {
             messages.append(message)
@@ -12,7 +12,7 @@ enum OpenSSLErrorQueue {
     }
 
     /// Forgets queued errors that were expected (a signature that does not verify leaves one behind).
-    static func clear() {
+    package static func clear() {
         ERR_clear_error()
     }
 

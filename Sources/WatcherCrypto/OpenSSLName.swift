@@ -8,6 +8,8 @@
 enum OpenSSLName {
     static var pem: UnsafePointer<CChar> { cString("PEM") }
     static var rsa: UnsafePointer<CChar> { cString("RSA") }
+    static var ellipticCurve: UnsafePointer<CChar> { cString("EC") }
+    static var p256: UnsafePointer<CChar> { cString("P-256") }
 
     private static func cString(_ name: StaticString) -> UnsafePointer<CChar> {
         UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)

@@ -133,8 +133,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
         for merchant in Set(counts.filter { $0.resource == table.resource }.map(\.merchantID)).sorted() {
             let oldest = try connection.query(
                 """
-                SELECT \(table.idColumn), created_at FROM \(table.table) INDEXED BY \(table.table)_deadline
-                WHERE state IN (\(table.activeStateList)) AND merchant_id = ? ORDER BY created_at LIMIT 1
+                SELECT \(table.idColumn), created_at FROM \(table.table) INDEXED BY \(table.table)_oldest
+                WHERE merchant_id = ? AND state IN (\(table.activeStateList)) ORDER BY created_at LIMIT 1
                 """,
                 [.text(merchant)]
             )

@@ -105,14 +105,19 @@ public final class WatchStore: Sendable {
         }
     }
 
-    /// How many rows of a merchant are still watched.
-    public func activeCount(_ table: ResourceTable, merchant: String) async throws -> Int {
-        let sql = """
-            SELECT count(*) FROM \(table.table) INDEXED BY \(table.table)_due
-            WHERE merchant_id = ? AND state IN (\(table.activeStateList))
+    /// How many rows of a merchant are still watched, and when the oldest of them was created (one index seek).
+    package func activeSummary(_ table: ResourceTable, merchant: String) async throws -> ActiveSummary {
+        let active = "merchant_id = ? AND state IN (\(table.activeStateList))"
+        let count = "SELECT count(*) FROM \(table.table) INDEXED BY \(table.table)_due WHERE \(active)"
+        let oldest = """
+            SELECT (julianday(min(created_at)) - 2440587.5) * 86400.0
+            FROM \(table.table) INDEXED BY \(table.table)_oldest WHERE \(active)
             """
         return try await counter.perform { connection in
-            Int(try connection.scalar(sql, [.text(merchant)]).int64Value ?? 0)
+            ActiveSummary(
+                count: Int(try connection.scalar(count, [.text(merchant)]).int64Value ?? 0),
+                oldestCreatedAt: try connection.scalar(oldest, [.text(merchant)]).doubleValue
+            )
         }
     }
 
@@ -261,6 +266,19 @@ public final class WatchStore: Sendable {
     /// Runs arbitrary read-only work on the reader connection.
     public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await reader.perform(body)
+    }
+}
+
+/// A merchant's rows still watched in one table.
+package struct ActiveSummary: Sendable, Equatable {
+    /// How many.
+    package var count: Int
+    /// `created_at` of the oldest, as unix seconds; nil when there is none.
+    package var oldestCreatedAt: Double?
+
+    package init(count: Int, oldestCreatedAt: Double?) {
+        self.count = count
+        self.oldestCreatedAt = oldestCreatedAt
     }
 }
 

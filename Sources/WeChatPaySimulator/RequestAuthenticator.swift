@@ -45,7 +45,9 @@ final class RequestAuthenticator: Sendable {
             merchant.publicKey.isValidSignatureSHA256(signature, for: Array(message.utf8))
         else { return .failure(.signError("signature does not verify with the merchant's public key")) }
         guard remember(nonce: fields.nonce, of: merchant.mchid, at: now.timeIntervalSince1970) else {
-            return .failure(.signError("nonce_str was already used"))
+            var refusal = SimulatorRefusal.signError("nonce_str was already used")
+            refusal.isReplay = true
+            return .failure(refusal)
         }
         return .success(merchant.mchid)
     }
@@ -67,6 +69,8 @@ struct SimulatorRefusal: Error {
     var status: Int
     var code: String
     var message: String
+    /// A request whose nonce was seen before: what a client that re-sends signed bytes causes.
+    var isReplay = false
 
     static func signError(_ message: String) -> SimulatorRefusal {
         SimulatorRefusal(status: 401, code: "SIGN_ERROR", message: message)

@@ -1,4 +1,5 @@
 import Foundation
+import LoopbackHTTPServer
 import WatcherConfig
 import WatcherCrypto
 import WatcherLog
@@ -52,10 +53,40 @@ public struct SimulationFolder: Sendable {
             let mchid = String(1_900_000_001 + index)
             let folder = "\(directory)/\(mchid)"
             let key = try key(at: folder + "/apiclient_key.pem", directoryToCreate: folder)
-            merchants.append(
-                Merchant(mchid: mchid, serial: String(format: "%040X", 0x1DDE_55AD_98ED + index), key: key))
+            merchants.append(Merchant(mchid: mchid, serial: merchantSerial(index: index), key: key))
         }
         return SimulationFolder(directory: directory, platformKey: platform, merchants: merchants)
+    }
+
+    /// A 40-hex-digit certificate serial like the merchant platform's, distinct per merchant: a 160-bit number
+    /// does not fit the 64 bits `%X` formats, so the last four digits count and the 36 before them are fixed.
+    static func merchantSerial(index: Int) -> String {
+        let last = String(0x3A8C + index, radix: 16, uppercase: true)
+        return "1DDE55AD98ED71D6EDD4A4A16996DE7B4777" + String(repeating: "0", count: max(0, 4 - last.count)) + last
+    }
+
+    /// The certificate authority file a watcher trusts for the simulator's TLS (its `api.ca_file`).
+    public var caFile: String { directory + "/ca.pem" }
+    /// The simulator's TLS certificate, for 127.0.0.1 and localhost.
+    public var tlsCertificateFile: String { directory + "/simulator/tls_certificate.pem" }
+    /// Its private key, mode 0600.
+    public var tlsKeyFile: String { directory + "/simulator/tls_key.pem" }
+
+    /// The simulator's TLS certificate and key, created with a new authority on first use and reused after, so a
+    /// restarted simulator still matches the `api.ca_file` a running watcher has loaded.
+    public func prepareTLS() throws -> ServerTLSConfiguration {
+        let files = [caFile, tlsCertificateFile, tlsKeyFile]
+        if !files.allSatisfy(FileManager.default.fileExists(atPath:)) {
+            // The authority's key is not kept: nothing else is ever signed with it.
+            let authority = try CertificateAuthority(commonName: "wechatpay-watcher simulator CA")
+            let server = try authority.issue(
+                commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", "::1"])
+            try server.write(certificatePath: tlsCertificateFile, privateKeyPath: tlsKeyFile)
+            try KeyFile.write(authority.pem.certificatePEM, to: caFile, mode: 0o644)
+        }
+        return ServerTLSConfiguration(
+            certificateChainPEM: try String(contentsOfFile: tlsCertificateFile, encoding: .utf8),
+            privateKeyPEM: try String(contentsOfFile: tlsKeyFile, encoding: .utf8))
     }
 
     private static func key(at path: String, directoryToCreate: String) throws -> RSAPrivateKey {
@@ -91,6 +122,9 @@ public struct SimulationFolder: Sendable {
     public func writeConfiguration(
         baseURL: String,
         backupBaseURL: String? = nil,
+        caFile: String? = nil,
+        proxyURL: String? = nil,
+        requestTimeoutSeconds: Double = 5,
         logLevel: LogLevel = .info,
         requestsPerSecond: Int = 20
     ) throws {
@@ -101,7 +135,8 @@ public struct SimulationFolder: Sendable {
             logLevel: logLevel,
             logFormat: .text,
             metricsFile: nil,
-            api: APISettings(baseURL: baseURL, backupBaseURL: backupBaseURL, requestTimeoutSeconds: 5),
+            api: APISettings(
+                baseURL: baseURL, backupBaseURL: backupBaseURL, requestTimeoutSeconds: requestTimeoutSeconds),
             polling: .defaults,
             merchants: merchants.map {
                 MerchantSettings(

@@ -1,4 +1,5 @@
 import Foundation
+import LoopbackHTTPServer
 import WatcherCrypto
 
 /// A merchant the simulator knows: it verifies the merchant's request signatures with its public key.
@@ -40,6 +41,13 @@ public struct SimulatorConfiguration: Sendable {
     public var unauthorizedBrands: Set<String>
     /// Fault probabilities per request.
     public var faults: FaultPlan
+    /// The certificate to serve HTTPS with; nil for plain HTTP.
+    public var tls: ServerTLSConfiguration?
+    /// Share of answers, 0…1, whose bodies are sent chunked instead of with `Content-Length`, spread evenly
+    /// over the answers so both framings meet the client's parser.
+    public var chunkedShare: Double
+    /// How long a connection may sit idle before the simulator closes it: WeChat Pay's `Keep-Alive: timeout=8`.
+    public var idleTimeout: Duration
 
     /// Creates a configuration with sensible defaults for a demo.
     public init(
@@ -52,7 +60,10 @@ public struct SimulatorConfiguration: Sendable {
         durations: DurationModel = .lognormal(offset: 2, median: 6, sigma: 0.6),
         failureRate: Double = 0.1,
         unauthorizedBrands: Set<String> = [],
-        faults: FaultPlan = FaultPlan()
+        faults: FaultPlan = FaultPlan(),
+        tls: ServerTLSConfiguration? = nil,
+        chunkedShare: Double = 0,
+        idleTimeout: Duration = .seconds(8)
     ) {
         self.platformKey = platformKey
         self.platformKeyID = platformKeyID
@@ -64,6 +75,9 @@ public struct SimulatorConfiguration: Sendable {
         self.failureRate = failureRate
         self.unauthorizedBrands = unauthorizedBrands
         self.faults = faults
+        self.tls = tls
+        self.chunkedShare = chunkedShare
+        self.idleTimeout = idleTimeout
     }
 }
 

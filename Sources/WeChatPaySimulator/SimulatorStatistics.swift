@@ -23,6 +23,10 @@ public struct SimulatorStatistics: Sendable, Codable, Equatable {
     public var lanes: [String: SimulatedLaneStatistics] = [:]
     /// Polls answered per resource (`"<api>/<mchid>/<id>"`), for polls-per-task figures.
     public var pollsPerResource: [String: Int] = [:]
+    /// Requests answered 401 `SIGN_ERROR` (before any lane is known, so in no lane's figures).
+    public var signErrors = 0
+    /// Of those, requests whose nonce had been used already: a re-sent request.
+    public var replayedNonces = 0
 
     /// Empty statistics.
     public init() {}
@@ -74,5 +78,31 @@ struct ArrivalLog {
             best = max(best, end - start + 1)
         }
         return best
+    }
+}
+
+/// What the simulator's HTTP server counted below the API: connections and TLS handshakes.
+public struct SimulatorConnectionStatistics: Sendable, Equatable {
+    /// TCP connections accepted.
+    public var connectionsAccepted = 0
+    /// TLS handshakes that succeeded.
+    public var handshakesCompleted = 0
+    /// TLS handshakes that failed or never finished: connections that never reached the HTTP layer.
+    public var handshakesFailed = 0
+    /// OpenSSL's reason for the latest failed handshake, e.g. "tlsv1 alert unknown ca".
+    public var lastHandshakeFailure: String?
+    /// Requests that reached the HTTP layer (the admin API's included).
+    public var requestsHandled = 0
+
+    /// Every figure, for the simulator's own use.
+    public init(
+        connectionsAccepted: Int = 0, handshakesCompleted: Int = 0, handshakesFailed: Int = 0,
+        lastHandshakeFailure: String? = nil, requestsHandled: Int = 0
+    ) {
+        self.connectionsAccepted = connectionsAccepted
+        self.handshakesCompleted = handshakesCompleted
+        self.handshakesFailed = handshakesFailed
+        self.lastHandshakeFailure = lastHandshakeFailure
+        self.requestsHandled = requestsHandled
     }
 }

@@ -17,6 +17,7 @@ public final class WeChatPaySimulator: Sendable {
         var faults: FaultPlan
         var random: SeededRandom
         var requestCounter: UInt64 = 0
+        var answerCounter: UInt64 = 0
     }
 
     /// The configuration it was started with (faults can change later).
@@ -33,11 +34,14 @@ public final class WeChatPaySimulator: Sendable {
         self.state = Locked(State(faults: configuration.faults, random: SeededRandom(seed: configuration.seed)))
     }
 
-    /// Binds 127.0.0.1 (port 0 = any free port) and starts serving; returns the port.
+    /// Binds 127.0.0.1 (port 0 = any free port) and starts serving, over TLS when configured; returns the port.
     @discardableResult
     public func start(port: UInt16 = 0) throws -> UInt16 {
-        let httpServer = try HTTPServer(host: "127.0.0.1", port: port) { [weak self] request in
-            self?.handle(request) ?? HTTPServerResponse(status: 503)
+        let httpServer = try HTTPServer(
+            host: "127.0.0.1", port: port, idleTimeout: configuration.idleTimeout, tls: configuration.tls
+        ) { [weak self] request in
+            guard let self else { return HTTPServerResponse(status: 503) }
+            return framed(handle(request))
         }
         httpServer.start()
         server.withLock { $0 = httpServer }
@@ -53,9 +57,21 @@ public final class WeChatPaySimulator: Sendable {
         httpServer?.stop()
     }
 
-    /// The base URL to configure a watcher with, e.g. `http://127.0.0.1:38121`.
+    /// The base URL to configure a watcher with, e.g. `http://127.0.0.1:38121` or `https://127.0.0.1:38121`.
     public var baseURL: String? {
-        server.withLock { $0.map { "http://127.0.0.1:\($0.port)" } }
+        server.withLock { $0?.origin }
+    }
+
+    /// What the HTTP server below the simulator counted: connections, TLS handshakes, requests. A request
+    /// refused during the TLS handshake is in `handshakesFailed` and nowhere in ``statistics()``.
+    public func connectionStatistics() -> SimulatorConnectionStatistics {
+        server.withLock { server in
+            guard let server else { return SimulatorConnectionStatistics() }
+            return SimulatorConnectionStatistics(
+                connectionsAccepted: server.connectionsAccepted, handshakesCompleted: server.handshakesCompleted,
+                handshakesFailed: server.handshakesFailed, lastHandshakeFailure: server.lastHandshakeFailure,
+                requestsHandled: server.requestsHandled)
+        }
     }
 
     // MARK: Control
@@ -116,7 +132,12 @@ public final class WeChatPaySimulator: Sendable {
         let mchid: String
         switch authenticator.authenticate(request, now: now) {
         case .success(let authenticated): mchid = authenticated
-        case .failure(let refusal): return errorAnswer(refusal, lane: nil)
+        case .failure(let refusal):
+            state.withLock { state in
+                state.statistics.signErrors += 1
+                if refusal.isReplay { state.statistics.replayedNonces += 1 }
+            }
+            return errorAnswer(refusal, lane: nil)
         }
         let lane = "\(mchid)/\(api.rawValue)"
         let arrival = (request.receivedAt - clockOrigin).secondsValue
@@ -217,6 +238,24 @@ public final class WeChatPaySimulator: Sendable {
     }
 
     // MARK: Answers
+
+    /// Chunks the body of `chunkedShare` of all answers, at evenly spread positions (the fractional parts of
+    /// multiples of the golden ratio), so the choice is deterministic and needs no draw from the seeded random.
+    private func framed(_ response: HTTPServerResponse) -> HTTPServerResponse {
+        guard configuration.chunkedShare > 0 else { return response }
+        let counter = state.withLock { state in
+            state.answerCounter += 1
+            return state.answerCounter
+        }
+        let position = (Double(counter) * 0.618_033_988_749_894_8).truncatingRemainder(dividingBy: 1)
+        guard position < configuration.chunkedShare else { return response }
+        var chunked = response
+        chunked.framing = .chunked(chunkBytes: Self.chunkBytes)
+        return chunked
+    }
+
+    /// Small enough that an answer of a few hundred bytes spans several chunks.
+    private static let chunkBytes = 128
 
     private func signedAnswer(_ resource: SimulatedResource, now: Date, fault: Fault?, lane: String)
         -> HTTPServerResponse

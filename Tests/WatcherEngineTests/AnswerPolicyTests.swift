@@ -85,6 +85,8 @@ struct AnswerPolicyTests {
         }
         #expect(error.contains("task_9999") && error.contains("REQ-1"))
         #expect(decision.event?.name == "answer.anomaly")
+        #expect(decision.isAnomaly, "counted with the lane's failures")
+        #expect(!decide(answer("PROCESSING")).isAnomaly)
     }
 
     @Test("an answer that failed verification never changes the state and counts towards the merchant alarm")

@@ -58,9 +58,9 @@ struct ProductCouponSchemaTests {
         defer { directory.remove() }
         let connection = try versionOneDatabase(directory)
         defer { connection.close() }
-        #expect(try Migrator.migrate(connection) == [2])
+        #expect(try Migrator.migrate(connection) == Array(2...Schema.currentVersion))
         #expect(try Migrator.migrate(connection) == [])
-        #expect(try Migrator.userVersion(connection) == 2)
+        #expect(try Migrator.userVersion(connection) == Schema.currentVersion)
     }
 
     @Test("the table is the issue's contract plus the operator columns, with the image table's bookkeeping")

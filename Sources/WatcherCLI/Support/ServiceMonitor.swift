@@ -43,7 +43,7 @@ final class ServiceMonitor: Sendable {
             }
             if now - lastStatus >= .seconds(5) {
                 lastStatus = now
-                let snapshot = statistics.snapshot(at: 0)
+                let snapshot = statistics.snapshot(at: 0, wallNow: Date())
                 notifier?.status(StatusLine.make(snapshot))
                 if let path = metricsFile() {
                     do {
@@ -62,8 +62,8 @@ final class ServiceMonitor: Sendable {
 }
 
 /// The engine's counters as Prometheus metrics.
-enum MetricsExport {
-    static func textfile(_ snapshot: StatisticsSnapshot) -> PrometheusTextfile {
+package enum MetricsExport {
+    package static func textfile(_ snapshot: StatisticsSnapshot) -> PrometheusTextfile {
         let lanes = snapshot.lanes.sorted { $0.key < $1.key }
         func laneLabels(_ key: LaneKey) -> [String: String] { ["merchant": key.merchant, "api": key.resource] }
         var requests = PrometheusTextfile.Family(

@@ -61,6 +61,8 @@ public struct PollDecision: Sendable {
     public var event: PollEvent?
     /// For a row that finished: seconds from its start to this answer, for learning.
     public var completedAge: Double?
+    /// A verified answer that could not be right: counted with the lane's failures.
+    public var isAnomaly = false
 }
 
 /// Maps the outcome of one poll to what the row and the merchant need (REFERENCE §3; issue 3's table).
@@ -95,6 +97,7 @@ public struct AnswerPolicy: Sendable {
                 if let notice { decision.notice(notice) }
             case .anomaly(let reason):
                 decision.retry(error: "answer not believed: \(reason)", event: "answer.anomaly", level: .warning)
+                decision.isAnomaly = true
             }
         case .unverified(let failure, let status):
             decision.retry(
@@ -132,6 +135,7 @@ private struct Decision {
     var signal = MerchantSignal.none
     var event: PollEvent?
     var completedAge: Double?
+    var isAnomaly = false
 
     init(row: QueuedRow, kind: any ResourceKind, exchange: APIExchange, now: Date, settings: PollingTuning) {
         self.row = row
@@ -143,7 +147,8 @@ private struct Decision {
     }
 
     var result: PollDecision {
-        PollDecision(update: update, signal: signal, event: event, completedAge: completedAge)
+        PollDecision(
+            update: update, signal: signal, event: event, completedAge: completedAge, isAnomaly: isAnomaly)
     }
 
     private var nowSeconds: Double { now.timeIntervalSince1970 }

@@ -22,7 +22,7 @@ public struct ProcessIdentity: Sendable, Equatable {
 
 /// Persists what only the running process knows — requests, throttling, the status line — so that `status`,
 /// run from another process, can show rates and recent trouble; and logs a summary per lane every minute.
-actor ActivityRecorder {
+package actor ActivityRecorder {
     private let store: WatchStore
     private let statistics: EngineStatistics
     private let clock: any WatcherClock
@@ -36,7 +36,7 @@ actor ActivityRecorder {
     private var stopping = false
     nonisolated let wakeup = Wakeup()
 
-    init(
+    package init(
         store: WatchStore,
         statistics: EngineStatistics,
         clock: any WatcherClock,
@@ -54,21 +54,24 @@ actor ActivityRecorder {
         self.summaryInterval = summaryInterval
     }
 
-    func stop() {
+    package func stop() {
         stopping = true
         wakeup.signal()
     }
 
-    func run() async {
+    package func run() async {
         await started()
         while !stopping {
             await wakeup.wait(until: clock.monotonicNow() + interval, clock: clock)
-            await record(final: stopping)
+            if stopping { break }
+            await record(final: false)
         }
+        // Also when the stop came during a record: the clean stop is always written.
+        await record(final: true)
     }
 
     private func started() async {
-        previous = statistics.snapshot(at: clock.monotonicNow())
+        previous = statistics.snapshot(at: clock.monotonicNow(), wallNow: clock.wallNow())
         previousSummary = previous
         guard let identity else { return }
         let now = Timestamp.rfc3339(clock.wallNow())
@@ -90,7 +93,7 @@ actor ActivityRecorder {
     }
 
     private func record(final: Bool) async {
-        let snapshot = statistics.snapshot(at: clock.monotonicNow())
+        let snapshot = statistics.snapshot(at: clock.monotonicNow(), wallNow: clock.wallNow())
         let wall = clock.wallNow()
         let minute = String(Timestamp.rfc3339(wall).prefix(16)) + "Z"
         let deltas = Self.deltas(from: previous, to: snapshot)
@@ -189,10 +192,11 @@ actor ActivityRecorder {
 
 /// The one-line summary used for `STATUS=`, the process row and the demo's progress.
 public enum StatusLine {
-    /// `pending=12 requests=340 throttled=0 rate=19.8/s last_error=…`; the rate is the limiters' current total.
+    /// `pending=12 oldest_pending_seconds=75 requests=340 throttled=0 verification_failures=0 last_error=…`.
     public static func make(_ snapshot: StatisticsSnapshot) -> String {
         let pending = snapshot.lanes.values.reduce(0) { $0 + $1.pending }
-        var line = "pending=\(pending) requests=\(snapshot.total(\.requests)) throttled=\(snapshot.total(\.throttled))"
+        var line = "pending=\(pending) oldest_pending_seconds=\(Int(snapshot.oldestPendingAge))"
+        line += " requests=\(snapshot.total(\.requests)) throttled=\(snapshot.total(\.throttled))"
         line += " verification_failures=\(snapshot.total(\.verificationFailures))"
         if let error = snapshot.lastError { line += " last_error=\(error.prefix(120))" }
         return line

@@ -44,7 +44,9 @@ public struct LaneCounters: Sendable, Equatable {
     public var rate: Double = 0
     /// Rows still watched, as last counted.
     public var pending = 0
-    /// Age in seconds of the oldest row still watched, as last measured.
+    /// `created_at` (unix seconds) of the oldest row still watched, as last counted.
+    public var oldestPendingCreatedAt: Double?
+    /// Age in seconds of the oldest row still watched, at the moment of the snapshot; nil when none is.
     public var oldestPendingAge: Double?
 
     /// Empty counters.
@@ -61,6 +63,9 @@ public struct StatisticsSnapshot: Sendable, Equatable {
     public var transitions: [String: [String: Int]]
     /// The most recent error worth showing an operator, with its wall-clock time.
     public var lastError: String?
+
+    /// The age of the oldest row still watched in any lane, in seconds; 0 when none is.
+    public var oldestPendingAge: Double { lanes.values.compactMap(\.oldestPendingAge).max() ?? 0 }
 
     /// Sum of a counter over all lanes.
     public func total(_ counter: KeyPath<LaneCounters, Int>) -> Int {
@@ -86,29 +91,35 @@ public final class EngineStatistics: Sendable {
     /// them to lanes). A watchdog pings systemd only while this moves, so a stuck loop lets it fire.
     public var progressMark: UInt64 { progress.load(ordering: .relaxed) }
 
-    func markProgress() {
+    package func markProgress() {
         progress.add(1, ordering: .relaxed)
     }
 
-    func update(_ lane: LaneKey, _ body: (inout LaneCounters) -> Void) {
+    package func update(_ lane: LaneKey, _ body: (inout LaneCounters) -> Void) {
         state.withLock { body(&$0.lanes[lane, default: LaneCounters()]) }
     }
 
-    func recordTransition(resource: String, merchant: String, to state: String) {
+    package func recordTransition(resource: String, merchant: String, to state: String) {
         self.state.withLock {
             $0.transitions[resource, default: [:]][state, default: 0] += 1
             $0.lanes[LaneKey(merchant: merchant, resource: resource), default: LaneCounters()].transitions += 1
         }
     }
 
-    func recordError(_ message: String) {
+    package func recordError(_ message: String) {
         state.withLock { $0.lastError = message }
     }
 
-    /// The counters now.
-    public func snapshot(at now: Double) -> StatisticsSnapshot {
-        state.withLock {
+    /// The counters now: `now` in monotonic seconds, `wallNow` to age the oldest pending rows by, so the age keeps
+    /// growing between counts (and while a paused merchant's lane counts nothing).
+    public func snapshot(at now: Double, wallNow: Date) -> StatisticsSnapshot {
+        var snapshot = state.withLock {
             StatisticsSnapshot(at: now, lanes: $0.lanes, transitions: $0.transitions, lastError: $0.lastError)
         }
+        let wall = wallNow.timeIntervalSince1970
+        for (lane, counters) in snapshot.lanes {
+            snapshot.lanes[lane]?.oldestPendingAge = counters.oldestPendingCreatedAt.map { max(0, wall - $0) }
+        }
+        return snapshot
     }
 }

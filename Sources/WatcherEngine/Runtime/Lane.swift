@@ -159,14 +159,17 @@ actor Lane {
     /// Counts the rows still watched, for the scheduler and the status line.
     private func countPending() async {
         defer { counting = false }
+        let summary: ActiveSummary
         do {
-            pending = try await environment.store.activeCount(kind.table, merchant: key.merchant)
+            summary = try await environment.store.activeSummary(kind.table, merchant: key.merchant)
         } catch {
             return
         }
-        let (pendingNow, rate) = (pending, limiter.rate)
+        pending = summary.count
+        let rate = limiter.rate
         environment.statistics.update(key) {
-            $0.pending = pendingNow
+            $0.pending = summary.count
+            $0.oldestPendingCreatedAt = summary.oldestCreatedAt
             $0.rate = rate
         }
     }
@@ -223,7 +226,7 @@ actor Lane {
         let now = environment.clock.monotonicNow()
         limiter.complete(permit, at: now)
         wakeup.signal()
-        record(exchange.outcome)
+        record(exchange.outcome, isAnomaly: decision.isAnomaly)
         switch (exchange.outcome, decision.signal) {
         case (.failed, _): gate.requestFailed()
         case (_, .signatureRejected): break
@@ -248,11 +251,12 @@ actor Lane {
         }
     }
 
-    private func record(_ outcome: APIOutcome) {
+    private func record(_ outcome: APIOutcome, isAnomaly: Bool) {
         let rate = limiter.rate
         environment.statistics.update(key) { counters in
             counters.requests += 1
             counters.rate = rate
+            if isAnomaly { counters.anomalies += 1 }
             switch outcome {
             case .verified(let status, _):
                 counters.outcomes[String(status), default: 0] += 1

@@ -3,6 +3,14 @@ import WatcherLog
 import WatcherSQLite
 import WatcherStore
 
+/// Where the writer commits: the store, or a fake in tests that blocks or fails on command.
+package protocol RowUpdateSink: Sendable {
+    /// Writes `updates` in one transaction; one result per update, in order. Throws having written nothing.
+    func apply(_ updates: [RowUpdate]) async throws -> [UpdateResult]
+}
+
+extension WatchStore: RowUpdateSink {}
+
 /// Commits row updates in batches ("group commit") and keeps every update in memory until it is written.
 ///
 /// Whoever submits waits for the commit. While one transaction runs, new updates queue up and go into the next
@@ -10,13 +18,13 @@ import WatcherStore
 /// read-only, nothing is dropped: the batch is retried with back-off and the episode logged once. Only when
 /// writes have failed for `giveUpAfter` seconds for a reason other than a lock does the writer give up, so that
 /// the process exits and systemd restarts it.
-actor ResultWriter {
+package actor ResultWriter {
     private struct Entry {
         var updates: [RowUpdate]
         var continuation: CheckedContinuation<[UpdateResult]?, Never>
     }
 
-    private let store: WatchStore
+    private let sink: any RowUpdateSink
     private let clock: any WatcherClock
     private let logger: Logger
     private let statistics: EngineStatistics
@@ -29,8 +37,8 @@ actor ResultWriter {
     private var troubleSince: Double?
     private var lastTroubleLog = -Double.infinity
 
-    init(
-        store: WatchStore,
+    package init(
+        sink: any RowUpdateSink,
         clock: any WatcherClock,
         logger: Logger,
         statistics: EngineStatistics,
@@ -38,7 +46,7 @@ actor ResultWriter {
         maximumBatch: Int = 1_000,
         onFatal: @escaping @Sendable (String) -> Void
     ) {
-        self.store = store
+        self.sink = sink
         self.clock = clock
         self.logger = logger
         self.statistics = statistics
@@ -49,7 +57,7 @@ actor ResultWriter {
 
     /// Queues updates and returns once they are committed, one result per update; nil if the writer gave up on
     /// the database.
-    func submit(_ updates: [RowUpdate]) async -> [UpdateResult]? {
+    package func submit(_ updates: [RowUpdate]) async -> [UpdateResult]? {
         guard !updates.isEmpty else { return [] }
         guard !gaveUp else { return nil }
         return await withCheckedContinuation { continuation in
@@ -62,13 +70,13 @@ actor ResultWriter {
     }
 
     /// Updates waiting to be written, for status lines.
-    var backlog: Int { queue.reduce(0) { $0 + $1.updates.count } }
+    package var backlog: Int { queue.reduce(0) { $0 + $1.updates.count } }
 
     private func flush() async {
         while !queue.isEmpty, !gaveUp {
             let batch = takeBatch()
             do {
-                let applied = try await store.apply(batch.flatMap(\.updates))
+                let applied = try await sink.apply(batch.flatMap(\.updates))
                 recovered()
                 report(applied)
                 resume(batch, with: applied)
@@ -149,7 +157,7 @@ actor ResultWriter {
 
     /// Something outside the writer found the database unusable (e.g. the file was deleted): stop as after a
     /// lasting write failure, so the process exits non-zero and is restarted.
-    func fail(_ reason: String) {
+    package func fail(_ reason: String) {
         guard !gaveUp else { return }
         gaveUp = true
         logger.error("database.unusable", ["error": .string(reason), "queued_updates": .int(backlog)])

@@ -90,7 +90,7 @@ public final class WatcherEngine: Sendable {
         let failure = FatalFailure()
         self.failure = failure
         let writer = ResultWriter(
-            store: store, clock: clock, logger: logger, statistics: statistics, giveUpAfter: settings.writeRetry
+            sink: store, clock: clock, logger: logger, statistics: statistics, giveUpAfter: settings.writeRetry
         ) { [weak failure] reason in
             // Weak: the failure's action holds the lanes, whose environment holds this writer; a strong capture
             // would make a cycle that outlives the engine.

@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+import WatcherEngine
+import WatcherLog
+import WatcherTestSupport
+
+@Suite("The engine in process: intake and lanes against a fake WeChat Pay, in simulated time")
+struct EngineRuntimeTests {
+    @Test("new rows are polled once each, in the order producers inserted them, and end in their answered state")
+    func newRowsInOrder() async throws {
+        // One request per second: each is sent alone, so the transport sees the order in which the lane took them.
+        let harness = try EngineHarness(requestsPerSecond: 1)
+        let ids = (1...12).map { "task_\(String(format: "%03d", $0))" }
+        try harness.insert(ids)
+        harness.start()
+        let done = try await harness.advance { try harness.rows().values.allSatisfy { $0.state == "SUCCESS" } }
+        harness.engine.stop()
+        #expect(await harness.advance { harness.result != nil })
+        #expect(done)
+        #expect(harness.sentIDs == ids)
+        #expect(
+            harness.statistics.snapshot(at: 0, wallNow: Date()).transitions["image_generation_task"] == ["SUCCESS": 12])
+    }
+
+    @Test("a new row is polled before re-polls that are already due")
+    func newRowJumpsTheQueue() async throws {
+        let harness = try EngineHarness(
+            requestsPerSecond: 2, scheduler: FixedIntervalScheduler(interval: 0)
+        ) { id in EngineHarness.body(id, id == "task_new" ? "SUCCESS" : "PROCESSING") }
+        try harness.insert(["task_a1", "task_a2", "task_a3", "task_a4"])
+        harness.start()
+        #expect(await harness.advance { harness.sentIDs.count >= 12 }, "the old rows are re-polled without a pause")
+        try harness.insert(["task_new"])
+        let sentBefore = harness.sentIDs.count
+        #expect(try await harness.advance { try harness.rows()["task_new"]?.state == "SUCCESS" })
+        harness.engine.stop()
+        await harness.advance { harness.result != nil }
+        let position = try #require(harness.sentIDs.firstIndex(of: "task_new"))
+        // Intake notices a row within 0.1 s; at 2 requests per second, at most the two permits already taken go first.
+        #expect(position <= sentBefore + 2, "sent \(position - sentBefore) requests after the insert before it")
+    }
+
+    @Test("the limiter's permits: never more than the rate in one second, and unanswered requests hold their slot")
+    func permitsAndInFlight() async throws {
+        let answers = Latch()
+        let harness = try EngineHarness(requestsPerSecond: 20) { id in
+            await answers.wait()
+            return EngineHarness.body(id, "SUCCESS")
+        }
+        try harness.insert((1...50).map { "task_\(String(format: "%03d", $0))" })
+        harness.start()
+        await harness.advance(limit: 5) { false }
+        #expect(harness.sentIDs.count == 20, "20 requests in flight fill the budget however long they take")
+        answers.open()
+        let done = try await harness.advance { try harness.rows().values.allSatisfy { $0.state == "SUCCESS" } }
+        harness.engine.stop()
+        await harness.advance { harness.result != nil }
+        #expect(done)
+        #expect(harness.sentIDs.count == 50)
+        #expect(harness.mostSendsInOneSecond <= 20)
+    }
+
+    @Test("stop lets answers in flight arrive and be written, then run returns")
+    func stopWithAnswersInFlight() async throws {
+        let answers = Latch()
+        let harness = try EngineHarness { id in
+            await answers.wait()
+            return EngineHarness.body(id, "SUCCESS")
+        }
+        try harness.insert(["task_001", "task_002", "task_003"])
+        harness.start()
+        #expect(await harness.advance { answers.waiting == 3 })
+        harness.engine.stop()
+        await harness.advance(limit: 2) { false }
+        #expect(harness.result == nil, "still waiting for the three answers")
+        #expect(try harness.rows().values.allSatisfy { $0.state == "PENDING" })
+        answers.open()
+        #expect(await harness.advance { harness.result != nil })
+        #expect(try harness.rows().values.map(\.state) == ["SUCCESS", "SUCCESS", "SUCCESS"])
+        #expect(harness.sentIDs.count == 3, "nothing new starts after stop")
+    }
+
+    @Test("a database that cannot be written for longer than write_retry stops the engine with the reason")
+    func fatalWriteFailure() async throws {
+        let harness = try EngineHarness(writeRetry: 10)
+        try harness.execute(
+            "CREATE TRIGGER refuse BEFORE UPDATE ON image_generation_tasks BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+        )
+        try harness.insert(["task_001"])
+        harness.start()
+        #expect(await harness.advance(limit: 60) { harness.result != nil })
+        guard case .failure(let error) = harness.result else {
+            Issue.record("run ended without an error: \(String(describing: harness.result))")
+            return
+        }
+        #expect("\(error)".contains("cannot write to the database") && "\(error)".contains("disk on fire"))
+        #expect(!harness.logs.records(named: "database.write_failed").isEmpty)
+        #expect(harness.logs.records(named: "engine.fatal").count == 1)
+    }
+
+    @Test("invalid rows end REJECTED with the reason, without a request")
+    func invalidRowsRejected() async throws {
+        let harness = try EngineHarness()
+        try harness.insert(["bad id!"])
+        try harness.insert(["task_other"], merchant: "1900000999")
+        harness.start()
+        let done = try await harness.advance { try harness.rows().values.allSatisfy { $0.state == "REJECTED" } }
+        harness.engine.stop()
+        await harness.advance { harness.result != nil }
+        #expect(done)
+        #expect(harness.sentIDs.isEmpty)
+        #expect(try harness.rows()["task_other"]?.error?.contains("not a configured merchant") == true)
+        #expect(harness.logs.records(named: "row.rejected").count == 2)
+    }
+
+    @Test("the lane reports its oldest unfinished row; an answer that cannot be right counts as an anomaly")
+    func oldestPendingAndAnomalies() async throws {
+        let harness = try EngineHarness { id in
+            id == "task_liar"
+                ? EngineHarness.body("task_someone_else", "SUCCESS") : EngineHarness.body(id, "PROCESSING")
+        }
+        try harness.insert(["task_old"], createdAt: harness.clock.wallNow().addingTimeInterval(-3_600))
+        try harness.insert(["task_liar"])
+        harness.start()
+        let lane = LaneKey(merchant: EngineHarness.mchid, resource: "image_generation_task")
+        func counters() -> LaneCounters? {
+            harness.statistics.snapshot(at: 0, wallNow: harness.clock.wallNow()).lanes[lane]
+        }
+        let measured = await harness.advance {
+            (counters()?.oldestPendingAge ?? 0) >= 3_600 && (counters()?.requests ?? 0) >= 2
+        }
+        harness.engine.stop()
+        await harness.advance { harness.result != nil }
+        #expect(measured, "oldest pending age: \(String(describing: counters()?.oldestPendingAge))")
+        #expect(counters()?.pending == 2)
+        #expect((counters()?.anomalies ?? 0) >= 1)
+        #expect(try harness.rows()["task_liar"]?.state == "PENDING", "an anomaly never changes the state")
+    }
+}
