@@ -102,7 +102,6 @@ var targets: [Target] = [
         name: "WeChatPaySimulatorTests",
         dependencies: ["WeChatPaySimulator", "WeChatPay", "WatcherCrypto", "LoopbackHTTPServer", "WatcherTestSupport"]
     ),
-    .testTarget(name: "WatcherCLITests", dependencies: ["WatcherCLI", "WatcherEngine"]),
     .testTarget(
         name: "EndToEndTests",
         dependencies: [
