@@ -77,12 +77,12 @@ var targets: [Target] = [
 
     .testTarget(name: "WatcherSyncTests", dependencies: ["WatcherSync"]),
     .testTarget(name: "WatcherLogTests", dependencies: ["WatcherLog"]),
-    .testTarget(name: "WatcherCryptoTests", dependencies: ["WatcherCrypto"]),
+    .testTarget(name: "WatcherCryptoTests", dependencies: ["WatcherCrypto", "WatcherTestSupport"]),
     .testTarget(name: "WatcherSQLiteTests", dependencies: ["WatcherSQLite"]),
     .testTarget(
         name: "LoopbackHTTPServerTests",
         dependencies: ["LoopbackHTTPServer", "WatcherCrypto", "COpenSSL", "WatcherSync", "WatcherTestSupport"]),
-    .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "WatcherTestSupport"]),
+    .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "WeChatPaySimulator", "WatcherTestSupport"]),
     .testTarget(name: "WatcherStoreTests", dependencies: ["WatcherStore", "WatcherSQLite", "WatcherTestSupport"]),
     .testTarget(
         name: "WatcherEngineTests",

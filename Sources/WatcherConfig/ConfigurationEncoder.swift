@@ -40,8 +40,9 @@ enum ConfigurationEncoder {
             JSONMember("mchid", .string(merchant.mchid)),
             JSONMember("certificate_serial", .string(merchant.certificateSerial)),
             JSONMember("private_key_file", .string(merchant.privateKeyFile)),
-            JSONMember("wechatpay_public_key_id", .string(merchant.wechatpayPublicKeyID)),
-            JSONMember("wechatpay_public_key_file", .string(merchant.wechatpayPublicKeyFile)),
+            JSONMember("wechatpay_public_key_id", optional(merchant.wechatpayPublicKeyID)),
+            JSONMember("wechatpay_public_key_file", optional(merchant.wechatpayPublicKeyFile)),
+            JSONMember("apiv3_key_file", optional(merchant.apiv3KeyFile)),
             JSONMember("requests_per_second", .number(Double(merchant.requestsPerSecond))),
         ])
     }

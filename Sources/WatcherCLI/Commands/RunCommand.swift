@@ -55,10 +55,13 @@ enum RunCommand: Command {
         let store = try Setup.store(configuration.database)
         defer { store.close() }
         let transport = URLSessionTransport()
+        let endpoints = Setup.endpoints(configuration, credentials: credentials, transport: transport, logger: logger)
+        let clients = endpoints.map(\.client)
+        try await Setup.preparePlatformCertificates(clients, logger: logger)
         let engine = WatcherEngine(
             store: store,
             kinds: Setup.kinds,
-            merchants: Setup.endpoints(configuration, credentials: credentials, transport: transport, logger: logger),
+            merchants: endpoints,
             settings: Setup.engineSettings(configuration),
             scheduler: scheduler,
             logger: logger,
@@ -98,7 +101,7 @@ enum RunCommand: Command {
             }
         }
         let monitor = ServiceMonitor(
-            statistics: engine.statistics, notifier: notifier, watchdog: watchdog,
+            statistics: engine.statistics, clients: clients, notifier: notifier, watchdog: watchdog,
             metricsFile: { reload.current.metricsFile },
             onMetricsFailure: { logger.warning("metrics.write_failed", ["error": .string($0)]) })
         // READY=1 goes first: configuration, keys and schema are good. Then the periodic STATUS and WATCHDOG.
