@@ -87,8 +87,8 @@ var targets: [Target] = [
     .testTarget(
         name: "WatcherEngineTests",
         dependencies: [
-            "WatcherEngine", "ImageGenerationTasks", "WatcherStore", "WatcherSQLite", "WeChatPay", "WeChatPaySimulator",
-            "WatcherTestSupport",
+            "WatcherEngine", "ImageGenerationTasks", "ProductCoupons", "WatcherStore", "WatcherSQLite", "WeChatPay",
+            "WeChatPaySimulator", "WatcherTestSupport",
         ]
     ),
     .testTarget(name: "WatcherConfigTests", dependencies: ["WatcherConfig"]),

@@ -32,6 +32,13 @@ enum ConfigurationEncoder {
                 ])
             ),
             JSONMember("merchants", .array(configuration.merchants.map(merchant))),
+            JSONMember(
+                "retention",
+                .object([
+                    JSONMember("final_row_days", .number(Double(configuration.retention.finalRowDays))),
+                    JSONMember("transition_days", .number(Double(configuration.retention.transitionDays))),
+                ])
+            ),
         ])
     }
 

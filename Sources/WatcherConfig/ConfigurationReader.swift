@@ -4,12 +4,14 @@ import WatcherLog
 struct ConfigurationReader {
     static let topLevelKeys = [
         "database", "log_file", "log_level", "log_format", "metrics_file", "api", "polling", "merchants",
+        "retention",
     ]
     static let apiKeys = ["base_url", "backup_base_url", "request_timeout_seconds"]
     static let pollingKeys = [
         "minimum_interval_seconds", "deadline_hours", "not_found_grace_seconds", "safety_margin_milliseconds",
         "write_retry_seconds",
     ]
+    static let retentionKeys = ["final_row_days", "transition_days"]
     static let merchantKeys = [
         "mchid", "certificate_serial", "private_key_file", "wechatpay_public_key_id", "wechatpay_public_key_file",
         "apiv3_key_file", "requests_per_second",
@@ -39,7 +41,8 @@ struct ConfigurationReader {
             metricsFile: path(file, "metrics_file", nullable: true),
             api: api(file),
             polling: polling(file),
-            merchants: merchants(file)
+            merchants: merchants(file),
+            retention: retention(file)
         )
     }
 
@@ -82,6 +85,17 @@ struct ConfigurationReader {
                 ?? defaults.safetyMarginMilliseconds,
             writeRetrySeconds: polling.number("write_retry_seconds", in: NumberRange(minimum: 1, maximum: 86_400))
                 ?? defaults.writeRetrySeconds
+        )
+    }
+
+    /// Whole days up to a century: longer is "forever", which is 0.
+    private func retention(_ file: ObjectReader) -> RetentionSettings {
+        let defaults = RetentionSettings.defaults
+        guard let retention = file.object("retention", keys: Self.retentionKeys) else { return defaults }
+        let days = NumberRange(minimum: 0, maximum: 36_500, integer: true)
+        return RetentionSettings(
+            finalRowDays: retention.number("final_row_days", in: days).map { Int($0) } ?? defaults.finalRowDays,
+            transitionDays: retention.number("transition_days", in: days).map { Int($0) } ?? defaults.transitionDays
         )
     }
 

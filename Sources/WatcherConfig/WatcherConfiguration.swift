@@ -22,6 +22,8 @@ public struct WatcherConfiguration: Sendable, Equatable {
     public var polling: PollingSettings
     /// The merchants polled on behalf of, in file order; never empty after loading.
     public var merchants: [MerchantSettings]
+    /// How long final rows and their history are kept (`retention`).
+    public var retention: RetentionSettings
 
     /// A configuration from its parts, for example to write a simulator's configuration with
     /// ``ConfigurationLoader/encode(_:)``.
@@ -34,7 +36,8 @@ public struct WatcherConfiguration: Sendable, Equatable {
         metricsFile: String?,
         api: APISettings,
         polling: PollingSettings,
-        merchants: [MerchantSettings]
+        merchants: [MerchantSettings],
+        retention: RetentionSettings = .defaults
     ) {
         self.configFile = configFile
         self.database = database
@@ -45,6 +48,7 @@ public struct WatcherConfiguration: Sendable, Equatable {
         self.api = api
         self.polling = polling
         self.merchants = merchants
+        self.retention = retention
     }
 }
 

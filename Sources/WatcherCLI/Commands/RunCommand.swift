@@ -52,8 +52,13 @@ enum RunCommand: Command {
             throw .runtime(error.description)
         }
         defer { withExtendedLifetime(lock) {} }
+        if let notice = Setup.rewriteNotice(configuration.database) {
+            logger.info("database.rewriting", ["reason": .string(notice)])
+        }
         let store = try Setup.store(configuration.database)
         defer { store.close() }
+        let pruner = try Setup.pruner(configuration, logger: logger)
+        defer { pruner?.close() }
         let transport = URLSessionTransport()
         let endpoints = Setup.endpoints(configuration, credentials: credentials, transport: transport, logger: logger)
         let clients = endpoints.map(\.client)
@@ -121,6 +126,8 @@ enum RunCommand: Command {
         defer { monitoring.cancel() }
         let heapReturn = Task { await HeapReturn.run() }
         defer { heapReturn.cancel() }
+        let pruning = Task { await pruner?.run() }
+        defer { pruning.cancel() }
         do {
             try await engine.run()
         } catch {
