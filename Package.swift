@@ -93,7 +93,13 @@ var targets: [Target] = [
     ),
     .testTarget(name: "WatcherConfigTests", dependencies: ["WatcherConfig"]),
     .testTarget(name: "WatcherSystemdTests", dependencies: ["WatcherSystemd"]),
-    .testTarget(name: "WatcherCLITests", dependencies: ["WatcherCLI", "WatcherEngine", "WatcherSystemd"]),
+    .testTarget(
+        name: "WatcherCLITests",
+        dependencies: [
+            "WatcherCLI", "WatcherEngine", "WatcherSystemd", "WeChatPay", "WeChatPaySimulator", "WatcherCrypto",
+            "WatcherLog", "WatcherTestSupport",
+        ]
+    ),
     .testTarget(
         name: "ProductCouponsTests",
         dependencies: ["ProductCoupons", "WatcherEngine", "WatcherStore", "WatcherSQLite", "WeChatPay"]

@@ -28,6 +28,8 @@ public final class WeChatPaySimulator: Sendable {
     private let server = Locked<HTTPServer?>(nil)
     /// The platform certificates and the key that signs answers; a test rotates them here.
     public let platform: SimulatedPlatform
+    /// Merchant-wide refusals switched on and off while a watcher runs.
+    public let refusals = SimulatedRefusals()
 
     /// Creates a simulator; ``start(port:)`` opens its socket.
     public init(configuration: SimulatorConfiguration) {
@@ -196,6 +198,7 @@ public final class WeChatPaySimulator: Sendable {
         -> SimulatedResource
     {
         guard let brand = query["brand_id"], !brand.isEmpty else { throw .paramError("brand_id 不能为空") }
+        if let refusal = refusals.refusal(mchid: mchid, api: api, now: now) { throw refusal }
         if configuration.unauthorizedBrands.contains(brand) {
             throw SimulatorRefusal(status: 403, code: "NO_AUTH", message: "服务商与品牌 \(brand) 无授权关系")
         }

@@ -303,3 +303,41 @@ struct PlatformCertificateTests {
         #expect(error?.description.hasPrefix("wrong APIv3 key") == true)
     }
 }
+
+@Suite("Platform certificates: expiry")
+struct PlatformCertificateExpiryTests {
+    @Test("from 10 days before a held certificate expires, a warning names it and whether a successor is held")
+    func expiryWarning() async {
+        // 2029-12-25: the current certificate ends 2030-01-01, and no successor is announced.
+        let wall = Date(timeIntervalSince1970: 1_893_456_000 - 7 * 86_400)
+        let clock = ClientClock(wall: { wall }, monotonic: { 0 })
+        let log = InMemoryLogSink()
+        let transport = FakeTransport { _ in
+            let body = try! PlatformCertificateAnswer.body(
+                [
+                    .init(
+                        serial: Platform.current.serialNumber, pem: Platform.current.pem,
+                        notBefore: Platform.current.notBefore, notAfter: Platform.current.notAfter)
+                ], apiv3Key: Platform.apiv3Key)
+            return SignedAnswers.ok(
+                String(decoding: body, as: UTF8.self), key: Platform.currentKey, keyID: Platform.current.serialNumber,
+                timestamp: Int64(wall.timeIntervalSince1970))
+        }
+        let client = WeChatPayClient(
+            credentials: MerchantCredentials(
+                mchid: "1900000001", certificateSerial: "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",
+                privateKey: TestKeys.merchant, wechatpayPublicKey: nil,
+                platformCertificates: PlatformCertificateSettings(
+                    apiv3Key: Platform.apiv3Key, apiv3KeyFile: "/k", cacheFile: nil)),
+            hosts: APIHosts(primary: "https://primary.example", backup: nil), transport: transport,
+            requestTimeout: .seconds(2), userAgent: "test", clock: clock, logger: Logger(sink: log))
+        #expect(await client.preparePlatformCertificates() == nil)
+        let warnings = log.records.filter { $0.event == "certificates.expiring" }
+        #expect(warnings.count == 1)
+        #expect(
+            warnings.first?.fields.contains { $0.key == "serial" && $0.value == .string(Platform.current.serialNumber) }
+                == true)
+        #expect(
+            warnings.first?.fields.contains { $0.key == "successor" && $0.value == .string("none held yet") } == true)
+    }
+}

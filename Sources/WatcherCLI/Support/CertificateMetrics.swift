@@ -4,12 +4,12 @@ import WeChatPay
 
 /// What the clients know about verification keys, as Prometheus metrics: which key verified how many answers,
 /// and how long each held platform certificate has left.
-enum CertificateMetrics {
+package enum CertificateMetrics {
     /// From this many seconds before a certificate's notAfter it counts as expiring (WeChat Pay issues the next
     /// certificate about that long before).
     static let expiringWithin = 10.0 * 86_400
 
-    static func families(_ clients: [WeChatPayClient], now: Date) -> [PrometheusTextfile.Family] {
+    package static func families(_ clients: [WeChatPayClient], now: Date) -> [PrometheusTextfile.Family] {
         var verified = PrometheusTextfile.Family(
             name: "wechatpay_watcher_verified_answers_total",
             help: "2xx answers whose signature verified, by merchant and the key that verified them "

@@ -164,6 +164,7 @@ public final class WeChatPayClient: Sendable {
             return nil
         }
         if case .failure(let error) = await downloadPlatformCertificates() { return error }
+        certificates.expiryWarnings(now: clock.wall().timeIntervalSince1970)
         return nil
     }
 
