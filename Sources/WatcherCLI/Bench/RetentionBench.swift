@@ -65,7 +65,8 @@ struct RetentionBench {
                 + "\(PruneCommand.megabytes(before.fileBytes + before.walBytes))")
         let rewrite = try upgradeRewriteSeconds(folder.database)
         Output.line(
-            "   the upgrade's one-time rewrite to incremental auto-vacuum (VACUUM) of this file: \(format(rewrite, 1)) s")
+            "   the upgrade's one-time rewrite to incremental auto-vacuum (VACUUM) of this file: \(format(rewrite, 1)) s"
+        )
 
         Output.line("   without the pruner, \(Int(baselineSeconds)) s…")
         let baseline = try await phase(folder: folder, simulator: simulator, days: 0, directory: directory) { _ in
