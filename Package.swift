@@ -89,7 +89,10 @@ var targets: [Target] = [
     .testTarget(
         name: "LoopbackHTTPServerTests",
         dependencies: ["LoopbackHTTPServer", "WatcherCrypto", "COpenSSL", "WatcherSync", "WatcherTestSupport"]),
-    .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "WeChatPaySimulator", "WatcherTestSupport"]),
+    .testTarget(
+        name: "WeChatPayTests",
+        dependencies: ["WeChatPay", "WeChatPaySimulator", "WatcherTestSupport", "WatcherCrypto", "LoopbackHTTPServer"]
+    ),
     .testTarget(name: "WatcherStoreTests", dependencies: ["WatcherStore", "WatcherSQLite", "WatcherTestSupport"]),
     .testTarget(
         name: "WatcherEngineTests",
