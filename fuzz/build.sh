@@ -11,10 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build-fuzz
 mkdir -p "$out"
-flags=(-swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g
+flags=(-swift-version 6 -package-name wechatpay_watcher -sanitize=fuzzer,address -parse-as-library -O -g
     -I "$out" -I Sources/COpenSSL -I Sources/CSQLite)
 # In dependency order (Package.swift): a module is compiled after every module it imports.
-modules=(WatcherSync WatcherLog WatcherCrypto WatcherSQLite WeChatPay WatcherStore WatcherEngine ImageGenerationTasks
+modules=(WatcherSync WatcherLog WatcherCrypto WatcherSQLite WeChatPay WatcherStore WatcherServices WatcherEngine ImageGenerationTasks
     ProductCoupons WatcherConfig)
 # Sources a target compiles into its own module besides its harness: the verifier's fixed key.
 declare -A extra_sources=([verifier]="Tests/WatcherTestSupport/TestKeys.swift")

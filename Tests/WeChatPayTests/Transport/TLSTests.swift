@@ -32,7 +32,9 @@ struct TLSTests {
         }
 
         func transport(log: InMemoryLogSink = InMemoryLogSink()) throws -> SocketTransport {
-            try SocketTransport(settings: SocketTransport.Settings(caFile: caFile), logger: Logger(sink: log))
+            try SocketTransport(
+                settings: SocketTransport.Settings(caFile: caFile, idleConnectionTimeout: .seconds(120)),
+                logger: Logger(sink: log))
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: folder) }
