@@ -25,6 +25,7 @@ struct TLSTests {
 
         func server(_ leaf: IssuedCertificate) throws -> HTTPServer {
             let server = try HTTPServer(
+                idleTimeout: .seconds(120),
                 tls: ServerTLSConfiguration(certificateChainPEM: leaf.certificatePEM, privateKeyPEM: leaf.privateKeyPEM)
             ) { _ in .json(200, #"{"ok":true}"#) }
             server.start()
