@@ -54,7 +54,7 @@ enum RunCommand: Command {
         defer { withExtendedLifetime(lock) {} }
         let store = try Setup.store(configuration.database)
         defer { store.close() }
-        let transport = URLSessionTransport()
+        let transport = try Setup.transport(configuration, logger: logger)
         let engine = WatcherEngine(
             store: store,
             kinds: Setup.kinds,

@@ -123,15 +123,9 @@ public final class WeChatPayClient: Sendable {
     /// an outcome the caller maps to what the row and the merchant need.
     public func send(_ request: APIRequest) async -> APIExchange {
         let baseURL = selector.baseURL(now: clock.monotonic())
-        let httpRequest: HTTPRequest
-        do {
-            httpRequest = try signedRequest(request, baseURL: baseURL)
-        } catch {
-            return exchange(request, baseURL, .failed(.other("cannot sign the request: \(error)")), requestID: nil)
-        }
         let response: HTTPResponse
         do {
-            response = try await transport.send(httpRequest, timeout: requestTimeout, maxBodyBytes: maxBodyBytes)
+            response = try await signAndSend(request, baseURL: baseURL)
         } catch {
             if let event = selector.recordFailure(of: baseURL, failure: error, now: clock.monotonic()) {
                 log(event, baseURL: baseURL)
@@ -143,6 +137,27 @@ public final class WeChatPayClient: Sendable {
         }
         let requestID = response.headers.value(for: "Request-ID")
         return exchange(request, baseURL, classify(response), requestID: requestID)
+    }
+
+    /// Sends a freshly signed request; when a kept-alive connection turns out closed before any answer byte, signs
+    /// again (new nonce, new timestamp) and sends once more on a new connection. Bytes are never re-sent as they were.
+    private func signAndSend(_ request: APIRequest, baseURL: String) async throws(TransportFailure) -> HTTPResponse {
+        var attempt = 1
+        while true {
+            let httpRequest: HTTPRequest
+            do {
+                httpRequest = try signedRequest(request, baseURL: baseURL)
+            } catch {
+                throw .other("cannot sign the request: \(error)")
+            }
+            do {
+                return try await transport.send(httpRequest, timeout: requestTimeout, maxBodyBytes: maxBodyBytes)
+            } catch {
+                guard case .reusedConnectionClosed(let reason) = error, attempt == 1 else { throw error }
+                logger.debug("request.resigned", ["url": .string(httpRequest.url), "reason": .string(reason)])
+                attempt += 1
+            }
+        }
     }
 
     private func signedRequest(_ request: APIRequest, baseURL: String) throws(CryptoError) -> HTTPRequest {
