@@ -180,7 +180,7 @@ struct TLSTests {
             $0.chunkedShare = 0.5
         }
         #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
-        try scenario.addTasks(scenario.tasks(40, durations: .uniform(0, 2)))
+        try scenario.addTasks(scenario.tasks(20, durations: .uniform(0, 1)))
         let daemon = try scenario.startDaemon()
         let (drained, exitStatus) = try await scenario.drainThenStop(daemon, timeout: 60)
         #expect(drained)
