@@ -77,23 +77,29 @@ var targets: [Target] = [
 
     .testTarget(name: "WatcherSyncTests", dependencies: ["WatcherSync"]),
     .testTarget(name: "WatcherLogTests", dependencies: ["WatcherLog"]),
-    .testTarget(name: "WatcherCryptoTests", dependencies: ["WatcherCrypto"]),
+    .testTarget(name: "WatcherCryptoTests", dependencies: ["WatcherCrypto", "WatcherTestSupport"]),
     .testTarget(name: "WatcherSQLiteTests", dependencies: ["WatcherSQLite"]),
     .testTarget(
         name: "LoopbackHTTPServerTests",
         dependencies: ["LoopbackHTTPServer", "WatcherCrypto", "COpenSSL", "WatcherSync", "WatcherTestSupport"]),
-    .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "WatcherTestSupport"]),
+    .testTarget(name: "WeChatPayTests", dependencies: ["WeChatPay", "WeChatPaySimulator", "WatcherTestSupport"]),
     .testTarget(name: "WatcherStoreTests", dependencies: ["WatcherStore", "WatcherSQLite", "WatcherTestSupport"]),
     .testTarget(
         name: "WatcherEngineTests",
         dependencies: [
-            "WatcherEngine", "ImageGenerationTasks", "WatcherStore", "WatcherSQLite", "WeChatPay", "WeChatPaySimulator",
-            "WatcherTestSupport",
+            "WatcherEngine", "ImageGenerationTasks", "ProductCoupons", "WatcherStore", "WatcherSQLite", "WeChatPay",
+            "WeChatPaySimulator", "WatcherTestSupport",
         ]
     ),
     .testTarget(name: "WatcherConfigTests", dependencies: ["WatcherConfig"]),
     .testTarget(name: "WatcherSystemdTests", dependencies: ["WatcherSystemd"]),
-    .testTarget(name: "WatcherCLITests", dependencies: ["WatcherCLI", "WatcherEngine", "WatcherSystemd"]),
+    .testTarget(
+        name: "WatcherCLITests",
+        dependencies: [
+            "WatcherCLI", "WatcherEngine", "WatcherSystemd", "WeChatPay", "WeChatPaySimulator", "WatcherCrypto",
+            "WatcherLog", "WatcherTestSupport",
+        ]
+    ),
     .testTarget(
         name: "ProductCouponsTests",
         dependencies: ["ProductCoupons", "WatcherEngine", "WatcherStore", "WatcherSQLite", "WeChatPay"]

@@ -4,7 +4,8 @@ import Foundation
 public enum WatcherCLI {
     static var commands: [any Command.Type] {
         [
-            RunCommand.self, MigrateCommand.self, CheckConfigCommand.self, EnqueueCommand.self, StatusCommand.self,
+            RunCommand.self, MigrateCommand.self, CheckConfigCommand.self, DownloadCertificatesCommand.self,
+            EnqueueCommand.self, StatusCommand.self, PruneCommand.self,
             DemoCommand.self, SimulateCommand.self, SignCommand.self, VerifyCommand.self, BenchCommand.self,
         ]
     }
@@ -48,7 +49,7 @@ public enum WatcherCLI {
 
             """
         for command in commands {
-            text += "  " + command.name.padding(toLength: 14, withPad: " ", startingAt: 0) + command.summary + "\n"
+            text += "  " + command.name.padding(toLength: 22, withPad: " ", startingAt: 0) + command.summary + "\n"
         }
         text += "\nRun `wechatpay-watcher COMMAND --help` for a command's options."
         return text

@@ -35,6 +35,13 @@ enum ConfigurationEncoder {
                 ])
             ),
             JSONMember("merchants", .array(configuration.merchants.map(merchant))),
+            JSONMember(
+                "retention",
+                .object([
+                    JSONMember("final_row_days", .number(Double(configuration.retention.finalRowDays))),
+                    JSONMember("transition_days", .number(Double(configuration.retention.transitionDays))),
+                ])
+            ),
         ])
     }
 
@@ -43,8 +50,9 @@ enum ConfigurationEncoder {
             JSONMember("mchid", .string(merchant.mchid)),
             JSONMember("certificate_serial", .string(merchant.certificateSerial)),
             JSONMember("private_key_file", .string(merchant.privateKeyFile)),
-            JSONMember("wechatpay_public_key_id", .string(merchant.wechatpayPublicKeyID)),
-            JSONMember("wechatpay_public_key_file", .string(merchant.wechatpayPublicKeyFile)),
+            JSONMember("wechatpay_public_key_id", optional(merchant.wechatpayPublicKeyID)),
+            JSONMember("wechatpay_public_key_file", optional(merchant.wechatpayPublicKeyFile)),
+            JSONMember("apiv3_key_file", optional(merchant.apiv3KeyFile)),
             JSONMember("requests_per_second", .number(Double(merchant.requestsPerSecond))),
         ])
     }

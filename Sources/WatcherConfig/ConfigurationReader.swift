@@ -5,6 +5,7 @@ import WatcherLog
 struct ConfigurationReader {
     static let topLevelKeys = [
         "database", "log_file", "log_level", "log_format", "metrics_file", "api", "polling", "merchants",
+        "retention",
     ]
     static let apiKeys = [
         "base_url", "backup_base_url", "request_timeout_seconds", "ca_file", "proxy_url", "idle_connection_seconds",
@@ -13,9 +14,10 @@ struct ConfigurationReader {
         "minimum_interval_seconds", "deadline_hours", "not_found_grace_seconds", "safety_margin_milliseconds",
         "write_retry_seconds",
     ]
+    static let retentionKeys = ["final_row_days", "transition_days"]
     static let merchantKeys = [
         "mchid", "certificate_serial", "private_key_file", "wechatpay_public_key_id", "wechatpay_public_key_file",
-        "requests_per_second",
+        "apiv3_key_file", "requests_per_second",
     ]
 
     /// `api.request_timeout_seconds` when absent.
@@ -46,7 +48,8 @@ struct ConfigurationReader {
             metricsFile: path(file, "metrics_file", nullable: true),
             api: api(file),
             polling: polling(file),
-            merchants: merchants(file)
+            merchants: merchants(file),
+            retention: retention(file)
         )
     }
 
@@ -131,6 +134,17 @@ struct ConfigurationReader {
         )
     }
 
+    /// Whole days up to a century: longer is "forever", which is 0.
+    private func retention(_ file: ObjectReader) -> RetentionSettings {
+        let defaults = RetentionSettings.defaults
+        guard let retention = file.object("retention", keys: Self.retentionKeys) else { return defaults }
+        let days = NumberRange(minimum: 0, maximum: 36_500, integer: true)
+        return RetentionSettings(
+            finalRowDays: retention.number("final_row_days", in: days).map { Int($0) } ?? defaults.finalRowDays,
+            transitionDays: retention.number("transition_days", in: days).map { Int($0) } ?? defaults.transitionDays
+        )
+    }
+
     private func merchants(_ file: ObjectReader) -> [MerchantSettings] {
         guard let elements = file.array("merchants", required: true) else { return [] }
         if elements.isEmpty { file.problem("merchants", "the list is empty; configure at least one merchant") }
@@ -157,7 +171,11 @@ struct ConfigurationReader {
 
     private func merchant(_ merchant: ObjectReader) -> MerchantSettings {
         let mchid = identifier(merchant, "mchid", rule: IdentifierRules.mchidProblem)
-        let publicKeyID = identifier(merchant, "wechatpay_public_key_id", rule: IdentifierRules.publicKeyIDProblem)
+        let publicKeyID = identifier(
+            merchant, "wechatpay_public_key_id", required: false, rule: IdentifierRules.publicKeyIDProblem)
+        let publicKeyFile = path(merchant, "wechatpay_public_key_file", nullable: true)
+        let apiv3KeyFile = path(merchant, "apiv3_key_file", nullable: true)
+        verificationMode(merchant)
         if let publicKeyID, let warning = IdentifierRules.publicKeyIDWarning(publicKeyID) {
             merchant.warning("wechatpay_public_key_id", warning)
         }
@@ -176,15 +194,38 @@ struct ConfigurationReader {
                 merchant, "certificate_serial", rule: IdentifierRules.certificateSerialProblem)
                 ?? "",
             privateKeyFile: path(merchant, "private_key_file", required: true) ?? "",
-            wechatpayPublicKeyID: publicKeyID ?? "",
-            wechatpayPublicKeyFile: path(merchant, "wechatpay_public_key_file", required: true) ?? "",
-            requestsPerSecond: rate ?? Self.documentedRequestsPerSecond
+            wechatpayPublicKeyID: publicKeyID,
+            wechatpayPublicKeyFile: publicKeyFile,
+            requestsPerSecond: rate ?? Self.documentedRequestsPerSecond,
+            apiv3KeyFile: apiv3KeyFile
         )
     }
 
+    /// The keys that verify answers decide the mode: the public key id and file together (public-key mode),
+    /// `apiv3_key_file` alone (platform-certificate mode), or all three (the migration). Anything else is a problem.
+    private func verificationMode(_ merchant: ObjectReader) {
+        let given = { (key: String) in merchant.value(key, nullable: true) != nil }
+        let (publicKeyID, publicKeyFile) = (given("wechatpay_public_key_id"), given("wechatpay_public_key_file"))
+        if publicKeyID != publicKeyFile {
+            let (present, absent) =
+                publicKeyID
+                ? ("wechatpay_public_key_id", "wechatpay_public_key_file")
+                : ("wechatpay_public_key_file", "wechatpay_public_key_id")
+            merchant.problem(
+                absent, "is missing but \(present) is given; the public key needs both its id and its file")
+        } else if !publicKeyID, !given("apiv3_key_file") {
+            merchant.problem(
+                "wechatpay_public_key_id",
+                "is missing: configure wechatpay_public_key_id and wechatpay_public_key_file (WeChat Pay public key), "
+                    + "apiv3_key_file (platform certificates), or all three (during the migration)")
+        }
+    }
+
     /// A required string that must pass `rule`; `nil` after a problem, so that duplicates are not checked on it.
-    private func identifier(_ object: ObjectReader, _ key: String, rule: (String) -> String?) -> String? {
-        guard let value = object.string(key, required: true) else { return nil }
+    private func identifier(
+        _ object: ObjectReader, _ key: String, required: Bool = true, rule: (String) -> String?
+    ) -> String? {
+        guard let value = object.string(key, required: required, nullable: !required) else { return nil }
         if let problem = rule(value) {
             object.problem(key, problem)
             return nil

@@ -30,9 +30,9 @@ enum IdentifierRules {
     /// A warning for a public key ID that does not look like one, if any.
     static func publicKeyIDWarning(_ id: String) -> String? {
         guard !id.hasPrefix("PUB_KEY_ID_") else { return nil }
-        return "\(JSONValue.quoted(id)) does not start with \"PUB_KEY_ID_\": merchants that still verify with "
-            + "WeChat Pay platform certificates are not supported by this daemon, which verifies every answer with "
-            + "the WeChat Pay public key; check that this is the public key ID from the merchant platform"
+        return "\(JSONValue.quoted(id)) does not start with \"PUB_KEY_ID_\": check that this is the public key ID "
+            + "from the merchant platform; a merchant that still verifies with WeChat Pay platform certificates "
+            + "configures apiv3_key_file instead (or as well, during the migration)"
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }

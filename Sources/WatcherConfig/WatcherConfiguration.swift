@@ -22,6 +22,8 @@ public struct WatcherConfiguration: Sendable, Equatable {
     public var polling: PollingSettings
     /// The merchants polled on behalf of, in file order; never empty after loading.
     public var merchants: [MerchantSettings]
+    /// How long final rows and their history are kept (`retention`).
+    public var retention: RetentionSettings
 
     /// A configuration from its parts, for example to write a simulator's configuration with
     /// ``ConfigurationLoader/encode(_:)``.
@@ -34,7 +36,8 @@ public struct WatcherConfiguration: Sendable, Equatable {
         metricsFile: String?,
         api: APISettings,
         polling: PollingSettings,
-        merchants: [MerchantSettings]
+        merchants: [MerchantSettings],
+        retention: RetentionSettings = .defaults
     ) {
         self.configFile = configFile
         self.database = database
@@ -45,6 +48,7 @@ public struct WatcherConfiguration: Sendable, Equatable {
         self.api = api
         self.polling = polling
         self.merchants = merchants
+        self.retention = retention
     }
 }
 
@@ -126,10 +130,14 @@ public struct MerchantSettings: Sendable, Equatable {
     public var certificateSerial: String
     /// The merchant's API private key (`apiclient_key.pem`), an absolute path.
     public var privateKeyFile: String
-    /// The ID of the WeChat Pay public key that signs answers, normally `PUB_KEY_ID_…`.
-    public var wechatpayPublicKeyID: String
-    /// The WeChat Pay public key file, an absolute path.
-    public var wechatpayPublicKeyFile: String
+    /// The ID of the WeChat Pay public key that signs answers, normally `PUB_KEY_ID_…`; nil in
+    /// platform-certificate mode.
+    public var wechatpayPublicKeyID: String?
+    /// The WeChat Pay public key file, an absolute path; nil in platform-certificate mode.
+    public var wechatpayPublicKeyFile: String?
+    /// The file holding the 32-character APIv3 key that decrypts platform certificates, an absolute path; nil in
+    /// public-key mode. With the public key as well, the merchant is migrating and either kind of serial verifies.
+    public var apiv3KeyFile: String?
     /// The most requests per second sent for this merchant, 1 to 1000.
     public var requestsPerSecond: Int
 
@@ -138,10 +146,12 @@ public struct MerchantSettings: Sendable, Equatable {
         mchid: String,
         certificateSerial: String,
         privateKeyFile: String,
-        wechatpayPublicKeyID: String,
-        wechatpayPublicKeyFile: String,
-        requestsPerSecond: Int
+        wechatpayPublicKeyID: String?,
+        wechatpayPublicKeyFile: String?,
+        requestsPerSecond: Int,
+        apiv3KeyFile: String? = nil
     ) {
+        self.apiv3KeyFile = apiv3KeyFile
         self.mchid = mchid
         self.certificateSerial = certificateSerial
         self.privateKeyFile = privateKeyFile

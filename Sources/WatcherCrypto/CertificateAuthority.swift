@@ -14,8 +14,8 @@ package final class CertificateAuthority: @unchecked Sendable {
     // `@unchecked Sendable` is sound because both pointers are `let`s written once in `init` and freed only in
     // `deinit`; `issue` only reads them (the name, the key for signing), and OpenSSL 3 (openssl-threads(7))
     // allows concurrent read-only use of an X509 and an EVP_PKEY, its lazily cached extension data being locked.
-    private let certificate: OpaquePointer
-    private let key: OpaquePointer
+    let certificate: OpaquePointer
+    let key: OpaquePointer
     /// The authority's own certificate and key as PEM; the certificate is the file a client trusts.
     package let pem: IssuedCertificate
 
@@ -84,7 +84,7 @@ package final class CertificateAuthority: @unchecked Sendable {
 }
 
 /// The OpenSSL calls that make one X.509 v3 certificate.
-private enum CertificateBuilder {
+enum CertificateBuilder {
     static func generateKey(_ operation: String) throws(CryptoError) -> OpaquePointer {
         guard let context = EVP_PKEY_CTX_new_from_name(nil, OpenSSLName.ellipticCurve, nil) else {
             throw CryptoError.openSSL(operation)
@@ -99,16 +99,16 @@ private enum CertificateBuilder {
         return key
     }
 
-    /// A signed certificate the caller frees; `issuer` nil means self-signed.
+    /// A signed certificate the caller frees; `issuer` nil means self-signed, `serial` nil a random one.
     static func build(
         _ operation: String, commonName: String, publicKey: OpaquePointer, validity: CertificateValidity,
-        issuer: OpaquePointer?, extensions: [(Int32, String)], signingKey: OpaquePointer
+        issuer: OpaquePointer?, extensions: [(Int32, String)], signingKey: OpaquePointer, serial: [UInt8]? = nil
     ) throws(CryptoError) -> OpaquePointer {
         guard let certificate = X509_new() else { throw CryptoError.openSSL(operation) }
         do throws(CryptoError) {
             try fill(
                 certificate, operation, commonName: commonName, publicKey: publicKey, validity: validity,
-                issuer: issuer ?? certificate)
+                issuer: issuer ?? certificate, serial: serial)
             for (nid, value) in extensions {
                 try addExtension(certificate, operation, nid: nid, value: value, issuer: issuer ?? certificate)
             }
@@ -122,12 +122,12 @@ private enum CertificateBuilder {
 
     private static func fill(
         _ certificate: OpaquePointer, _ operation: String, commonName: String, publicKey: OpaquePointer,
-        validity: CertificateValidity, issuer: OpaquePointer
+        validity: CertificateValidity, issuer: OpaquePointer, serial: [UInt8]?
     ) throws(CryptoError) {
         guard let subject = X509_get_subject_name(certificate) else { throw CryptoError.openSSL(operation) }
         let name = Array(commonName.utf8)
         guard X509_set_version(certificate, 2) == 1,  // 2 means v3, the version with extensions
-            try setRandomSerial(certificate, operation),
+            try setSerial(serial, of: certificate, operation),
             X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, name, Int32(name.count), -1, 0) == 1,
             X509_set_issuer_name(certificate, X509_get_subject_name(issuer)) == 1,
             ASN1_TIME_set(X509_getm_notBefore(certificate), time_t(validity.notBefore)) != nil,
@@ -138,11 +138,15 @@ private enum CertificateBuilder {
         }
     }
 
-    /// 127 random bits: positive, unique in practice, and the 20-octet limit of RFC 5280 is respected.
-    private static func setRandomSerial(_ certificate: OpaquePointer, _ operation: String) throws(CryptoError) -> Bool {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        guard RAND_bytes(&bytes, Int32(bytes.count)) == 1 else { throw CryptoError.openSSL(operation) }
-        bytes[0] &= 0x7F
+    /// `chosen`, or 127 random bits: positive, unique in practice, and the 20-octet limit of RFC 5280 is respected.
+    private static func setSerial(_ chosen: [UInt8]?, of certificate: OpaquePointer, _ operation: String)
+        throws(CryptoError) -> Bool
+    {
+        var bytes = chosen ?? [UInt8](repeating: 0, count: 16)
+        if chosen == nil {
+            guard RAND_bytes(&bytes, Int32(bytes.count)) == 1 else { throw CryptoError.openSSL(operation) }
+            bytes[0] &= 0x7F
+        }
         guard let number = BN_bin2bn(bytes, Int32(bytes.count), nil) else { throw CryptoError.openSSL(operation) }
         defer { BN_free(number) }
         return BN_to_ASN1_INTEGER(number, X509_get_serialNumber(certificate)) != nil

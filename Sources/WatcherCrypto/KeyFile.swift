@@ -23,6 +23,30 @@ public enum KeyFile {
         return try RSAPrivateKey(pem: contents.bytes, source: path)
     }
 
+    /// Reads an APIv3 key file: exactly 32 bytes (the 32 characters the merchant platform shows), one trailing
+    /// newline tolerated. It is a secret like the private key, so the same permission rule applies.
+    public static func loadAPIv3Key(path: String) throws(KeyLoadError) -> [UInt8] {
+        let contents = try read(path)
+        guard contents.mode & UInt32(S_IROTH) == 0 else {
+            throw KeyLoadError(
+                source: path,
+                problem: "is readable by every user on this machine (mode \(octal(contents.mode & 0o777))); "
+                    + "an APIv3 key must not be; fix it with `chmod o-rwx \(ShellQuoting.quoted(path))`"
+            )
+        }
+        var key = contents.bytes[...]
+        if key.last == UInt8(ascii: "\n") { key = key.dropLast() }
+        if key.last == UInt8(ascii: "\r") { key = key.dropLast() }
+        guard key.count == AES256GCM.keyLength else {
+            throw KeyLoadError(
+                source: path,
+                problem: "holds \(key.count) bytes; an APIv3 key is exactly 32 characters "
+                    + "(the key set under 账户中心 → API安全 on the merchant platform), optionally followed by one newline"
+            )
+        }
+        return Array(key)
+    }
+
     /// Reads and loads a public key file (SPKI or PKCS#1 PEM). Public keys are not secret, so the file's
     /// permissions are not checked.
     public static func loadPublicKey(path: String) throws(KeyLoadError) -> RSAPublicKey {

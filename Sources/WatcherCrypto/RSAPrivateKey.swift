@@ -9,7 +9,7 @@ public final class RSAPrivateKey: @unchecked Sendable {
     // no method mutates the EVP_PKEY, and OpenSSL 3 (openssl-threads(7)) allows a key to be used from many
     // threads at once for read-only operations such as signing, as long as each uses its own EVP_MD_CTX,
     // which `signSHA256` creates per call.
-    private let key: OpaquePointer
+    let key: OpaquePointer
     /// The public half, for verifying what this key signed (the simulator signs as the merchant does).
     public let publicKey: RSAPublicKey
 

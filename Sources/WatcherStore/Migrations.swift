@@ -8,6 +8,9 @@ public struct Migration: Sendable {
     public var summary: String
     /// The SQL, run inside one transaction with the version bump.
     public var sql: String
+    /// False for SQL that cannot run in a transaction (`VACUUM`): it must then be safe to run again, because a
+    /// crash between it and the version bump repeats it.
+    public var runsInTransaction = true
 }
 
 /// The schema, as an ordered list of migrations. A new resource kind adds one migration at the end.
@@ -17,6 +20,7 @@ public enum Schema {
         Migration(version: 1, summary: "image generation tasks, state transitions, activity", sql: imageTasksV1),
         Migration(version: 2, summary: "product coupons", sql: productCouponsV2),
         Migration(version: 3, summary: "oldest unfinished row per merchant", sql: oldestUnfinishedV3),
+        Retention.incrementalVacuumMigration,
     ]
 
     /// The version a fully migrated database has.
@@ -168,7 +172,12 @@ public enum Migrator {
         var applied: [Int] = []
         for migration in Schema.migrations where migration.version > version {
             do {
-                try connection.transaction {
+                if migration.runsInTransaction {
+                    try connection.transaction {
+                        try connection.execute(migration.sql)
+                        try connection.execute("PRAGMA user_version = \(migration.version)")
+                    }
+                } else {
                     try connection.execute(migration.sql)
                     try connection.execute("PRAGMA user_version = \(migration.version)")
                 }

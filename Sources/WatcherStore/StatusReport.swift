@@ -90,6 +90,10 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var recentErrors: [RecentError]
     /// The process row.
     public var process: Process?
+    /// The file's size and free pages.
+    public var storage: StorageFigures?
+    /// The oldest final row per resource: what retention deletes first.
+    public var oldestFinal: [OldestFinal] = []
 
     /// Reads the report.
     public static func load(
@@ -114,6 +118,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
         try report.addRates(connection: connection, now: now)
         try report.addErrors(tables: tables, connection: connection)
         report.process = try processRow(connection)
+        try report.addRetentionFigures(tables: tables, connection: connection, now: now)
         return report
     }
 

@@ -10,12 +10,15 @@ public struct SimulatedMerchant: Sendable {
     public var certificateSerial: String
     /// The merchant's public key.
     public var publicKey: RSAPublicKey
+    /// The APIv3 key `/v3/certificates` is encrypted with; nil for a merchant with only a public key (404).
+    public var apiv3Key: [UInt8]?
 
     /// Creates a merchant.
-    public init(mchid: String, certificateSerial: String, publicKey: RSAPublicKey) {
+    public init(mchid: String, certificateSerial: String, publicKey: RSAPublicKey, apiv3Key: [UInt8]? = nil) {
         self.mchid = mchid
         self.certificateSerial = certificateSerial
         self.publicKey = publicKey
+        self.apiv3Key = apiv3Key
     }
 }
 
@@ -41,6 +44,10 @@ public struct SimulatorConfiguration: Sendable {
     public var unauthorizedBrands: Set<String>
     /// Fault probabilities per request.
     public var faults: FaultPlan
+    /// Platform certificates announced on `/v3/certificates` (none: every merchant gets 404 there).
+    public var platformCertificates: [SimulatedPlatformCertificate] = []
+    /// Which key signs answers at start; ``WeChatPaySimulator/platform`` changes it later.
+    public var answerSigning: AnswerSigning = .publicKey
     /// The certificate to serve HTTPS with; nil for plain HTTP.
     public var tls: ServerTLSConfiguration?
     /// Share of answers, 0…1, whose bodies are sent chunked instead of with `Content-Length`, spread evenly

@@ -26,11 +26,17 @@ public final class WeChatPaySimulator: Sendable {
     private let clockOrigin = ContinuousClock.now
     private let state: Locked<State>
     private let server = Locked<HTTPServer?>(nil)
+    /// The platform certificates and the key that signs answers; a test rotates them here.
+    public let platform: SimulatedPlatform
+    /// Merchant-wide refusals switched on and off while a watcher runs.
+    public let refusals = SimulatedRefusals()
 
     /// Creates a simulator; ``start(port:)`` opens its socket.
     public init(configuration: SimulatorConfiguration) {
         self.configuration = configuration
         self.authenticator = RequestAuthenticator(merchants: configuration.merchants)
+        self.platform = SimulatedPlatform(
+            certificates: configuration.platformCertificates, signing: configuration.answerSigning)
         self.state = Locked(State(faults: configuration.faults, random: SeededRandom(seed: configuration.seed)))
     }
 
@@ -123,6 +129,7 @@ public final class WeChatPaySimulator: Sendable {
 
     func handle(_ request: HTTPServerRequest) -> HTTPServerResponse {
         if request.path.hasPrefix("/_sim/") { return handleAdmin(request) }
+        if request.method == "GET", request.path == "/v3/certificates" { return certificatesAnswer(request) }
         guard request.method == "GET", let (api, id) = Self.route(request.path) else {
             return errorAnswer(
                 SimulatorRefusal(
@@ -191,6 +198,7 @@ public final class WeChatPaySimulator: Sendable {
         -> SimulatedResource
     {
         guard let brand = query["brand_id"], !brand.isEmpty else { throw .paramError("brand_id 不能为空") }
+        if let refusal = refusals.refusal(mchid: mchid, api: api, now: now) { throw refusal }
         if configuration.unauthorizedBrands.contains(brand) {
             throw SimulatorRefusal(status: 403, code: "NO_AUTH", message: "服务商与品牌 \(brand) 无授权关系")
         }
@@ -269,7 +277,8 @@ public final class WeChatPaySimulator: Sendable {
         if fault == .oversizedBody { body = Self.oversized(answer) }
         let timestamp = Int64(now.timeIntervalSince1970) - (fault == .staleTimestamp ? 600 : 0)
         let nonce = SecureRandom.alphanumeric(count: 32)
-        var signature = sign(body, timestamp: timestamp, nonce: nonce)
+        let signer = platform.signer(publicKey: (configuration.platformKey, configuration.platformKeyID))
+        var signature = sign(body, timestamp: timestamp, nonce: nonce, key: signer.key)
         switch fault {
         case .badSignature: signature = StrictBase64.encode((0..<256).map { _ in UInt8.random(in: 0...255) })
         case .signtestProbe: signature = "WECHATPAY/SIGNTEST/" + signature
@@ -282,7 +291,7 @@ public final class WeChatPaySimulator: Sendable {
             HTTPServerHeader("Wechatpay-Nonce", nonce),
             HTTPServerHeader("Wechatpay-Timestamp", String(timestamp)),
             HTTPServerHeader(
-                "Wechatpay-Serial", fault == .wrongSerial ? "PUB_KEY_ID_SOMEONE_ELSE" : configuration.platformKeyID),
+                "Wechatpay-Serial", fault == .wrongSerial ? "PUB_KEY_ID_SOMEONE_ELSE" : signer.serial),
             HTTPServerHeader("Wechatpay-Signature-Type", wechatpaySignatureScheme),
         ]
         if fault != .missingSignatureHeaders { headers.append(HTTPServerHeader("Wechatpay-Signature", signature)) }
@@ -301,9 +310,9 @@ public final class WeChatPaySimulator: Sendable {
         }
     }
 
-    private func sign(_ body: [UInt8], timestamp: Int64, nonce: String) -> String {
+    private func sign(_ body: [UInt8], timestamp: Int64, nonce: String, key: RSAPrivateKey) -> String {
         let message = SignatureMessage.response(timestamp: String(timestamp), nonce: nonce, body: body)
-        let signature = (try? configuration.platformKey.signSHA256(message)) ?? []
+        let signature = (try? key.signSHA256(message)) ?? []
         return StrictBase64.encode(signature)
     }
 
@@ -325,6 +334,37 @@ public final class WeChatPaySimulator: Sendable {
         var padded = answer
         padded["padding"] = String(repeating: "x", count: 2 << 20)
         return json(padded)
+    }
+
+    /// `GET /v3/certificates`: signed like every 2xx, by the key that signs answers now.
+    private func certificatesAnswer(_ request: HTTPServerRequest) -> HTTPServerResponse {
+        let now = Date()
+        let mchid: String
+        switch authenticator.authenticate(request, now: now) {
+        case .success(let authenticated): mchid = authenticated
+        case .failure(let refusal): return errorAnswer(refusal, lane: nil)
+        }
+        guard let merchant = configuration.merchants.first(where: { $0.mchid == mchid }) else {
+            return errorAnswer(SimulatorRefusal.signError("unknown merchant \(mchid)"), lane: nil)
+        }
+        let body: [UInt8]
+        switch platform.certificatesBody(for: merchant) {
+        case .success(let sealed): body = sealed
+        case .failure(let refusal): return errorAnswer(refusal, lane: nil)
+        }
+        let timestamp = Int64(now.timeIntervalSince1970)
+        let nonce = SecureRandom.alphanumeric(count: 32)
+        let signer = platform.signer(publicKey: (configuration.platformKey, configuration.platformKeyID))
+        let headers = [
+            HTTPServerHeader("Content-Type", "application/json"),
+            HTTPServerHeader("Request-ID", nextRequestID()),
+            HTTPServerHeader("Wechatpay-Nonce", nonce),
+            HTTPServerHeader("Wechatpay-Timestamp", String(timestamp)),
+            HTTPServerHeader("Wechatpay-Serial", signer.serial),
+            HTTPServerHeader("Wechatpay-Signature-Type", wechatpaySignatureScheme),
+            HTTPServerHeader("Wechatpay-Signature", sign(body, timestamp: timestamp, nonce: nonce, key: signer.key)),
+        ]
+        return HTTPServerResponse(status: 200, headers: headers, body: body)
     }
 
     private func errorAnswer(_ error: any Error, lane: String? = nil) -> HTTPServerResponse {

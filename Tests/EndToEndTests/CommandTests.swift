@@ -9,7 +9,9 @@ struct CommandTests {
     func help() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        for command in ["run", "migrate", "check-config", "enqueue", "status", "demo", "simulate", "sign", "verify"] {
+        for command in [
+            "run", "migrate", "check-config", "enqueue", "status", "prune", "demo", "simulate", "sign", "verify",
+        ] {
             let result = try await WatcherProcess.run([command, "--help"], in: directory.path)
             #expect(result.status == 0, "\(command) --help")
             #expect(result.output.contains("usage: wechatpay-watcher \(command)"))

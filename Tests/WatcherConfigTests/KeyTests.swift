@@ -44,7 +44,8 @@ import WatcherConfig
                 #"missing required key "database" in the top-level object"#,
                 #"missing required key "base_url" in api"#,
                 #"missing required key "mchid" in merchants[0]"#,
-                #"missing required key "wechatpay_public_key_file" in merchants[0]"#,
+                "merchants[0].wechatpay_public_key_file: is missing but wechatpay_public_key_id is given; "
+                    + "the public key needs both its id and its file",
             ]
         )
     }

@@ -40,7 +40,7 @@ import WatcherConfig
         #expect(Fixture.problems(empty) == ["merchants[0].wechatpay_public_key_id: the public key ID is empty"])
     }
 
-    @Test func publicKeyIDThatLooksLikeACertificateSerialWarnsAboutPlatformCertificates() throws {
+    @Test func publicKeyIDThatLooksLikeACertificateSerialPointsToTheAPIv3KeyFile() throws {
         let text = Fixture.file(merchants: [
             Fixture.merchant(["wechatpay_public_key_id": #""5157F09EFDC096DE15EBE81A47057A72""#])
         ])
@@ -50,7 +50,7 @@ import WatcherConfig
             loaded.warnings.first?.hasPrefix(
                 #"merchants[0].wechatpay_public_key_id "5157F09EFDC096DE15EBE81A47057A72" does not start with "PUB_KEY_ID_""#
             ) == true)
-        #expect(loaded.warnings.first?.contains("platform certificates are not supported") == true)
+        #expect(loaded.warnings.first?.contains("configures apiv3_key_file instead") == true)
     }
 
     @Test func duplicateMchidNamesBothIndexes() {

@@ -19,7 +19,8 @@ enum BenchCommand: Command {
         Policies: budget (the default scheduler), exponential (1 s ×1.5 ≤ 20 s) and fixed-30s.
         --scale multiplies task counts and durations of arrival, for quick runs. `soak` (not part of `all`) runs a
         million unfinished rows over ten merchants with faults on for --seconds (default 1800) and reports RSS and
-        open descriptors near the start and at the end.
+        open descriptors near the start and at the end. `retention` (not part of `all`) prunes a million final
+        rows while a thousand unfinished rows are polled and a producer inserts (see RetentionBench).
         """
     static let options: [Arguments.Option] = [
         .init(
@@ -36,6 +37,9 @@ enum BenchCommand: Command {
         let requested = try arguments.required("workload")
         let names = requested == "all" ? BenchWorkload.names : [requested]
         let scale = Double(arguments.value("scale") ?? "1") ?? -1
+        if requested == RetentionBench.name, scale > 0, scale <= 10 {
+            return try await RetentionBench(scale: scale, keep: arguments.flag("keep")).run()
+        }
         guard scale > 0, scale <= 10 else { throw .usage("--scale must be a number in (0, 10]") }
         let policies = (arguments.value("policies") ?? "budget,exponential,fixed-30s")
             .split(separator: ",").map(String.init)

@@ -1,7 +1,9 @@
 import Foundation
 import WatcherConfig
+import WatcherLog
 import WatcherSQLite
 import WatcherStore
+import WeChatPay
 
 /// `check-config --config FILE`: load and validate everything, say what is wrong, exit.
 enum CheckConfigCommand: Command {
@@ -16,8 +18,12 @@ enum CheckConfigCommand: Command {
         let loaded = try Setup.configuration(try arguments.required("config"))
         let configuration = loaded.configuration
         var problems: [String] = []
+        var warnings = loaded.warnings
         do {
-            _ = try Setup.credentials(configuration)
+            let credentials = try Setup.credentials(configuration)
+            let (certificateProblems, certificateWarnings) = await checkAPIv3Keys(configuration, credentials)
+            problems += certificateProblems
+            warnings += certificateWarnings
         } catch {
             problems.append(error.description)
         }
@@ -31,7 +37,7 @@ enum CheckConfigCommand: Command {
         {
             problems.append(problem)
         }
-        for warning in loaded.warnings { Output.error("warning: \(warning)") }
+        for warning in warnings { Output.error("warning: \(warning)") }
         guard problems.isEmpty else {
             throw .configuration(
                 "\(configuration.configFile) is not usable:\n  - " + problems.joined(separator: "\n  - "))
@@ -42,6 +48,38 @@ enum CheckConfigCommand: Command {
                 + ")"
         )
         return 0
+    }
+
+    /// An APIv3 key of the right length may still be the wrong one: only decrypting a certificate tells. The
+    /// cached answer is tried first; without one, the certificates are downloaded (and cached).
+    private static func checkAPIv3Keys(_ configuration: WatcherConfiguration, _ credentials: [MerchantCredentials])
+        async -> (problems: [String], warnings: [String])
+    {
+        var problems: [String] = []
+        var warnings: [String] = []
+        let transport: SocketTransport
+        do {
+            transport = try Setup.transport(configuration, logger: Logger(sink: InMemoryLogSink()))
+        } catch {
+            return (["\(error)"], [])
+        }
+        for merchant in credentials where merchant.platformCertificates != nil {
+            let client = Setup.client(
+                configuration, credentials: merchant, transport: transport, logger: Logger(sink: InMemoryLogSink()))
+            switch await client.preparePlatformCertificates() {
+            case nil: continue
+            case .transport(let failure)?:
+                warnings.append(
+                    "merchant \(merchant.mchid): cannot reach WeChat Pay to check the APIv3 key (\(failure))")
+            case .errorAnswer(let status, let code, let message, let requestID)?:
+                let error = PlatformCertificateError.errorAnswer(
+                    status: status, code: code, message: message, requestID: requestID)
+                warnings.append("merchant \(merchant.mchid): cannot check the APIv3 key: \(error)")
+            case let error?:
+                problems.append("merchant \(merchant.mchid): \(error)")
+            }
+        }
+        return (problems, warnings)
     }
 
     /// The database must open for writing (creating it if absent, in a writable folder) and be SQLite.

@@ -21,6 +21,7 @@ enum MigrateCommand: Command {
             let cause = Setup.storageProblem(configuration.database).map { " (\($0))" } ?? ""
             throw .runtime("cannot open database \(configuration.database): \(error)\(cause)")
         }
+        if let notice = Setup.rewriteNotice(configuration.database) { Output.line(notice) }
         let store = try Setup.store(configuration.database)
         store.close()
         if before == Schema.currentVersion {

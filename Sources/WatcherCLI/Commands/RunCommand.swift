@@ -52,13 +52,21 @@ enum RunCommand: Command {
             throw .runtime(error.description)
         }
         defer { withExtendedLifetime(lock) {} }
+        if let notice = Setup.rewriteNotice(configuration.database) {
+            logger.info("database.rewriting", ["reason": .string(notice)])
+        }
         let store = try Setup.store(configuration.database)
         defer { store.close() }
+        let pruner = try Setup.pruner(configuration, logger: logger)
+        defer { pruner?.close() }
         let transport = try Setup.transport(configuration, logger: logger)
+        let endpoints = Setup.endpoints(configuration, credentials: credentials, transport: transport, logger: logger)
+        let clients = endpoints.map(\.client)
+        try await Setup.preparePlatformCertificates(clients, logger: logger)
         let engine = WatcherEngine(
             store: store,
             kinds: Setup.kinds,
-            merchants: Setup.endpoints(configuration, credentials: credentials, transport: transport, logger: logger),
+            merchants: endpoints,
             settings: Setup.engineSettings(configuration),
             scheduler: scheduler,
             logger: logger,
@@ -98,7 +106,7 @@ enum RunCommand: Command {
             }
         }
         let monitor = ServiceMonitor(
-            statistics: engine.statistics, notifier: notifier, watchdog: watchdog,
+            statistics: engine.statistics, clients: clients, notifier: notifier, watchdog: watchdog,
             metricsFile: { reload.current.metricsFile },
             onMetricsFailure: { logger.warning("metrics.write_failed", ["error": .string($0)]) })
         // READY=1 goes first: configuration, keys and schema are good. Then the periodic STATUS and WATCHDOG.
@@ -118,6 +126,8 @@ enum RunCommand: Command {
         defer { monitoring.cancel() }
         let heapReturn = Task { await HeapReturn.run() }
         defer { heapReturn.cancel() }
+        let pruning = Task { await pruner?.run() }
+        defer { pruning.cancel() }
         do {
             try await engine.run()
         } catch {

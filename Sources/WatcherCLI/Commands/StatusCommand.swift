@@ -43,6 +43,7 @@ enum StatusCommand: Command {
 
     static func render(_ report: StatusReport) -> String {
         var lines = ["database: \(report.database) (schema version \(report.schemaVersion))"]
+        lines += renderRetentionFigures(report)
         if let process = report.process {
             let state = process.stoppedAt.map { "stopped at \($0)" } ?? "last heartbeat \(process.heartbeatAt)"
             lines.append(

@@ -72,6 +72,7 @@ final class ConfigReload: Sendable {
         if old.database != new.database { changed.append("database") }
         if old.api != new.api { changed.append("api") }
         if old.polling != new.polling { changed.append("polling") }
+        if old.retention != new.retention { changed.append("retention") }
         if old.merchants != new.merchants { changed.append("merchants") }
         return changed
     }

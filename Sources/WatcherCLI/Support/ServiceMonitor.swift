@@ -1,21 +1,25 @@
 import Foundation
 import WatcherEngine
 import WatcherSystemd
+import WeChatPay
 
 /// What the running daemon tells the world besides its log: systemd's `STATUS=` and `WATCHDOG=1`, and the
 /// Prometheus textfile when `metrics_file` is configured.
 final class ServiceMonitor: Sendable {
     private let statistics: EngineStatistics
+    private let clients: [WeChatPayClient]
     private let notifier: SystemdNotifier?
     private let watchdog: WatchdogSettings?
     private let metricsFile: @Sendable () -> String?
     private let onMetricsFailure: @Sendable (String) -> Void
 
     init(
-        statistics: EngineStatistics, notifier: SystemdNotifier?, watchdog: WatchdogSettings?,
+        statistics: EngineStatistics, clients: [WeChatPayClient] = [], notifier: SystemdNotifier?,
+        watchdog: WatchdogSettings?,
         metricsFile: @escaping @Sendable () -> String?, onMetricsFailure: @escaping @Sendable (String) -> Void
     ) {
         self.statistics = statistics
+        self.clients = clients
         self.notifier = notifier
         self.watchdog = watchdog
         self.metricsFile = metricsFile
@@ -47,7 +51,9 @@ final class ServiceMonitor: Sendable {
                 notifier?.status(StatusLine.make(snapshot))
                 if let path = metricsFile() {
                     do {
-                        try MetricsExport.textfile(snapshot).write(to: path)
+                        var textfile = MetricsExport.textfile(snapshot)
+                        textfile.families += CertificateMetrics.families(clients, now: Date())
+                        try textfile.write(to: path)
                         lastMetricsFailure = nil
                     } catch {
                         let message = "\(error.localizedDescription)"

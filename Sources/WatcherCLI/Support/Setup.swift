@@ -35,17 +35,7 @@ enum Setup {
         var problems: [String] = []
         for merchant in configuration.merchants {
             do {
-                let privateKey = try KeyFile.loadPrivateKey(path: merchant.privateKeyFile)
-                let publicKey = try KeyFile.loadPublicKey(path: merchant.wechatpayPublicKeyFile)
-                credentials.append(
-                    MerchantCredentials(
-                        mchid: merchant.mchid,
-                        certificateSerial: merchant.certificateSerial,
-                        privateKey: privateKey,
-                        wechatpayPublicKeyID: merchant.wechatpayPublicKeyID,
-                        wechatpayPublicKey: publicKey
-                    )
-                )
+                credentials.append(try self.credentials(merchant, database: configuration.database))
             } catch {
                 problems.append("merchant \(merchant.mchid): \(error)")
             }
@@ -54,6 +44,70 @@ enum Setup {
             throw .configuration("cannot load merchant keys:\n  - " + problems.joined(separator: "\n  - "))
         }
         return credentials
+    }
+
+    /// One merchant's keys: the private key, and the public key, the APIv3 key, or both, as configured.
+    private static func credentials(_ merchant: MerchantSettings, database: String) throws(KeyLoadError)
+        -> MerchantCredentials
+    {
+        let privateKey = try KeyFile.loadPrivateKey(path: merchant.privateKeyFile)
+        var publicKey: (id: String, key: RSAPublicKey)?
+        if let id = merchant.wechatpayPublicKeyID, let file = merchant.wechatpayPublicKeyFile {
+            publicKey = (id, try KeyFile.loadPublicKey(path: file))
+        }
+        let platformCertificates = try merchant.apiv3KeyFile.map { file throws(KeyLoadError) in
+            PlatformCertificateSettings(
+                apiv3Key: try KeyFile.loadAPIv3Key(path: file), apiv3KeyFile: file,
+                cacheFile: PlatformCertificateSettings.cacheFile(database: database, mchid: merchant.mchid))
+        }
+        return MerchantCredentials(
+            mchid: merchant.mchid, certificateSerial: merchant.certificateSerial, privateKey: privateKey,
+            wechatpayPublicKey: publicKey, platformCertificates: platformCertificates)
+    }
+
+    /// One client for one merchant, as every command that talks to WeChat Pay makes it.
+    static func client(
+        _ configuration: WatcherConfiguration, credentials: MerchantCredentials, transport: any HTTPTransport,
+        logger: Logger
+    ) -> WeChatPayClient {
+        WeChatPayClient(
+            credentials: credentials,
+            hosts: APIHosts(primary: configuration.api.baseURL, backup: configuration.api.backupBaseURL),
+            transport: transport,
+            requestTimeout: .milliseconds(Int64(configuration.api.requestTimeoutSeconds * 1000)),
+            userAgent: userAgent,
+            logger: logger
+        )
+    }
+
+    /// Makes every merchant in platform-certificate or migration mode hold certificates before the first poll:
+    /// from the cache, or downloaded. A wrong APIv3 key, a merchant without certificates or a damaged answer stops
+    /// the start with the reason; an unreachable API only warns, since the first answers will retry the download.
+    static func preparePlatformCertificates(_ clients: [WeChatPayClient], logger: Logger) async throws(CLIError) {
+        var problems: [String] = []
+        for client in clients {
+            guard let error = await client.preparePlatformCertificates() else {
+                if let held = client.platformCertificates {
+                    logger.info(
+                        "certificates.ready",
+                        ["merchant": .string(client.mchid), "serials": .string(held.serials.joined(separator: ","))])
+                }
+                continue
+            }
+            switch error {
+            case .transport, .errorAnswer:
+                logger.warning(
+                    "certificates.unavailable",
+                    ["merchant": .string(client.mchid), "error": .string(error.description)])
+            default:
+                logger.error(
+                    "certificates.unusable", ["merchant": .string(client.mchid), "error": .string(error.description)])
+                problems.append("merchant \(client.mchid): \(error)")
+            }
+        }
+        guard problems.isEmpty else {
+            throw .configuration("platform certificates unusable:\n  - " + problems.joined(separator: "\n  - "))
+        }
     }
 
     /// Opens the log destination the configuration names.
@@ -166,14 +220,7 @@ enum Setup {
             configuration.merchants.map { ($0.mchid, $0.requestsPerSecond) }, uniquingKeysWith: { first, _ in first })
         return credentials.map { credentials in
             MerchantEndpoint(
-                client: WeChatPayClient(
-                    credentials: credentials,
-                    hosts: APIHosts(primary: configuration.api.baseURL, backup: configuration.api.backupBaseURL),
-                    transport: transport,
-                    requestTimeout: .milliseconds(Int64(configuration.api.requestTimeoutSeconds * 1000)),
-                    userAgent: userAgent,
-                    logger: logger
-                ),
+                client: client(configuration, credentials: credentials, transport: transport, logger: logger),
                 requestsPerSecond: rates[credentials.mchid] ?? 20
             )
         }

@@ -39,6 +39,8 @@ public enum MerchantSignal: Sendable, Equatable {
     case signatureRejected(String)
     /// A 2xx that failed verification: counted towards the merchant's alarm.
     case verificationFailed(VerificationFailure)
+    /// A rejecting code that is the merchant's problem, not the row's: the lane pauses.
+    case merchantWideError(code: String, message: String, requestID: String?)
 }
 
 /// A log line the engine writes about one poll.
@@ -81,14 +83,17 @@ public struct AnswerPolicy: Sendable {
     ///
     /// - Parameters:
     ///   - nextPoll: when the scheduler would poll the row again if it is still unfinished.
+    ///   - rejection: the lane's ``RejectionJudge`` verdict for a rejecting code; nil rejects the row at once.
     public func decide(
         _ exchange: APIExchange,
         row: QueuedRow,
         kind: any ResourceKind,
         now: Date,
-        nextPoll: @autoclosure () -> Double
+        nextPoll: @autoclosure () -> Double,
+        rejection: RejectionJudge.Verdict? = nil
     ) -> PollDecision {
         var decision = Decision(row: row, kind: kind, exchange: exchange, now: now, settings: settings)
+        decision.rejection = rejection
         switch exchange.outcome {
         case .verified(_, let body):
             switch kind.interpret(body, for: row) {
@@ -137,6 +142,7 @@ private struct Decision {
     var event: PollEvent?
     var completedAge: Double?
     var isAnomaly = false
+    var rejection: RejectionJudge.Verdict?
 
     init(row: QueuedRow, kind: any ResourceKind, exchange: APIExchange, now: Date, settings: PollingTuning) {
         self.row = row
@@ -236,10 +242,24 @@ private struct Decision {
                 retryAfter: 1)
             update.error = .keep
         case (400, "PARAM_ERROR"), (400, "INVALID_REQUEST"), (403, "NO_AUTH"):
-            end(in: LocalState.rejected, error: described + requestIDSuffix)
-            event = PollEvent(
-                level: .warning, name: "row.rejected",
-                fields: baseFields + fields + [LogField(key: "error", value: .string(described))])
+            switch rejection {
+            case .merchantWide:
+                // The merchant's problem: the row keeps its state and error, and waits for the lane to resume.
+                signal = .merchantWideError(code: code, message: error?.message ?? "", requestID: exchange.requestID)
+                retry(
+                    error: described, event: "request.merchant_wide", level: .debug, extra: fields,
+                    countsAsFailure: false, retryAfter: 1)
+                update.error = .keep
+            case .retry(let seconds):
+                retry(
+                    error: described + " (asked again before the row is rejected)", event: "request.rejecting_code",
+                    level: .info, extra: fields, retryAfter: seconds)
+            case .reject, nil:
+                end(in: LocalState.rejected, error: described + requestIDSuffix)
+                event = PollEvent(
+                    level: .warning, name: "row.rejected",
+                    fields: baseFields + fields + [LogField(key: "error", value: .string(described))])
+            }
         case (404, _):
             notFound(described: described, fields: fields)
         case (500...599, _):

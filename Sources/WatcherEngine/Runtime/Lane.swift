@@ -25,6 +25,9 @@ actor Lane {
     private let kind: any ResourceKind
     private let client: WeChatPayClient
     private let gate: MerchantGate
+    /// This lane's own pause, for rejecting codes that are the merchant's problem on this API.
+    private let laneGate: MerchantGate
+    private var rejections = RejectionJudge()
     private let environment: LaneEnvironment
     private let windowSize: Int
     private let logger: Logger
@@ -51,6 +54,7 @@ actor Lane {
         self.kind = kind
         self.client = client
         self.gate = gate
+        self.laneGate = MerchantGate(mchid: client.mchid, basePause: 5, maximumPause: 300)
         self.limiter = limiter
         self.environment = environment
         self.windowSize = max(32, limiter.limit * 2)
@@ -103,7 +107,7 @@ actor Lane {
     private func nextAction() async -> Action {
         if stopping { return .stop }
         let now = environment.clock.monotonicNow()
-        if let until = gate.admission(now: now) { return .wait(until: until) }
+        if let until = gate.admission(now: now) ?? laneGate.admission(now: now) { return .wait(until: until) }
         if let change = limiter.recover(now: now) { log(change) }
         if refreshRequested || now - lastRefresh >= Self.refreshInterval || (candidates.isEmpty && !windowIsComplete) {
             await refresh(now: now)
@@ -120,7 +124,11 @@ actor Lane {
         guard let earliest = limiter.earliestIssue(now: now) else { return .wait(until: nil) }
         if earliest > now { return .wait(until: earliest) }
         // The probe after a 401 is claimed only now that a request really leaves.
-        guard gate.claim(now: now) else { return .wait(until: gate.admission(now: now) ?? now + 0.05) }
+        guard laneGate.claim(now: now) else { return .wait(until: laneGate.admission(now: now) ?? now + 0.05) }
+        guard gate.claim(now: now) else {
+            laneGate.requestFailed()  // gives back the lane's probe: this request does not leave
+            return .wait(until: gate.admission(now: now) ?? now + 0.05)
+        }
         take(row)
         let lateness = row.pollCount > 0 ? max(0, wallNow - due) : 0
         return .poll(row, limiter.issue(now: now), lateness: lateness)
@@ -174,12 +182,14 @@ actor Lane {
     private nonisolated func poll(_ row: QueuedRow, permit: RateLimiter.Permit, lateness: Double) async {
         let exchange = await client.send(kind.request(for: row))
         let context = await scheduleContext(for: row, lateness: lateness)
+        let rejection = await judge(exchange, row: row)
         let decision = environment.policy.decide(
             exchange,
             row: row,
             kind: kind,
             now: environment.clock.wallNow(),
-            nextPoll: environment.scheduler.nextPollTime(context)
+            nextPoll: environment.scheduler.nextPollTime(context),
+            rejection: rejection
         )
         await answered(permit: permit, exchange: exchange, decision: decision)
         if let age = decision.completedAge {
@@ -199,6 +209,23 @@ actor Lane {
         update.transitionDetail = "deadline \(Int(deadline)) s"
         let results = await environment.writer.submit([update])
         await committed(row, update: update, result: results?.first)
+    }
+
+    /// The judge's verdict for a rejecting code; believed answers tell it which brands work.
+    private func judge(_ exchange: APIExchange, row: QueuedRow) -> RejectionJudge.Verdict? {
+        let now = environment.clock.monotonicNow()
+        switch exchange.outcome {
+        case .verified:
+            rejections.succeeded(brand: row.brandID, now: now)
+            return nil
+        case .errorAnswer(_, let error?, _) where RejectionJudge.rejectingCodes.contains(error.code):
+            let verdict = rejections.rejected(
+                code: error.code, brand: row.brandID, rowID: row.rowID, now: now, lanePaused: laneGate.isPaused)
+            if verdict == .reject { rejections.forget(rowID: row.rowID) }
+            return verdict
+        default:
+            return nil
+        }
     }
 
     private func scheduleContext(for row: QueuedRow, lateness: Double) -> ScheduleContext {
@@ -227,6 +254,19 @@ actor Lane {
         case (_, .signatureRejected): break
         default: logGate(gate.answered())
         }
+        switch (exchange.outcome, decision.signal) {
+        case (.failed, _), (_, .signatureRejected): laneGate.requestFailed()
+        case (_, .merchantWideError(let code, let message, let requestID)):
+            let reason = "\(code) \(message)" + (requestID.map { " (Request-ID \($0))" } ?? "")
+            if let event = laneGate.merchantWideError(now: now, sentAt: permit.issuedAt, reason: reason) {
+                logLanePause(event, code: code, message: message, requestID: requestID)
+            }
+        default:
+            if let event = laneGate.answered() {
+                rejections.resumed()
+                logLanePause(event, code: nil, message: nil, requestID: nil)
+            }
+        }
         switch decision.signal {
         case .none: break
         case .throttled:
@@ -235,6 +275,8 @@ actor Lane {
             logGate(gate.signatureRejected(now: now, sentAt: permit.issuedAt, reason: reason))
         case .verificationFailed:
             logGate(gate.verificationFailed(now: now))
+        case .merchantWideError:
+            break  // the lane's own gate took it above
         }
         if let event = decision.event {
             // The decision's fields already name the merchant and resource.
@@ -271,6 +313,7 @@ actor Lane {
     /// The row's update is committed (or abandoned): it leaves flight and, if still watched, re-enters the window.
     private func committed(_ row: QueuedRow, update: RowUpdate, result: UpdateResult?) {
         inFlight.remove(row.rowID)
+        if update.isTerminal { rejections.forget(rowID: row.rowID) }
         defer { wakeup.signal() }
         guard let result, result.isApplied else {
             refreshRequested = true
@@ -301,6 +344,27 @@ actor Lane {
         case .recovered(let from, let to):
             logger.info(
                 "rate.recovered", ["from": .double(from.rounded(toPlaces: 2)), "to": .double(to.rounded(toPlaces: 2))])
+        }
+    }
+
+    private func logLanePause(_ event: MerchantGate.Event, code: String?, message: String?, requestID: String?) {
+        switch event {
+        case .paused(let seconds, let attempt, let reason):
+            logger.error(
+                "lane.paused",
+                [
+                    "code": .string(code ?? ""), "message": .string(message ?? ""),
+                    "request_id": .string(requestID ?? ""), "probe_in_seconds": .int(Int(seconds)),
+                    "attempt": .int(attempt),
+                    "hint":
+                        "rows of several brands got the same error: the merchant lacks a permission or setting for this API; rows keep their state and one request probes until it answers",
+                ]
+            )
+            environment.statistics.recordError("merchant \(key.merchant) \(key.resource) paused: \(reason)")
+        case .resumed:
+            logger.info("lane.resumed")
+        default:
+            break
         }
     }
 

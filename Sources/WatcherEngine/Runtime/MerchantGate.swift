@@ -1,7 +1,9 @@
 import WatcherSync
 
 /// Merchant-wide conditions shared by all of a merchant's lanes: a pause after WeChat Pay rejected our signature
-/// (401), and the alarm for a burst of answers that failed verification.
+/// (401), and the alarm for a burst of answers that failed verification. Each lane also has one of its own, for a
+/// rejecting code that ``RejectionJudge`` found to be the merchant's problem on that API: the same pause, the same
+/// single probe at growing intervals.
 ///
 /// State-machine style: methods return what happened, and the caller logs it outside the lock.
 final class MerchantGate: Sendable {
@@ -93,6 +95,25 @@ final class MerchantGate: Sendable {
             return .paused(seconds: pause, attempt: attempt, reason: reason)
         }
     }
+
+    /// A rejecting code was judged merchant-wide for a request sent at `sentAt`: pause at once (several rows'
+    /// answers are the evidence already), doubling the pause while the probes keep getting it. Answers to requests
+    /// sent before the previous one arrived are the same episode: nil for those.
+    func merchantWideError(now: Double, sentAt: Double, reason: String) -> Event? {
+        state.withLock { state in
+            if state.consecutiveRejections > 0, sentAt < state.lastRejectionAt { return nil }
+            state.lastRejectionAt = now
+            state.consecutiveRejections += 1
+            state.probeInFlight = false
+            let attempt = state.consecutiveRejections
+            let pause = min(maximumPause, basePause * Double(1 << min(attempt - 1, 10)))
+            state.pausedUntil = now + pause
+            return .paused(seconds: pause, attempt: attempt, reason: reason)
+        }
+    }
+
+    /// True while a pause (or its probe) is pending.
+    var isPaused: Bool { state.withLock { $0.consecutiveRejections > 0 } }
 
     /// Any answer other than a 401 arrived: the credentials work.
     func answered() -> Event? {

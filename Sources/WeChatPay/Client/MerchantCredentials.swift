@@ -8,12 +8,13 @@ public struct MerchantCredentials: Sendable {
     public var certificateSerial: String
     /// The merchant API private key.
     public var privateKey: RSAPrivateKey
-    /// The WeChat Pay public key id (`PUB_KEY_ID_…`), sent as `Wechatpay-Serial` and expected back.
-    public var wechatpayPublicKeyID: String
-    /// The WeChat Pay public key that answers must be signed with.
-    public var wechatpayPublicKey: RSAPublicKey
+    /// The WeChat Pay public key id (`PUB_KEY_ID_…`) and key answers are signed with; nil in platform-certificate
+    /// mode.
+    public var wechatpayPublicKey: (id: String, key: RSAPublicKey)?
+    /// What fetches and keeps platform certificates; nil in public-key mode.
+    public var platformCertificates: PlatformCertificateSettings?
 
-    /// Creates credentials.
+    /// Credentials in public-key mode.
     public init(
         mchid: String,
         certificateSerial: String,
@@ -21,10 +22,35 @@ public struct MerchantCredentials: Sendable {
         wechatpayPublicKeyID: String,
         wechatpayPublicKey: RSAPublicKey
     ) {
+        self.init(
+            mchid: mchid, certificateSerial: certificateSerial, privateKey: privateKey,
+            wechatpayPublicKey: (wechatpayPublicKeyID, wechatpayPublicKey), platformCertificates: nil)
+    }
+
+    /// Credentials in any mode: public key only, platform certificates only, or both (the migration).
+    public init(
+        mchid: String,
+        certificateSerial: String,
+        privateKey: RSAPrivateKey,
+        wechatpayPublicKey: (id: String, key: RSAPublicKey)?,
+        platformCertificates: PlatformCertificateSettings?
+    ) {
+        precondition(
+            wechatpayPublicKey != nil || platformCertificates != nil,
+            "merchant \(mchid) needs a WeChat Pay public key, platform certificates, or both")
         self.mchid = mchid
         self.certificateSerial = certificateSerial
         self.privateKey = privateKey
-        self.wechatpayPublicKeyID = wechatpayPublicKeyID
         self.wechatpayPublicKey = wechatpayPublicKey
+        self.platformCertificates = platformCertificates
+    }
+
+    /// How answers are verified, for logs and the `check-config` summary.
+    public var verificationMode: String {
+        switch (wechatpayPublicKey != nil, platformCertificates != nil) {
+        case (true, true): "migration"
+        case (false, true): "platform-certificate"
+        default: "public-key"
+        }
     }
 }

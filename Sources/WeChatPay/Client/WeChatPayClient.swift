@@ -1,6 +1,7 @@
 import Foundation
 import WatcherCrypto
 import WatcherLog
+import WatcherSync
 
 /// What one call to WeChat Pay produced, classified by how far it can be trusted.
 public enum APIOutcome: Sendable, Equatable {
@@ -67,8 +68,9 @@ public final class WeChatPayClient: Sendable {
     /// The merchant this client speaks for.
     public let mchid: String
     private let signer: RequestSigner
-    private let verifier: ResponseVerifier
-    private let publicKeyID: String
+    private let publicKey: (id: String, key: RSAPublicKey)?
+    private let certificates: PlatformCertificateKeeper?
+    private let verifiedByKey = Locked<[String: Int]>([:])
     private let selector: HostSelector
     private let transport: any HTTPTransport
     private let requestTimeout: Duration
@@ -101,11 +103,12 @@ public final class WeChatPayClient: Sendable {
             certificateSerial: credentials.certificateSerial,
             privateKey: credentials.privateKey
         )
-        self.verifier = ResponseVerifier(
-            publicKeyID: credentials.wechatpayPublicKeyID,
-            publicKey: credentials.wechatpayPublicKey
-        )
-        self.publicKeyID = credentials.wechatpayPublicKeyID
+        self.publicKey = credentials.wechatpayPublicKey
+        self.certificates = credentials.platformCertificates.map {
+            PlatformCertificateKeeper(
+                settings: $0, mchid: credentials.mchid, publicKey: credentials.wechatpayPublicKey, logger: logger,
+                now: clock.wall())
+        }
         self.selector = HostSelector(hosts: hosts)
         self.transport = transport
         self.requestTimeout = requestTimeout
@@ -121,7 +124,91 @@ public final class WeChatPayClient: Sendable {
 
     /// Signs and sends `request`, verifies the answer, and classifies the outcome. Never throws: every failure is
     /// an outcome the caller maps to what the row and the merchant need.
+    ///
+    /// In platform-certificate and migration mode, an answer signed by a certificate not held starts a download
+    /// (one at a time, at most one a minute) and is verified again with what it brought.
     public func send(_ request: APIRequest) async -> APIExchange {
+        await refreshCertificatesIfDue()
+        let (baseURL, result) = await transmit(request)
+        let response: HTTPResponse
+        switch result {
+        case .success(let answer): response = answer
+        case .failure(let failure): return exchange(request, baseURL, .failed(failure), requestID: nil)
+        }
+        let requestID = response.headers.value(for: "Request-ID")
+        var outcome = classify(response)
+        if case .unverified(.unknownCertificateSerial(let serial, _), _) = outcome, let certificates {
+            logger.info("certificates.unknown_serial", ["serial": .string(serial)])
+            _ = await certificates.refresh(
+                .unknownSerial, now: clock.wall().timeIntervalSince1970, download: certificateDownload)
+            outcome = classify(response)
+        }
+        return exchange(request, baseURL, outcome, requestID: requestID)
+    }
+
+    /// Downloads the platform certificates now (whatever the schedule) and holds them if they are trusted; nil
+    /// in public-key mode.
+    public func downloadPlatformCertificates() async -> Result<PlatformCertificateSet, PlatformCertificateError>? {
+        guard let certificates else { return nil }
+        return await certificates.refresh(
+            .requested, now: clock.wall().timeIntervalSince1970, download: certificateDownload)
+    }
+
+    /// Makes sure certificates are held before the first poll: a cache that the configured APIv3 key does not
+    /// open is an error; without a cache, a download must succeed. Nil when ready (or in public-key mode).
+    public func preparePlatformCertificates() async -> PlatformCertificateError? {
+        guard let certificates else { return nil }
+        if let problem = certificates.cacheProblem { return problem }
+        guard certificates.held.isEmpty else {
+            certificates.expiryWarnings(now: clock.wall().timeIntervalSince1970)
+            return nil
+        }
+        if case .failure(let error) = await downloadPlatformCertificates() { return error }
+        certificates.expiryWarnings(now: clock.wall().timeIntervalSince1970)
+        return nil
+    }
+
+    /// The platform certificates held; nil in public-key mode.
+    public var platformCertificates: PlatformCertificateSet? { certificates?.held }
+
+    /// How many answers each key verified so far, by key serial (the public key id or a certificate serial).
+    public var verifiedAnswersByKey: [String: Int] { verifiedByKey.withLock { $0 } }
+
+    private func refreshCertificatesIfDue() async {
+        guard let certificates else { return }
+        let now = clock.wall().timeIntervalSince1970
+        certificates.expiryWarnings(now: now)
+        guard certificates.isRefreshDue(now: now) else { return }
+        _ = await certificates.refresh(.scheduled, now: now, download: certificateDownload)
+    }
+
+    /// One signed `GET /v3/certificates`; its answer is checked by the keeper, which knows what is held.
+    private var certificateDownload: PlatformCertificateKeeper.Download {
+        { [self] in
+            let (_, result) = await transmit(APIRequest(pathSegments: ["v3", "certificates"]))
+            switch result {
+            case .failure(let failure):
+                return .failure(.transport(failure))
+            case .success(let response) where (200..<300).contains(response.status):
+                return .success(response)
+            case .success(let response):
+                let error = APIErrorBody.parse(response.body)
+                let requestID = response.headers.value(for: "Request-ID")
+                if response.status == 404, let error, ["RESOURCE_NOT_EXISTS", "NOT_FOUND"].contains(error.code) {
+                    return .failure(
+                        .noCertificates(
+                            status: 404, code: error.code, message: error.message, requestID: requestID))
+                }
+                return .failure(
+                    .errorAnswer(
+                        status: response.status, code: error?.code,
+                        message: error?.message ?? bodyExcerpt(response.body), requestID: requestID))
+            }
+        }
+    }
+
+    /// Signs and sends one request through the host selector: a retry is always signed afresh.
+    private func transmit(_ request: APIRequest) async -> (String, Result<HTTPResponse, TransportFailure>) {
         let baseURL = selector.baseURL(now: clock.monotonic())
         let response: HTTPResponse
         do {
@@ -130,13 +217,20 @@ public final class WeChatPayClient: Sendable {
             if let event = selector.recordFailure(of: baseURL, failure: error, now: clock.monotonic()) {
                 log(event, baseURL: baseURL)
             }
-            return exchange(request, baseURL, .failed(error), requestID: nil)
+            return (baseURL, .failure(error))
         }
         if let event = selector.recordAnswer(from: baseURL, now: clock.monotonic()) {
             log(event, baseURL: baseURL)
         }
-        let requestID = response.headers.value(for: "Request-ID")
-        return exchange(request, baseURL, classify(response), requestID: requestID)
+        return (baseURL, .success(response))
+    }
+
+    /// What a request names as `Wechatpay-Serial`: the public key id when one is configured (the migration's
+    /// target), otherwise the newest valid platform certificate; nothing before the first download.
+    private var requestSerial: String? {
+        if let publicKey { return publicKey.id }
+        let now = Int64(clock.wall().timeIntervalSince1970.rounded(.down))
+        return certificates?.held.newestValid(at: now)?.serialNumber
     }
 
     /// Sends a freshly signed request; when a kept-alive connection turns out closed before any answer byte, signs
@@ -163,16 +257,13 @@ public final class WeChatPayClient: Sendable {
     private func signedRequest(_ request: APIRequest, baseURL: String) throws(CryptoError) -> HTTPRequest {
         let timestamp = Int64(clock.wall().timeIntervalSince1970.rounded(.down))
         let authorization = try signer.authorize(request, timestamp: timestamp, nonce: nonce())
-        return HTTPRequest(
-            method: request.method,
-            url: baseURL + request.canonicalURL,
-            headers: [
-                HTTPHeader("Authorization", authorization.value),
-                HTTPHeader("Accept", "application/json"),
-                HTTPHeader("Wechatpay-Serial", publicKeyID),
-                HTTPHeader("User-Agent", userAgent),
-            ]
-        )
+        var headers = [
+            HTTPHeader("Authorization", authorization.value),
+            HTTPHeader("Accept", "application/json"),
+        ]
+        if let serial = requestSerial { headers.append(HTTPHeader("Wechatpay-Serial", serial)) }
+        headers.append(HTTPHeader("User-Agent", userAgent))
+        return HTTPRequest(method: request.method, url: baseURL + request.canonicalURL, headers: headers)
     }
 
     private func classify(_ response: HTTPResponse) -> APIOutcome {
@@ -183,10 +274,14 @@ public final class WeChatPayClient: Sendable {
                 excerpt: bodyExcerpt(response.body)
             )
         }
-        if let failure = verifier.failure(headers: response.headers, body: response.body, now: clock.wall()) {
+        let verifier = ResponseVerifier(keys: VerificationKeys(publicKey: publicKey, certificates: certificates?.held))
+        switch verifier.verify(headers: response.headers, body: response.body, now: clock.wall()) {
+        case .failure(let failure):
             return .unverified(failure, status: response.status)
+        case .success(let serial):
+            verifiedByKey.withLock { $0[serial, default: 0] += 1 }
+            return .verified(status: response.status, body: response.body)
         }
-        return .verified(status: response.status, body: response.body)
     }
 
     private func exchange(_ request: APIRequest, _ baseURL: String, _ outcome: APIOutcome, requestID: String?)

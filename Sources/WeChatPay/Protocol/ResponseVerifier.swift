@@ -9,6 +9,10 @@ public enum VerificationFailure: Error, Sendable, Equatable, CustomStringConvert
     case unsupportedSignatureType(String)
     /// `Wechatpay-Serial` is not the configured WeChat Pay public key id.
     case unexpectedSerial(found: String, expected: String)
+    /// `Wechatpay-Serial` names a platform certificate this merchant does not hold (yet): a refresh may fetch it.
+    case unknownCertificateSerial(found: String, held: [String])
+    /// The platform certificate the answer names is outside its notBefore…notAfter.
+    case certificateNotValid(serial: String, notBefore: Int64, notAfter: Int64)
     /// `Wechatpay-Timestamp` is not a decimal number of seconds.
     case malformedTimestamp(String)
     /// The answer was signed too long ago or in the future: a replay, or a wrong clock on one side.
@@ -28,6 +32,8 @@ public enum VerificationFailure: Error, Sendable, Equatable, CustomStringConvert
         case .missingHeader: "missing_header"
         case .unsupportedSignatureType: "unsupported_signature_type"
         case .unexpectedSerial: "unexpected_serial"
+        case .unknownCertificateSerial: "unknown_certificate_serial"
+        case .certificateNotValid: "certificate_not_valid"
         case .malformedTimestamp: "malformed_timestamp"
         case .staleTimestamp: "stale_timestamp"
         case .probeSignature: "signtest_probe"
@@ -44,6 +50,12 @@ public enum VerificationFailure: Error, Sendable, Equatable, CustomStringConvert
         case .unsupportedSignatureType(let type): "unsupported Wechatpay-Signature-Type \(type)"
         case .unexpectedSerial(let found, let expected):
             "Wechatpay-Serial is \(found) but the configured WeChat Pay public key id is \(expected)"
+        case .unknownCertificateSerial(let found, let held):
+            "Wechatpay-Serial is \(found), which is no platform certificate held ("
+                + (held.isEmpty ? "none held" : "held: " + held.joined(separator: ", ")) + ")"
+        case .certificateNotValid(let serial, let notBefore, let notAfter):
+            "platform certificate \(serial) is valid only from \(PlatformCertificateSet.utc(notBefore)) "
+                + "to \(PlatformCertificateSet.utc(notAfter))"
         case .malformedTimestamp(let value): "Wechatpay-Timestamp \(value.debugDescription) is not a number"
         case .staleTimestamp(let timestamp, let skew):
             "Wechatpay-Timestamp \(timestamp) is \(skew) s away from this machine's clock (limit 300 s)"
@@ -56,48 +68,100 @@ public enum VerificationFailure: Error, Sendable, Equatable, CustomStringConvert
     }
 }
 
+/// The keys answers of one merchant may be signed with: the WeChat Pay public key, platform certificates, or both
+/// during the migration from certificates to the public key.
+public struct VerificationKeys: Sendable {
+    /// The configured public key id (`PUB_KEY_ID_…`) and key; nil in platform-certificate mode.
+    public var publicKey: (id: String, key: RSAPublicKey)?
+    /// The platform certificates held; nil in public-key mode, where no certificate is ever used.
+    public var certificates: PlatformCertificateSet?
+
+    /// Keys from their parts.
+    public init(publicKey: (id: String, key: RSAPublicKey)?, certificates: PlatformCertificateSet?) {
+        self.publicKey = publicKey
+        self.certificates = certificates
+    }
+
+    /// The key `serial` names: `PUB_KEY_ID_…` the public key, anything else a platform certificate.
+    func key(for serial: String, now: Int64) -> Result<RSAPublicKey, VerificationFailure> {
+        if let publicKey, serial == publicKey.id { return .success(publicKey.key) }
+        guard let certificates, !serial.hasPrefix("PUB_KEY_ID_") else {
+            return .failure(
+                .unexpectedSerial(found: serial, expected: publicKey?.id ?? "none (platform-certificate mode)"))
+        }
+        guard let certificate = certificates.certificate(serial: serial) else {
+            return .failure(.unknownCertificateSerial(found: serial, held: certificates.serials))
+        }
+        guard certificate.isValid(at: now) else {
+            return .failure(
+                .certificateNotValid(
+                    serial: certificate.serialNumber, notBefore: certificate.notBefore, notAfter: certificate.notAfter))
+        }
+        return .success(certificate.publicKey)
+    }
+}
+
 /// Checks that a 2xx answer really comes from WeChat Pay before anything in it is believed (REFERENCE §2).
 public struct ResponseVerifier: Sendable {
-    /// The configured WeChat Pay public key id (`PUB_KEY_ID_…`).
-    public let publicKeyID: String
-    private let publicKey: RSAPublicKey
+    /// The keys answers may be signed with.
+    public let keys: VerificationKeys
     /// Answers whose timestamp is this many seconds or more away from now are refused (all SDKs use 300).
     public let maximumSkewSeconds: Int64
 
     /// Creates a verifier for one merchant's configured WeChat Pay public key.
     public init(publicKeyID: String, publicKey: RSAPublicKey, maximumSkewSeconds: Int64 = 300) {
-        self.publicKeyID = publicKeyID
-        self.publicKey = publicKey
+        self.init(keys: VerificationKeys(publicKey: (publicKeyID, publicKey), certificates: nil))
+    }
+
+    /// Creates a verifier for any mix of public key and platform certificates.
+    public init(keys: VerificationKeys, maximumSkewSeconds: Int64 = 300) {
+        self.keys = keys
         self.maximumSkewSeconds = maximumSkewSeconds
     }
 
     /// Verifies headers and raw body against the clock; returns nil when the answer is authentic.
+    public func failure(headers: [HTTPHeader], body: [UInt8], now: Date) -> VerificationFailure? {
+        if case .failure(let failure) = verify(headers: headers, body: body, now: now) { return failure }
+        return nil
+    }
+
+    /// Verifies headers and raw body against the clock; on success, the serial of the key that verified it
+    /// (the public key id or a certificate serial).
     ///
     /// The checks run from cheapest to dearest, and the RSA operation runs last, over the raw bytes as received.
-    public func failure(headers: [HTTPHeader], body: [UInt8], now: Date) -> VerificationFailure? {
+    public func verify(headers: [HTTPHeader], body: [UInt8], now: Date) -> Result<String, VerificationFailure> {
         let names = ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"]
         var values: [String] = []
         for name in names {
-            guard let value = headers.value(for: name), !value.isEmpty else { return .missingHeader(name) }
+            guard let value = headers.value(for: name), !value.isEmpty else { return .failure(.missingHeader(name)) }
             values.append(value)
         }
         let (timestamp, nonce, signature, serial) = (values[0], values[1], values[2], values[3])
         if let type = headers.value(for: "Wechatpay-Signature-Type"), type != wechatpaySignatureScheme {
-            return .unsupportedSignatureType(type)
+            return .failure(.unsupportedSignatureType(type))
         }
-        guard serial == publicKeyID else { return .unexpectedSerial(found: serial, expected: publicKeyID) }
+        let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
+        let publicKey: RSAPublicKey
+        switch keys.key(for: serial, now: nowSeconds) {
+        case .success(let key): publicKey = key
+        case .failure(let failure): return .failure(failure)
+        }
         guard timestamp.utf8.count <= 18, timestamp.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
             let seconds = Int64(timestamp)
-        else { return .malformedTimestamp(timestamp) }
-        let skew = Int64(now.timeIntervalSince1970.rounded(.down)) - seconds
-        guard abs(skew) < maximumSkewSeconds else { return .staleTimestamp(timestamp: seconds, skewSeconds: skew) }
-        if signature.hasPrefix("WECHATPAY/SIGNTEST/") { return .probeSignature }
-        guard let signatureBytes = StrictBase64.decode(signature) else { return .signatureNotBase64 }
+        else { return .failure(.malformedTimestamp(timestamp)) }
+        let skew = nowSeconds - seconds
+        guard abs(skew) < maximumSkewSeconds else {
+            return .failure(.staleTimestamp(timestamp: seconds, skewSeconds: skew))
+        }
+        if signature.hasPrefix("WECHATPAY/SIGNTEST/") { return .failure(.probeSignature) }
+        guard let signatureBytes = StrictBase64.decode(signature) else { return .failure(.signatureNotBase64) }
         guard signatureBytes.count == publicKey.signatureLength else {
-            return .signatureWrongLength(found: signatureBytes.count, expected: publicKey.signatureLength)
+            return .failure(.signatureWrongLength(found: signatureBytes.count, expected: publicKey.signatureLength))
         }
         let message = SignatureMessage.response(timestamp: timestamp, nonce: nonce, body: body)
-        guard publicKey.isValidSignatureSHA256(signatureBytes, for: message) else { return .signatureMismatch }
-        return nil
+        guard publicKey.isValidSignatureSHA256(signatureBytes, for: message) else {
+            return .failure(.signatureMismatch)
+        }
+        return .success(serial)
     }
 }

@@ -7,10 +7,10 @@ enum ReadResult {
     case endOfStream
 }
 
-/// One TCP connection, plain or TLS, on a non-blocking socket whose waits go to the ``Reactor``.
+/// One TCP connection, plain or TLS, on a non-blocking socket; waits are `poll(2)` on the I/O thread running the
+/// exchange, bounded by the request's deadline and woken early when the caller abandons the exchange.
 ///
-/// Every operation takes the request's deadline: a peer that stops answering costs its own request the rest of
-/// its time and nothing else.
+/// A peer that stops answering costs its own request the rest of its time and nothing else.
 final class Connection: @unchecked Sendable {
     // @unchecked: a connection has exactly one owner at a time, the pool (under its lock, while idle) or the one
     // exchange that took it out; the descriptor and the SSL object are never touched by two threads at once.
@@ -24,10 +24,19 @@ final class Connection: @unchecked Sendable {
     /// When the connection last finished an exchange, on the monotonic clock.
     var idleSince = ContinuousClock.now
     private var closed = false
+    /// The exchange using the connection now; nil while it is idle in the pool.
+    private var control: ExchangeControl?
 
     init(key: PoolKey, descriptor: Int32) {
         self.key = key
         self.descriptor = descriptor
+    }
+
+    /// Makes `control` able to wake this connection's waits (nil detaches it, before the pool keeps it).
+    func attach(_ control: ExchangeControl?) {
+        self.control?.track(nil)
+        self.control = control
+        control?.track(descriptor)
     }
 
     deinit {
@@ -38,6 +47,7 @@ final class Connection: @unchecked Sendable {
     func close() {
         guard !closed else { return }
         closed = true
+        attach(nil)
         if let ssl { SSL_free(ssl) }
         ssl = nil
         // No retry on EINTR: Linux releases the descriptor even then, and a retry could close a reused number.
@@ -46,8 +56,9 @@ final class Connection: @unchecked Sendable {
 
     /// Connects a non-blocking socket to the first address that accepts, within the deadline.
     static func open(
-        key: PoolKey, addresses: [ResolvedAddress], hostDescription: String, until deadline: ContinuousClock.Instant
-    ) async throws(TransportFailure) -> Connection {
+        key: PoolKey, addresses: [ResolvedAddress], hostDescription: String, control: ExchangeControl,
+        until deadline: ContinuousClock.Instant
+    ) throws(TransportFailure) -> Connection {
         var problems: [String] = []
         for address in addresses {
             let descriptor = socket(
@@ -59,7 +70,8 @@ final class Connection: @unchecked Sendable {
                 continue
             }
             let connection = Connection(key: key, descriptor: descriptor)
-            if let problem = try await connection.connect(to: address, until: deadline) {
+            connection.attach(control)
+            if let problem = try connection.connect(to: address, until: deadline) {
                 connection.close()
                 problems.append("\(address.text): \(problem)")
                 continue
@@ -75,7 +87,7 @@ final class Connection: @unchecked Sendable {
 
     /// Nil when connected; the reason otherwise. Throws only for the deadline and cancellation.
     private func connect(to address: ResolvedAddress, until deadline: ContinuousClock.Instant)
-        async throws(TransportFailure) -> String?
+        throws(TransportFailure) -> String?
     {
         var storage = address.storage
         let status = withUnsafePointer(to: &storage) { pointer in
@@ -83,7 +95,7 @@ final class Connection: @unchecked Sendable {
         }
         if status == 0 { return nil }
         guard errno == EINPROGRESS || errno == EINTR else { return String(cString: strerror(errno)) }
-        try await wait(Int16(POLLOUT), until: deadline)
+        try wait(Int16(POLLOUT), until: deadline)
         var error: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         guard getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else {
@@ -92,20 +104,28 @@ final class Connection: @unchecked Sendable {
         return error == 0 ? nil : String(cString: strerror(error))
     }
 
-    /// Waits for `events`; throws for the deadline and cancellation.
+    /// Waits for `events`; throws for the deadline and when the caller abandoned the exchange.
     private func wait(_ events: Int16, until deadline: ContinuousClock.Instant, responseStarted: Bool = false)
-        async throws(TransportFailure)
+        throws(TransportFailure)
     {
-        switch await Reactor.shared.wait(for: descriptor, events: events, until: deadline) {
-        case .ready: return
-        case .timedOut: throw .timedOut(responseStarted: responseStarted)
-        case .cancelled: throw .cancelled
+        while true {
+            if let abandonment = control?.abandonment { throw abandonment }
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { throw .timedOut(responseStarted: responseStarted) }
+            var request = pollfd(fd: descriptor, events: events, revents: 0)
+            let result = poll(&request, 1, Int32(clamping: remaining.roundedUpMilliseconds))
+            if result > 0 {
+                // A wake-up by the caller's shutdown(2) looks like readiness; the abandonment says what it was.
+                if let abandonment = control?.abandonment { throw abandonment }
+                return
+            }
+            if result < 0, errno != EINTR { throw .other("poll failed: \(String(cString: strerror(errno)))") }
         }
     }
 
     /// Performs the TLS handshake and verifies the certificate chain and the host name before anything is sent.
     func startTLS(context: TLSContext, host: String, until deadline: ContinuousClock.Instant)
-        async throws(TLSHandshakeFailure)
+        throws(TLSHandshakeFailure)
     {
         guard let ssl = SSL_new(context.context) else {
             throw .handshake("cannot create a TLS session: \(TLSContext.errorQueueText())")
@@ -144,7 +164,7 @@ final class Connection: @unchecked Sendable {
                 throw .handshake(detail)
             }
             do {
-                try await wait(events, until: deadline)
+                try wait(events, until: deadline)
             } catch {
                 throw .transport(error)
             }
@@ -155,7 +175,7 @@ final class Connection: @unchecked Sendable {
     func read(
         into buffer: UnsafeMutableRawBufferPointer, until deadline: ContinuousClock.Instant, responseStarted: Bool
     )
-        async throws(TransportFailure) -> ReadResult
+        throws(TransportFailure) -> ReadResult
     {
         while true {
             let events: Int16
@@ -167,7 +187,9 @@ final class Connection: @unchecked Sendable {
                 case SSL_ERROR_WANT_READ: events = Int16(POLLIN)
                 case SSL_ERROR_WANT_WRITE: events = Int16(POLLOUT)
                 case SSL_ERROR_ZERO_RETURN: return .endOfStream
-                case SSL_ERROR_SYSCALL where errno == 0 || errno == ECONNRESET: return .endOfStream
+                case SSL_ERROR_SYSCALL where errno == 0: return .endOfStream
+                case SSL_ERROR_SYSCALL where errno == ECONNRESET:
+                    throw .connectionLost("connection reset by the server", responseStarted: responseStarted)
                 default:
                     // OpenSSL 3 reports a close without close_notify as an SSL error; for us it is an end of stream.
                     let detail = TLSContext.errorQueueText()
@@ -180,17 +202,19 @@ final class Connection: @unchecked Sendable {
                 if count == 0 { return .endOfStream }
                 switch errno {
                 case EAGAIN, EWOULDBLOCK, EINTR: events = Int16(POLLIN)
-                case ECONNRESET: return .endOfStream
+                // A reset, unlike a close, means the server dropped a request it may have read: not one to re-send.
+                case ECONNRESET:
+                    throw .connectionLost("connection reset by the server", responseStarted: responseStarted)
                 default:
                     throw .connectionLost(String(cString: strerror(errno)), responseStarted: responseStarted)
                 }
             }
-            try await wait(events, until: deadline, responseStarted: responseStarted)
+            try wait(events, until: deadline, responseStarted: responseStarted)
         }
     }
 
     /// Writes every byte, waiting while the socket is full, until the deadline. False when the peer is gone.
-    func write(_ bytes: [UInt8], until deadline: ContinuousClock.Instant) async throws(TransportFailure) -> Bool {
+    func write(_ bytes: [UInt8], until deadline: ContinuousClock.Instant) throws(TransportFailure) -> Bool {
         var sent = 0
         while sent < bytes.count {
             let events: Int16
@@ -218,7 +242,7 @@ final class Connection: @unchecked Sendable {
                 continue
             }
             events = Int16(-outcome)
-            try await wait(events, until: deadline)
+            try wait(events, until: deadline)
         }
         return true
     }

@@ -5,22 +5,24 @@ enum ProxyTunnel {
     private static let headLimit = 16 * 1024
 
     static func open(
-        to target: RequestTarget, via proxy: HTTPProxy, key: PoolKey, until deadline: ContinuousClock.Instant
+        to target: RequestTarget, via proxy: HTTPProxy, key: PoolKey, control: ExchangeControl,
+        until deadline: ContinuousClock.Instant
     )
-        async throws(TransportFailure) -> Connection
+        throws(TransportFailure) -> Connection
     {
         let proxyAuthority = RequestTarget.authority(host: proxy.host, port: proxy.port)
         let connection: Connection
         do {
-            let addresses = try await Resolver.shared.resolve(host: proxy.host, port: proxy.port, until: deadline)
-            connection = try await Connection.open(
-                key: key, addresses: addresses, hostDescription: "proxy \(proxyAuthority)", until: deadline)
+            let addresses = try Resolver.resolve(host: proxy.host, port: proxy.port)
+            connection = try Connection.open(
+                key: key, addresses: addresses, hostDescription: "proxy \(proxyAuthority)", control: control,
+                until: deadline)
         } catch {
             guard case .connectFailed(let reason) = error else { throw error }
             throw .proxy(reason: reason)
         }
         do {
-            try await establish(connection, to: target, via: proxy, until: deadline)
+            try establish(connection, to: target, via: proxy, until: deadline)
         } catch {
             connection.close()
             throw error
@@ -31,13 +33,13 @@ enum ProxyTunnel {
     private static func establish(
         _ connection: Connection, to target: RequestTarget, via proxy: HTTPProxy,
         until deadline: ContinuousClock.Instant
-    ) async throws(TransportFailure) {
+    ) throws(TransportFailure) {
         var head = "CONNECT \(target.authority) HTTP/1.1\r\nHost: \(target.authority)\r\n"
         if let authorization = proxy.authorization { head += "Proxy-Authorization: \(authorization)\r\n" }
         head += "\r\n"
         let closed = TransportFailure.proxy(
             reason: "proxy \(proxy) closed the connection during the CONNECT to \(target.authority)")
-        guard try await connection.write(Array(head.utf8), until: deadline) else { throw closed }
+        guard try connection.write(Array(head.utf8), until: deadline) else { throw closed }
         var parser = HTTPResponseParser(maxBodyBytes: 0, maxHeaderBytes: headLimit, headOnly: true)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1024, alignment: 1)
         defer { buffer.deallocate() }
@@ -45,7 +47,7 @@ enum ProxyTunnel {
         while answer == nil {
             // A proxy sends nothing after its head until the server speaks, and in TLS the client speaks first,
             // so no byte of the tunnel is read here by mistake (a surplus is refused below).
-            let result = try await connection.read(into: buffer, until: deadline, responseStarted: false)
+            let result = try connection.read(into: buffer, until: deadline, responseStarted: false)
             do {
                 switch result {
                 case .bytes(let count): answer = try parser.consume(UnsafeRawBufferPointer(rebasing: buffer[..<count]))

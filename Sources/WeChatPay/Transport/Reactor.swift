@@ -8,15 +8,13 @@ enum Readiness: Sendable, Equatable {
     case ready
     /// The deadline passed first.
     case timedOut
-    /// The calling task was cancelled.
+    /// The waiter was completed by someone else with this.
     case cancelled
 }
 
-/// One thread running `poll(2)` over every descriptor the transport waits on, with a deadline per wait.
-///
-/// Sockets are non-blocking: system calls run on the caller's thread and only the waits come here, so a hung peer
-/// costs one entry in the poll set and no thread. A waiter without a descriptor is a plain deadline, completed by
-/// whoever has the result (the DNS resolver, for one).
+/// One thread running `poll(2)` over the descriptors of idle pooled connections and the deadlines of exchanges in
+/// flight: an idle connection the server closes, or that reaches the idle limit, is evicted at once, and a caller
+/// is answered at its deadline whatever its I/O thread is doing. A waiter without a descriptor is a plain deadline.
 final class Reactor: Sendable {
     /// What a waiter is called with, on the reactor's thread or the completing one; must be quick.
     typealias Callback = @Sendable (Readiness) -> Void
@@ -82,24 +80,6 @@ final class Reactor: Sendable {
     /// Removes a wait without calling it; false when it had already ended.
     func cancel(_ id: Int) -> Bool {
         state.withLock { $0.waiters.removeValue(forKey: id) } != nil
-    }
-
-    /// Suspends until `descriptor` is ready for `events`, the deadline passes, or the task is cancelled.
-    func wait(for descriptor: Int32, events: Int16, until deadline: ContinuousClock.Instant) async -> Readiness {
-        if Task.isCancelled { return .cancelled }
-        let registration = Locked<Int?>(nil)
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let id = register(descriptor: descriptor, events: events, deadline: deadline) { readiness in
-                    continuation.resume(returning: readiness)
-                }
-                registration.withLock { $0 = id }
-                // A cancellation that came before the id was stored found nothing to complete.
-                if Task.isCancelled { complete(id, with: .cancelled) }
-            }
-        } onCancel: {
-            if let id = registration.withLock({ $0 }) { complete(id, with: .cancelled) }
-        }
     }
 
     private func wake() {

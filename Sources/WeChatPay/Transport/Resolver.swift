@@ -1,6 +1,5 @@
 import Foundation
 import Glibc
-import WatcherSync
 
 /// One address `getaddrinfo(3)` returned, ready for `connect(2)`.
 struct ResolvedAddress: Sendable {
@@ -31,82 +30,14 @@ struct ResolvedAddress: Sendable {
     }
 }
 
-/// Name resolution with `getaddrinfo(3)`, which blocks: it runs on a few threads of its own, never on the
-/// cooperative pool, and the caller waits at most until its deadline (a slow lookup finishes unobserved).
-final class Resolver: Sendable {
-    private struct State {
-        var queue: [@Sendable () -> Void] = []
-        var threads = 0
-    }
-
-    /// The process's resolver.
-    static let shared = Resolver(maximumThreads: 8)
-
-    private let maximumThreads: Int
-    private let state = Locked(State())
-
-    init(maximumThreads: Int) {
-        self.maximumThreads = maximumThreads
-    }
-
-    /// The IPv6 and IPv4 addresses of `host` (an IP literal resolves to itself), in the order the system prefers.
-    func resolve(host: String, port: Int, until deadline: ContinuousClock.Instant) async throws(TransportFailure)
-        -> [ResolvedAddress]
-    {
-        // An address literal needs no lookup: getaddrinfo with AI_NUMERICHOST never blocks, so it runs right here.
-        if HostName.isIPLiteral(host) { return try Self.lookUp(host: host, port: port, flags: AI_NUMERICHOST).get() }
-        let outcome = Locked<Result<[ResolvedAddress], TransportFailure>?>(nil)
-        let reactor = Reactor.shared
-        let waitID = Locked<Int?>(nil)
-        let readiness = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let id = reactor.register(descriptor: -1, events: 0, deadline: deadline) { readiness in
-                    continuation.resume(returning: readiness)
-                }
-                waitID.withLock { $0 = id }
-                if Task.isCancelled { reactor.complete(id, with: .cancelled) }
-                submit {
-                    let result = Self.lookUp(host: host, port: port)
-                    outcome.withLock { $0 = result }
-                    reactor.complete(id, with: .ready)
-                }
-            }
-        } onCancel: {
-            if let id = waitID.withLock({ $0 }) { reactor.complete(id, with: .cancelled) }
-        }
-        switch readiness {
-        case .cancelled: throw .cancelled
-        case .timedOut: throw .timedOut(responseStarted: false)
-        case .ready: break
-        }
-        guard let result = outcome.withLock({ $0 }) else { throw .other("name resolution ended without a result") }
-        return try result.get()
-    }
-
-    private func submit(_ job: @escaping @Sendable () -> Void) {
-        let startThread = state.withLock { state in
-            state.queue.append(job)
-            guard state.threads < maximumThreads else { return false }
-            state.threads += 1
-            return true
-        }
-        guard startThread else { return }
-        let thread = Thread { [self] in
-            while let job = nextJob() { job() }
-        }
-        thread.name = "wechatpay-transport-dns"
-        thread.start()
-    }
-
-    /// The next queued lookup, or nil after the thread has been counted out.
-    private func nextJob() -> (@Sendable () -> Void)? {
-        state.withLock { state in
-            guard !state.queue.isEmpty else {
-                state.threads -= 1
-                return nil
-            }
-            return state.queue.removeFirst()
-        }
+/// Name resolution with `getaddrinfo(3)`, which blocks: it runs on the exchange's I/O thread, never on the
+/// cooperative pool. The caller is answered at its deadline even if a lookup is slower (the thread finishes it
+/// unobserved).
+enum Resolver {
+    /// The IPv6 and IPv4 addresses of `host` (an address literal resolves to itself), in the order the system
+    /// prefers.
+    static func resolve(host: String, port: Int) throws(TransportFailure) -> [ResolvedAddress] {
+        try lookUp(host: host, port: port, flags: HostName.isIPLiteral(host) ? AI_NUMERICHOST : 0).get()
     }
 
     private static func lookUp(host: String, port: Int, flags: Int32 = 0) -> Result<

@@ -50,6 +50,10 @@ public final class SocketTransport: HTTPTransport {
     }
 
     /// Sends the request; see ``HTTPTransport``.
+    ///
+    /// The exchange runs on an I/O thread; this task only waits for it. The caller is answered at the deadline or
+    /// at its cancellation even while the thread is still inside a system call that cannot be interrupted (a slow
+    /// `getaddrinfo`), and the thread then drops the connection.
     public func send(_ request: HTTPRequest, timeout: Duration, maxBodyBytes: Int) async throws(TransportFailure)
         -> HTTPResponse
     {
@@ -57,23 +61,58 @@ public final class SocketTransport: HTTPTransport {
         if Task.isCancelled { throw .cancelled }
         let target = try RequestTarget(request.url)
         let bytes = try RequestEncoder.encode(request, target: target)
+        let control = ExchangeControl()
+        let answer = Locked<CheckedContinuation<Result<HTTPResponse, TransportFailure>, Never>?>(nil)
+        let finish = { @Sendable (result: Result<HTTPResponse, TransportFailure>) in
+            answer.withLock { $0.take() }?.resume(returning: result)
+        }
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                answer.withLock { $0 = continuation }
+                let timer = Reactor.shared.register(descriptor: -1, events: 0, deadline: deadline) { _ in
+                    if control.abandon(because: .timedOut(responseStarted: control.responseStarted)) {
+                        finish(.failure(.timedOut(responseStarted: control.responseStarted)))
+                    }
+                }
+                IOThreads.shared.run { [self] in
+                    let result = Result { () throws(TransportFailure) in
+                        try perform(bytes, to: target, maxBodyBytes: maxBodyBytes, control: control, until: deadline)
+                    }
+                    _ = Reactor.shared.cancel(timer)
+                    finish(result)
+                }
+                if Task.isCancelled, control.abandon(because: .cancelled) { finish(.failure(.cancelled)) }
+            }
+        } onCancel: {
+            if control.abandon(because: .cancelled) { finish(.failure(.cancelled)) }
+        }
+        return try result.get()
+    }
+
+    /// The whole exchange, on an I/O thread.
+    private func perform(
+        _ bytes: [UInt8], to target: RequestTarget, maxBodyBytes: Int, control: ExchangeControl,
+        until deadline: ContinuousClock.Instant
+    ) throws(TransportFailure) -> HTTPResponse {
         let proxy = settings.proxies.proxy(scheme: target.scheme, host: target.host, port: target.port)
         let key = PoolKey(scheme: target.scheme, host: target.host, port: target.port, proxy: proxy)
         let connection: Connection
         if let reused = pool.take(key) {
             connection = reused
+            connection.attach(control)
         } else {
-            connection = try await open(key, target: target, proxy: proxy, until: deadline)
+            connection = try open(key, target: target, proxy: proxy, control: control, until: deadline)
         }
         let parsed: ParsedResponse
         do {
-            parsed = try await exchange(bytes, on: connection, maxBodyBytes: maxBodyBytes, until: deadline)
+            parsed = try exchange(bytes, on: connection, maxBodyBytes: maxBodyBytes, control: control, until: deadline)
         } catch {
             connection.close()
             if case .reusedConnectionClosed = error { pool.discard(key) }
             throw error
         }
-        if parsed.keepAlive, !Task.isCancelled {
+        connection.attach(nil)
+        if parsed.keepAlive, control.abandonment == nil {
             pool.put(connection)
         } else {
             connection.close()
@@ -89,13 +128,14 @@ public final class SocketTransport: HTTPTransport {
     }
 
     private func exchange(
-        _ bytes: [UInt8], on connection: Connection, maxBodyBytes: Int, until deadline: ContinuousClock.Instant
-    ) async throws(TransportFailure) -> ParsedResponse {
+        _ bytes: [UInt8], on connection: Connection, maxBodyBytes: Int, control: ExchangeControl,
+        until deadline: ContinuousClock.Instant
+    ) throws(TransportFailure) -> ParsedResponse {
         let closedEarly = { (what: String) -> TransportFailure in
             connection.isReused
                 ? .reusedConnectionClosed(what) : .connectionLost(what, responseStarted: false)
         }
-        guard try await connection.write(bytes, until: deadline) else {
+        guard try connection.write(bytes, until: deadline) else {
             throw closedEarly("the server closed the connection while the request was written")
         }
         var parser = HTTPResponseParser(maxBodyBytes: maxBodyBytes)
@@ -103,8 +143,9 @@ public final class SocketTransport: HTTPTransport {
         defer { buffer.deallocate() }
         do {
             while true {
-                switch try await connection.read(into: buffer, until: deadline, responseStarted: parser.hasStarted) {
+                switch try connection.read(into: buffer, until: deadline, responseStarted: parser.hasStarted) {
                 case .bytes(let count):
+                    control.responseStarted = true
                     if let response = try parser.consume(UnsafeRawBufferPointer(rebasing: buffer[..<count])) {
                         return response
                     }
@@ -127,20 +168,22 @@ public final class SocketTransport: HTTPTransport {
     }
 
     /// A new connection to the target, tunnelled through the proxy when there is one, secured when https.
-    private func open(_ key: PoolKey, target: RequestTarget, proxy: HTTPProxy?, until deadline: ContinuousClock.Instant)
-        async throws(TransportFailure) -> Connection
-    {
+    private func open(
+        _ key: PoolKey, target: RequestTarget, proxy: HTTPProxy?, control: ExchangeControl,
+        until deadline: ContinuousClock.Instant
+    ) throws(TransportFailure) -> Connection {
         let connection: Connection
         if let proxy {
-            connection = try await ProxyTunnel.open(to: target, via: proxy, key: key, until: deadline)
+            connection = try ProxyTunnel.open(to: target, via: proxy, key: key, control: control, until: deadline)
         } else {
-            let addresses = try await Resolver.shared.resolve(host: target.host, port: target.port, until: deadline)
-            connection = try await Connection.open(
-                key: key, addresses: addresses, hostDescription: target.authority, until: deadline)
+            let addresses = try Resolver.resolve(host: target.host, port: target.port)
+            connection = try Connection.open(
+                key: key, addresses: addresses, hostDescription: target.authority, control: control,
+                until: deadline)
         }
         guard target.isTLS else { return connection }
         do {
-            try await connection.startTLS(context: tls, host: target.host, until: deadline)
+            try connection.startTLS(context: tls, host: target.host, until: deadline)
         } catch {
             connection.close()
             throw handshakeFailure(error, host: target.authority, viaProxy: proxy)

@@ -9,7 +9,8 @@ import WatcherTestSupport
 struct ProxyTests {
     func transport(_ proxy: HTTPProxy) throws -> SocketTransport {
         try SocketTransport(
-            settings: SocketTransport.Settings(proxies: ProxyRoutes(fixed: proxy)),
+            settings: SocketTransport.Settings(
+                proxies: ProxyRoutes(fixed: proxy), idleConnectionTimeout: .seconds(120)),
             logger: Logger(sink: InMemoryLogSink()))
     }
 

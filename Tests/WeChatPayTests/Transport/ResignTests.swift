@@ -38,7 +38,8 @@ struct ResignTests {
         let client = WeChatPayClient(
             credentials: testCredentials(),
             hosts: APIHosts(primary: server.url, backup: nil),
-            transport: try SocketTransport(settings: SocketTransport.Settings(), logger: Logger(sink: log)),
+            transport: try SocketTransport(
+                settings: SocketTransport.Settings(idleConnectionTimeout: .seconds(120)), logger: Logger(sink: log)),
             requestTimeout: .seconds(60),
             userAgent: "wechatpay-watcher/test",
             logger: Logger(sink: log)

@@ -62,6 +62,12 @@ final class ScriptedServer: Sendable {
             }
         }
 
+        /// Makes the coming close send a reset (RST) instead of a FIN.
+        func armReset() {
+            var option = linger(l_onoff: 1, l_linger: 0)
+            _ = setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+        }
+
         /// Holds the connection open, saying nothing, until the client closes it or the server stops.
         func stayMute() {
             while !server.isStopping {

@@ -8,7 +8,7 @@ import WatcherTestSupport
 
 @Suite("SocketTransport over plain TCP")
 struct TransportTests {
-    func transport(idle: Duration = .seconds(5), proxies: ProxyRoutes = .direct) throws -> SocketTransport {
+    func transport(idle: Duration = .seconds(120), proxies: ProxyRoutes = .direct) throws -> SocketTransport {
         try SocketTransport(
             settings: SocketTransport.Settings(proxies: proxies, idleConnectionTimeout: idle),
             logger: Logger(sink: InMemoryLogSink()))
@@ -123,6 +123,21 @@ struct TransportTests {
         }
         #expect(server.requests.count == 2)
         #expect(failure?.kind == "reused_connection_closed")
+    }
+
+    @Test("a reset after the request was read is a lost answer, not a closed kept-alive connection: never re-sent")
+    func resetIsNotRetried() async throws {
+        let server = ScriptedServer { peer in
+            guard peer.readRequest() != nil else { return }
+            peer.write(okAnswer("ok"))
+            guard peer.readRequest() != nil else { return }
+            peer.armReset()
+        }
+        defer { server.stop() }
+        let transport = try transport()
+        _ = try await transport.send(get(server.url + "/"), timeout: .seconds(60), maxBodyBytes: 100)
+        let failure = await failure(of: transport, server.url + "/")
+        #expect(failure == .connectionLost("connection reset by the server", responseStarted: false))
     }
 
     @Test("a fresh connection closed before any answer byte is a connection-level loss")

@@ -1,0 +1,94 @@
+/// Tells a row's problem from the merchant's, for the codes that would end a row as `REJECTED`.
+///
+/// `NO_AUTH` is often merchant-wide (the API permission not granted yet), and `INVALID_REQUEST` can be a passing
+/// business state; rejecting on the first one would empty a whole queue in seconds over one misconfiguration. So:
+/// the same code for rows of two or more brands within a minute, or for five rows while no other brand succeeds,
+/// is the merchant's problem (the lane pauses, the rows keep their state); otherwise a row is held and asked again
+/// before it is rejected — `NO_AUTH` and `PARAM_ERROR` once, `INVALID_REQUEST` a few times with back-off.
+///
+/// One per lane; pure: the clock comes in, a verdict comes out.
+public struct RejectionJudge: Sendable {
+    /// What to do with a row that got a rejecting code.
+    public enum Verdict: Sendable, Equatable {
+        /// The merchant's problem: pause the lane, keep the row as it is.
+        case merchantWide
+        /// Not decided yet: ask again after `seconds`.
+        case retry(afterSeconds: Double)
+        /// The row's own problem: end it `REJECTED`.
+        case reject
+    }
+
+    /// The codes this judge is asked about; every other code has its own rule.
+    public static let rejectingCodes: Set<String> = ["NO_AUTH", "INVALID_REQUEST", "PARAM_ERROR"]
+
+    private struct Sighting {
+        var code: String
+        var brand: String
+        var rowID: Int64
+        var at: Double
+    }
+
+    /// How far back sightings and successes count.
+    public var window = 60.0
+    /// This many brands with the same code make it merchant-wide.
+    public var brandThreshold = 2
+    /// This many rows with the same code make it merchant-wide, unless another brand succeeds meanwhile.
+    public var rowThreshold = 5
+    /// The answer that rejects a row for `INVALID_REQUEST` (the earlier ones are retried with back-off).
+    public var invalidRequestAttempts = 4
+    /// The answer that rejects a row for `NO_AUTH` or `PARAM_ERROR` (the first one holds the row a moment).
+    public var otherAttempts = 2
+    /// How long a row is held after its first `NO_AUTH` or `PARAM_ERROR`, so other rows' answers can show
+    /// whether the merchant is at fault.
+    public var hold = 5.0
+
+    private var sightings: [Sighting] = []
+    private var lastSuccessByBrand: [String: Double] = [:]
+    private var attempts: [Int64: Int] = [:]
+
+    /// A judge with the documented thresholds.
+    public init() {}
+
+    /// A row of `brand` got `code` at `now`. While the lane is paused for an earlier verdict, every rejecting code
+    /// is more of the same.
+    public mutating func rejected(code: String, brand: String, rowID: Int64, now: Double, lanePaused: Bool)
+        -> Verdict
+    {
+        sightings.removeAll { $0.at < now - window }
+        sightings.append(Sighting(code: code, brand: brand, rowID: rowID, at: now))
+        if lanePaused { return .merchantWide }
+        let same = sightings.filter { $0.code == code }
+        let brands = Set(same.map(\.brand))
+        let rows = Set(same.map(\.rowID))
+        let otherBrandSucceeded = lastSuccessByBrand.contains { $0.key != brand && $0.value >= now - window }
+        if brands.count >= brandThreshold || (rows.count >= rowThreshold && !otherBrandSucceeded) {
+            return .merchantWide
+        }
+        let attempt = attempts[rowID, default: 0] + 1
+        attempts[rowID] = attempt
+        if code == "INVALID_REQUEST" {
+            guard attempt < invalidRequestAttempts else { return .reject }
+            return .retry(afterSeconds: RetryBackoff.delay(failures: attempt, seed: rowID, cap: 30))
+        }
+        return attempt < otherAttempts ? .retry(afterSeconds: hold) : .reject
+    }
+
+    /// A row of `brand` got a believed answer: the merchant can use this API for that brand.
+    public mutating func succeeded(brand: String, now: Double) {
+        lastSuccessByBrand[brand] = now
+        if lastSuccessByBrand.count > 1_000 {
+            lastSuccessByBrand = lastSuccessByBrand.filter { $0.value >= now - window }
+        }
+    }
+
+    /// A row left the watch: its attempts are forgotten.
+    public mutating func forget(rowID: Int64) {
+        attempts[rowID] = nil
+    }
+
+    /// The lane resumed after a merchant-wide pause: judge afresh.
+    public mutating func resumed() {
+        sightings = []
+        attempts = [:]
+    }
+}
