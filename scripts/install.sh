@@ -2,7 +2,7 @@
 # Installs wechatpay-watcher as a systemd service. Idempotent: running it again upgrades the binary, the unit and
 # the packaging files, restarts a running service, and keeps the configuration and the database.
 #
-#   sudo scripts/install.sh                          build (release) and install under /
+#   sudo scripts/install.sh                          build (release, Swift runtime linked in) and install under /
 #   sudo scripts/install.sh --binary PATH            install an already built binary (no swift needed as root)
 #   DESTDIR=/tmp/stage scripts/install.sh            stage the files only: no users, folders or systemctl
 #   PREFIX=/opt/wechatpay-watcher scripts/install.sh binary and docs under PREFIX (the unit is rewritten to match)
@@ -47,10 +47,10 @@ systemd_running=false
 $live && [ -d /run/systemd/system ] && systemd_running=true
 
 if [ -z "$binary" ]; then
-    run "$SWIFT" build -c release --product "$name"
-    binary="$("$SWIFT" build -c release --show-bin-path)/$name"
+    binary="$(SWIFT="$SWIFT" build_release_binary)"
 fi
 $dry_run || [ -x "$binary" ] || { echo "$0: no executable at $binary" >&2; exit 1; }
+$dry_run || check_self_contained "$binary"
 
 bin_dir="$DESTDIR$PREFIX/bin"
 doc_dir="$DESTDIR$PREFIX/share/doc/$name"

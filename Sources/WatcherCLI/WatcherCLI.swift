@@ -5,7 +5,7 @@ public enum WatcherCLI {
     static var commands: [any Command.Type] {
         [
             RunCommand.self, MigrateCommand.self, CheckConfigCommand.self, DownloadCertificatesCommand.self,
-            EnqueueCommand.self, StatusCommand.self, PruneCommand.self,
+            EnqueueCommand.self, WaitCommand.self, StatusCommand.self, PruneCommand.self,
             DemoCommand.self, SimulateCommand.self, SignCommand.self, VerifyCommand.self, BenchCommand.self,
         ]
     }

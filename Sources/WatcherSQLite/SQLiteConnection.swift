@@ -1,5 +1,11 @@
 import CSQLite
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// One SQLite connection. Not thread-safe and deliberately not `Sendable`: it has exactly one owner at a time
 /// (a command, a test, or a ``SerialDatabase`` queue).
 public final class SQLiteConnection {
@@ -29,7 +35,9 @@ public final class SQLiteConnection {
         self.path = path
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         switch mode {
-        case .readWrite(let create): flags |= SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
+        case .readWrite(let create):
+            flags |= SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
+            if create { createMissingDatabaseFile(path) }
         case .readOnly: flags |= SQLITE_OPEN_READONLY
         }
         var opened: OpaquePointer?
@@ -212,3 +220,13 @@ public final class SQLiteConnection {
 
 @available(*, unavailable)
 extension SQLiteConnection: Sendable {}
+
+/// Creates a missing database file as an empty file of mode 0666 minus the umask, before SQLite opens it. SQLite
+/// creates files 0644, which a umask can only narrow, so a service's `UMask=0007` could never make the queue
+/// group-writable; its `-wal` and `-shm` files copy this file's mode. Any failure is left to `sqlite3_open_v2`,
+/// which reports it with the path.
+func createMissingDatabaseFile(_ path: String) {
+    guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else { return }
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+    if descriptor >= 0 { close(descriptor) }
+}

@@ -10,7 +10,8 @@ struct CommandTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         for command in [
-            "run", "migrate", "check-config", "enqueue", "status", "prune", "demo", "simulate", "sign", "verify",
+            "run", "migrate", "check-config", "enqueue", "wait", "status", "prune", "demo", "simulate", "sign",
+            "verify",
         ] {
             let result = try await WatcherProcess.run([command, "--help"], in: directory.path)
             #expect(result.status == 0, "\(command) --help")

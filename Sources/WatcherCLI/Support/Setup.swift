@@ -209,7 +209,7 @@ enum Setup {
         HTTPProxy(host: proxy.host, port: proxy.port, username: proxy.username, password: proxy.password)
     }
 
-    /// One client per merchant, all sharing one transport and so one keep-alive pool.
+    /// One client per merchant, all sharing one transport and so its connections.
     static func endpoints(
         _ configuration: WatcherConfiguration,
         credentials: [MerchantCredentials],
@@ -234,9 +234,10 @@ enum Setup {
             settings.minimumInterval = minimumInterval
             return BudgetScheduler(settings: settings)
         case "exponential": return ExponentialScheduler()
+        case "sweep": return SweepScheduler(minimumInterval: minimumInterval)
         case "fixed-30s": return FixedIntervalScheduler(interval: 30)
         case let other?:
-            throw .usage("unknown scheduler \(other.debugDescription); known: budget, exponential, fixed-30s")
+            throw .usage("unknown scheduler \(other.debugDescription); known: budget, sweep, exponential, fixed-30s")
         }
     }
 
