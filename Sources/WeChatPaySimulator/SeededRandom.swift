@@ -50,6 +50,8 @@ public enum DurationModel: Sendable, Equatable {
     case uniform(Double, Double)
     /// `offset` + lognormal with the given median and σ: the steady workload is (2, 6, 0.6).
     case lognormal(offset: Double, median: Double, sigma: Double)
+    /// The first model for a share `share` of resources, the second for the rest (a heavy tail, say).
+    indirect case mixture(share: Double, DurationModel, DurationModel)
 
     /// Draws one duration.
     public func draw(_ random: inout SeededRandom) -> Double {
@@ -57,6 +59,8 @@ public enum DurationModel: Sendable, Equatable {
         case .fixed(let seconds): seconds
         case .uniform(let low, let high): low + (high - low) * random.unit()
         case .lognormal(let offset, let median, let sigma): offset + median * exp(sigma * random.normal())
+        case .mixture(let share, let first, let second):
+            random.unit() < share ? first.draw(&random) : second.draw(&random)
         }
     }
 }

@@ -9,7 +9,7 @@ final class BenchRun {
     var policy: String
     var keep: Bool
     /// Product coupons' true final states, by `merchant/id`.
-    private let couponTruth = Locked([String: String]())
+    private let couponTruth = Locked([String: (state: String, completesAt: Double)]())
 
     init(workload: BenchWorkload, policy: String, keep: Bool) {
         self.workload = workload
@@ -51,35 +51,25 @@ final class BenchRun {
         producer.setBusyTimeout(milliseconds: 30_000)
         defer { producer.close() }
 
-        var random = SeededRandom(seed: 42, key: workload.name)
-        var resources: [SimulatedResource] = []
-        func makeTask(_ mchid: String, _ id: String) -> SimulatedResource {
-            SimulatedResource(
-                api: .imageGenerationTask, mchid: mchid, id: id, brandID: "120344",
-                imageGenerationType: resources.count % 2 == 0 ? "COMBINE_IMAGE" : "CUT_OUT", createdAt: Date(),
-                duration: workload.durations.draw(&random),
-                outcome: random.unit() < workload.failureRate ? .failure : .success)
+        let plan = workload.plan(seed: 42)
+        var serial = 0
+        func resource(_ planned: PlannedResource) -> SimulatedResource {
+            serial += 1
+            let mchid = folder.merchants[planned.merchant].mchid
+            let id =
+                planned.api == .productCoupon
+                ? String(1_000_000_000 + serial)
+                : String(format: planned.arrival == nil ? "backlog_%07d" : "steady_%07d", serial)
+            return SimulatedResource(
+                api: planned.api, mchid: mchid, id: id, brandID: "120344", imageGenerationType: planned.type,
+                createdAt: Date(), duration: planned.duration, outcome: planned.fails ? .failure : .success)
         }
-        var initial: [SimulatedResource] = []
-        for merchant in folder.merchants {
-            for index in 0..<workload.initialTasksPerMerchant {
-                initial.append(makeTask(merchant.mchid, String(format: "backlog_%07d", index)))
-            }
-        }
-        var coupons: [SimulatedResource] = []
-        for merchant in folder.merchants {
-            for index in 0..<workload.couponsPerMerchant {
-                coupons.append(
-                    SimulatedResource(
-                        api: .productCoupon, mchid: merchant.mchid, id: String(1_000_000_000 + index),
-                        brandID: "120344", createdAt: Date(), duration: workload.durations.draw(&random),
-                        outcome: random.unit() < workload.failureRate ? .failure : .success))
-            }
-        }
-        resources += initial
-        simulator.register(initial + coupons)
-        try insert(initial, into: producer)
-        try insertCoupons(coupons, into: producer)
+        let initial = plan.filter { $0.arrival == nil }.map(resource)
+        let initialTasks = initial.filter { $0.api == .imageGenerationTask }
+        var resources = initialTasks
+        simulator.register(initial)
+        try insert(initialTasks, into: producer)
+        try insertCoupons(initial.filter { $0.api == .productCoupon }, into: producer)
         if workload.watchedRows > 0 {
             try insertWatched(workload.watchedRows, merchants: folder.merchants.map(\.mchid), into: producer)
         }
@@ -92,33 +82,44 @@ final class BenchRun {
         var result = BenchResult(policy: policy)
         result.readySeconds = await waitForReady(logFile: folder.logFile, since: started)
 
-        if workload.arrivalsPerSecond > 0 {
-            let count = Int(workload.arrivalsPerSecond * workload.arrivalSeconds)
-            for index in 0..<count {
-                let due = started.addingTimeInterval(Double(index) / workload.arrivalsPerSecond)
-                let wait = due.timeIntervalSinceNow
-                if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
-                let task = makeTask(folder.merchants[0].mchid, String(format: "steady_%07d", index))
-                resources.append(task)
-                simulator.register([task])
-                try insert([task], into: producer)
+        let arrivals = plan.filter { $0.arrival != nil }.sorted { $0.arrival! < $1.arrival! }
+        var next = 0
+        while next < arrivals.count {
+            let due = started.addingTimeInterval(arrivals[next].arrival!)
+            let wait = due.timeIntervalSinceNow
+            if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
+            // Everything due by now goes in one transaction: a burst is one commit, as a producer would write it.
+            var batch: [SimulatedResource] = []
+            while next < arrivals.count, started.addingTimeInterval(arrivals[next].arrival!) <= Date() {
+                batch.append(resource(arrivals[next]))
+                next += 1
             }
+            resources += batch
+            simulator.register(batch)
+            try insert(batch, into: producer)
         }
         if workload.drains {
             let limit = Date().addingTimeInterval(600)
             while try unfinished(producer) > 0, Date() < limit { try await Task.sleep(for: .milliseconds(100)) }
         } else {
             for index in 0..<10 {
-                var task = makeTask(folder.merchants[0].mchid, String(format: "fresh_%07d", index))
-                task.duration = 0
+                let task = SimulatedResource(
+                    api: .imageGenerationTask, mchid: folder.merchants[0].mchid,
+                    id: String(format: "fresh_%07d", index), brandID: "120344", imageGenerationType: "COMBINE_IMAGE",
+                    createdAt: Date(), duration: 0, outcome: .success)
                 simulator.register([task])
                 let inserted = Date()
                 try insert([task], into: producer)
                 let limit = inserted.addingTimeInterval(10)
                 while Date() < limit {
+                    // By primary key: on `task_id` alone this probe scanned the whole table every 2 ms, and at a
+                    // million rows that scan, not the watcher, was what grew with the table.
                     if try producer.scalar(
-                        "SELECT last_polled_at IS NOT NULL FROM image_generation_tasks WHERE task_id = ?",
-                        [.text(task.id)]) == .integer(1)
+                        """
+                        SELECT last_polled_at IS NOT NULL FROM image_generation_tasks
+                        WHERE merchant_id = ? AND task_id = ?
+                        """,
+                        [.text(task.mchid), .text(task.id)]) == .integer(1)
                     {
                         result.pickups.append(Date().timeIntervalSince(inserted))
                         break
@@ -149,7 +150,7 @@ final class BenchRun {
         result.throttled = statistics.totalThrottled
         result.maxInAnySecond = statistics.maxRequestsInAnySecond
         result.lanes = statistics.lanes.values.filter { $0.requests > 0 }.count
-        result.tasks = resources.count + workload.couponsPerMerchant * workload.merchants
+        result.tasks = resources.count + initial.count - initialTasks.count
         if workload.drains {
             let last = try producer.scalar(
                 """
@@ -158,7 +159,7 @@ final class BenchRun {
                   UNION ALL SELECT max((julianday(completed_at) - 2440587.5) * 86400.0) FROM product_coupons)
                 """)
             result.drainSeconds = last.doubleValue.map { $0 - started.timeIntervalSince1970 }
-            if workload.arrivalsPerSecond == 0 {
+            if arrivals.isEmpty, workload.durations == .fixed(0) {
                 result.boundSeconds = Double(workload.initialTasksPerMerchant) / 20
             }
         }
@@ -189,7 +190,10 @@ final class BenchRun {
         }
         guard !coupons.isEmpty else { return }
         couponTruth.withLock {
-            $0 = Dictionary(uniqueKeysWithValues: coupons.map { ($0.mchid + "/" + $0.id, $0.finalState) })
+            $0 = Dictionary(
+                uniqueKeysWithValues: coupons.map {
+                    ($0.mchid + "/" + $0.id, (state: $0.finalState, completesAt: $0.completesAt.timeIntervalSince1970))
+                })
         }
     }
 
@@ -241,14 +245,23 @@ final class BenchRun {
                 row[2].stringValue ?? "", row[3].doubleValue
             )
         }
-        for row in try connection.query("SELECT merchant_id, product_coupon_id, state FROM product_coupons") {
+        for row in try connection.query(
+            """
+            SELECT merchant_id, product_coupon_id, state, (julianday(completed_at) - 2440587.5) * 86400.0
+            FROM product_coupons
+            """)
+        {
             let key = (row[0].stringValue ?? "") + "/" + (row[1].stringValue ?? "")
-            if let truth = couponTruth.withLock({ $0[key] }), truth != row[2].stringValue { result.wrongRows += 1 }
+            guard let truth = couponTruth.withLock({ $0[key] }) else { continue }
+            if truth.state != row[2].stringValue { result.wrongRows += 1 }
+            if workload.durations != .fixed(0), let at = row[3].doubleValue {
+                result.latencies.append(at - truth.completesAt)
+            }
         }
         for resource in resources {
             guard let row = completed[resource.mchid + "/" + resource.id] else { continue }
             if workload.drains, row.state != resource.finalState { result.wrongRows += 1 }
-            if workload.arrivalsPerSecond > 0, let at = row.at {
+            if workload.durations != .fixed(0), let at = row.at {
                 result.latencies.append(at - resource.completesAt.timeIntervalSince1970)
             }
         }

@@ -1,9 +1,10 @@
 import Foundation
+import WatcherEngine
 import WeChatPaySimulator
 
 /// One of the benchmark's workloads (issue 4): what exists before the watcher starts, what arrives while it runs.
 struct BenchWorkload: Sendable {
-    /// `backlog`, `steady`, `scale` or `large-queue`.
+    /// One of ``names``, or `soak`.
     var name: String
     /// A line for the report.
     var description: String
@@ -25,11 +26,22 @@ struct BenchWorkload: Sendable {
     var observeSeconds = 0.0
     /// Soak only: every fault of the simulator at this probability, and /proc samples of RSS and descriptors.
     var faultProbability = 0.0
+    /// Bursty only: this many tasks arrive at once, `burstCount` times, `burstEvery` seconds apart.
+    var burstSize = 0
+    var burstCount = 0
+    var burstEvery = 120.0
+    /// `CUT_OUT` tasks take this many times as long as `durations` says (`COMBINE_IMAGE` ones as it says).
+    var cutOutSlowdown = 1.0
 
     /// Every task finishes eventually, and the run ends when all are final.
     var drains: Bool { watchedRows == 0 }
 
-    static let names = ["backlog", "steady", "scale", "large-queue", "mixed"]
+    static let names = ["backlog", "steady", "scale", "large-queue", "mixed"] + schedulingNames
+
+    /// The workloads that compare schedules (the simulator runs these).
+    static let schedulingNames = [
+        "steady", "heavy-tail", "saturated", "bursty", "two-cohorts", "cold-start", "coupons",
+    ]
 
     /// The workload called `name`, with task counts multiplied by `scale` (for quick runs). `soak` is not part of
     /// `all`: it runs for `seconds` (default 30 minutes).
@@ -65,6 +77,48 @@ struct BenchWorkload: Sendable {
                     "1 merchant × \(scaled(1_000)) image tasks + \(scaled(1_000)) product coupons, all final upstream: both APIs at full rate",
                 merchants: 1, initialTasksPerMerchant: scaled(1_000), couponsPerMerchant: scaled(1_000),
                 durations: .fixed(0))
+        case "heavy-tail":
+            return BenchWorkload(
+                name: name,
+                description:
+                    "4 tasks/s for \(Int(60 * scale)) s, 70% finishing 3–8 s after creation, 30% after 60–180 s, 10% FAIL",
+                merchants: 1, initialTasksPerMerchant: 0, arrivalsPerSecond: 4, arrivalSeconds: 60 * scale,
+                durations: .mixture(share: 0.7, .uniform(3, 8), .uniform(60, 180)))
+        case "saturated":
+            return BenchWorkload(
+                name: name,
+                description:
+                    "8 tasks/s for \(Int(60 * scale)) s, each finishing 2 s + lognormal(median 6 s, σ 0.6) after creation: re-polls get what first polls leave",
+                merchants: 1, initialTasksPerMerchant: 0, arrivalsPerSecond: 8, arrivalSeconds: 60 * scale,
+                durations: .lognormal(offset: 2, median: 6, sigma: 0.6))
+        case "bursty":
+            return BenchWorkload(
+                name: name,
+                description:
+                    "\(scaled(500)) tasks at once, twice, two minutes apart, each finishing 2 s + lognormal(median 6 s, σ 0.6) after creation",
+                merchants: 1, initialTasksPerMerchant: 0, durations: .lognormal(offset: 2, median: 6, sigma: 0.6),
+                burstSize: scaled(500), burstCount: 2)
+        case "two-cohorts":
+            return BenchWorkload(
+                name: name,
+                description:
+                    "4 tasks/s for \(Int(60 * scale)) s, COMBINE_IMAGE finishing 2 s + lognormal(median 6 s, σ 0.6) after creation, CUT_OUT five times slower",
+                merchants: 1, initialTasksPerMerchant: 0, arrivalsPerSecond: 4, arrivalSeconds: 60 * scale,
+                durations: .lognormal(offset: 2, median: 6, sigma: 0.6), cutOutSlowdown: 5)
+        case "cold-start":
+            return BenchWorkload(
+                name: name,
+                description:
+                    "8 tasks/s for \(Int(10 * scale)) s, each finishing 2 s + lognormal(median 6 s, σ 0.6) after creation: the whole run is learning",
+                merchants: 1, initialTasksPerMerchant: 0, arrivalsPerSecond: 8, arrivalSeconds: 10 * scale,
+                durations: .lognormal(offset: 2, median: 6, sigma: 0.6))
+        case "coupons":
+            return BenchWorkload(
+                name: name,
+                description:
+                    "\(scaled(200)) product coupons in audit, each finishing 60 s + lognormal(median 15 min, σ 1) after creation (minutes to hours)",
+                merchants: 1, initialTasksPerMerchant: 0, couponsPerMerchant: scaled(200),
+                durations: .lognormal(offset: 60, median: 900, sigma: 1))
         case "soak":
             return BenchWorkload(
                 name: name,
@@ -74,6 +128,61 @@ struct BenchWorkload: Sendable {
                 observeSeconds: seconds ?? 1_800, faultProbability: 0.005)
         default:
             return nil
+        }
+    }
+}
+
+/// One task or coupon of a workload's plan.
+struct PlannedResource: Sendable {
+    /// Seconds from the watcher's start when the producer inserts it; nil for rows there before it starts.
+    var arrival: Double?
+    /// Which of the workload's merchants.
+    var merchant: Int
+    var api: SimulatedAPI
+    /// The image generation type (tasks only).
+    var type: String?
+    /// Seconds from creation until final.
+    var duration: Double
+    var fails: Bool
+}
+
+extension BenchWorkload {
+    /// Every task and coupon of the workload with its fate, drawn from `seed`: the real bench and the scheduling
+    /// simulator run the same plan.
+    func plan(seed: UInt64) -> [PlannedResource] {
+        var random = SeededRandom(seed: seed, key: name)
+        var plan: [PlannedResource] = []
+        func add(_ arrival: Double?, merchant: Int, api: SimulatedAPI = .imageGenerationTask) {
+            let type: String? = api == .imageGenerationTask ? (plan.count % 2 == 0 ? "COMBINE_IMAGE" : "CUT_OUT") : nil
+            var duration = durations.draw(&random)
+            if type == "CUT_OUT" { duration *= cutOutSlowdown }
+            plan.append(
+                PlannedResource(
+                    arrival: arrival, merchant: merchant, api: api, type: type, duration: duration,
+                    fails: random.unit() < failureRate))
+        }
+        for merchant in 0..<merchants {
+            for _ in 0..<initialTasksPerMerchant { add(nil, merchant: merchant) }
+        }
+        for merchant in 0..<merchants {
+            for _ in 0..<couponsPerMerchant { add(nil, merchant: merchant, api: .productCoupon) }
+        }
+        for index in 0..<Int(arrivalsPerSecond * arrivalSeconds) {
+            add(Double(index) / arrivalsPerSecond, merchant: 0)
+        }
+        for burst in 0..<burstCount {
+            for _ in 0..<burstSize { add(Double(burst) * burstEvery, merchant: 0) }
+        }
+        return plan
+    }
+
+    /// The plan as the scheduling simulator takes it.
+    func simulatedTasks(seed: UInt64) -> [SchedulingSimulation.Task] {
+        plan(seed: seed).map { resource in
+            SchedulingSimulation.Task(
+                arrival: resource.arrival ?? 0, lifetime: resource.duration, cohort: resource.type ?? "coupon",
+                resource: resource.merchant == 0
+                    ? resource.api.rawValue : "\(resource.api.rawValue)#\(resource.merchant)")
         }
     }
 }

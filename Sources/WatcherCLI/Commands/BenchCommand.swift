@@ -9,14 +9,15 @@ enum BenchCommand: Command {
     static let name = "bench"
     static let summary = "Measure the watcher against the simulator on a workload, next to the baseline schedules."
     static let usage =
-        "bench --workload backlog|steady|scale|large-queue|all|soak [--policies LIST] [--scale F] [--seconds N] [--keep]"
+        "bench --workload NAME|all|soak [--policies LIST] [--scale F] [--seconds N] [--keep] [--simulated [--seeds N]]"
     static let discussion = """
         Each run starts the simulator on 127.0.0.1, prepares a database, starts `wechatpay-watcher run` as a
         child process with the named scheduler and measures: requests, 429s, the largest number of requests in
         any 1 s window per merchant and API, utilisation of the budget, drain time against the bound N/rate,
         detection latency (simulated completion → database write), polls per task, CPU milliseconds per request
         (with one RSA-2048 sign plus verify measured in the same run for comparison), and peak RSS.
-        Policies: budget (the default scheduler), exponential (1 s ×1.5 ≤ 20 s) and fixed-30s.
+        Policies: budget (the default scheduler), sweep (the least recently polled row, never one polled less
+        than the minimum interval ago), exponential (1 s ×1.5 ≤ 20 s) and fixed-30s.
         --scale multiplies task counts and durations of arrival, for quick runs. `soak` (not part of `all`) runs a
         million unfinished rows over ten merchants with faults on for --seconds (default 1800) and reports RSS and
         open descriptors near the start and at the end. `retention` (not part of `all`) prunes a million final
@@ -24,24 +25,34 @@ enum BenchCommand: Command {
         """
     static let options: [Arguments.Option] = [
         .init(
-            name: "workload", takesValue: true, help: "backlog, steady, scale, large-queue or all", valueName: "NAME"),
+            name: "workload", takesValue: true, help: BenchWorkload.names.joined(separator: ", ") + " or all",
+            valueName: "NAME"),
         .init(
-            name: "policies", takesValue: true, help: "comma-separated (default budget,exponential,fixed-30s)",
+            name: "policies", takesValue: true, help: "comma-separated (default budget,sweep,exponential,fixed-30s)",
             valueName: "LIST"),
         .init(name: "scale", takesValue: true, help: "multiply the workload's size (default 1)", valueName: "F"),
         .init(name: "seconds", takesValue: true, help: "soak only: how long to observe (default 1800)", valueName: "N"),
         .init(name: "keep", takesValue: false, help: "keep each run's folder (database, log, config)"),
+        .init(
+            name: "simulated", takesValue: false,
+            help: "run the scheduling workloads on the deterministic simulator (virtual clock, no network)"),
+        .init(name: "seeds", takesValue: true, help: "simulated only: runs per policy (default 100)", valueName: "N"),
+        .init(
+            name: "minimum-interval", takesValue: true,
+            help: "simulated only: minimum_interval_seconds (default 1)", valueName: "S"),
     ]
 
     static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
         let requested = try arguments.required("workload")
-        let names = requested == "all" ? BenchWorkload.names : [requested]
+        let simulated = arguments.flag("simulated")
+        let names =
+            requested == "all" ? (simulated ? BenchWorkload.schedulingNames : BenchWorkload.names) : [requested]
         let scale = Double(arguments.value("scale") ?? "1") ?? -1
         if requested == RetentionBench.name, scale > 0, scale <= 10 {
             return try await RetentionBench(scale: scale, keep: arguments.flag("keep")).run()
         }
         guard scale > 0, scale <= 10 else { throw .usage("--scale must be a number in (0, 10]") }
-        let policies = (arguments.value("policies") ?? "budget,exponential,fixed-30s")
+        let policies = (arguments.value("policies") ?? "budget,sweep,exponential,fixed-30s")
             .split(separator: ",").map(String.init)
         for policy in policies { _ = try Setup.scheduler(named: policy) }
         var workloads: [BenchWorkload] = []
@@ -53,6 +64,19 @@ enum BenchCommand: Command {
                 )
             }
             workloads.append(workload)
+        }
+        if simulated {
+            let seeds = Int(arguments.value("seeds") ?? "100") ?? 0
+            let minimum = Double(arguments.value("minimum-interval") ?? "1") ?? 0
+            guard seeds > 0, minimum > 0 else { throw .usage("--seeds and --minimum-interval must be positive") }
+            Output.line("deterministic simulator: \(seeds) seeds per policy, minimum interval \(format(minimum, 2)) s")
+            for workload in workloads {
+                Output.line("\n== \(workload.name): \(workload.description)")
+                let rows = try SimulatedBench.run(
+                    workload, policies: policies, seeds: seeds, minimumInterval: minimum)
+                Output.line(SimulatedBench.report(rows, rate: 20))
+            }
+            return 0
         }
         let reference = try referenceCryptoMilliseconds()
         Output.line(

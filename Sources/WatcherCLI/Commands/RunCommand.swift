@@ -24,7 +24,7 @@ enum RunCommand: Command {
         .init(name: "config", takesValue: true, help: "the configuration file (JSON)", valueName: "FILE"),
         .init(
             name: "scheduler", takesValue: true,
-            help: "re-poll schedule: budget (default), exponential or fixed-30s (the benchmark's baselines)",
+            help: "re-poll schedule: budget (default), sweep, exponential or fixed-30s (the benchmark's baselines)",
             valueName: "NAME"),
     ]
 

@@ -5,10 +5,6 @@ import WeChatPay
 /// What the clients know about verification keys, as Prometheus metrics: which key verified how many answers,
 /// and how long each held platform certificate has left.
 package enum CertificateMetrics {
-    /// From this many seconds before a certificate's notAfter it counts as expiring (WeChat Pay issues the next
-    /// certificate about that long before).
-    static let expiringWithin = 10.0 * 86_400
-
     package static func families(_ clients: [WeChatPayClient], now: Date) -> [PrometheusTextfile.Family] {
         var verified = PrometheusTextfile.Family(
             name: "wechatpay_watcher_verified_answers_total",
@@ -26,13 +22,12 @@ package enum CertificateMetrics {
                 verified.samples.append(.init(["merchant": client.mchid, "key": key], Double(count)))
             }
             guard let held = client.platformCertificates else { continue }
-            var soon = 0
             for certificate in held.certificates {
                 let left = Double(certificate.notAfter) - now.timeIntervalSince1970
-                if left < expiringWithin { soon += 1 }
                 expiresIn.samples.append(
                     .init(["merchant": client.mchid, "serial": certificate.serialNumber], left))
             }
+            let soon = held.expiring(at: now.timeIntervalSince1970).count
             expiring.samples.append(.init(["merchant": client.mchid], Double(soon)))
         }
         return [verified, expiresIn, expiring]

@@ -187,9 +187,10 @@ enum Setup {
             settings.minimumInterval = minimumInterval
             return BudgetScheduler(settings: settings)
         case "exponential": return ExponentialScheduler()
+        case "sweep": return SweepScheduler(minimumInterval: minimumInterval)
         case "fixed-30s": return FixedIntervalScheduler(interval: 30)
         case let other?:
-            throw .usage("unknown scheduler \(other.debugDescription); known: budget, exponential, fixed-30s")
+            throw .usage("unknown scheduler \(other.debugDescription); known: budget, sweep, exponential, fixed-30s")
         }
     }
 

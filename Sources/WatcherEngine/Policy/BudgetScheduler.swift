@@ -1,20 +1,17 @@
 import Foundation
 import WatcherSync
 
-/// The default scheduler: spends the lane's budget where a poll is most likely to reveal news.
+/// The default scheduler: a sweep that skips the rows that cannot have finished.
 ///
-/// - **Budget.** With `n` rows pending and a rate of `r` requests per second, polling every row every `n / r`
-///   seconds would use the whole budget. That *fair interval* scales every decision: the more rows pending, the
-///   sparser the polls.
-/// - **Learning.** Completions teach a ``CompletionModel`` per merchant, resource and cohort (e.g. image
-///   generation type). Once a cohort has enough of them, a row is polled again when the accumulated √hazard since
-///   its last poll reaches a threshold: densely at ages where rows of its cohort usually finish, sparsely where
-///   they practically never do (very young rows, the long tail).
-/// - **Feedback.** The threshold of each lane follows the lane's utilisation: it falls while budget is left over
-///   and rises while polls run late, so the lane spends what it has without building a queue.
-/// - **Bounds.** Never sooner than the minimum interval (the ``AnswerPolicy`` also enforces it), never later than
-///   the maximum, so no row starves; rows are served in order of their due time, so no brand or type can push
-///   another's rows back indefinitely.
+/// - **Spend the budget.** The lane never lets a token go unused while a row was last answered at least the
+///   minimum interval ago: with nothing due, it polls the row closest to its turn early (``spendsSpareBudget``).
+/// - **Skip what cannot have finished.** Completions teach a ``CompletionModel`` per merchant, resource and cohort
+///   (e.g. image generation type): the ages at which its rows are *in play*. A row in play is due again one
+///   minimum interval after its answer, as in the sweep; a row out of play (too young, or in a gap between a fast
+///   and a slow group) is due when it enters play, at most the maximum interval later. The tokens the sweep spends
+///   on rows that cannot have finished go to those that may have.
+/// - **Before it knows.** Until a cohort has enough completions, the lane's pooled model; until that has enough,
+///   the sweep's one minimum interval.
 ///
 /// Rows never polled are not this type's business: the intake makes them due before every other row.
 public final class BudgetScheduler: PollScheduler {
@@ -22,13 +19,11 @@ public final class BudgetScheduler: PollScheduler {
     public struct Settings: Sendable, Equatable {
         /// The shortest interval between two polls of a row.
         public var minimumInterval: Double = 1
-        /// The longest interval between two polls of a row while the budget allows it.
+        /// The longest interval between two polls of a row.
         public var maximumInterval: Double = 60
-        /// The share of the lane's rate the scheduler plans to use; the rest absorbs retries and new rows.
-        public var targetUtilisation: Double = 0.9
         /// Completions a cohort needs before its own model is trusted; until then the lane's pooled model, and
-        /// until that has enough, the fair interval.
-        public var minimumSamples: Int = 20
+        /// until that has enough, the minimum interval.
+        public var minimumSamples: Int = 10
 
         /// The defaults.
         public init() {}
@@ -37,8 +32,6 @@ public final class BudgetScheduler: PollScheduler {
     private struct LaneState {
         var pooled = CompletionModel()
         var cohorts: [String: CompletionModel] = [:]
-        /// The √hazard the lane accumulates between two polls of a row; nil until first needed.
-        var threshold: Double?
     }
 
     /// The tuning in use.
@@ -53,27 +46,23 @@ public final class BudgetScheduler: PollScheduler {
     /// A short name for logs and the benchmark table.
     public var name: String { "budget" }
 
+    /// Spare tokens go to the row closest to its turn.
+    public var spendsSpareBudget: Bool { true }
+
     /// When to poll the row again; see ``PollScheduler``.
     public func nextPollTime(_ context: ScheduleContext) -> Double {
         let range = settings.minimumInterval...max(settings.minimumInterval, settings.maximumInterval)
-        let usable = max(context.ratePerSecond * settings.targetUtilisation, 0.01)
-        let fair = Double(max(context.pendingInLane, 1)) / usable
         let key = context.row.merchantID + "/" + context.resource
         let interval = lanes.withLock { lanes -> Double in
-            var lane = lanes[key, default: LaneState()]
+            guard var lane = lanes[key] else { return range.lowerBound }
             defer { lanes[key] = lane }
-            let cohortSamples = lane.cohorts[context.cohort]?.sampleCount ?? 0
-            let useCohort = cohortSamples >= settings.minimumSamples
-            guard useCohort || lane.pooled.sampleCount >= settings.minimumSamples else {
-                return min(max(fair, range.lowerBound), range.upperBound)
+            if let cohort = lane.cohorts[context.cohort], cohort.sampleCount >= settings.minimumSamples {
+                var model = cohort
+                defer { lane.cohorts[context.cohort] = model }
+                return model.interval(fromAge: context.age, within: range)
             }
-            let threshold = Self.adjusted(lane.threshold, context: context, fair: fair, settings: settings)
-            lane.threshold = threshold
-            if useCohort {
-                return lane.cohorts[context.cohort]!.interval(
-                    fromAge: context.age, threshold: threshold, within: range)
-            }
-            return lane.pooled.interval(fromAge: context.age, threshold: threshold, within: range)
+            guard lane.pooled.sampleCount >= settings.minimumSamples else { return range.lowerBound }
+            return lane.pooled.interval(fromAge: context.age, within: range)
         }
         return context.now + interval
     }
@@ -86,19 +75,5 @@ public final class BudgetScheduler: PollScheduler {
             lane.cohorts[cohort, default: CompletionModel()].record(age: age)
             lanes[merchant + "/" + resource] = lane
         }
-    }
-
-    /// One feedback step: a lane that left budget unused while nothing ran late lowers its threshold (polls
-    /// more), a lane whose polls run late raises it (polls less). Multiplicative steps of a few percent per poll
-    /// settle within seconds at 20 polls a second.
-    static func adjusted(_ current: Double?, context: ScheduleContext, fair: Double, settings: Settings) -> Double {
-        // Start where uniform polling would be if the hazard were one completion per fair interval.
-        var threshold = current ?? fair.squareRoot()
-        if context.lateness > 0.5 {
-            threshold *= 1.05
-        } else if context.utilisation < settings.targetUtilisation {
-            threshold *= 0.97
-        }
-        return min(max(threshold, 1e-4), 1e3)
     }
 }

@@ -1,26 +1,33 @@
 import Foundation
 
 /// What has been learned about how long resources of one cohort take: the ages at which recent ones finished,
-/// turned into a smoothed hazard (the chance per second that a still-unfinished one finishes now).
+/// turned into a smoothed hazard (the chance per second that a still-unfinished one finishes now), and from it the
+/// ages at which a row of the cohort is *in play*: likely enough to finish that polling it is worth a token.
 ///
-/// The scheduler does not use the hazard itself but its square root, accumulated over age: polling each row at a
-/// rate proportional to √hazard minimises the expected time between a completion and its detection for a given
-/// number of polls (the classic square-root allocation). A row is due again once the accumulated √hazard since
-/// its last poll reaches the budget's threshold; see ``BudgetScheduler``.
+/// In play are the ages whose hazard is at least ``inPlayShare`` of the typical hazard at which the cohort's
+/// rows finish (the median over its completions). Outside are the ages where rows practically never finish: too
+/// young (nothing finishes in its first seconds), or in a gap between a fast and a slow group. Past the oldest
+/// completion seen the model knows nothing (only finished rows teach it, so early on it sees the fast ones alone),
+/// and those ages are in play.
 ///
 /// A pure value; ages are seconds since the row's clock started.
 public struct CompletionModel: Sendable {
-    /// The width of one age bin, in seconds.
+    /// The share of completions the ages out of play may hold.
+    public static let skippedShare = 0.01
+
+    /// The narrowest bin, in seconds; bins widen to cover the slowest completions seen.
     public let binWidth: Double
-    /// Ages up to `binWidth × binCount` are modelled bin by bin; older ones share the tail hazard.
+    /// Ages up to the bin width × `binCount` are modelled bin by bin; older ones are in play.
     public let binCount: Int
     /// How many recent completions are kept.
     public let capacity: Int
 
     private var samples: [Double] = []
     private var nextSlot = 0
-    private var cumulative: [Double] = []
-    private var tailRootHazard = 0.0
+    private var hazards: [Double] = []
+    private var inPlay: [Bool] = []
+    private var width: Double
+    private var oldest = 0.0
     private var isStale = true
 
     /// Creates an empty model.
@@ -29,6 +36,7 @@ public struct CompletionModel: Sendable {
         self.binWidth = binWidth
         self.binCount = binCount
         self.capacity = capacity
+        self.width = binWidth
     }
 
     /// Completions learned so far (at most ``capacity``).
@@ -46,96 +54,64 @@ public struct CompletionModel: Sendable {
         isStale = true
     }
 
-    /// The smoothed hazard at `age`, per second (for tests and logs).
+    /// The smoothed hazard at `age`, per second (for tests and logs); 0 past the modelled ages.
     public mutating func hazard(at age: Double) -> Double {
         refresh()
-        let bin = Int(age / binWidth)
-        guard bin >= 0, bin < binCount else { return tailRootHazard * tailRootHazard }
-        let root = (cumulative[bin + 1] - cumulative[bin]) / binWidth
-        return root * root
+        let bin = Int(max(0, age) / width)
+        return bin < binCount ? hazards[bin] : 0
     }
 
-    /// The time after `age` at which the accumulated √hazard reaches `threshold`, clamped to `range`.
-    public mutating func interval(fromAge age: Double, threshold: Double, within range: ClosedRange<Double>) -> Double {
+    /// Whether a row of this age is in play.
+    public mutating func isInPlay(atAge age: Double) -> Bool {
         refresh()
-        let start = accumulated(at: age)
-        let target = start + threshold
-        // The accumulated √hazard only grows, so the first age at which it reaches the target can be bisected.
-        var low = age + range.lowerBound
-        if accumulated(at: low) >= target { return range.lowerBound }
-        var high = age + range.upperBound
-        if accumulated(at: high) < target { return range.upperBound }
-        for _ in 0..<40 {
-            let middle = (low + high) / 2
-            if accumulated(at: middle) >= target { high = middle } else { low = middle }
-            if high - low < 0.01 { break }
-        }
-        return high - age
+        let bin = Int(max(0, age) / width)
+        return bin >= binCount || age > oldest || inPlay[bin]
     }
 
-    /// The accumulated √hazard from age 0 to `age`.
-    private func accumulated(at age: Double) -> Double {
-        let clamped = max(0, age)
-        let position = clamped / binWidth
-        let bin = Int(position)
-        guard bin < binCount else {
-            return cumulative[binCount] + (clamped - Double(binCount) * binWidth) * tailRootHazard
-        }
-        let fraction = position - Double(bin)
-        return cumulative[bin] + fraction * (cumulative[bin + 1] - cumulative[bin])
+    /// How long after a poll at `age` to poll again: the shortest interval of `range` if the row is then in play,
+    /// else the time until it enters play (at most the longest interval).
+    public mutating func interval(fromAge age: Double, within range: ClosedRange<Double>) -> Double {
+        refresh()
+        let earliest = age + range.lowerBound
+        guard !isInPlay(atAge: earliest) else { return range.lowerBound }
+        var bin = Int(earliest / width) + 1
+        while bin < binCount, Double(bin) * width <= oldest, !inPlay[bin] { bin += 1 }
+        return min(range.upperBound, max(range.lowerBound, Double(bin) * width - age))
     }
 
-    /// Rebuilds the accumulated √hazard from the samples: a life table (completions over rows still at risk per
-    /// bin), smoothed over neighbouring bins, with floors so no age is written off.
+    /// Rebuilds the hazard from the samples: a life table (completions over rows still at risk per bin), smoothed.
     private mutating func refresh() {
         guard isStale else { return }
         isStale = false
+        let sorted = samples.sorted()
+        oldest = sorted.last ?? 0
+        // The bins cover half again the slowest completion seen, so a cohort of hours gets as many as one of seconds.
+        width = max(binWidth, oldest * 1.5 / Double(binCount))
         var completions = [Double](repeating: 0, count: binCount + 1)
-        for age in samples { completions[min(Int(age / binWidth), binCount)] += 1 }
-        let total = Double(samples.count)
-        let smoothing = 4
-        var atRisk = total
-        var rootHazards = [Double](repeating: 0, count: binCount)
+        for age in samples { completions[min(Int(age / width), binCount)] += 1 }
+        var prefix = [0.0]
+        for count in completions { prefix.append(prefix[prefix.count - 1] + count) }
+        var atRisk = Double(samples.count)
+        hazards = [Double](repeating: 0, count: binCount)
         for bin in 0..<binCount {
-            var weighted = 0.0
-            var weights = 0.0
-            for offset in -smoothing...smoothing {
-                let neighbour = bin + offset
-                guard neighbour >= 0, neighbour < binCount else { continue }
-                let weight = Double(smoothing + 1 - abs(offset))
-                weighted += weight * completions[neighbour]
-                weights += weight
-            }
-            let expected = weighted / weights
-            let hazard = atRisk > 0 ? expected / (atRisk * binWidth) : 0
-            rootHazards[bin] = hazard.squareRoot()
+            // Smoothed over ±15% of the age (at least ±4 bins): fine where completions are dense, wide in a sparse
+            // tail, where a few samples would otherwise leave holes.
+            let half = max(4, bin * 15 / 100)
+            let low = max(0, bin - half)
+            let high = min(binCount, bin + half + 1)
+            let expected = (prefix[high] - prefix[low]) / Double(high - low)
+            hazards[bin] = atRisk > 0 ? expected / (atRisk * width) : 0
             atRisk = max(0, atRisk - completions[bin])
         }
-        // Before the earliest completions (the 1st percentile) rows practically never finish: a token floor.
-        // From there on a floor of a third of the peak keeps the slow ones from being polled too rarely: pure
-        // √hazard allocation minimises the mean delay but lets the tail's delays grow without bound.
-        let peak = rootHazards.max() ?? 0
-        let sorted = samples.sorted()
-        let earliest = sorted.isEmpty ? 0 : sorted[sorted.count / 100]
-        let oldest = sorted.last ?? 0
-        // Past the oldest completion seen, the model knows nothing: only finished rows teach it, so early on it
-        // sees the fast ones alone. Rows older than that get a memoryless hazard of one completion per mean
-        // observed age, never written off.
-        let mean = total > 0 ? samples.reduce(0, +) / total : 1
-        let memoryless = (1 / max(mean, binWidth)).squareRoot()
-        cumulative = [Double](repeating: 0, count: binCount + 1)
-        for bin in 0..<binCount {
-            let age = Double(bin) * binWidth
-            let root: Double
-            if age + binWidth <= earliest {
-                root = max(rootHazards[bin], peak * 0.02)
-            } else if age > oldest {
-                root = max(memoryless, peak / 3)
-            } else {
-                root = max(rootHazards[bin], peak / 3)
-            }
-            cumulative[bin + 1] = cumulative[bin] + root * binWidth
+        // The ages least worth a poll — lowest hazard first — are left out of play until they hold a share of
+        // `skippedShare` of the completions: the allocation that maximises the share found within a given delay.
+        let last = min(binCount, Int(oldest / width) + 1)
+        inPlay = [Bool](repeating: true, count: binCount)
+        var skipped = 0.0
+        for bin in (0..<last).sorted(by: { hazards[$0] < hazards[$1] }) {
+            skipped += completions[bin]
+            if skipped > Self.skippedShare * Double(samples.count) { break }
+            inPlay[bin] = false
         }
-        tailRootHazard = max(memoryless, peak / 3)
     }
 }

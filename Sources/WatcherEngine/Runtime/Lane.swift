@@ -32,8 +32,7 @@ actor Lane {
     private let windowSize: Int
     private let logger: Logger
     private var limiter: RateLimiter
-    private var candidates: [QueuedRow] = []
-    private var windowIsComplete = false
+    private var candidates: DueQueue
     private var inFlight: Set<Int64> = []
     private var refreshRequested = true
     private var lastRefresh = -Double.infinity
@@ -58,6 +57,7 @@ actor Lane {
         self.limiter = limiter
         self.environment = environment
         self.windowSize = max(32, limiter.limit * 2)
+        self.candidates = DueQueue(capacity: windowSize)
         self.logger = environment.logger.with(["merchant": .string(client.mchid), "resource": .string(kind.resource)])
     }
 
@@ -109,34 +109,40 @@ actor Lane {
         let now = environment.clock.monotonicNow()
         if let until = gate.admission(now: now) ?? laneGate.admission(now: now) { return .wait(until: until) }
         if let change = limiter.recover(now: now) { log(change) }
-        if refreshRequested || now - lastRefresh >= Self.refreshInterval || (candidates.isEmpty && !windowIsComplete) {
+        if refreshRequested || now - lastRefresh >= Self.refreshInterval
+            || (candidates.rows.isEmpty && !candidates.isComplete)
+        {
             await refresh(now: now)
             if stopping { return .stop }
         }
-        guard let row = candidates.first else { return .wait(until: now + Self.refreshInterval) }
         let wallNow = environment.clock.wallNow().timeIntervalSince1970
-        if let started = row.startedAt, wallNow - started >= environment.policy.settings.deadline {
-            take(row)
-            return .expire(row)
+        let choice = candidates.choose(
+            now: wallNow, deadline: environment.policy.settings.deadline,
+            minimumInterval: environment.policy.settings.minimumInterval,
+            spendSpareBudget: environment.scheduler.spendsSpareBudget)
+        switch choice {
+        case .wait(let due):
+            let wake = due.map { now + ($0 - wallNow) } ?? .infinity
+            return .wait(until: min(wake, now + Self.refreshInterval))
+        case .expire(let index):
+            return .expire(take(index))
+        case .poll(let index, let lateness):
+            guard let earliest = limiter.earliestIssue(now: now) else { return .wait(until: nil) }
+            if earliest > now { return .wait(until: earliest) }
+            // The probe after a 401 is claimed only now that a request really leaves.
+            guard laneGate.claim(now: now) else { return .wait(until: laneGate.admission(now: now) ?? now + 0.05) }
+            guard gate.claim(now: now) else {
+                laneGate.requestFailed()  // gives back the lane's probe: this request does not leave
+                return .wait(until: gate.admission(now: now) ?? now + 0.05)
+            }
+            return .poll(take(index), limiter.issue(now: now), lateness: max(0, lateness))
         }
-        let due = row.nextPollAt ?? 0
-        if due > wallNow { return .wait(until: min(now + (due - wallNow), now + Self.refreshInterval)) }
-        guard let earliest = limiter.earliestIssue(now: now) else { return .wait(until: nil) }
-        if earliest > now { return .wait(until: earliest) }
-        // The probe after a 401 is claimed only now that a request really leaves.
-        guard laneGate.claim(now: now) else { return .wait(until: laneGate.admission(now: now) ?? now + 0.05) }
-        guard gate.claim(now: now) else {
-            laneGate.requestFailed()  // gives back the lane's probe: this request does not leave
-            return .wait(until: gate.admission(now: now) ?? now + 0.05)
-        }
-        take(row)
-        let lateness = row.pollCount > 0 ? max(0, wallNow - due) : 0
-        return .poll(row, limiter.issue(now: now), lateness: lateness)
     }
 
-    private func take(_ row: QueuedRow) {
-        candidates.removeFirst()
+    private func take(_ index: Int) -> QueuedRow {
+        let row = candidates.remove(at: index)
         inFlight.insert(row.rowID)
+        return row
     }
 
     private func refresh(now: Double) async {
@@ -145,8 +151,7 @@ actor Lane {
         do {
             let fetched = try await environment.store.upcomingRows(
                 kind.table, merchant: key.merchant, limit: windowSize + inFlight.count)
-            candidates = Array(fetched.filter { !inFlight.contains($0.rowID) }.prefix(windowSize))
-            windowIsComplete = fetched.count < windowSize + inFlight.count
+            candidates.replace(with: fetched, limit: windowSize + inFlight.count, inFlight: inFlight)
             if now - lastCount >= Self.countInterval, !counting {
                 lastCount = now
                 counting = true
@@ -233,7 +238,7 @@ actor Lane {
             now: environment.clock.wallNow().timeIntervalSince1970,
             row: row,
             cohort: kind.cohort(of: row),
-            pendingInLane: max(pending, candidates.count + inFlight.count),
+            pendingInLane: max(pending, candidates.rows.count + inFlight.count),
             ratePerSecond: limiter.rate,
             resource: kind.resource,
             utilisation: limiter.utilisation(now: environment.clock.monotonicNow()),
@@ -320,13 +325,7 @@ actor Lane {
             return
         }
         guard !update.isTerminal, let next = row.applying(update) else { return }
-        let index = candidates.firstIndex { ($0.nextPollAt ?? 0) > (next.nextPollAt ?? 0) } ?? candidates.endIndex
-        if index == candidates.endIndex, !windowIsComplete { return }
-        candidates.insert(next, at: index)
-        if candidates.count > windowSize {
-            candidates.removeLast()
-            windowIsComplete = false
-        }
+        candidates.insert(next)
     }
 
     // MARK: Logging

@@ -27,8 +27,6 @@ final class PlatformCertificateKeeper: Sendable {
     static let refreshInterval = 12.0 * 3600
     /// Downloads are at most this often, whatever asks for them.
     static let minimumInterval = 60.0
-    /// From this long before a held certificate expires it is reported.
-    static let expiryWarning = 10.0 * 86_400
 
     let settings: PlatformCertificateSettings
     let mchid: String
@@ -191,7 +189,7 @@ final class PlatformCertificateKeeper: Sendable {
         let expiring = state.withLock { state -> [(X509Certificate, String?)] in
             let newest = state.held.certificates.first
             var due: [(X509Certificate, String?)] = []
-            for certificate in state.held.certificates where Double(certificate.notAfter) - now < Self.expiryWarning {
+            for certificate in state.held.expiring(at: now) {
                 let last = state.lastExpiryWarningAt[certificate.serialNumber] ?? -Double.infinity
                 guard now - last >= 86_400 else { continue }
                 state.lastExpiryWarningAt[certificate.serialNumber] = now

@@ -41,6 +41,15 @@ public struct PlatformCertificateSet: Sendable {
         downloaded.isEmpty ? nil : downloaded
     }
 
+    /// From this many seconds before its notAfter a certificate is reported as expiring: WeChat Pay issues the
+    /// next one about that long before.
+    public static let expiryWarningSeconds = 10.0 * 86_400
+
+    /// The certificates that end within ``expiryWarningSeconds`` of `now` (seconds since 1970).
+    public func expiring(at now: Double) -> [X509Certificate] {
+        certificates.filter { Double($0.notAfter) - now < Self.expiryWarningSeconds }
+    }
+
     /// Uppercase, without leading zeros: "0a1B" and "A1B" name the same certificate.
     static func normalized(_ serial: String) -> String {
         let upper = serial.uppercased()

@@ -1,0 +1,67 @@
+import Testing
+import WatcherStore
+
+@testable import WatcherEngine
+
+private func row(_ id: Int64, due: Double, lastPolled: Double? = nil, failures: Int = 0) -> QueuedRow {
+    QueuedRow(
+        rowID: id, merchantID: "1900000001", resourceID: "task_\(id)", brandID: "120344", state: "PROCESSING",
+        createdAt: 0, nextPollAt: due, pollCount: lastPolled == nil ? 0 : 1, lastPolledAt: lastPolled,
+        failureCount: failures)
+}
+
+@Suite("DueQueue: which row the lane polls next")
+struct DueQueueTests {
+    @Test("rows are kept in due order and the first due one is polled, with how late it is")
+    func dueOrder() {
+        var queue = DueQueue(capacity: 10, isComplete: true)
+        queue.insert(row(1, due: 30, lastPolled: 20))
+        queue.insert(row(2, due: 10, lastPolled: 5))
+        queue.insert(row(3, due: 20, lastPolled: 15))
+        #expect(queue.rows.map(\.rowID) == [2, 3, 1])
+        #expect(
+            queue.choose(now: 12, deadline: 1e9, minimumInterval: 1, spendSpareBudget: false)
+                == .poll(index: 0, lateness: 2))
+    }
+
+    @Test("without spare-budget spending it waits for the first due time")
+    func waits() {
+        var queue = DueQueue(capacity: 10, isComplete: true)
+        queue.insert(row(1, due: 30, lastPolled: 0))
+        #expect(queue.choose(now: 12, deadline: 1e9, minimumInterval: 1, spendSpareBudget: false) == .wait(until: 30))
+        #expect(
+            DueQueue(capacity: 1).choose(now: 0, deadline: 1, minimumInterval: 1, spendSpareBudget: true)
+                == .wait(until: nil))
+    }
+
+    @Test("with spare budget it polls early the first row in due order answered at least the minimum interval ago")
+    func spendsSpareBudget() {
+        var queue = DueQueue(capacity: 10, isComplete: true)
+        queue.insert(row(1, due: 30, lastPolled: 11.5))
+        queue.insert(row(2, due: 40, lastPolled: 10, failures: 1))
+        queue.insert(row(3, due: 50, lastPolled: 10))
+        #expect(
+            queue.choose(now: 12, deadline: 1e9, minimumInterval: 1, spendSpareBudget: true)
+                == .poll(index: 2, lateness: 0))
+        #expect(queue.choose(now: 10.5, deadline: 1e9, minimumInterval: 1, spendSpareBudget: true) == .wait(until: 11))
+    }
+
+    @Test("a row past the deadline is expired, not polled")
+    func expires() {
+        var queue = DueQueue(capacity: 10, isComplete: true)
+        queue.insert(row(1, due: 5, lastPolled: 1))
+        #expect(queue.choose(now: 100, deadline: 50, minimumInterval: 1, spendSpareBudget: true) == .expire(index: 0))
+    }
+
+    @Test("a window that does not hold every row drops rows that fall past its end")
+    func window() {
+        var queue = DueQueue(capacity: 2)
+        queue.replace(with: [row(1, due: 1), row(2, due: 2), row(3, due: 3)], limit: 3, inFlight: [2])
+        #expect(queue.rows.map(\.rowID) == [1, 3])
+        #expect(!queue.isComplete)
+        queue.insert(row(4, due: 9))
+        #expect(queue.rows.map(\.rowID) == [1, 3])
+        queue.insert(row(5, due: 0))
+        #expect(queue.rows.map(\.rowID) == [5, 1])
+    }
+}
