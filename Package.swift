@@ -9,6 +9,7 @@
 //                                   ─▶ WatcherEngine ─▶ WeChatPay ─▶ WatcherCrypto ─▶ COpenSSL
 //                                                    ─▶ WatcherStore ─▶ WatcherSQLite ─▶ CSQLite
 //                                   ─▶ WatcherConfig, WeChatPaySimulator ─▶ LoopbackHTTPServer ─▶ WatcherCrypto
+//   WatcherEngine ─▶ WatcherServices (Service, ServiceGroup: the daemon's parts started in order, stopped in reverse).
 //   WatcherLog is the leaf every layer logs through; WatcherSync (one pthread-backed lock) is below everything.
 //
 // No Swift package dependencies: Foundation, Dispatch, Synchronization and two system libraries.
@@ -31,13 +32,17 @@ var targets: [Target] = [
     .target(name: "WatcherCrypto", dependencies: ["COpenSSL"]),
     .target(name: "WatcherSQLite", dependencies: ["CSQLite", "WatcherSync"]),
     .target(name: "LoopbackHTTPServer", dependencies: ["COpenSSL", "WatcherCrypto", "WatcherSync"]),
+    // Services with one run() each, started in order and stopped in reverse by one group.
+    .target(name: "WatcherServices", dependencies: ["WatcherSync"]),
 
     // The WeChat Pay APIv3 protocol: signing, verification, transport, failover.
     .target(name: "WeChatPay", dependencies: ["WatcherCrypto", "WatcherLog", "WatcherSync"]),
     // The SQLite work queue: schema, migrations, due rows, transitions.
     .target(name: "WatcherStore", dependencies: ["WatcherSQLite", "WatcherLog"]),
     // The watcher: resource kinds, rate limits, scheduling, the polling engine.
-    .target(name: "WatcherEngine", dependencies: ["WeChatPay", "WatcherStore", "WatcherLog", "WatcherSync"]),
+    .target(
+        name: "WatcherEngine",
+        dependencies: ["WeChatPay", "WatcherStore", "WatcherLog", "WatcherServices", "WatcherSync"]),
 
     // One module per resource kind.
     .target(
@@ -63,7 +68,8 @@ var targets: [Target] = [
         dependencies: [
             "WatcherEngine", "ImageGenerationTasks", "ProductCoupons", "WatcherSystemd", "WatcherConfig",
             "WeChatPaySimulator",
-            "WeChatPay", "WatcherStore", "WatcherSQLite", "WatcherLog", "WatcherCrypto", "WatcherSync",
+            "WeChatPay", "WatcherStore", "WatcherSQLite", "WatcherLog", "WatcherCrypto", "WatcherServices",
+            "WatcherSync",
         ]
     ),
     .executableTarget(name: "wechatpay-watcher", dependencies: ["WatcherCLI"]),
@@ -76,6 +82,7 @@ var targets: [Target] = [
     ),
 
     .testTarget(name: "WatcherSyncTests", dependencies: ["WatcherSync"]),
+    .testTarget(name: "WatcherServicesTests", dependencies: ["WatcherServices", "WatcherSync"]),
     .testTarget(name: "WatcherLogTests", dependencies: ["WatcherLog"]),
     .testTarget(name: "WatcherCryptoTests", dependencies: ["WatcherCrypto", "WatcherTestSupport"]),
     .testTarget(name: "WatcherSQLiteTests", dependencies: ["WatcherSQLite"]),

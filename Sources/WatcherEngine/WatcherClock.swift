@@ -2,8 +2,8 @@ import Foundation
 
 /// Time as the engine needs it, injected so tests control it.
 ///
-/// Monotonic seconds drive the rate limiter and every wait (a wall-clock jump must not refill or drain a bucket,
-/// REFERENCE §4); wall-clock time is what gets written to the database and compared with `created_at`.
+/// Monotonic seconds drive the rate limiter and every wait (a wall-clock jump must not refill or drain a
+/// bucket); wall-clock time is what gets written to the database and compared with `created_at`.
 public protocol WatcherClock: Sendable {
     /// Monotonic seconds since an arbitrary origin.
     func monotonicNow() -> Double

@@ -1,6 +1,6 @@
 import CSQLite
 
-/// `SQLITE_TRANSIENT` does not import into Swift (REFERENCE §8): it tells SQLite to copy bound text and blobs.
+/// `SQLITE_TRANSIENT` does not import into Swift (it is a cast macro): it tells SQLite to copy bound text and blobs.
 let transientDestructor = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 /// A prepared statement owned by one connection's cache.

@@ -51,7 +51,7 @@ public final class WatchStore: Sendable {
     }
 
     /// WAL so producers and the daemon never block each other's reads; NORMAL sync is durable against a process
-    /// crash (kill -9) and loses at most the last commits on power loss, never consistency (REFERENCE §6).
+    /// crash (kill -9) and loses at most the last commits on power loss, never consistency.
     static func configure(_ connection: SQLiteConnection) throws {
         let mode = try connection.scalar("PRAGMA journal_mode = WAL").stringValue ?? ""
         guard mode.lowercased() == "wal" else {
@@ -122,7 +122,7 @@ public final class WatchStore: Sendable {
     }
 
     /// `PRAGMA data_version` of the reader: changes whenever another connection (a producer, or our writer)
-    /// commits. Polling it is the cheap way to notice new rows (REFERENCE §6).
+    /// commits. Polling it is the cheap way to notice new rows.
     public func dataVersion() async throws -> Int64 {
         try await reader.perform { connection in try connection.dataVersion() }
     }

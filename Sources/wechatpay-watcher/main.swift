@@ -1,5 +1,5 @@
 import Foundation
 import WatcherCLI
 
-// Kept tiny: globals here are MainActor-isolated (REFERENCE §8); everything lives in WatcherCLI.
+// Kept tiny: globals in main.swift are MainActor-isolated; everything lives in WatcherCLI.
 exit(await WatcherCLI.main(Array(CommandLine.arguments.dropFirst())))

@@ -10,7 +10,7 @@ struct FaultTests {
         for fault in Fault.allCases { probabilities[fault] = 0.025 }
         probabilities[.hang] = 0.005
         probabilities[.slowAnswer] = 0.01
-        probabilities[.throttled] = 0.002  // a 429 is issue 4's subject; here it only has to be survived
+        probabilities[.throttled] = 0.002  // 429s are measured by the benchmark; here one only has to be survived
         let scenario = try Scenario(merchants: 2, faults: FaultPlan(probabilities: probabilities, slowAnswerSeconds: 1))
         #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
         let second = scenario.folder.merchants[1].mchid

@@ -1,7 +1,7 @@
 /// Key material for the tests, made once with the `openssl` commands named on each constant and pasted here so
 /// every run sees the same bytes.
 enum Fixture {
-    /// The wechatpay-go signer test key, copied from REFERENCE §1.
+    /// The wechatpay-go signer test key, a public test vector.
     static let referencePKCS8 = """
         -----BEGIN PRIVATE KEY-----
         MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDZUJN33V+dSfvd

@@ -1,7 +1,7 @@
 import Testing
 import WatcherCrypto
 
-@Suite("The public WeChat Pay test vector (REFERENCE §1)")
+@Suite("The public WeChat Pay test vector")
 struct ReferenceVectorTests {
     /// What wechatpay-go's signer test expects for the bare message "source".
     static let expectedSignature =

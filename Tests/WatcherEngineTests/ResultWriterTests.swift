@@ -52,13 +52,28 @@ struct ResultWriterTests {
         return RowUpdate(row: row, table: table, at: clock.wallNow())
     }
 
-    func writer(_ sink: RecordingSink, giveUpAfter: Double = 120, fatal: Locked<[String]> = Locked([]))
-        -> ResultWriter
-    {
+    func writer(_ sink: RecordingSink, giveUpAfter: Double = 120) -> ResultWriter {
         ResultWriter(
             sink: sink, clock: clock, logger: Logger(sink: logs), statistics: EngineStatistics(),
-            giveUpAfter: giveUpAfter
-        ) { reason in fatal.withLock { $0.append(reason) } }
+            giveUpAfter: giveUpAfter)
+    }
+
+    /// Runs the writer until `body` is done, then stops it; how its run ended.
+    func running(_ writer: ResultWriter, _ body: () async -> Void) async -> (any Error)? {
+        let ended = Locked<(any Error)??>(nil)
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                do {
+                    try await writer.run()
+                    ended.withLock { $0 = .some(nil) }
+                } catch {
+                    ended.withLock { $0 = .some(error) }
+                }
+            }
+            await body()
+            await writer.stop()
+        }
+        return ended.withLock { $0 } ?? nil
     }
 
     /// Yields until `condition` holds, moving the manual clock on by `step` between rounds.
@@ -77,26 +92,29 @@ struct ResultWriterTests {
         let sink = RecordingSink(holdingTheFirstBatchUntil: latch)
         let writer = writer(sink)
         let results = Locked<[String: Int]>([:])
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                let answer = await writer.submit([update("first")])
-                results.withLock { $0["first"] = answer?.count }
-            }
-            #expect(await until { latch.waiting == 1 })
-            for id in ["a", "b", "c", "d"] {
+        let error = await running(writer) {
+            await withDiscardingTaskGroup { group in
                 group.addTask {
-                    let answer = await writer.submit([update(id), update(id + "2")])
-                    results.withLock { $0[id] = answer?.count }
+                    let answer = await writer.submit([update("first")])
+                    results.withLock { $0["first"] = answer?.count }
                 }
+                #expect(await until { latch.waiting == 1 })
+                for id in ["a", "b", "c", "d"] {
+                    group.addTask {
+                        let answer = await writer.submit([update(id), update(id + "2")])
+                        results.withLock { $0[id] = answer?.count }
+                    }
+                }
+                var queued = 0
+                for _ in 0..<2_000 where queued < 8 {
+                    await Task.yield()
+                    queued = await writer.backlog
+                }
+                #expect(queued == 8)
+                latch.open()
             }
-            var queued = 0
-            for _ in 0..<2_000 where queued < 8 {
-                await Task.yield()
-                queued = await writer.backlog
-            }
-            #expect(queued == 8)
-            latch.open()
         }
+        #expect(error == nil)
         #expect(sink.batches.count == 2)
         #expect(sink.batches.first == ["first"])
         #expect(Set(sink.batches.last ?? []) == ["a", "a2", "b", "b2", "c", "c2", "d", "d2"])
@@ -108,43 +126,47 @@ struct ResultWriterTests {
         // 5 is SQLITE_BUSY.
         let busy = SQLiteError(extendedCode: 5, message: "database is locked", sql: nil, path: "/db")
         let sink = RecordingSink(failing: Array(repeating: busy, count: 40))
-        let fatal = Locked<[String]>([])
-        let writer = writer(sink, giveUpAfter: 1, fatal: fatal)
+        let writer = writer(sink, giveUpAfter: 1)
         let written = Locked(false)
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                _ = await writer.submit([update("task_001")])
-                written.withLock { $0 = true }
+        let error = await running(writer) {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    _ = await writer.submit([update("task_001")])
+                    written.withLock { $0 = true }
+                }
+                #expect(await until(step: 0.05) { written.withLock { $0 } })
             }
-            #expect(await until(step: 0.05) { written.withLock { $0 } })
         }
         #expect(sink.batches == [["task_001"]])
-        #expect(fatal.withLock { $0 }.isEmpty, "a lock is never a reason to give up")
+        #expect(error == nil, "a lock is never a reason to give up")
         #expect(logs.records(named: "database.busy").count == 1)
         #expect(logs.records(named: "database.available").count == 1)
     }
 
-    @Test("other write failures are retried for giveUpAfter seconds, then the writer gives up once and answers nil")
+    @Test(
+        "other write failures are retried for giveUpAfter seconds, then the writer gives up: nil to submitters, run throws"
+    )
     func givesUp() async {
         // 8 is SQLITE_READONLY.
         let readOnly = SQLiteError(
             extendedCode: 8, message: "attempt to write a readonly database", sql: nil,
             path: "/db")
         let sink = RecordingSink(failing: Array(repeating: readOnly, count: 1_000))
-        let fatal = Locked<[String]>([])
-        let writer = writer(sink, giveUpAfter: 30, fatal: fatal)
+        let writer = writer(sink, giveUpAfter: 30)
         let answer = Locked<[UpdateResult]??>(nil)
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                let result = await writer.submit([update("task_001")])
-                answer.withLock { $0 = .some(result) }
+        let error = await running(writer) {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    let result = await writer.submit([update("task_001")])
+                    answer.withLock { $0 = .some(result) }
+                }
+                #expect(await until(step: 0.5) { answer.withLock { $0 } != nil })
             }
-            #expect(await until(step: 0.5) { answer.withLock { $0 } != nil })
         }
         #expect(answer.withLock { $0 } == .some(nil))
         #expect(clock.monotonicNow() >= 30)
-        #expect(fatal.withLock { $0 }.count == 1)
-        #expect(fatal.withLock { $0 }.first?.contains("readonly") == true)
+        #expect("\(error.map { "\($0)" } ?? "")".contains("readonly"))
+        #expect(logs.records(named: "engine.fatal").count == 1)
         #expect(await writer.submit([update("task_002")]) == nil, "after giving up, nothing is accepted")
         #expect(sink.batches.isEmpty)
     }

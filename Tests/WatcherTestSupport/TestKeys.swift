@@ -1,8 +1,8 @@
 import WatcherCrypto
 
-/// Keys for tests: the public test vector key from REFERENCE §1, and generated keys shared by a test run.
+/// Keys for tests: wechatpay-go's public signer test key, and generated keys shared by a test run.
 public enum TestKeys {
-    /// The wechatpay-go signer test key (REFERENCE §1): signing `source` with it gives ``referenceSignature``.
+    /// The wechatpay-go signer test key: signing `source` with it gives ``referenceSignature``.
     public static let referencePEM = """
         -----BEGIN PRIVATE KEY-----
         MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDZUJN33V+dSfvd
@@ -34,7 +34,7 @@ public enum TestKeys {
         -----END PRIVATE KEY-----
         """
 
-    /// The signature of `source` under ``referencePEM`` (REFERENCE §1).
+    /// The signature of `source` under ``referencePEM``, as wechatpay-go's tests give it.
     public static let referenceSignature =
         "BKyAfU4iMCuvXMXS0Wzam3V/cnxZ+JaqigPM5OhljS2iOT95OO6Fsuml2JkFANJU9K6q9bLlDhPXuoVz+pp4hAm6pHU4ld815U4jsKu1RkyaII+1CYBUYC8TK0XtJ8FwUXXz8vZHh58rrAVN1XwNyvD1vfpxrMT4SL536GLwvpUHlCqIMzoZUguLli/K8V29QiOhuH6IEqLNJn8e9b3nwNcQ7be3CzYGpDAKBfDGPCqCv8Rw5zndhlffk2FEA70G4hvMwe51qMN/RAJbknXG23bSlObuTCN7Ndj1aJGH6/L+hdwfLpUtJm4QYVazzW7DFD27EpSQEqA8bX9+8m1rLg=="
 

@@ -3,7 +3,7 @@ import WatcherCrypto
 import WatcherTestSupport
 import WeChatPay
 
-@Suite("Request signing (REFERENCE §1)")
+@Suite("Request signing")
 struct SigningTests {
     @Test("signing the bare message `source` with the wechatpay-go test key gives the published signature")
     func referenceVector() throws {

@@ -4,7 +4,7 @@ import WatcherCrypto
 import WatcherTestSupport
 import WeChatPay
 
-@Suite("Response verification (REFERENCE §2)")
+@Suite("Response verification")
 struct VerificationTests {
     let verifier = ResponseVerifier(publicKeyID: TestKeys.platformKeyID, publicKey: TestKeys.platform.publicKey)
     let body = #"{"task_id":"task_1","task_state":"PROCESSING"}"#
@@ -108,7 +108,7 @@ struct VerificationTests {
     }
 }
 
-@Suite("Error bodies (REFERENCE §3)")
+@Suite("Error bodies")
 struct ErrorBodyTests {
     @Test("code, message and detail are parsed from an error answer")
     func parses() {

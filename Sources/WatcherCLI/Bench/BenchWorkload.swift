@@ -2,7 +2,7 @@ import Foundation
 import WatcherEngine
 import WeChatPaySimulator
 
-/// One of the benchmark's workloads (issue 4): what exists before the watcher starts, what arrives while it runs.
+/// One of the benchmark's workloads: what exists before the watcher starts, what arrives while it runs.
 struct BenchWorkload: Sendable {
     /// One of ``names``, or `soak`.
     var name: String

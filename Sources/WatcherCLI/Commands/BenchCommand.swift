@@ -4,7 +4,7 @@ import WatcherSQLite
 import WeChatPaySimulator
 
 /// `bench`: runs the simulator and the real watcher binary on a workload, under the production scheduler and
-/// the two baselines, and prints the figures side by side (issue 4).
+/// the two baselines, and prints the figures side by side.
 enum BenchCommand: Command {
     static let name = "bench"
     static let summary = "Measure the watcher against the simulator on a workload, next to the baseline schedules."

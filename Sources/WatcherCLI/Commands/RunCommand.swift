@@ -2,6 +2,7 @@ import Foundation
 import WatcherConfig
 import WatcherEngine
 import WatcherLog
+import WatcherServices
 import WatcherStore
 import WatcherSystemd
 import WeChatPay
@@ -36,6 +37,37 @@ enum RunCommand: Command {
             (SIGINT, { @Sendable in stopRequest.received("SIGINT") }),
         ])
         defer { stopSignals.cancel() }
+        let daemon = try await Daemon(arguments)
+        defer { daemon.close() }
+        let reloadSignal = SignalHandlers([(SIGHUP, { @Sendable in daemon.reload() })])
+        defer { reloadSignal.cancel() }
+        stopRequest.attach(logger: daemon.logger, notifier: daemon.notifier)
+        daemon.announceReady()
+        do {
+            try await daemon.engine.run(alongside: daemon.services + [stopRequest])
+        } catch {
+            daemon.logger.error("watcher.failed", ["error": .string(String(describing: error))])
+            throw .runtime("wechatpay-watcher stopped: \(error)")
+        }
+        daemon.logger.info("watcher.stopped")
+        return 0
+    }
+}
+
+/// Everything `run` sets up before the services start: configuration, log, keys, the instance lock, the store, the
+/// engine, the reload handler and what systemd is told.
+private struct Daemon: Sendable {
+    let logger: Logger
+    let notifier: SystemdNotifier?
+    let engine: WatcherEngine
+    private let monitor: CancellableService
+    private let lock: InstanceLock
+    private let store: WatchStore
+    private let pruner: RetentionPruner?
+    private let reloader: ConfigReload
+    private let merchantCount: Int
+
+    init(_ arguments: Arguments) async throws(CLIError) {
         let loaded = try Setup.configuration(try arguments.required("config"))
         let configuration = loaded.configuration
         let scheduler = try Setup.scheduler(
@@ -44,26 +76,35 @@ enum RunCommand: Command {
         let logger = Logger(sink: output)
         for warning in loaded.warnings { logger.warning("config.warning", ["warning": .string(warning)]) }
         let credentials = try Setup.credentials(configuration)
-        let lock: InstanceLock
         do {
             lock = try InstanceLock.acquire(databasePath: configuration.database)
         } catch {
             logger.error("watcher.already_running", ["error": .string(error.description)])
             throw .runtime(error.description)
         }
-        defer { withExtendedLifetime(lock) {} }
         if let notice = Setup.rewriteNotice(configuration.database) {
             logger.info("database.rewriting", ["reason": .string(notice)])
         }
-        let store = try Setup.store(configuration.database)
-        defer { store.close() }
-        let pruner = try Setup.pruner(configuration, logger: logger)
-        defer { pruner?.close() }
-        let transport = URLSessionTransport()
-        let endpoints = Setup.endpoints(configuration, credentials: credentials, transport: transport, logger: logger)
+        store = try Setup.store(configuration.database)
+        let endpoints = Setup.endpoints(
+            configuration, credentials: credentials, transport: URLSessionTransport(), logger: logger)
         let clients = endpoints.map(\.client)
-        try await Setup.preparePlatformCertificates(clients, logger: logger)
-        let engine = WatcherEngine(
+        let pruner: RetentionPruner?
+        do {
+            pruner = try Setup.pruner(configuration, logger: logger)
+        } catch {
+            store.close()
+            throw error
+        }
+        do {
+            try await Setup.preparePlatformCertificates(clients, logger: logger)
+        } catch {
+            pruner?.close()
+            store.close()
+            throw error
+        }
+        self.pruner = pruner
+        engine = WatcherEngine(
             store: store,
             kinds: Setup.kinds,
             merchants: endpoints,
@@ -72,20 +113,8 @@ enum RunCommand: Command {
             logger: logger,
             identity: ProcessIdentity(pid: getpid(), hostname: Setup.hostname, version: wechatpayWatcherVersion)
         )
-        let reload = ConfigReload(configuration: configuration, output: output, logger: logger)
+        let reloader = ConfigReload(configuration: configuration, output: output, logger: logger)
         let notifier = SystemdNotifier()
-        stopRequest.attach(engine: engine, logger: logger, notifier: notifier)
-        let signals = SignalHandlers([
-            (
-                SIGHUP,
-                { @Sendable in
-                    notifier?.reloading()
-                    reload.reload()
-                    notifier?.ready()
-                }
-            )
-        ])
-        defer { signals.cancel() }
         logger.info(
             "watcher.started",
             [
@@ -94,47 +123,64 @@ enum RunCommand: Command {
                 "scheduler": .string(scheduler.name), "pid": .int(Int(getpid())),
             ]
         )
-        let watchdog: WatchdogSettings?
+        let monitor = ServiceMonitor(
+            statistics: engine.statistics, clients: clients, notifier: notifier, watchdog: Self.watchdog(logger),
+            metricsFile: { reloader.current.metricsFile },
+            onMetricsFailure: { logger.warning("metrics.write_failed", ["error": .string($0)]) })
+        self.monitor = CancellableService { await monitor.run() }
+        self.logger = logger
+        self.notifier = notifier
+        self.reloader = reloader
+        self.merchantCount = credentials.count
+    }
+
+    /// SIGHUP: reopen the log and reread the configuration, telling systemd.
+    func reload() {
+        notifier?.reloading()
+        reloader.reload()
+        notifier?.ready()
+    }
+
+    /// READY=1 goes first: configuration, keys and schema are good. Then the periodic STATUS and WATCHDOG.
+    func announceReady() {
+        guard let notifier else { return }
+        do {
+            try notifier.deliver("READY=1\nSTATUS=watching \(merchantCount) merchant(s)")
+        } catch {
+            logger.warning(
+                "systemd.notify_failed",
+                [
+                    "error": .string(error.description),
+                    "hint": "systemd waits for READY=1 and will time the start out; check NOTIFY_SOCKET",
+                ])
+        }
+    }
+
+    /// The services that run beside the engine's own: systemd's status and watchdog, heap return, and retention
+    /// when configured (a service that returns stops the group, so an absent pruner is no service at all).
+    var services: [any Service] {
+        var services: [any Service] = [monitor, CancellableService { await HeapReturn.run() }]
+        if let pruner { services.append(CancellableService { await pruner.run() }) }
+        return services
+    }
+
+    /// The instance lock is held until here; the store closes last.
+    func close() {
+        pruner?.close()
+        store.close()
+        withExtendedLifetime(lock) {}
+    }
+
+    private static func watchdog(_ logger: Logger) -> WatchdogSettings? {
         switch WatchdogSettings.resolve() {
         case .enabled(let settings):
-            watchdog = settings
             logger.info("watchdog.enabled", ["ping_every_seconds": .double(settings.pingInterval)])
+            return settings
         case .disabled(let reason):
-            watchdog = nil
             if ProcessInfo.processInfo.environment["WATCHDOG_USEC"] != nil {
                 logger.warning("watchdog.disabled", ["reason": .string(reason)])
             }
+            return nil
         }
-        let monitor = ServiceMonitor(
-            statistics: engine.statistics, clients: clients, notifier: notifier, watchdog: watchdog,
-            metricsFile: { reload.current.metricsFile },
-            onMetricsFailure: { logger.warning("metrics.write_failed", ["error": .string($0)]) })
-        // READY=1 goes first: configuration, keys and schema are good. Then the periodic STATUS and WATCHDOG.
-        if let notifier {
-            do {
-                try notifier.deliver("READY=1\nSTATUS=watching \(credentials.count) merchant(s)")
-            } catch {
-                logger.warning(
-                    "systemd.notify_failed",
-                    [
-                        "error": .string(error.description),
-                        "hint": "systemd waits for READY=1 and will time the start out; check NOTIFY_SOCKET",
-                    ])
-            }
-        }
-        let monitoring = Task { await monitor.run() }
-        defer { monitoring.cancel() }
-        let heapReturn = Task { await HeapReturn.run() }
-        defer { heapReturn.cancel() }
-        let pruning = Task { await pruner?.run() }
-        defer { pruning.cancel() }
-        do {
-            try await engine.run()
-        } catch {
-            logger.error("watcher.failed", ["error": .string(String(describing: error))])
-            throw .runtime("wechatpay-watcher stopped: \(error)")
-        }
-        logger.info("watcher.stopped")
-        return 0
     }
 }

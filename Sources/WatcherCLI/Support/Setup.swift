@@ -162,7 +162,7 @@ enum Setup {
         )
     }
 
-    /// One client per merchant, all sharing one transport (one URLSession per process, REFERENCE §8).
+    /// One client per merchant, all sharing one transport and so its connections.
     static func endpoints(
         _ configuration: WatcherConfiguration,
         credentials: [MerchantCredentials],

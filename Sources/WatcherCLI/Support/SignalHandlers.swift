@@ -4,7 +4,7 @@ import Foundation
 /// Signal handling with Dispatch sources, kept alive as long as this object lives.
 ///
 /// Sources are created in this nonisolated type, never in `main.swift` or an `async main`, whose closures would be
-/// MainActor-isolated and crash when Dispatch runs them elsewhere (REFERENCE §8).
+/// MainActor-isolated and crash when Dispatch runs them on its own queue.
 final class SignalHandlers: @unchecked Sendable {
     // @unchecked Sendable: `sources` is never mutated after init, and DispatchSource's cancel is thread-safe.
     private let sources: [any DispatchSourceSignal]

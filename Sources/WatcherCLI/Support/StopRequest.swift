@@ -1,29 +1,29 @@
 import Foundation
-import WatcherEngine
 import WatcherLog
+import WatcherServices
 import WatcherSync
 import WatcherSystemd
 
-/// What SIGTERM and SIGINT do, from the first line of `run` on.
+/// What SIGTERM and SIGINT do, from the first line of `run` on; as a service, it is how a signal stops the daemon.
 ///
-/// Before the engine exists — configuration, keys, the instance lock, migrations — a stop signal ends the process at
-/// once with exit 0 and a line on standard error: nothing has been polled, and every step of start-up is safe to
-/// cut (the database changes only in transactions). Without this the signal's default action would kill the process
-/// silently. Once ``attach(engine:logger:notifier:)`` has run, a stop signal is logged and stops the engine, which
-/// finishes the polls in flight and writes every answer; a stop that arrives before the engine's `run` starts is
-/// kept by the engine and makes `run` return at once.
-final class StopRequest: Sendable {
+/// Before the daemon's services exist — configuration, keys, the instance lock, migrations — a stop signal ends the
+/// process at once with exit 0 and a line on standard error: nothing has been polled, and every step of start-up is
+/// safe to cut (the database changes only in transactions). Without this the signal's default action would kill the
+/// process silently. Once ``attach(logger:notifier:)`` has run, a stop signal is logged and makes ``run()`` return,
+/// which stops the service group: polls in flight finish and every answer is written. A stop that arrives before
+/// the group runs is kept and makes it stop at once.
+final class StopRequest: Service {
     private struct Target {
-        var engine: WatcherEngine
         var logger: Logger
         var notifier: SystemdNotifier?
     }
 
     private let target = Locked<Target?>(nil)
+    private let trigger = StopTrigger()
 
-    /// From now on a stop signal stops `engine`.
-    func attach(engine: WatcherEngine, logger: Logger, notifier: SystemdNotifier?) {
-        target.withLock { $0 = Target(engine: engine, logger: logger, notifier: notifier) }
+    /// From now on a stop signal stops the group this service runs in.
+    func attach(logger: Logger, notifier: SystemdNotifier?) {
+        target.withLock { $0 = Target(logger: logger, notifier: notifier) }
     }
 
     /// Handles one stop signal.
@@ -35,6 +35,11 @@ final class StopRequest: Sendable {
         }
         target.logger.info("signal.received", ["signal": .string(name)])
         target.notifier?.stopping()
-        target.engine.stop()
+        trigger.trigger()
     }
+
+    /// Returns when a stop signal arrives (or at once if one already did).
+    func run() async { await trigger.run() }
+
+    func stop() async { trigger.trigger() }
 }

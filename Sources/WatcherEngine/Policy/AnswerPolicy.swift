@@ -67,7 +67,7 @@ public struct PollDecision: Sendable {
     public var isAnomaly = false
 }
 
-/// Maps the outcome of one poll to what the row and the merchant need (REFERENCE §3; issue 3's table).
+/// Maps the outcome of one poll to what the row and the merchant need (the README's failure table).
 ///
 /// Pure: the clock, the scheduler's answer and the row come in; a decision comes out.
 public struct AnswerPolicy: Sendable {

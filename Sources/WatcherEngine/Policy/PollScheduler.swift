@@ -61,8 +61,8 @@ extension PollScheduler {
     public func recordCompletion(merchant: String, resource: String, cohort: String, age: Double) {}
 }
 
-/// Google's long-running-operation schedule: 1 s after the first answer, then ×1.5, at most 20 s apart
-/// (REFERENCE §5). One of the benchmark's baselines.
+/// The usual long-running-operation schedule: 1 s after the first answer, then ×1.5, at most 20 s apart. One of the
+/// benchmark's baselines.
 public struct ExponentialScheduler: PollScheduler {
     /// The first interval.
     public var initialInterval: Double

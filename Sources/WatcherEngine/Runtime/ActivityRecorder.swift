@@ -1,6 +1,7 @@
 import Foundation
 import WatcherLog
 import WatcherSQLite
+import WatcherServices
 import WatcherStore
 
 /// Who is running, for the `watcher_process` row that `status` and a second instance read.
@@ -22,7 +23,7 @@ public struct ProcessIdentity: Sendable, Equatable {
 
 /// Persists what only the running process knows — requests, throttling, the status line — so that `status`,
 /// run from another process, can show rates and recent trouble; and logs a summary per lane every minute.
-package actor ActivityRecorder {
+package actor ActivityRecorder: Service {
     private let store: WatchStore
     private let statistics: EngineStatistics
     private let clock: any WatcherClock

@@ -1,12 +1,13 @@
 import Foundation
 import WatcherLog
+import WatcherServices
 import WatcherStore
 
 /// Notices rows producers insert, validates them, and hands them to their lanes; sweeps rows past the deadline.
 ///
 /// Producers notify nobody. `PRAGMA data_version` changes when another connection commits, so checking it
 /// every `interval` (100 ms) costs one cheap pragma, and a committed row is picked up within that time.
-actor Intake {
+actor Intake: Service {
     /// A row never polled is due this many seconds *before* its first sight: `next_poll_at` orders the queue,
     /// so every never-polled row comes before every re-poll (the first answer also tells whether the resource
     /// exists), in arrival order among themselves, and a new row is picked up at once however long the queue.
@@ -124,7 +125,7 @@ actor Intake {
             touched.insert(update.merchantID)
         }
         for merchant in touched {
-            lanes[LaneKey(merchant: merchant, resource: kind.resource)]?.rowsArrived()
+            await lanes[LaneKey(merchant: merchant, resource: kind.resource)]?.rowsArrived()
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import WatcherLog
+import WatcherServices
 import WatcherStore
 import WeChatPay
 
@@ -38,6 +39,7 @@ actor Lane {
     private var lastRefresh = -Double.infinity
     private var pending = 0
     private var lastCount = -Double.infinity
+    private var countDue = false
     private var counting = false
     private var stopping = false
     nonisolated let wakeup = Wakeup()
@@ -65,6 +67,7 @@ actor Lane {
     private enum Action {
         case poll(QueuedRow, RateLimiter.Permit, lateness: Double)
         case expire(QueuedRow)
+        case count
         case wait(until: Double?)
         case stop
     }
@@ -78,6 +81,9 @@ actor Lane {
                     group.addTask { await self.poll(row, permit: permit, lateness: lateness) }
                 case .expire(let row):
                     group.addTask { await self.expire(row) }
+                case .count:
+                    // Off the polling path: a count over a million rows must not delay the next poll.
+                    group.addTask { await self.countPending() }
                 case .wait(let deadline):
                     await wakeup.wait(until: deadline, clock: environment.clock)
                 case .stop:
@@ -95,11 +101,7 @@ actor Lane {
     }
 
     /// New rows arrived for this lane: read the database again.
-    nonisolated func rowsArrived() {
-        Task { await self.requestRefresh() }
-    }
-
-    private func requestRefresh() {
+    func rowsArrived() {
         refreshRequested = true
         wakeup.signal()
     }
@@ -114,6 +116,10 @@ actor Lane {
         {
             await refresh(now: now)
             if stopping { return .stop }
+            if countDue {
+                countDue = false
+                return .count
+            }
         }
         let wallNow = environment.clock.wallNow().timeIntervalSince1970
         let choice = candidates.choose(
@@ -155,8 +161,7 @@ actor Lane {
             if now - lastCount >= Self.countInterval, !counting {
                 lastCount = now
                 counting = true
-                // Off the polling path: a count over a million rows must not delay the next poll.
-                Task { await self.countPending() }
+                countDue = true
             }
         } catch {
             logger.error("database.read_failed", ["error": .string(String(describing: error))])

@@ -1,6 +1,7 @@
 import Foundation
 import WatcherLog
 import WatcherSQLite
+import WatcherServices
 import WatcherStore
 
 /// Where the writer commits: the store, or a fake in tests that blocks or fails on command.
@@ -16,9 +17,9 @@ extension WatchStore: RowUpdateSink {}
 /// Whoever submits waits for the commit. While one transaction runs, new updates queue up and go into the next
 /// one, so the batch size follows the load with no timer. When the database is locked by a producer, full, or
 /// read-only, nothing is dropped: the batch is retried with back-off and the episode logged once. Only when
-/// writes have failed for `giveUpAfter` seconds for a reason other than a lock does the writer give up, so that
-/// the process exits and systemd restarts it.
-package actor ResultWriter {
+/// writes have failed for `giveUpAfter` seconds for a reason other than a lock does the writer give up: ``run()``
+/// throws, which stops the engine, so that the process exits and systemd restarts it.
+package actor ResultWriter: Service {
     private struct Entry {
         var updates: [RowUpdate]
         var continuation: CheckedContinuation<[UpdateResult]?, Never>
@@ -30,10 +31,11 @@ package actor ResultWriter {
     private let statistics: EngineStatistics
     private let giveUpAfter: Double
     private let maximumBatch: Int
-    private let onFatal: @Sendable (String) -> Void
     private var queue: [Entry] = []
-    private var flushing = false
-    private var gaveUp = false
+    private var failure: String?
+    private var stopping = false
+    private var ended = false
+    private let wakeup = Wakeup()
     private var troubleSince: Double?
     private var lastTroubleLog = -Double.infinity
 
@@ -43,8 +45,7 @@ package actor ResultWriter {
         logger: Logger,
         statistics: EngineStatistics,
         giveUpAfter: Double = 120,
-        maximumBatch: Int = 1_000,
-        onFatal: @escaping @Sendable (String) -> Void
+        maximumBatch: Int = 1_000
     ) {
         self.sink = sink
         self.clock = clock
@@ -52,28 +53,36 @@ package actor ResultWriter {
         self.statistics = statistics
         self.giveUpAfter = giveUpAfter
         self.maximumBatch = maximumBatch
-        self.onFatal = onFatal
     }
 
     /// Queues updates and returns once they are committed, one result per update; nil if the writer gave up on
-    /// the database.
+    /// the database (or has stopped).
     package func submit(_ updates: [RowUpdate]) async -> [UpdateResult]? {
         guard !updates.isEmpty else { return [] }
-        guard !gaveUp else { return nil }
+        guard failure == nil, !ended else { return nil }
         return await withCheckedContinuation { continuation in
             queue.append(Entry(updates: updates, continuation: continuation))
-            if !flushing {
-                flushing = true
-                Task { await self.flush() }
-            }
+            wakeup.signal()
         }
     }
 
     /// Updates waiting to be written, for status lines.
     package var backlog: Int { queue.reduce(0) { $0 + $1.updates.count } }
 
-    private func flush() async {
-        while !queue.isEmpty, !gaveUp {
+    /// Commits what is submitted until stopped with an empty queue; throws ``EngineFailure`` on giving up.
+    package func run() async throws {
+        defer { ended = true }
+        while true {
+            if let failure {
+                abandonAll()
+                logger.error("engine.fatal", ["error": .string(failure)])
+                throw EngineFailure(reason: failure)
+            }
+            if queue.isEmpty {
+                if stopping { return }
+                await wakeup.wait(until: nil, clock: clock)
+                continue
+            }
             let batch = takeBatch()
             do {
                 let applied = try await sink.apply(batch.flatMap(\.updates))
@@ -85,8 +94,12 @@ package actor ResultWriter {
                 await handle(error)
             }
         }
-        if gaveUp { abandonAll() }
-        flushing = false
+    }
+
+    /// Ends ``run()`` once the queue is empty; called after everyone who submits has stopped.
+    package func stop() {
+        stopping = true
+        wakeup.signal()
     }
 
     private func takeBatch() -> [Entry] {
@@ -147,8 +160,7 @@ package actor ResultWriter {
             statistics.recordError("database: \(error)")
         }
         if !busy, waited >= giveUpAfter {
-            gaveUp = true
-            onFatal("cannot write to the database for \(Int(waited)) s: \(error)")
+            failure = "cannot write to the database for \(Int(waited)) s: \(error)"
             return
         }
         let pause = busy ? 0.05 : min(5, 0.25 * pow(2, min(waited, 10)))
@@ -158,10 +170,10 @@ package actor ResultWriter {
     /// Something outside the writer found the database unusable (e.g. the file was deleted): stop as after a
     /// lasting write failure, so the process exits non-zero and is restarted.
     package func fail(_ reason: String) {
-        guard !gaveUp else { return }
-        gaveUp = true
+        guard failure == nil else { return }
+        failure = reason
         logger.error("database.unusable", ["error": .string(reason), "queued_updates": .int(backlog)])
-        onFatal(reason)
+        wakeup.signal()
     }
 
     private func recovered() {

@@ -1,5 +1,6 @@
 import Foundation
 import WatcherLog
+import WatcherServices
 import WatcherStore
 import WatcherSync
 import WeChatPay
@@ -56,19 +57,20 @@ public struct EngineFailure: Error, Sendable, CustomStringConvertible {
     public var description: String { reason }
 }
 
-/// The watcher: intake, one lane per merchant and kind, and the writer, run together until stopped.
+/// The watcher: intake, one lane per merchant and kind, the writer and the activity recorder, run as one
+/// ``ServiceGroup`` until stopped.
 ///
-/// Shutdown is a first-class path (swift-service-lifecycle's lesson): ``stop()`` stops new polls at once; ``run()``
-/// returns only after every poll in flight has its answer (or timed out) and every answer is committed.
+/// Shutdown is a first-class path: ``stop()`` (or the first part to end, e.g. the writer giving up on the database)
+/// stops the parts in reverse order of start: intake and the lanes stop starting polls, polls in flight get their
+/// answers (or time out), the writer commits everything received, and the recorder writes the final heartbeat.
 public final class WatcherEngine: Sendable {
     /// The engine's counters.
     public let statistics: EngineStatistics
-    private let lanes: [LaneKey: Lane]
-    private let intake: Intake
-    private let writer: ResultWriter
-    private let environment: LaneEnvironment
-    private let recorder: ActivityRecorder
-    private let failure: FatalFailure
+    private let logger: Logger
+    private let laneCount: Int
+    private let trigger = StopTrigger()
+    /// In start order; stopped last-first.
+    private let parts: [any Service]
 
     /// Assembles the engine.
     ///
@@ -87,16 +89,9 @@ public final class WatcherEngine: Sendable {
         identity: ProcessIdentity? = nil
     ) {
         self.statistics = statistics
-        let failure = FatalFailure()
-        self.failure = failure
+        self.logger = logger
         let writer = ResultWriter(
-            sink: store, clock: clock, logger: logger, statistics: statistics, giveUpAfter: settings.writeRetry
-        ) { [weak failure] reason in
-            // Weak: the failure's action holds the lanes, whose environment holds this writer; a strong capture
-            // would make a cycle that outlives the engine.
-            logger.error("engine.fatal", ["error": .string(reason)])
-            failure?.record(reason)
-        }
+            sink: store, clock: clock, logger: logger, statistics: statistics, giveUpAfter: settings.writeRetry)
         let environment = LaneEnvironment(
             store: store,
             writer: writer,
@@ -120,90 +115,54 @@ public final class WatcherEngine: Sendable {
                 lanes[lane.key] = lane
             }
         }
-        self.lanes = lanes
-        self.writer = writer
-        self.environment = environment
-        self.intake = Intake(
+        laneCount = lanes.count
+        let intake = Intake(
             kinds: kinds,
             merchants: Set(merchants.map(\.client.mchid)),
             lanes: lanes,
             environment: environment,
             interval: settings.intakeInterval
         )
-        self.recorder = ActivityRecorder(
-            store: store,
-            statistics: statistics,
-            clock: clock,
-            logger: logger,
-            identity: identity
-        )
-        let lanesToStop = Array(lanes.values)
-        let intake = self.intake
-        failure.onRecord { Self.stop(intake: intake, lanes: lanesToStop) }
+        let recorder = ActivityRecorder(
+            store: store, statistics: statistics, clock: clock, logger: logger, identity: identity)
+        let laneGroup = LaneGroup(lanes.sorted { $0.key < $1.key }.map(\.value))
+        parts = [recorder, writer, laneGroup, intake]
     }
 
-    /// The lanes, one per merchant and kind.
-    public var laneKeys: [LaneKey] { lanes.keys.sorted() }
-
-    /// Runs until ``stop()`` is called and everything received is written; throws if the database could not be
-    /// written for long enough that the process should exit and be restarted.
-    public func run() async throws {
-        environment.logger.info("engine.started", ["lanes": .int(lanes.count)])
-        let recording = Task { await recorder.run() }
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.intake.run() }
-            for lane in lanes.values {
-                group.addTask { await lane.run() }
-            }
-        }
-        await intake.stop()
-        await recorder.stop()
-        await recording.value
-        if let reason = failure.reason {
-            throw EngineFailure(reason: reason)
-        }
-        environment.logger.info("engine.stopped")
+    /// Runs until ``stop()`` is called (or one of `alongside` ends) and everything received is written; throws if
+    /// the database could not be written for long enough that the process should exit and be restarted.
+    ///
+    /// - Parameter alongside: the process's other services, started after the engine's parts and stopped before.
+    package func run(alongside services: [any Service] = []) async throws {
+        logger.info("engine.started", ["lanes": .int(laneCount)])
+        try await ServiceGroup(parts + services + [trigger]).run()
+        logger.info("engine.stopped")
     }
 
-    /// Stops starting polls. Polls in flight finish and are written; then ``run()`` returns.
+    /// Stops starting polls. Polls in flight finish and are written; then ``run()`` returns. A stop before ``run()``
+    /// makes it return at once.
     public func stop() {
-        Self.stop(intake: intake, lanes: Array(lanes.values))
-    }
-
-    private static func stop(intake: Intake, lanes: [Lane]) {
-        Task {
-            await intake.stop()
-            for lane in lanes { await lane.stop() }
-        }
-    }
-
-    /// Updates waiting to be written.
-    public func writeBacklog() async -> Int {
-        await writer.backlog
+        trigger.trigger()
     }
 }
 
-/// The first fatal failure, and what to do when it happens (stop the engine). Set once.
-private final class FatalFailure: Sendable {
-    private struct State {
-        var reason: String?
-        var action: (@Sendable () -> Void)?
+/// Every lane, as one service: they stop together, so no lane keeps polling while another drains.
+private struct LaneGroup: Service {
+    let lanes: [Lane]
+
+    init(_ lanes: [Lane]) {
+        self.lanes = lanes
     }
 
-    private let state = Locked(State())
-
-    var reason: String? { state.withLock { $0.reason } }
-
-    func onRecord(_ action: @escaping @Sendable () -> Void) {
-        state.withLock { $0.action = action }
-    }
-
-    func record(_ reason: String) {
-        let action = state.withLock { state -> (@Sendable () -> Void)? in
-            guard state.reason == nil else { return nil }
-            state.reason = reason
-            return state.action
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            for lane in lanes {
+                group.addTask { await lane.run() }
+            }
         }
-        action?()
+    }
+
+    func stop() async {
+        for lane in lanes { await lane.stop() }
     }
 }

@@ -1,6 +1,6 @@
 import WatcherSync
 
-/// The primary and backup API hosts (REFERENCE §3: `api.mch.weixin.qq.com` and `api2.mch.weixin.qq.com`).
+/// The primary and backup API hosts (`api.mch.weixin.qq.com` and `api2.mch.weixin.qq.com`).
 public struct APIHosts: Sendable, Equatable {
     /// The primary base URL, without a trailing slash.
     public var primary: String

@@ -84,7 +84,7 @@ public final class WeChatPayClient: Sendable {
     ///
     /// - Parameters:
     ///   - requestTimeout: bounds each request from connection to last body byte.
-    ///   - maxBodyBytes: a larger answer is abandoned unread (REFERENCE: answers are small JSON documents).
+    ///   - maxBodyBytes: a larger answer is abandoned unread (answers are small JSON documents).
     ///   - userAgent: names the program and its version.
     public init(
         credentials: MerchantCredentials,

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The JSON body of a 4xx/5xx answer: `{"code":…,"message":…,"detail":{…}}` (REFERENCE §3).
+/// The JSON body of a 4xx/5xx answer: `{"code":…,"message":…,"detail":{…}}`, never signed.
 ///
 /// Error answers are not signed, so everything here is untrusted text: it is logged and stored as a reason,
 /// never acted on beyond choosing between "retry" and "give up".

@@ -1,7 +1,7 @@
 /// A request to a WeChat Pay APIv3 endpoint, reduced to what is signed: the method and the canonical URL.
 ///
 /// Path segments and query values are percent-encoded exactly once, here; the resulting string is both what is
-/// signed (REFERENCE §1, line 2) and what is sent, so the two can never disagree.
+/// signed (the second line of the signed message) and what is sent, so the two can never disagree.
 public struct APIRequest: Sendable, Equatable, CustomStringConvertible {
     /// The HTTP method; the watcher only sends `GET`.
     public var method: String

@@ -101,7 +101,7 @@ public struct VerificationKeys: Sendable {
     }
 }
 
-/// Checks that a 2xx answer really comes from WeChat Pay before anything in it is believed (REFERENCE §2).
+/// Checks that a 2xx answer really comes from WeChat Pay before anything in it is believed.
 public struct ResponseVerifier: Sendable {
     /// The keys answers may be signed with.
     public let keys: VerificationKeys

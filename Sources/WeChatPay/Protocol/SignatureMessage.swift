@@ -1,4 +1,4 @@
-/// The exact byte strings that APIv3 signatures cover (REFERENCE §1 and §2).
+/// The exact byte strings that APIv3 signatures cover: requests and answers, each field followed by `\n`.
 public enum SignatureMessage {
     /// The five-line request message: method, canonical URL, timestamp, nonce, body — each line ending in `\n`,
     /// the last one too, so a `GET` ends in `\n\n`.

@@ -73,7 +73,7 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
     case other(String)
 
     /// True for failures where the host never answered at all: the cases that justify moving a merchant's
-    /// traffic to the backup host (REFERENCE §3). A 4xx or a broken answer never is.
+    /// traffic to the backup host. A 4xx or a broken answer never is.
     public var isConnectionLevel: Bool {
         switch self {
         case .connectFailed: true
