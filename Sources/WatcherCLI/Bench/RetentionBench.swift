@@ -63,6 +63,10 @@ struct RetentionBench {
         Output.line(
             "   seeded in \(format(Date().timeIntervalSince(seeding), 1)) s: "
                 + "\(PruneCommand.megabytes(before.fileBytes + before.walBytes))")
+        let rewrite = try upgradeRewriteSeconds(folder.database)
+        Output.line(
+            "   the upgrade's one-time rewrite to incremental auto-vacuum (VACUUM) of this file: \(format(rewrite, 1)) s"
+        )
 
         Output.line("   without the pruner, \(Int(baselineSeconds)) s…")
         let baseline = try await phase(folder: folder, simulator: simulator, days: 0, directory: directory) { _ in
@@ -182,6 +186,19 @@ struct RetentionBench {
             }
         }
         try connection.run("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    /// Turns the database back into one from before the auto-vacuum migration, then times that migration.
+    private func upgradeRewriteSeconds(_ path: String) throws -> Double {
+        let connection = try SQLiteConnection(path: path)
+        defer { connection.close() }
+        let version = Retention.incrementalVacuumMigration.version
+        try connection.execute("PRAGMA auto_vacuum = NONE; VACUUM; PRAGMA user_version = \(version - 1)")
+        let started = Date()
+        try Migrator.migrate(connection)
+        let seconds = Date().timeIntervalSince(started)
+        try connection.run("PRAGMA wal_checkpoint(TRUNCATE)")
+        return seconds
     }
 
     private func storage(_ path: String) throws -> StorageFigures {

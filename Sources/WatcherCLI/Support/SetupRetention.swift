@@ -32,7 +32,7 @@ extension Setup {
             let tables = try? connection.scalar("SELECT count(*) FROM sqlite_schema").int64Value, tables > 0,
             let figures = try? StorageFigures.read(connection)
         else { return nil }
-        return "upgrading \(path) to incremental auto-vacuum rewrites the file once (VACUUM): "
-            + "\(figures.fileBytes / 1_048_576) MB, about a minute per GB, with as much free disk space needed"
+        return "upgrading \(path) to incremental auto-vacuum rewrites the file once (VACUUM, "
+            + "\(figures.fileBytes / 1_048_576) MB): producers wait for it, and it needs as much free disk space again"
     }
 }
