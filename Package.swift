@@ -36,7 +36,7 @@ var targets: [Target] = [
     .target(name: "WatcherServices", dependencies: ["WatcherSync"]),
 
     // The WeChat Pay APIv3 protocol: signing, verification, transport, failover.
-    .target(name: "WeChatPay", dependencies: ["WatcherCrypto", "WatcherLog", "WatcherSync"]),
+    .target(name: "WeChatPay", dependencies: ["COpenSSL", "WatcherCrypto", "WatcherLog", "WatcherSync"]),
     // The SQLite work queue: schema, migrations, due rows, transitions.
     .target(name: "WatcherStore", dependencies: ["WatcherSQLite", "WatcherLog"]),
     // The watcher: resource kinds, rate limits, scheduling, the polling engine.

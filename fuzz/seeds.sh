@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=fuzz/corpus
 rm -rf "$corpus"
-mkdir -p "$corpus"/{verifier,decoders,errorbody,config,rows}
+mkdir -p "$corpus"/{verifier,decoders,errorbody,config,rows,response}
 key=$(mktemp)
 trap 'rm -f "$key"' EXIT
 sed -n '/BEGIN PRIVATE KEY/,/END PRIVATE KEY/p' Tests/WatcherTestSupport/TestKeys.swift | sed 's/^ *//' >"$key"
@@ -60,3 +60,14 @@ printf '1900000001\0task_000001\0120344\0CUT_OUT' >"$corpus/rows/task"
 printf '1900000001\0demo-1_002\0brand_1\0COMBINE_IMAGE' >"$corpus/rows/task-combine"
 printf '1900000001\01000000013\0120344\0' >"$corpus/rows/coupon"
 printf '1900000001\0bad id!\0\0SOMETHING' >"$corpus/rows/invalid"
+
+# response: a control byte (split point and cap), then an answer as a server sends it.
+response() { printf '%b' "$2" >"$corpus/response/$1"; }
+response content-length '\x00HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nRequest-ID: 08F5B8C2-0\r\nContent-Length: 11\r\n\r\n{"ok":true}'
+response chunked '\x20HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n'
+response interim '\x10HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n'
+response until-close '\x03HTTP/1.0 200 OK\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n\r\nall of the rest'
+response error-answer '\x41HTTP/1.1 429 Too Many Requests\r\nContent-Length: 51\r\n\r\n{"code":"FREQUENCY_LIMITED","message":"频率超限"}'
+response connect-answer '\x00HTTP/1.1 200 Connection Established\r\n\r\n'
+response proxy-407 '\x00HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="x"\r\nContent-Length: 0\r\n\r\n'
+response compressed '\x00HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\nxx'

@@ -19,6 +19,9 @@ enum ConfigurationEncoder {
                     JSONMember("base_url", .string(api.baseURL)),
                     JSONMember("backup_base_url", optional(api.backupBaseURL)),
                     JSONMember("request_timeout_seconds", .number(api.requestTimeoutSeconds)),
+                    JSONMember("ca_file", optional(api.caFile)),
+                    JSONMember("proxy_url", optional(api.proxyURL?.text)),
+                    JSONMember("idle_connection_seconds", .number(api.idleConnectionSeconds)),
                 ])
             ),
             JSONMember(

@@ -1,3 +1,4 @@
+import Foundation
 import WatcherLog
 
 /// Reads a parsed configuration file section by section, reporting every problem to ``Diagnostics``.
@@ -6,7 +7,9 @@ struct ConfigurationReader {
         "database", "log_file", "log_level", "log_format", "metrics_file", "api", "polling", "merchants",
         "retention",
     ]
-    static let apiKeys = ["base_url", "backup_base_url", "request_timeout_seconds"]
+    static let apiKeys = [
+        "base_url", "backup_base_url", "request_timeout_seconds", "ca_file", "proxy_url", "idle_connection_seconds",
+    ]
     static let pollingKeys = [
         "minimum_interval_seconds", "deadline_hours", "not_found_grace_seconds", "safety_margin_milliseconds",
         "write_retry_seconds",
@@ -19,6 +22,10 @@ struct ConfigurationReader {
 
     /// `api.request_timeout_seconds` when absent.
     static let defaultRequestTimeoutSeconds = 10.0
+
+    /// `api.idle_connection_seconds` when absent: below the 8 s after which WeChat Pay closes an idle connection.
+    static let defaultIdleConnectionSeconds = 5.0
+    static let serverIdleSeconds = 8.0
 
     /// WeChat Pay's documented per-merchant rate limit, and the default; more is allowed with a warning.
     static let documentedRequestsPerSecond = 20
@@ -54,7 +61,8 @@ struct ConfigurationReader {
     private func api(_ file: ObjectReader) -> APISettings {
         guard file.value("api", required: true) != nil, let api = file.object("api", keys: Self.apiKeys) else {
             return APISettings(
-                baseURL: "", backupBaseURL: nil, requestTimeoutSeconds: Self.defaultRequestTimeoutSeconds)
+                baseURL: "", backupBaseURL: nil, requestTimeoutSeconds: Self.defaultRequestTimeoutSeconds,
+                idleConnectionSeconds: Self.defaultIdleConnectionSeconds)
         }
         return APISettings(
             baseURL: url(api, "base_url", required: true) ?? "",
@@ -62,8 +70,46 @@ struct ConfigurationReader {
             requestTimeoutSeconds: api.number(
                 "request_timeout_seconds",
                 in: NumberRange(minimum: 0, minimumIsExclusive: true, maximum: 300)
-            ) ?? Self.defaultRequestTimeoutSeconds
+            ) ?? Self.defaultRequestTimeoutSeconds,
+            caFile: caFile(api),
+            proxyURL: proxyURL(api),
+            idleConnectionSeconds: idleConnectionSeconds(api)
         )
+    }
+
+    /// Must be readable now: a missing CA file found at the first request would look like a TLS failure.
+    private func caFile(_ api: ObjectReader) -> String? {
+        guard let file = path(api, "ca_file", nullable: true) else { return nil }
+        guard access(file, R_OK) == 0 else {
+            api.problem("ca_file", "cannot read the CA file \(file): \(String(cString: strerror(errno)))")
+            return nil
+        }
+        return file
+    }
+
+    private func proxyURL(_ api: ObjectReader) -> ProxyURL? {
+        guard let text = api.string("proxy_url", nullable: true) else { return nil }
+        switch ProxyURL.parse(text) {
+        case .success(let proxy): return proxy
+        case .failure(let problem):
+            api.problem("proxy_url", problem.description)
+            return nil
+        }
+    }
+
+    private func idleConnectionSeconds(_ api: ObjectReader) -> Double {
+        guard
+            let seconds = api.number(
+                "idle_connection_seconds", in: NumberRange(minimum: 0, minimumIsExclusive: true, maximum: 3600))
+        else { return Self.defaultIdleConnectionSeconds }
+        guard seconds < Self.serverIdleSeconds else {
+            api.problem(
+                "idle_connection_seconds",
+                "\(JSONValue.format(seconds)) is too long: WeChat Pay closes idle connections after 8 s, and a request "
+                    + "sent on one it is closing is lost; use less than 8 (default 5)")
+            return Self.defaultIdleConnectionSeconds
+        }
+        return seconds
     }
 
     private func polling(_ file: ObjectReader) -> PollingSettings {

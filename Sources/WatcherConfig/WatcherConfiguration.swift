@@ -58,14 +58,27 @@ public struct APISettings: Sendable, Equatable {
     public var baseURL: String
     /// The endpoint to fail over to, without a trailing slash; `nil` means no failover.
     public var backupBaseURL: String?
-    /// How long one request may take before it is abandoned, in seconds.
+    /// How long one request may take before it is abandoned, in seconds: name resolution, connection, TLS
+    /// handshake, request and answer together.
     public var requestTimeoutSeconds: Double
+    /// A PEM file of certificate authorities trusted instead of the system store (`api.ca_file`), absolute.
+    public var caFile: String?
+    /// The HTTP proxy every request is tunnelled through (`api.proxy_url`); nil to use `HTTPS_PROXY`, if set.
+    public var proxyURL: ProxyURL?
+    /// How long a kept-alive connection may stay idle before it is closed, in seconds; below WeChat Pay's 8.
+    public var idleConnectionSeconds: Double
 
     /// Settings from their parts.
-    public init(baseURL: String, backupBaseURL: String?, requestTimeoutSeconds: Double) {
+    public init(
+        baseURL: String, backupBaseURL: String?, requestTimeoutSeconds: Double, caFile: String? = nil,
+        proxyURL: ProxyURL? = nil, idleConnectionSeconds: Double = 5
+    ) {
         self.baseURL = baseURL
         self.backupBaseURL = backupBaseURL
         self.requestTimeoutSeconds = requestTimeoutSeconds
+        self.caFile = caFile
+        self.proxyURL = proxyURL
+        self.idleConnectionSeconds = idleConnectionSeconds
     }
 }
 

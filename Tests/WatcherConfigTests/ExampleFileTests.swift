@@ -21,7 +21,10 @@ import WatcherConfig
             api: APISettings(
                 baseURL: "https://api.mch.weixin.qq.com",
                 backupBaseURL: "https://api2.mch.weixin.qq.com",
-                requestTimeoutSeconds: 10
+                requestTimeoutSeconds: 10,
+                caFile: nil,
+                proxyURL: nil,
+                idleConnectionSeconds: 5
             ),
             polling: .defaults,
             merchants: [

@@ -120,19 +120,6 @@ struct AnswerPolicyTests {
     }
 
     @Test(
-        "a 401 saying the nonce was already used is our own request replayed by the HTTP client: retried, no pause",
-        arguments: ["nonce_str was already used", "Nonce already used", "nonce_str重复"])
-    func replayedNonce(message: String) {
-        let decision = decide(
-            .errorAnswer(status: 401, error: APIErrorBody(code: "SIGN_ERROR", message: message), excerpt: ""))
-        #expect(decision.signal == .none)
-        #expect(decision.event?.name == "request.replayed")
-        #expect(decision.update.newState == nil)
-        #expect(decision.update.failureCount == 0)
-        #expect(decision.update.isTerminal == false)
-    }
-
-    @Test(
         "400 PARAM_ERROR / INVALID_REQUEST and 403 NO_AUTH reject the row with the code and message",
         arguments: [(400, "PARAM_ERROR"), (400, "INVALID_REQUEST"), (403, "NO_AUTH")]
     )

@@ -6,10 +6,6 @@ import WatcherTestSupport
 import WeChatPay
 import WeChatPaySimulator
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// A simulator driven through its request handler, plus a real signed client for a loopback round trip.
 struct SimulatorFixture {
     let simulator: WeChatPaySimulator
@@ -42,12 +38,12 @@ struct SimulatorFixture {
         )
     }
 
-    func client(baseURL: String) -> WeChatPayClient {
+    func client(baseURL: String) throws -> WeChatPayClient {
         WeChatPayClient(
             credentials: merchant,
             hosts: APIHosts(primary: baseURL, backup: nil),
-            transport: URLSessionTransport(),
-            requestTimeout: .seconds(5),
+            transport: try SocketTransport(settings: SocketTransport.Settings(), logger: .disabled),
+            requestTimeout: .seconds(60),
             userAgent: "test",
             logger: .disabled
         )
@@ -69,7 +65,7 @@ struct SimulatorTests {
         fixture.simulator.register([fixture.task("task_0001", duration: 0.4)])
         let port = try fixture.simulator.start()
         defer { fixture.simulator.stop() }
-        let client = fixture.client(baseURL: "http://127.0.0.1:\(port)")
+        let client = try fixture.client(baseURL: "http://127.0.0.1:\(port)")
         let first = await client.send(SimulatorFixture.query("task_0001"))
         guard case .verified(200, let body) = first.outcome else {
             Issue.record("\(first.outcome)")
@@ -98,8 +94,8 @@ struct SimulatorTests {
         let client = WeChatPayClient(
             credentials: credentials,
             hosts: APIHosts(primary: "http://127.0.0.1:\(port)", backup: nil),
-            transport: URLSessionTransport(),
-            requestTimeout: .seconds(5),
+            transport: try SocketTransport(settings: SocketTransport.Settings(), logger: .disabled),
+            requestTimeout: .seconds(60),
             userAgent: "test",
             logger: .disabled
         )
@@ -116,7 +112,7 @@ struct SimulatorTests {
         let fixture = SimulatorFixture(createUnknown: true)
         let port = try fixture.simulator.start()
         defer { fixture.simulator.stop() }
-        let client = fixture.client(baseURL: "http://127.0.0.1:\(port)")
+        let client = try fixture.client(baseURL: "http://127.0.0.1:\(port)")
         let statuses = await withTaskGroup(of: Int.self) { group in
             for index in 0..<30 {
                 group.addTask {
@@ -148,7 +144,7 @@ struct SimulatorTests {
         fixture.simulator.register([fixture.task("task_0001")])
         let port = try fixture.simulator.start()
         defer { fixture.simulator.stop() }
-        let client = fixture.client(baseURL: "http://127.0.0.1:\(port)")
+        let client = try fixture.client(baseURL: "http://127.0.0.1:\(port)")
         func code(_ request: APIRequest) async -> String {
             let exchange = await client.send(request)
             guard case .errorAnswer(let status, let error, _) = exchange.outcome else { return "\(exchange.outcome)" }
@@ -173,7 +169,7 @@ struct SimulatorTests {
         fixture.simulator.register([fixture.task("task_0001")])
         let port = try fixture.simulator.start()
         defer { fixture.simulator.stop() }
-        let exchange = await fixture.client(baseURL: "http://127.0.0.1:\(port)").send(
+        let exchange = try await fixture.client(baseURL: "http://127.0.0.1:\(port)").send(
             SimulatorFixture.query("task_0001"))
         let observed: String
         switch exchange.outcome {
@@ -191,18 +187,22 @@ struct SimulatorTests {
         let fixture = SimulatorFixture()
         let port = try fixture.simulator.start()
         defer { fixture.simulator.stop() }
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/_sim/resources")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(
+        let transport = try SocketTransport(settings: SocketTransport.Settings(), logger: .disabled)
+        let body = Array(
             #"[{"api":"image_generation_task","mchid":"1900000001","id":"task_0042","brand_id":"120344","image_generation_type":"CUT_OUT","duration_seconds":3,"outcome":"failure"}]"#
                 .utf8
         )
-        let (_, response) = try await URLSession.shared.data(for: request)
-        #expect((response as? HTTPURLResponse)?.statusCode == 201)
+        let response = try await transport.send(
+            HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port)/_sim/resources", headers: [], body: body),
+            timeout: .seconds(60), maxBodyBytes: 1 << 20)
+        #expect(response.status == 201)
         #expect(
             fixture.simulator.resource(.imageGenerationTask, mchid: "1900000001", id: "task_0042")?.finalState == "FAIL"
         )
-        let (stats, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/_sim/stats")!)
+        let stats = try await transport.send(
+            HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/_sim/stats", headers: []),
+            timeout: .seconds(60), maxBodyBytes: 1 << 20
+        ).body
         #expect(String(decoding: stats, as: UTF8.self).contains("lanes"))
     }
 }

@@ -57,7 +57,12 @@ enum CheckConfigCommand: Command {
     {
         var problems: [String] = []
         var warnings: [String] = []
-        let transport = URLSessionTransport()
+        let transport: SocketTransport
+        do {
+            transport = try Setup.transport(configuration, logger: Logger(sink: InMemoryLogSink()))
+        } catch {
+            return (["\(error)"], [])
+        }
         for merchant in credentials where merchant.platformCertificates != nil {
             let client = Setup.client(
                 configuration, credentials: merchant, transport: transport, logger: Logger(sink: InMemoryLogSink()))

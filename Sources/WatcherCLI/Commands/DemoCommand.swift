@@ -65,7 +65,7 @@ enum DemoCommand: Command {
             merchants: Setup.endpoints(
                 configuration,
                 credentials: try Setup.credentials(configuration),
-                transport: URLSessionTransport(),
+                transport: try Setup.transport(configuration, logger: logger),
                 logger: logger
             ),
             settings: Setup.engineSettings(configuration),

@@ -34,7 +34,7 @@ enum DownloadCertificatesCommand: Command {
                     + "public-key mode verifies without platform certificates")
         }
         let logger = Logger(sink: InMemoryLogSink())
-        let transport = URLSessionTransport()
+        let transport = try Setup.transport(configuration, logger: logger)
         var failures: [String] = []
         for merchant in eligible {
             let client = Setup.client(configuration, credentials: merchant, transport: transport, logger: logger)

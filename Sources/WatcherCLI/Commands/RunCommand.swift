@@ -85,9 +85,9 @@ private struct Daemon: Sendable {
         if let notice = Setup.rewriteNotice(configuration.database) {
             logger.info("database.rewriting", ["reason": .string(notice)])
         }
+        let transport = try Setup.transport(configuration, logger: logger)
         store = try Setup.store(configuration.database)
-        let endpoints = Setup.endpoints(
-            configuration, credentials: credentials, transport: URLSessionTransport(), logger: logger)
+        let endpoints = Setup.endpoints(configuration, credentials: credentials, transport: transport, logger: logger)
         let clients = endpoints.map(\.client)
         let pruner: RetentionPruner?
         do {

@@ -162,6 +162,53 @@ enum Setup {
         )
     }
 
+    /// The one transport of the process, from the `api` section; without `api.proxy_url`, `HTTPS_PROXY` (or
+    /// `https_proxy`) and `NO_PROXY` (or `no_proxy`) from the environment. Logs which proxy is used.
+    static func transport(
+        _ configuration: WatcherConfiguration,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        logger: Logger
+    ) throws(CLIError) -> SocketTransport {
+        let api = configuration.api
+        let proxies = try proxyRoutes(api, environment: environment)
+        let settings = SocketTransport.Settings(
+            caFile: api.caFile, proxies: proxies,
+            idleConnectionTimeout: .milliseconds(Int64(api.idleConnectionSeconds * 1000)))
+        let transport: SocketTransport
+        do {
+            transport = try SocketTransport(settings: settings, logger: logger)
+        } catch {
+            throw .configuration(error.description)
+        }
+        logger.info(
+            "transport.ready",
+            [
+                "proxy": .string(proxies.summary), "ca_file": .string(api.caFile ?? "system trust store"),
+                "idle_connection_seconds": .double(api.idleConnectionSeconds),
+            ]
+        )
+        return transport
+    }
+
+    static func proxyRoutes(_ api: APISettings, environment: [String: String]) throws(CLIError) -> ProxyRoutes {
+        if let proxy = api.proxyURL { return ProxyRoutes(fixed: httpProxy(proxy)) }
+        let name = ["HTTPS_PROXY", "https_proxy"].first { !(environment[$0] ?? "").isEmpty }
+        guard let name, var text = environment[name] else { return .direct }
+        // Environment proxies are often written without a scheme; a proxy is always reached over plain http.
+        if !text.contains("://") { text = "http://" + text }
+        switch ProxyURL.parse(text) {
+        case .success(let proxy):
+            let exceptions = environment["NO_PROXY"] ?? environment["no_proxy"] ?? ""
+            return ProxyRoutes(https: httpProxy(proxy), exceptions: ProxyRoutes.exceptions(fromNoProxy: exceptions))
+        case .failure(let problem):
+            throw .configuration("the environment variable \(name): \(problem)")
+        }
+    }
+
+    private static func httpProxy(_ proxy: ProxyURL) -> HTTPProxy {
+        HTTPProxy(host: proxy.host, port: proxy.port, username: proxy.username, password: proxy.password)
+    }
+
     /// One client per merchant, all sharing one transport and so its connections.
     static func endpoints(
         _ configuration: WatcherConfiguration,

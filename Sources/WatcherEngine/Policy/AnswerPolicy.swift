@@ -121,7 +121,8 @@ public struct AnswerPolicy: Sendable {
                 error: "request failed: \(failure)",
                 event: "request.failed",
                 level: .warning,
-                extra: [LogField(key: "failure", value: .string(failure.kind))],
+                extra: [LogField(key: "failure", value: .string(failure.kind))]
+                    + (failure.reason.map { [LogField(key: "reason", value: .string($0))] } ?? []),
                 countsAsFailure: true
             )
         }
@@ -234,13 +235,6 @@ private struct Decision {
                 error: described, event: "request.throttled", level: .debug, extra: fields, countsAsFailure: false,
                 retryAfter: 0)
             update.error = .keep
-        case (401, _) where Self.isReplayedNonce(error):
-            // Every request carries a fresh random nonce, so "nonce already used" means our own request arrived
-            // twice: libcurl re-sends a request whose reused connection died before any answer. It says nothing
-            // about the credentials: retry the poll, do not pause the merchant.
-            retry(
-                error: described + requestIDSuffix, event: "request.replayed", level: .warning, extra: fields,
-                countsAsFailure: false, retryAfter: 1)
         case (401, _):
             signal = .signatureRejected(described + requestIDSuffix)
             retry(
@@ -274,13 +268,6 @@ private struct Decision {
             let raw = error == nil ? " (unparsable body: \(excerpt))" : ""
             retry(error: described + raw, event: "request.unexpected_status", level: .warning, extra: fields)
         }
-    }
-
-    /// A 401 about the nonce having been used before (WeChat Pay's replay protection), by its message.
-    static func isReplayedNonce(_ error: APIErrorBody?) -> Bool {
-        guard let message = error?.message.lowercased() else { return false }
-        return message.contains("nonce")
-            && (message.contains("used") || message.contains("重复") || message.contains("replay"))
     }
 
     private mutating func notFound(described: String, fields: [LogField]) {

@@ -210,15 +210,9 @@ public final class WeChatPayClient: Sendable {
     /// Signs and sends one request through the host selector: a retry is always signed afresh.
     private func transmit(_ request: APIRequest) async -> (String, Result<HTTPResponse, TransportFailure>) {
         let baseURL = selector.baseURL(now: clock.monotonic())
-        let httpRequest: HTTPRequest
-        do {
-            httpRequest = try signedRequest(request, baseURL: baseURL)
-        } catch {
-            return (baseURL, .failure(.other("cannot sign the request: \(error)")))
-        }
         let response: HTTPResponse
         do {
-            response = try await transport.send(httpRequest, timeout: requestTimeout, maxBodyBytes: maxBodyBytes)
+            response = try await signAndSend(request, baseURL: baseURL)
         } catch {
             if let event = selector.recordFailure(of: baseURL, failure: error, now: clock.monotonic()) {
                 log(event, baseURL: baseURL)
@@ -237,6 +231,27 @@ public final class WeChatPayClient: Sendable {
         if let publicKey { return publicKey.id }
         let now = Int64(clock.wall().timeIntervalSince1970.rounded(.down))
         return certificates?.held.newestValid(at: now)?.serialNumber
+    }
+
+    /// Sends a freshly signed request; when a kept-alive connection turns out closed before any answer byte, signs
+    /// again (new nonce, new timestamp) and sends once more on a new connection. Bytes are never re-sent as they were.
+    private func signAndSend(_ request: APIRequest, baseURL: String) async throws(TransportFailure) -> HTTPResponse {
+        var attempt = 1
+        while true {
+            let httpRequest: HTTPRequest
+            do {
+                httpRequest = try signedRequest(request, baseURL: baseURL)
+            } catch {
+                throw .other("cannot sign the request: \(error)")
+            }
+            do {
+                return try await transport.send(httpRequest, timeout: requestTimeout, maxBodyBytes: maxBodyBytes)
+            } catch {
+                guard case .reusedConnectionClosed(let reason) = error, attempt == 1 else { throw error }
+                logger.debug("request.resigned", ["url": .string(httpRequest.url), "reason": .string(reason)])
+                attempt += 1
+            }
+        }
     }
 
     private func signedRequest(_ request: APIRequest, baseURL: String) throws(CryptoError) -> HTTPRequest {

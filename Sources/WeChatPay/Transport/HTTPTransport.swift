@@ -67,6 +67,16 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
     case connectionLost(String, responseStarted: Bool)
     /// The answer is larger than the cap; reading stopped there.
     case bodyTooLarge(limit: Int)
+    /// The server's certificate was refused, or the TLS handshake failed; no byte of the request was sent.
+    case tls(reason: String)
+    /// The proxy could not be reached, refused the tunnel (a `407`, another status) or closed it while it was being
+    /// set up; nothing reached the API host.
+    case proxy(reason: String)
+    /// A kept-alive connection taken from the pool turned out closed by the server before any answer byte. The
+    /// caller may sign the request again and send it once more: nothing below it re-sends bytes.
+    case reusedConnectionClosed(String)
+    /// The answer broke the HTTP/1.1 message rules, or came compressed although no compression was offered.
+    case malformedResponse(String)
     /// The request was cancelled by the caller.
     case cancelled
     /// Anything else the HTTP stack reported.
@@ -76,10 +86,12 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
     /// traffic to the backup host. A 4xx or a broken answer never is.
     public var isConnectionLevel: Bool {
         switch self {
-        case .connectFailed: true
+        case .connectFailed, .tls, .proxy: true
         case .timedOut(let started): !started
         case .connectionLost(_, let started): !started
-        case .bodyTooLarge, .cancelled, .other: false
+        // The host answered on that connection before; only our kept-alive copy of it aged.
+        case .reusedConnectionClosed: false
+        case .bodyTooLarge, .malformedResponse, .cancelled, .other: false
         }
     }
 
@@ -90,6 +102,10 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
         case .timedOut: "timeout"
         case .connectionLost: "connection_lost"
         case .bodyTooLarge: "body_too_large"
+        case .tls: "tls"
+        case .proxy: "proxy"
+        case .reusedConnectionClosed: "reused_connection_closed"
+        case .malformedResponse: "malformed_response"
         case .cancelled: "cancelled"
         case .other: "transport_error"
         }
@@ -104,13 +120,28 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
             started
                 ? "connection lost while reading the answer: \(reason)" : "connection lost before any answer: \(reason)"
         case .bodyTooLarge(let limit): "answer larger than \(limit) bytes"
+        case .tls(let reason): "TLS handshake refused: \(reason)"
+        case .proxy(let reason): "proxy failure: \(reason)"
+        case .reusedConnectionClosed(let reason): "kept-alive connection closed before any answer: \(reason)"
+        case .malformedResponse(let reason): "malformed answer: \(reason)"
         case .cancelled: "cancelled"
         case .other(let reason): reason
         }
     }
+
+    /// The detail worth its own log field (`reason="certificate has expired"`), for failures that carry one.
+    public var reason: String? {
+        switch self {
+        case .connectFailed(let reason), .tls(let reason), .proxy(let reason), .reusedConnectionClosed(let reason),
+            .malformedResponse(let reason), .other(let reason):
+            reason
+        case .connectionLost(let reason, _): reason
+        case .timedOut, .bodyTooLarge, .cancelled: nil
+        }
+    }
 }
 
-/// The seam between the WeChat Pay client and the network. Production uses ``URLSessionTransport``;
+/// The seam between the WeChat Pay client and the network. Production uses ``SocketTransport``;
 /// tests use fakes that answer from memory.
 public protocol HTTPTransport: Sendable {
     /// Sends `request` and returns the complete response, or throws a ``TransportFailure``.

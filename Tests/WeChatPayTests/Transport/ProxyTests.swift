@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+import WatcherLog
+import WatcherTestSupport
+
+@testable import WeChatPay
+
+@Suite("SocketTransport through a CONNECT proxy")
+struct ProxyTests {
+    func transport(_ proxy: HTTPProxy) throws -> SocketTransport {
+        try SocketTransport(
+            settings: SocketTransport.Settings(
+                proxies: ProxyRoutes(fixed: proxy), idleConnectionTimeout: .seconds(120)),
+            logger: Logger(sink: InMemoryLogSink()))
+    }
+
+    func failure(_ transport: SocketTransport, _ url: String) async -> TransportFailure? {
+        do {
+            _ = try await transport.send(
+                HTTPRequest(method: "GET", url: url, headers: []), timeout: .seconds(60), maxBodyBytes: 1024)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    func proxyReason(_ failure: TransportFailure?) -> String? {
+        guard case .proxy(let reason) = failure else { return nil }
+        return reason
+    }
+
+    @Test("a request to a name only the proxy can resolve goes through the tunnel, with Basic credentials")
+    func tunnel() async throws {
+        let server = ScriptedServer { peer in
+            while peer.readRequest() != nil { peer.write(okAnswer("through")) }
+        }
+        let proxy = try ConnectProxy(
+            hosts: ["api.behind-proxy.test": "127.0.0.1"], fault: .requireCredentials(user: "user", password: "p@ss"))
+        defer {
+            server.stop()
+            proxy.stop()
+        }
+        let transport = try transport(
+            HTTPProxy(host: "127.0.0.1", port: Int(proxy.port), username: "user", password: "p@ss"))
+        for _ in 0..<2 {
+            let response = try await transport.send(
+                HTTPRequest(method: "GET", url: "http://api.behind-proxy.test:\(server.port)/v3/x", headers: []),
+                timeout: .seconds(60), maxBodyBytes: 1024)
+            #expect(response.body == Array("through".utf8))
+        }
+        #expect(server.requests.first?.contains("Host: api.behind-proxy.test:\(server.port)\r\n") == true)
+        #expect(proxy.statistics.targets == ["api.behind-proxy.test:\(server.port)"])
+        #expect(proxy.statistics.tunnels == 1)
+    }
+
+    @Test("a proxy that refuses connections is a named, connection-level proxy failure")
+    func refused() async throws {
+        let proxy = try ConnectProxy(refusesConnections: true)
+        defer { proxy.stop() }
+        let failure = await failure(
+            try transport(HTTPProxy(host: "127.0.0.1", port: Int(proxy.port))), "http://api.test:1/")
+        let reason = try #require(proxyReason(failure))
+        #expect(reason.contains("proxy 127.0.0.1:\(proxy.port)"))
+        #expect(reason.lowercased().contains("refused"))
+        #expect(failure?.isConnectionLevel == true)
+        #expect(failure?.kind == "proxy")
+    }
+
+    @Test("a 407 says the proxy wants credentials")
+    func authenticationRequired() async throws {
+        let proxy = try ConnectProxy(
+            hosts: ["api.test": "127.0.0.1"], fault: .requireCredentials(user: "user", password: "x"))
+        defer { proxy.stop() }
+        let failure = await failure(
+            try transport(HTTPProxy(host: "127.0.0.1", port: Int(proxy.port))), "http://api.test:1/")
+        let reason = try #require(proxyReason(failure))
+        #expect(reason.contains("407"))
+        #expect(reason.contains("api.proxy_url"))
+        #expect(failure?.isConnectionLevel == true)
+        #expect(proxy.statistics.authenticationsRefused == 1)
+    }
+
+    @Test("another status to CONNECT is named with the status")
+    func badGateway() async throws {
+        let proxy = try ConnectProxy(hosts: [:])
+        defer { proxy.stop() }
+        let failure = await failure(
+            try transport(HTTPProxy(host: "127.0.0.1", port: Int(proxy.port))), "http://api.unknown.test:1/")
+        #expect(try #require(proxyReason(failure)).contains("status 502"))
+    }
+
+    @Test("a proxy that dies during the tunnel set-up is a named proxy failure")
+    func diesDuringTunnel() async throws {
+        let proxy = ScriptedServer { peer in _ = peer.readRequest() }
+        defer { proxy.stop() }
+        let failure = await failure(try transport(HTTPProxy(host: "127.0.0.1", port: proxy.port)), "http://api.test:1/")
+        #expect(try #require(proxyReason(failure)).contains("closed the connection during the CONNECT"))
+        #expect(failure?.isConnectionLevel == true)
+    }
+
+    @Test("a tunnel that dies after it was established loses the request before any answer: connection-level")
+    func diesAfterTunnel() async throws {
+        let server = ScriptedServer { peer in
+            while peer.readRequest() != nil { peer.write(okAnswer("never")) }
+        }
+        let proxy = try ConnectProxy(hosts: ["api.test": "127.0.0.1"], fault: .closeTunnels(afterClientBytes: 0))
+        defer {
+            server.stop()
+            proxy.stop()
+        }
+        let failure = await failure(
+            try transport(HTTPProxy(host: "127.0.0.1", port: Int(proxy.port))), "http://api.test:\(server.port)/")
+        #expect(failure?.isConnectionLevel == true)
+        #expect(server.requests.isEmpty)
+        #expect(proxy.statistics.tunnelsCut == 1)
+    }
+
+    @Test("the environment's proxy is skipped for NO_PROXY names: suffix, port, star")
+    func noProxy() {
+        let proxy = HTTPProxy(host: "proxy.corp", port: 3128)
+        let routes = ProxyRoutes(
+            https: proxy, exceptions: ProxyRoutes.exceptions(fromNoProxy: " .internal.example, LOCAL.test:8443 ,"))
+        #expect(routes.proxy(scheme: "https", host: "api.mch.weixin.qq.com", port: 443) == proxy)
+        #expect(routes.proxy(scheme: "https", host: "a.internal.example", port: 443) == nil)
+        #expect(routes.proxy(scheme: "https", host: "internal.example", port: 443) == nil)
+        #expect(routes.proxy(scheme: "https", host: "notinternal.example", port: 443) == proxy)
+        #expect(routes.proxy(scheme: "https", host: "local.test", port: 8443) == nil)
+        #expect(routes.proxy(scheme: "https", host: "local.test", port: 443) == proxy)
+        #expect(routes.proxy(scheme: "http", host: "api.mch.weixin.qq.com", port: 80) == nil)
+        #expect(ProxyRoutes(https: proxy, exceptions: ["*"]).proxy(scheme: "https", host: "x", port: 443) == nil)
+        #expect(ProxyRoutes(fixed: proxy, exceptions: ["*"]).proxy(scheme: "https", host: "x", port: 443) == proxy)
+    }
+
+    @Test("the start-up summary names the proxy and never the password")
+    func summary() {
+        let routes = ProxyRoutes(fixed: HTTPProxy(host: "proxy.corp", port: 3128, username: "me", password: "secret"))
+        #expect(routes.summary == "http://me@proxy.corp:3128 (api.proxy_url)")
+        #expect(ProxyRoutes.direct.summary == "none")
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+import WatcherLog
+import WatcherTestSupport
+import WeChatPay
+
+@Suite("A request is sent once; a retry is signed again")
+struct ResignTests {
+    let request = APIRequest(pathSegments: ["v3", "things", "one"], query: [("brand_id", "120344")])
+
+    /// A signed 200 as bytes on the wire.
+    static func signedAnswer() -> String {
+        let answer = SignedAnswers.ok("{\"ok\":true}")
+        let headers = answer.headers.map { "\($0.name): \($0.value)\r\n" }.joined()
+        return "HTTP/1.1 200 OK\r\n\(headers)Content-Length: \(answer.body.count)\r\n\r\n"
+            + String(decoding: answer.body, as: UTF8.self)
+    }
+
+    static func nonce(of request: String) -> String? {
+        let line = request.split(separator: "\r\n").first { $0.hasPrefix("Authorization: ") }
+        return line.flatMap { AuthorizationHeader.parse(String($0.dropFirst("Authorization: ".count)))?.nonce }
+    }
+
+    @Test("a kept-alive connection the server closed under the request: signed again and sent on a new connection")
+    func resignedRetry() async throws {
+        let server = ScriptedServer { peer in
+            if peer.index == 0 {
+                guard peer.readRequest() != nil else { return }
+                peer.write(Self.signedAnswer())
+                // The second request arrives and the server closes without answering, as after its idle timeout.
+                _ = peer.readRequest()
+                return
+            }
+            while peer.readRequest() != nil { peer.write(Self.signedAnswer()) }
+        }
+        defer { server.stop() }
+        let log = InMemoryLogSink()
+        let client = WeChatPayClient(
+            credentials: testCredentials(),
+            hosts: APIHosts(primary: server.url, backup: nil),
+            transport: try SocketTransport(
+                settings: SocketTransport.Settings(idleConnectionTimeout: .seconds(120)), logger: Logger(sink: log)),
+            requestTimeout: .seconds(60),
+            userAgent: "wechatpay-watcher/test",
+            logger: Logger(sink: log)
+        )
+        for _ in 0..<2 {
+            let exchange = await client.send(request)
+            guard case .verified = exchange.outcome else {
+                Issue.record("not verified: \(exchange.outcome)")
+                return
+            }
+        }
+        let nonces = server.requests.compactMap(Self.nonce)
+        #expect(nonces.count == 3)
+        #expect(Set(nonces).count == nonces.count)
+        #expect(server.connections == 2)
+        #expect(log.records(named: "request.resigned").count == 1)
+    }
+}
