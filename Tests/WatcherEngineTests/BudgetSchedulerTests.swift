@@ -37,7 +37,6 @@ struct BudgetSchedulerTests {
     func coldStartIsTheSweep() {
         let scheduler = BudgetScheduler()
         #expect(scheduler.nextPollTime(context(row(1, created: 0), now: 100, pending: 90)) == 101)
-        #expect(scheduler.spendsSpareBudget)
     }
 
     @Test("a row is not polled more often than the minimum interval")
@@ -106,7 +105,6 @@ struct SweepSchedulerTests {
         let sweep = SweepScheduler(minimumInterval: 1.5)
         #expect(sweep.name == "sweep")
         #expect(sweep.nextPollTime(context(row(1, created: 0), now: 10, pending: 3)) == 11.5)
-        #expect(!sweep.spendsSpareBudget)
     }
 }
 

@@ -20,37 +20,25 @@ struct DueQueueTests {
         queue.insert(row(3, due: 20, lastPolled: 15))
         #expect(queue.rows.map(\.rowID) == [2, 3, 1])
         #expect(
-            queue.choose(now: 12, deadline: 1e9, minimumInterval: 1, spendSpareBudget: false)
+            queue.choose(now: 12, deadline: 1e9)
                 == .poll(index: 0, lateness: 2))
     }
 
-    @Test("without spare-budget spending it waits for the first due time")
+    @Test("before the first row is due it waits for its due time; an empty queue waits for news")
     func waits() {
         var queue = DueQueue(capacity: 10, isComplete: true)
         queue.insert(row(1, due: 30, lastPolled: 0))
-        #expect(queue.choose(now: 12, deadline: 1e9, minimumInterval: 1, spendSpareBudget: false) == .wait(until: 30))
+        #expect(queue.choose(now: 12, deadline: 1e9) == .wait(until: 30))
         #expect(
-            DueQueue(capacity: 1).choose(now: 0, deadline: 1, minimumInterval: 1, spendSpareBudget: true)
+            DueQueue(capacity: 1).choose(now: 0, deadline: 1)
                 == .wait(until: nil))
-    }
-
-    @Test("with spare budget it polls early the first row in due order answered at least the minimum interval ago")
-    func spendsSpareBudget() {
-        var queue = DueQueue(capacity: 10, isComplete: true)
-        queue.insert(row(1, due: 30, lastPolled: 11.5))
-        queue.insert(row(2, due: 40, lastPolled: 10, failures: 1))
-        queue.insert(row(3, due: 50, lastPolled: 10))
-        #expect(
-            queue.choose(now: 12, deadline: 1e9, minimumInterval: 1, spendSpareBudget: true)
-                == .poll(index: 2, lateness: 0))
-        #expect(queue.choose(now: 10.5, deadline: 1e9, minimumInterval: 1, spendSpareBudget: true) == .wait(until: 11))
     }
 
     @Test("a row past the deadline is expired, not polled")
     func expires() {
         var queue = DueQueue(capacity: 10, isComplete: true)
         queue.insert(row(1, due: 5, lastPolled: 1))
-        #expect(queue.choose(now: 100, deadline: 50, minimumInterval: 1, spendSpareBudget: true) == .expire(index: 0))
+        #expect(queue.choose(now: 100, deadline: 50) == .expire(index: 0))
     }
 
     @Test("a window that does not hold every row drops rows that fall past its end")

@@ -3,13 +3,12 @@ import WatcherSync
 
 /// The default scheduler: a sweep that skips the rows that cannot have finished.
 ///
-/// - **Spend the budget.** The lane never lets a token go unused while a row was last answered at least the
-///   minimum interval ago: with nothing due, it polls the row closest to its turn early (``spendsSpareBudget``).
 /// - **Skip what cannot have finished.** Completions teach a ``CompletionModel`` per merchant, resource and cohort
 ///   (e.g. image generation type): the ages at which its rows are *in play*. A row in play is due again one
 ///   minimum interval after its answer, as in the sweep; a row out of play (too young, or in a gap between a fast
-///   and a slow group) is due when it enters play, at most the maximum interval later. The tokens the sweep spends
-///   on rows that cannot have finished go to those that may have.
+///   and a slow group) is due when it enters play, at most the maximum interval later. The lane spends every token
+///   on the due row due first, so the tokens the sweep spends on rows that cannot have finished go to those that
+///   may have.
 /// - **Before it knows.** Until a cohort has enough completions, the lane's pooled model; until that has enough,
 ///   the sweep's one minimum interval.
 ///
@@ -45,9 +44,6 @@ public final class BudgetScheduler: PollScheduler {
 
     /// A short name for logs and the benchmark table.
     public var name: String { "budget" }
-
-    /// Spare tokens go to the row closest to its turn.
-    public var spendsSpareBudget: Bool { true }
 
     /// When to poll the row again; see ``PollScheduler``.
     public func nextPollTime(_ context: ScheduleContext) -> Double {

@@ -12,7 +12,7 @@ package struct DueQueue: Sendable {
     package enum Choice: Sendable, Equatable {
         /// The row at `index` outlived the deadline: end its watch.
         case expire(index: Int)
-        /// Poll the row at `index` now; `lateness` is how long after its due time (0 for a first or early poll).
+        /// Poll the row at `index` now; `lateness` is how long after its due time (0 for a first poll).
         case poll(index: Int, lateness: Double)
         /// Nothing is due before this wall-clock time (nil: the queue is empty).
         case wait(until: Double?)
@@ -57,26 +57,12 @@ package struct DueQueue: Sendable {
         rows.remove(at: index)
     }
 
-    /// The next thing to do at wall-clock time `now`.
-    ///
-    /// The first row in due order goes first. When it is not due yet and `spendSpareBudget` is set, the first row
-    /// (in due order) whose last answer is at least `minimumInterval` old is polled early instead: a token the
-    /// limiter would otherwise let pass unused is spent on the row that is closest to its turn.
-    package func choose(
-        now: Double, deadline: Double, minimumInterval: Double, spendSpareBudget: Bool
-    ) -> Choice {
+    /// The next thing to do at wall-clock time `now`: the first row in due order, once it is due.
+    package func choose(now: Double, deadline: Double) -> Choice {
         guard let first = rows.first else { return .wait(until: nil) }
         if let started = first.startedAt, now - started >= deadline { return .expire(index: 0) }
         let due = first.nextPollAt ?? 0
-        if due <= now { return .poll(index: 0, lateness: first.pollCount > 0 ? now - due : 0) }
-        guard spendSpareBudget else { return .wait(until: due) }
-        var earliest = due
-        for (index, row) in rows.enumerated() {
-            guard row.failureCount == 0, row.notFoundSince == nil, let last = row.lastPolledAt else { continue }
-            let allowed = last + minimumInterval
-            if allowed <= now { return .poll(index: index, lateness: 0) }
-            earliest = min(earliest, allowed)
-        }
-        return .wait(until: earliest)
+        guard due <= now else { return .wait(until: due) }
+        return .poll(index: 0, lateness: first.pollCount > 0 ? now - due : 0)
     }
 }

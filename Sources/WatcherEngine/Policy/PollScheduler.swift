@@ -48,15 +48,9 @@ public protocol PollScheduler: Sendable {
     func nextPollTime(_ context: ScheduleContext) -> Double
     /// Learns that a row of `cohort` finished `age` seconds after its clock started.
     func recordCompletion(merchant: String, resource: String, cohort: String, age: Double)
-    /// Whether a lane with a token to spare and nothing due polls the row closest to its turn early (never one
-    /// answered less than the minimum interval ago); false keeps every row to the time the scheduler placed it at.
-    var spendsSpareBudget: Bool { get }
 }
 
 extension PollScheduler {
-    /// Baselines keep to their own schedule.
-    public var spendsSpareBudget: Bool { false }
-
     /// Schedulers that do not learn ignore completions.
     public func recordCompletion(merchant: String, resource: String, cohort: String, age: Double) {}
 }

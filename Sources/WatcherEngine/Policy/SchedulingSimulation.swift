@@ -197,10 +197,7 @@ private struct SimulatedLane {
     /// Spends every token the limiter grants on what the queue chooses; returns when to look again.
     mutating func poll(now: Double) -> Double? {
         while true {
-            switch queue.choose(
-                now: Self.epoch + now, deadline: .infinity, minimumInterval: settings.minimumInterval,
-                spendSpareBudget: scheduler.spendsSpareBudget)
-            {
+            switch queue.choose(now: Self.epoch + now, deadline: .infinity) {
             case .wait(let until):
                 return until.map { $0 - Self.epoch }
             case .expire(let index):

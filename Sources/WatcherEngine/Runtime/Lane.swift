@@ -122,11 +122,7 @@ actor Lane {
             }
         }
         let wallNow = environment.clock.wallNow().timeIntervalSince1970
-        let choice = candidates.choose(
-            now: wallNow, deadline: environment.policy.settings.deadline,
-            minimumInterval: environment.policy.settings.minimumInterval,
-            spendSpareBudget: environment.scheduler.spendsSpareBudget)
-        switch choice {
+        switch candidates.choose(now: wallNow, deadline: environment.policy.settings.deadline) {
         case .wait(let due):
             let wake = due.map { now + ($0 - wallNow) } ?? .infinity
             return .wait(until: min(wake, now + Self.refreshInterval))
