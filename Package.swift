@@ -118,7 +118,9 @@ var targets: [Target] = [
     .testTarget(
         name: "EndToEndTests",
         dependencies: [
-            "WeChatPaySimulator", "WatcherSQLite", "WatcherStore", "WatcherCrypto", "WatcherTestSupport", "WatcherSync",
+            "WeChatPaySimulator", "LoopbackHTTPServer", "WatcherSQLite", "WatcherStore", "WatcherCrypto",
+            "WatcherTestSupport",
+            "WatcherSync",
         ]
     ),
 ]

@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build-fuzz
 mkdir -p "$out"
-flags=(-swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g
+# One package name for every module, as SwiftPM gives them, so `package` declarations are reachable across modules.
+flags=(-swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g -package-name wechatpay_watcher
     -I "$out" -I Sources/COpenSSL -I Sources/CSQLite)
 # In dependency order (Package.swift): a module is compiled after every module it imports.
 modules=(WatcherSync WatcherLog WatcherCrypto WatcherSQLite WeChatPay WatcherStore WatcherEngine ImageGenerationTasks

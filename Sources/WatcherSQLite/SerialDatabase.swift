@@ -37,11 +37,6 @@ public final class SerialDatabase: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` on the queue, blocking the calling thread. Never call it from the queue itself.
-    public func performSync<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        try queue.sync { try body(try checkedConnection().get()) }
-    }
-
     /// Closes the connection once the work already queued is done; later calls throw.
     public func close() {
         queue.sync {

@@ -118,7 +118,8 @@ public struct SimulationFolder: Sendable {
         )
     }
 
-    /// Writes the watcher's configuration for a simulator at `baseURL`.
+    /// Writes the watcher's configuration for a simulator at `baseURL`; `caFile` is the authority to trust
+    /// instead of the system store (``caFile`` when the simulator serves TLS), `proxyURL` an HTTP proxy.
     public func writeConfiguration(
         baseURL: String,
         backupBaseURL: String? = nil,
@@ -136,7 +137,8 @@ public struct SimulationFolder: Sendable {
             logFormat: .text,
             metricsFile: nil,
             api: APISettings(
-                baseURL: baseURL, backupBaseURL: backupBaseURL, requestTimeoutSeconds: requestTimeoutSeconds),
+                baseURL: baseURL, backupBaseURL: backupBaseURL, requestTimeoutSeconds: requestTimeoutSeconds,
+                caFile: caFile, proxyURL: try proxyURL.map { try ProxyURL.parse($0).get() }),
             polling: .defaults,
             merchants: merchants.map {
                 MerchantSettings(

@@ -54,7 +54,8 @@ struct FaultTests {
         let scenario = try Scenario()
         let refusing = try closedPort()
         try scenario.folder.writeConfiguration(
-            baseURL: "http://127.0.0.1:\(refusing)", backupBaseURL: scenario.baseURL, logLevel: .debug)
+            baseURL: "https://127.0.0.1:\(refusing)", backupBaseURL: scenario.baseURL, caFile: scenario.caFile,
+            logLevel: .debug)
         #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
         try scenario.addTasks(scenario.tasks(40, durations: .uniform(0, 2)))
         let daemon = try scenario.startDaemon()

@@ -1,4 +1,5 @@
 import Foundation
+import LoopbackHTTPServer
 import WatcherSQLite
 import WatcherSync
 import WatcherTestSupport
@@ -11,19 +12,24 @@ final class Scenario: Sendable {
     let folder: SimulationFolder
     let simulator: WeChatPaySimulator
     let baseURL: String
+    /// The `api.ca_file` of the config: the CA that signed the simulator's certificate; nil for plain HTTP.
+    let caFile: String?
     /// The watcher's database: `folder.database` unless the scenario put it in a subfolder.
     let database: String
     /// Every daemon this scenario started, so none outlives a test that failed before stopping it.
     private let daemons = Locked<[WatcherProcess]>([])
 
     /// Prepares keys for `merchants` merchants, starts a simulator, writes the watcher's config.
+    ///
+    /// The simulator speaks TLS with the folder's certificate and the config trusts its CA through `api.ca_file`,
+    /// as production does; `tls: .plain` keeps plain HTTP, `.custom` serves another certificate.
     init(
         merchants: Int = 1,
         durations: DurationModel = .fixed(0),
         faults: FaultPlan = FaultPlan(),
         createUnknown: Bool = false,
-        backup: Bool = false,
         databaseSubfolder: String? = nil,
+        tls: ScenarioTLS = .simulator,
         configure: (inout SimulatorConfiguration) -> Void = { _ in }
     ) throws {
         directory = TemporaryDirectory(prefix: "wechatpay-watcher-e2e")
@@ -31,11 +37,19 @@ final class Scenario: Sendable {
         var configuration = folder.simulatorConfiguration(
             seed: 11, durations: durations, failureRate: 0.1, createUnknown: createUnknown)
         configuration.faults = faults
+        switch tls {
+        case .plain: break
+        case .simulator: configuration.tls = try folder.prepareTLS()
+        case .custom(let server, let trusted):
+            configuration.tls = server
+            try trusted.write(toFile: folder.caFile, atomically: true, encoding: .utf8)
+        }
         configure(&configuration)
         simulator = WeChatPaySimulator(configuration: configuration)
-        let port = try simulator.start()
-        baseURL = "http://127.0.0.1:\(port)"
-        try folder.writeConfiguration(baseURL: baseURL, logLevel: .debug)
+        try simulator.start()
+        baseURL = simulator.baseURL ?? ""
+        caFile = configuration.tls == nil ? nil : folder.caFile
+        try folder.writeConfiguration(baseURL: baseURL, caFile: caFile, logLevel: .debug)
         let root = directory.path
         let subfolder = databaseSubfolder.map { root + "/" + $0 }
         database = subfolder.map { $0 + "/watcher.sqlite3" } ?? folder.database
@@ -181,6 +195,16 @@ final class Scenario: Sendable {
 
     /// The daemon's log.
     var log: String { (try? String(contentsOfFile: folder.logFile, encoding: .utf8)) ?? "" }
+}
+
+/// How a scenario's simulator serves.
+enum ScenarioTLS {
+    /// Plain HTTP.
+    case plain
+    /// HTTPS with the simulation folder's certificate for 127.0.0.1 and localhost, its CA in `api.ca_file`.
+    case simulator
+    /// HTTPS with `server`; `trusted` (a CA certificate PEM) becomes the config's `api.ca_file`.
+    case custom(server: ServerTLSConfiguration, trusted: String)
 }
 
 /// `WECHATPAY_WATCHER_LONG=N` multiplies the size of the fault, crash and contention scenarios by N: the long

@@ -232,6 +232,5 @@ struct SerialDatabaseTests {
         database.close()
         database.close()
         await #expect(throws: SQLiteError.self) { try await database.perform { try $0.scalar("SELECT 1") } }
-        #expect(throws: SQLiteError.self) { try database.performSync { try $0.scalar("SELECT 1") } }
     }
 }

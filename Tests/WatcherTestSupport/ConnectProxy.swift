@@ -59,7 +59,7 @@ package final class ConnectProxy: Sendable {
     ) throws {
         let (descriptor, port) = try ProxySocket.bind(listening: !refusesConnections)
         self.port = port
-        self.core = ConnectProxyCore(listener: descriptor, hosts: hosts, fault: fault)
+        self.core = ConnectProxyCore(listener: descriptor, hosts: hosts, fault: fault, listening: !refusesConnections)
         if !refusesConnections { core.start() }
     }
 
@@ -101,12 +101,15 @@ final class ConnectProxyCore: Sendable {
     let listener: Int32
     let hosts: [String: String]
     let state: Locked<ConnectProxyState>
+    /// Whether an accept thread owns the listener (and closes it); otherwise `stop()` does.
+    private let listening: Bool
     private let threads = DispatchGroup()
 
-    init(listener: Int32, hosts: [String: String], fault: ConnectProxy.Fault) {
+    init(listener: Int32, hosts: [String: String], fault: ConnectProxy.Fault, listening: Bool) {
         self.listener = listener
         self.hosts = hosts
         self.state = Locked(ConnectProxyState(fault: fault))
+        self.listening = listening
     }
 
     func start() {
@@ -121,9 +124,12 @@ final class ConnectProxyCore: Sendable {
             return !state.stopped
         }
         guard first else { return }
-        _ = shutdown(listener, Int32(SHUT_RDWR))
+        if listening {
+            _ = shutdown(listener, Int32(SHUT_RDWR))
+        } else {
+            _ = close(listener)
+        }
         _ = threads.wait(timeout: .now() + .seconds(5))
-        _ = close(listener)
     }
 
     /// Registers a descriptor; false (and the caller closes it) once the proxy is stopping.
@@ -141,6 +147,9 @@ final class ConnectProxyCore: Sendable {
     }
 
     private func acceptLoop() {
+        // Closed by this thread, after its last poll: closed from `stop()`, the number could be reused by another
+        // socket of the process while this thread still polls it.
+        defer { _ = close(listener) }
         while !state.withLock({ $0.stopped }) {
             var request = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
             guard poll(&request, 1, 250) > 0 else { continue }

@@ -34,18 +34,20 @@ final class BenchRun {
 
     private func measure(in directory: String) async throws -> BenchResult {
         let folder = try SimulationFolder.prepare(directory: directory, merchantCount: workload.merchants)
-        let simulator = WeChatPaySimulator(
-            configuration: folder.simulatorConfiguration(
-                seed: 42, durations: workload.durations, failureRate: workload.failureRate,
-                createUnknown: workload.watchedRows > 0))
+        var configuration = folder.simulatorConfiguration(
+            seed: 42, durations: workload.durations, failureRate: workload.failureRate,
+            createUnknown: workload.watchedRows > 0)
+        // Measured over TLS, the way production pays for every request.
+        configuration.tls = try folder.prepareTLS()
+        let simulator = WeChatPaySimulator(configuration: configuration)
         if workload.faultProbability > 0 {
             var probabilities: [Fault: Double] = [:]
             for fault in Fault.allCases { probabilities[fault] = workload.faultProbability }
             simulator.setFaults(FaultPlan(probabilities: probabilities, slowAnswerSeconds: 1))
         }
-        let port = try simulator.start()
+        try simulator.start()
         defer { simulator.stop() }
-        try folder.writeConfiguration(baseURL: "http://127.0.0.1:\(port)", logLevel: .info)
+        try folder.writeConfiguration(baseURL: simulator.baseURL ?? "", caFile: folder.caFile, logLevel: .info)
         try Setup.store(folder.database).close()
         let producer = try SQLiteConnection(path: folder.database)
         producer.setBusyTimeout(milliseconds: 30_000)

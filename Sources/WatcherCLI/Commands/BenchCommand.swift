@@ -11,9 +11,9 @@ enum BenchCommand: Command {
     static let usage =
         "bench --workload NAME|all|soak [--policies LIST] [--scale F] [--seconds N] [--keep] [--simulated [--seeds N]]"
     static let discussion = """
-        Each run starts the simulator on 127.0.0.1, prepares a database, starts `wechatpay-watcher run` as a
-        child process with the named scheduler and measures: requests, 429s, the largest number of requests in
-        any 1 s window per merchant and API, utilisation of the budget, drain time against the bound N/rate,
+        Each run starts the simulator on 127.0.0.1 over TLS, prepares a database, starts `wechatpay-watcher run`
+        as a child process with the named scheduler and measures: requests, 429s, the largest number of requests
+        in any 1 s window per merchant and API, utilisation of the budget, drain time against the bound N/rate,
         detection latency (simulated completion → database write), polls per task, CPU milliseconds per request
         (with one RSA-2048 sign plus verify measured in the same run for comparison), and peak RSS.
         Policies: budget (the default scheduler), sweep (the least recently polled row, never one polled less

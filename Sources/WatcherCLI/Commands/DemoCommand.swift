@@ -36,18 +36,20 @@ enum DemoCommand: Command {
         let seed = UInt64(try arguments.integer("seed", default: 7))
         Output.line("wechatpay-watcher demo: generating keys and starting the WeChat Pay simulator…")
         let setup = try simulationFolder(directory, merchants: 2)
-        let simulator = WeChatPaySimulator(
-            configuration: setup.simulatorConfiguration(
-                seed: seed, durations: .uniform(1, 6), failureRate: 0.15, createUnknown: false)
-        )
-        let port: UInt16
+        var simulatorConfiguration = setup.simulatorConfiguration(
+            seed: seed, durations: .uniform(1, 6), failureRate: 0.15, createUnknown: false)
+        // TLS as in production: the simulator's CA is the config's api.ca_file.
+        try serveTLS(&simulatorConfiguration, from: setup)
+        let simulator = WeChatPaySimulator(configuration: simulatorConfiguration)
+        let baseURL: String
         do {
-            port = try simulator.start()
+            try simulator.start()
+            baseURL = simulator.baseURL ?? ""
         } catch {
             throw .runtime("cannot start the simulator: \(error)")
         }
         defer { simulator.stop() }
-        try writeConfiguration(setup, baseURL: "http://127.0.0.1:\(port)")
+        try writeConfiguration(setup, baseURL: baseURL, caFile: setup.caFile)
         let configuration = try Setup.configuration(setup.configFile).configuration
         let output = try Setup.logOutput(configuration)
         let logger = Logger(sink: output)
