@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WatcherSQLite
+import WatcherTestSupport
 import WeChatPaySimulator
 
 @Suite("Producers: the permissions and the wait command their scripts rely on")
@@ -100,6 +101,20 @@ struct ProducerTests {
         #expect(twoIDs.status == 2 && twoIDs.error.contains("exactly one TASK_ID"))
         let both = try await scenario.run(wait + ["task_000001", "--product-coupon", "1000000013"])
         #expect(both.status == 2 && both.error.contains("--product-coupon takes no TASK_ID"))
+    }
+
+    @Test("--version prints \"wechatpay-watcher X.Y.Z\", the version the overview names")
+    func version() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let result = try await WatcherProcess.run(["--version"], in: directory.path)
+        #expect(result.status == 0)
+        let words = result.output.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(words.count == 2 && words[0] == "wechatpay-watcher", "\(result.output)")
+        let version = words.last ?? ""
+        #expect(version.split(separator: ".").count == 3 && version.allSatisfy { $0.isNumber || $0 == "." })
+        let overview = try await WatcherProcess.run(["--help"], in: directory.path)
+        #expect(overview.output.hasPrefix("wechatpay-watcher \(version):"), "\(overview.output)")
     }
 
     /// The permission bits of `path`.
