@@ -233,8 +233,9 @@ public final class WeChatPayClient: Sendable {
         return certificates?.held.newestValid(at: now)?.serialNumber
     }
 
-    /// Sends a freshly signed request; when a kept-alive connection turns out closed before any answer byte, signs
-    /// again (new nonce, new timestamp) and sends once more on a new connection. Bytes are never re-sent as they were.
+    /// Sends a freshly signed request; when a kept-alive connection turns out closed before the request was written
+    /// whole, signs again (new nonce, new timestamp) and sends once more on a new connection. Bytes are never re-sent
+    /// as they were, and a request the server may have read is never sent again here.
     private func signAndSend(_ request: APIRequest, baseURL: String) async throws(TransportFailure) -> HTTPResponse {
         var attempt = 1
         while true {
@@ -247,7 +248,10 @@ public final class WeChatPayClient: Sendable {
             do {
                 return try await transport.send(httpRequest, timeout: requestTimeout, maxBodyBytes: maxBodyBytes)
             } catch {
-                guard case .reusedConnectionClosed(let reason) = error, attempt == 1 else { throw error }
+                // A delivered request may have been counted by the server: the lane retries it under a new permit.
+                guard case .reusedConnectionClosed(let reason, requestDelivered: false) = error, attempt == 1 else {
+                    throw error
+                }
                 logger.debug("request.resigned", ["url": .string(httpRequest.url), "reason": .string(reason)])
                 attempt += 1
             }

@@ -72,9 +72,11 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
     /// The proxy could not be reached, refused the tunnel (a `407`, another status) or closed it while it was being
     /// set up; nothing reached the API host.
     case proxy(reason: String)
-    /// A kept-alive connection taken from the pool turned out closed by the server before any answer byte. The
-    /// caller may sign the request again and send it once more: nothing below it re-sends bytes.
-    case reusedConnectionClosed(String)
+    /// A kept-alive connection taken from the pool turned out closed by the server before any answer byte.
+    /// `requestDelivered` tells whether the whole request had been written: if it had, the server may have read and
+    /// counted it against the rate limit, so only a request that was not delivered may be signed again and sent at
+    /// once; nothing below the caller re-sends bytes.
+    case reusedConnectionClosed(String, requestDelivered: Bool)
     /// The answer broke the HTTP/1.1 message rules, or came compressed although no compression was offered.
     case malformedResponse(String)
     /// The request was cancelled by the caller.
@@ -122,7 +124,7 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
         case .bodyTooLarge(let limit): "answer larger than \(limit) bytes"
         case .tls(let reason): "TLS handshake refused: \(reason)"
         case .proxy(let reason): "proxy failure: \(reason)"
-        case .reusedConnectionClosed(let reason): "kept-alive connection closed before any answer: \(reason)"
+        case .reusedConnectionClosed(let reason, _): "kept-alive connection closed before any answer: \(reason)"
         case .malformedResponse(let reason): "malformed answer: \(reason)"
         case .cancelled: "cancelled"
         case .other(let reason): reason
@@ -132,7 +134,7 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
     /// The detail worth its own log field (`reason="certificate has expired"`), for failures that carry one.
     public var reason: String? {
         switch self {
-        case .connectFailed(let reason), .tls(let reason), .proxy(let reason), .reusedConnectionClosed(let reason),
+        case .connectFailed(let reason), .tls(let reason), .proxy(let reason), .reusedConnectionClosed(let reason, _),
             .malformedResponse(let reason), .other(let reason):
             reason
         case .connectionLost(let reason, _): reason

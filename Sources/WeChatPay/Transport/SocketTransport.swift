@@ -5,8 +5,8 @@ import WatcherSync
 /// The production transport: HTTP/1.1 over POSIX sockets, TLS from OpenSSL's libssl, a keep-alive pool per host.
 ///
 /// A request is written once: nothing here re-sends bytes. When a kept-alive connection turns out closed before
-/// any answer byte, the failure is ``TransportFailure/reusedConnectionClosed(_:)`` and the caller decides (the
-/// client signs again). Name resolution, connection, tunnel, handshake, request and answer all share the one
+/// any answer byte, the failure is ``TransportFailure/reusedConnectionClosed(_:requestDelivered:)`` and the caller
+/// decides (the client signs again only a request that was not written whole). Name resolution, connection, tunnel, handshake, request and answer all share the one
 /// deadline of `timeout`.
 public final class SocketTransport: HTTPTransport {
     /// How the transport reaches the API.
@@ -131,12 +131,13 @@ public final class SocketTransport: HTTPTransport {
         _ bytes: [UInt8], on connection: Connection, maxBodyBytes: Int, control: ExchangeControl,
         until deadline: ContinuousClock.Instant
     ) throws(TransportFailure) -> ParsedResponse {
-        let closedEarly = { (what: String) -> TransportFailure in
+        let closedEarly = { (what: String, delivered: Bool) -> TransportFailure in
             connection.isReused
-                ? .reusedConnectionClosed(what) : .connectionLost(what, responseStarted: false)
+                ? .reusedConnectionClosed(what, requestDelivered: delivered)
+                : .connectionLost(what, responseStarted: false)
         }
         guard try connection.write(bytes, until: deadline) else {
-            throw closedEarly("the server closed the connection while the request was written")
+            throw closedEarly("the server closed the connection while the request was written", false)
         }
         var parser = HTTPResponseParser(maxBodyBytes: maxBodyBytes)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readSize, alignment: 1)
@@ -151,7 +152,7 @@ public final class SocketTransport: HTTPTransport {
                     }
                 case .endOfStream:
                     if let response = try parser.finish() { return response }
-                    throw closedEarly("the server closed the connection before answering")
+                    throw closedEarly("the server closed the connection before answering", true)
                 }
             }
         } catch let error as HTTPResponseParseError {
