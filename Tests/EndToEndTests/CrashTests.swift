@@ -15,9 +15,14 @@ struct CrashTests {
                 + scenario.tasks(120 * longRunFactor, mchid: second, prefix: "other", durations: .uniform(0, 4)))
         var random = SeededRandom(seed: 23)
         let kills = 3 * longRunFactor
+        let total = try scenario.unfinishedCount()
         for round in 0..<kills {
             let daemon = try scenario.startDaemon()
-            try await Task.sleep(for: .milliseconds(Int64(700 + random.unit() * 1_500)))
+            // Killed once this round's share of the rows is final, plus a random moment: on progress, not on a sleep,
+            // so a slow machine cannot let the whole drain finish before the last kill.
+            let target = total * (round + 1) / (kills + 2)
+            _ = try await eventually(timeout: 30) { try total - scenario.unfinishedCount() >= target }
+            try await Task.sleep(for: .milliseconds(Int64(random.unit() * 300)))
             daemon.signal(SIGKILL)
             let status = try await daemon.wait(timeout: 10)
             #expect(status == SIGKILL, "round \(round): killed, not exited")

@@ -97,6 +97,8 @@ final class EngineHarness: Sendable {
     func insert(_ ids: [String], merchant: String = EngineHarness.mchid, createdAt: Date? = nil) throws {
         let connection = try SQLiteConnection(path: store.path)
         defer { connection.close() }
+        // A producer waits for the engine's write lock, as the README tells producers to.
+        connection.setBusyTimeout(milliseconds: 10_000)
         try connection.transaction {
             for id in ids {
                 try connection.run(
