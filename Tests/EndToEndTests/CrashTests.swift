@@ -21,9 +21,11 @@ struct CrashTests {
             // Killed once this round's share of the rows is final, plus a random moment: on progress, not on a sleep,
             // so a slow machine cannot let the whole drain finish before the last kill.
             let target = total * (round + 1) / (kills + 2)
-            _ = try await eventually(timeout: 30) { try total - scenario.unfinishedCount() >= target }
-            try await Task.sleep(for: .milliseconds(Int64(random.unit() * 300)))
-            daemon.signal(SIGKILL)
+            let pause = random.unit() * 0.3
+            // From a thread of its own: tests running beside this one can keep the cooperative pool busy for seconds.
+            await killedOnProgress(pid: daemon.process.processIdentifier, delay: pause) {
+                (try? total - scenario.unfinishedCount() >= target) ?? false
+            }
             let status = try await daemon.wait(timeout: 10)
             #expect(status == SIGKILL, "round \(round): killed, not exited")
         }
@@ -119,5 +121,20 @@ struct CrashTests {
             return rows[key]?.state != "PENDING"
         }
         #expect(wrong == [], "every row that was written is right")
+    }
+}
+
+/// Sends SIGKILL to `pid` from a thread of its own once `reached()` holds (or after 30 s) and `delay` more seconds,
+/// and returns when it was sent.
+private func killedOnProgress(pid: Int32, delay: Double, _ reached: @escaping @Sendable () -> Bool) async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let thread = Thread {
+            let deadline = Date().addingTimeInterval(30 * testTimeScale)
+            while !reached() && Date() < deadline { usleep(20_000) }
+            usleep(UInt32(delay * 1_000_000))
+            kill(pid, SIGKILL)
+            continuation.resume()
+        }
+        thread.start()
     }
 }
