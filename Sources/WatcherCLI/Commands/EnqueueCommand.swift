@@ -36,21 +36,11 @@ enum EnqueueCommand: Command {
         guard configuration.merchants.contains(where: { $0.mchid == merchant }) else {
             throw .usage("merchant \(merchant) is not configured in \(configuration.configFile)")
         }
-        let kind: any ResourceKind
-        let id: String
+        let (kind, id) = try NamedRow.parse(arguments)
         var parameters: [String: String] = [:]
-        if let coupon = arguments.value("product-coupon") {
-            guard arguments.operands.isEmpty, arguments.value("type") == nil else {
-                throw .usage("--product-coupon takes no TASK_ID and no --type")
-            }
-            kind = ProductCouponKind()
-            id = coupon
+        if kind is ProductCouponKind {
+            guard arguments.value("type") == nil else { throw .usage("--product-coupon takes no --type") }
         } else {
-            guard arguments.operands.count == 1, let task = arguments.operands.first else {
-                throw .usage("expected exactly one TASK_ID after the options, or --product-coupon ID")
-            }
-            kind = ImageGenerationTaskKind()
-            id = task
             parameters["image_generation_type"] = try arguments.required("type")
         }
         let row = QueuedRow(

@@ -1,6 +1,4 @@
 import Foundation
-import ImageGenerationTasks
-import ProductCoupons
 import WatcherEngine
 import WatcherSQLite
 import WatcherStore
@@ -43,20 +41,7 @@ enum WaitCommand: Command {
     static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
         let configuration = try Setup.configuration(try arguments.required("config")).configuration
         let merchant = try arguments.required("merchant")
-        let kind: any ResourceKind
-        let id: String
-        if let coupon = arguments.value("product-coupon") {
-            guard arguments.operands.isEmpty else { throw .usage("--product-coupon takes no TASK_ID") }
-            guard !coupon.isEmpty else { throw .usage("--product-coupon needs an id") }
-            kind = ProductCouponKind()
-            id = coupon
-        } else {
-            guard arguments.operands.count == 1, let task = arguments.operands.first else {
-                throw .usage("expected exactly one TASK_ID after the options, or --product-coupon ID")
-            }
-            kind = ImageGenerationTaskKind()
-            id = task
-        }
+        let (kind, id) = try NamedRow.parse(arguments)
         let timeout = try timeoutOption(arguments)
         let database = configuration.database
         guard FileManager.default.fileExists(atPath: database) else {
