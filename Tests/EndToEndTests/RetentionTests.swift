@@ -93,7 +93,13 @@ struct RetentionTests {
         }
         let daemon = try scenario.startDaemon()
 
-        let pruned = try await eventually(timeout: 40) { try taskIDs(scenario) == ["recent_task"] }
+        // The pass logs its line after its vacuum steps: wait for both before stopping, or SIGTERM ends the pass first.
+        let pruned = try await eventually(timeout: 40) {
+            let logged =
+                (try? String(contentsOfFile: scenario.folder.logFile, encoding: .utf8))?
+                .contains("retention.pruned") ?? false
+            return try taskIDs(scenario) == ["recent_task"] && logged
+        }
         daemon.signal(SIGTERM)
         #expect(try await daemon.wait(timeout: 20) == 0)
 
