@@ -1,22 +1,22 @@
 /// The answer of 查询图片生成任务执行结果 (`GET …/image-generation-tasks/{task_id}`), as documented.
-public struct ImageGenerationTaskAnswer: Decodable, Sendable, Equatable {
+package struct ImageGenerationTaskAnswer: Decodable, Sendable, Equatable {
     /// The brand the task belongs to.
-    public var brandID: String?
+    package var brandID: String?
     /// The task id (the service provider's request number).
-    public var taskID: String?
+    package var taskID: String?
     /// `COMBINE_IMAGE` or `CUT_OUT`.
-    public var imageGenerationType: String?
+    package var imageGenerationType: String?
     /// `PROCESSING`, `SUCCESS` or `FAIL`.
-    public var taskState: String?
+    package var taskState: String?
     /// The result when the type is `COMBINE_IMAGE` and the task succeeded.
-    public var combineImageResult: ImageResult?
+    package var combineImageResult: ImageResult?
     /// The result when the type is `CUT_OUT` and the task succeeded.
-    public var cutOutResult: ImageResult?
+    package var cutOutResult: ImageResult?
 
     /// A generated image.
-    public struct ImageResult: Decodable, Sendable, Equatable {
+    package struct ImageResult: Decodable, Sendable, Equatable {
         /// The image URL.
-        public var imageURL: String?
+        package var imageURL: String?
 
         enum CodingKeys: String, CodingKey {
             case imageURL = "image_url"

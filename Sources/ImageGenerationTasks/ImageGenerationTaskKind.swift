@@ -6,17 +6,17 @@ import WeChatPay
 
 /// Image-generation tasks (查询图片生成任务执行结果): `PENDING` → `PROCESSING` → `SUCCESS` | `FAIL`, with the
 /// generated image's URL written into `image_url`.
-public struct ImageGenerationTaskKind: ResourceKind {
+package struct ImageGenerationTaskKind: ResourceKind {
     /// The two documented generation types.
-    public static let generationTypes: Set<String> = ["COMBINE_IMAGE", "CUT_OUT"]
+    package static let generationTypes: Set<String> = ["COMBINE_IMAGE", "CUT_OUT"]
     /// The states WeChat Pay answers with.
-    public static let remoteStates: Set<String> = ["PROCESSING", "SUCCESS", "FAIL"]
+    package static let remoteStates: Set<String> = ["PROCESSING", "SUCCESS", "FAIL"]
 
     /// Creates the kind.
-    public init() {}
+    package init() {}
 
     /// The `image_generation_tasks` table.
-    public let table = ResourceTable(
+    package let table = ResourceTable(
         resource: "image_generation_task",
         table: "image_generation_tasks",
         idColumn: "task_id",
@@ -26,10 +26,10 @@ public struct ImageGenerationTaskKind: ResourceKind {
     )
 
     /// `SUCCESS` and `FAIL` end the watch.
-    public var finalStates: Set<String> { ["SUCCESS", "FAIL"] }
+    package var finalStates: Set<String> { ["SUCCESS", "FAIL"] }
 
     /// Checks the task id (6–40 characters of `[0-9A-Za-z_-]`) and the generation type.
-    public func validate(_ row: QueuedRow) -> String? {
+    package func validate(_ row: QueuedRow) -> String? {
         if let problem = RowValidation.identifierProblem(row.resourceID, column: "task_id", minimum: 6, maximum: 40) {
             return problem
         }
@@ -41,7 +41,7 @@ public struct ImageGenerationTaskKind: ResourceKind {
     }
 
     /// `GET …/image-generation-tasks/{task_id}?brand_id=…&image_generation_type=…`.
-    public func request(for row: QueuedRow) -> APIRequest {
+    package func request(for row: QueuedRow) -> APIRequest {
         APIRequest(
             pathSegments: ["v3", "marketing", "partner", "product-coupon", "image-generation-tasks", row.resourceID],
             query: [
@@ -52,7 +52,7 @@ public struct ImageGenerationTaskKind: ResourceKind {
     }
 
     /// Reads a verified answer; anything that cannot be right is an anomaly, never a state.
-    public func interpret(_ body: [UInt8], for row: QueuedRow) -> Interpretation {
+    package func interpret(_ body: [UInt8], for row: QueuedRow) -> Interpretation {
         let answer: ImageGenerationTaskAnswer
         do {
             answer = try JSONDecoder().decode(ImageGenerationTaskAnswer.self, from: Data(body))
@@ -80,7 +80,7 @@ public struct ImageGenerationTaskKind: ResourceKind {
     }
 
     /// Tasks of one generation type take similar times.
-    public func cohort(of row: QueuedRow) -> String {
+    package func cohort(of row: QueuedRow) -> String {
         row.parameters["image_generation_type"] ?? ""
     }
 }

@@ -15,9 +15,9 @@ import Glibc
 /// ```
 ///
 /// Dropping the last reference stops the server too, unless the handler itself holds the server.
-public final class HTTPServer: Sendable {
+package final class HTTPServer: Sendable {
     /// The address the server listens on, as given.
-    public let host: String
+    package let host: String
     private let core: ServerCore
 
     /// Ignored process-wide, once: a write to a vanished client must fail with EPIPE, not kill the daemon.
@@ -37,7 +37,7 @@ public final class HTTPServer: Sendable {
     ///   - handler: answers each request, on the connection's own thread.
     /// - Throws: `HTTPServerError` naming the address and the system's reason, e.g.
     ///   "cannot bind 127.0.0.1:8080: Address already in use", or OpenSSL's reason for refusing the certificate.
-    public init(
+    package init(
         host: String = "127.0.0.1",
         port: UInt16 = 0,
         idleTimeout: Duration = .seconds(8),
@@ -57,41 +57,41 @@ public final class HTTPServer: Sendable {
     }
 
     /// The port bound: the one asked for, or the ephemeral one the system chose.
-    public var port: UInt16 { core.port }
+    package var port: UInt16 { core.port }
 
     /// `http://host:port`, or `https://` under TLS, with IPv6 in brackets, for building request URLs.
-    public var origin: String {
+    package var origin: String {
         "\(core.tls == nil ? "http" : "https")://\(LoopbackAddress.display(host: host, port: port))"
     }
 
     /// Starts the accept thread; until then connections wait in the backlog. Calls after the first do nothing.
-    public func start() {
+    package func start() {
         core.start()
     }
 
     /// Stops accepting, shuts down every open connection, and waits (at most 5 s) for all threads to end.
     ///
     /// Idempotent. Do not call it from a handler: it would wait for the handler's own thread.
-    public func stop() {
+    package func stop() {
         core.stop()
     }
 
     /// Connections accepted since the server started.
-    public var connectionsAccepted: Int { core.state.withLock { $0.connectionsAccepted } }
+    package var connectionsAccepted: Int { core.state.withLock { $0.connectionsAccepted } }
 
     /// Connections being served now; returns to 0 once clients close, which makes connection leaks visible.
-    public var openConnections: Int { core.state.withLock { $0.openSockets.count } }
+    package var openConnections: Int { core.state.withLock { $0.openSockets.count } }
 
     /// Requests the handler has answered, counted before the response is sent.
-    public var requestsHandled: Int { core.state.withLock { $0.requestsHandled } }
+    package var requestsHandled: Int { core.state.withLock { $0.requestsHandled } }
 
     /// TLS handshakes that succeeded; each is one connection that may carry many requests.
-    public var handshakesCompleted: Int { core.state.withLock { $0.handshakesCompleted } }
+    package var handshakesCompleted: Int { core.state.withLock { $0.handshakesCompleted } }
 
     /// TLS handshakes that failed or never finished; none of those connections reached the handler.
-    public var handshakesFailed: Int { core.state.withLock { $0.handshakesFailed } }
+    package var handshakesFailed: Int { core.state.withLock { $0.handshakesFailed } }
 
     /// OpenSSL's reason for the latest failed handshake, e.g. "tlsv1 alert unknown ca" when the client refused
     /// the certificate, or that the client did not finish in time.
-    public var lastHandshakeFailure: String? { core.state.withLock { $0.lastHandshakeFailure } }
+    package var lastHandshakeFailure: String? { core.state.withLock { $0.lastHandshakeFailure } }
 }

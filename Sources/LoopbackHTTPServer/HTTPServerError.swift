@@ -3,16 +3,16 @@ import Glibc
 /// Why the server could not start, worded for the log: what it tried, on which address, and what the system said.
 ///
 /// `description` reads like "cannot bind 127.0.0.1:8080: Address already in use".
-public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
+package struct HTTPServerError: Error, Sendable, CustomStringConvertible {
     /// What the server was doing, with the address, e.g. "cannot bind 127.0.0.1:8080".
-    public let operation: String
+    package let operation: String
     /// What went wrong: `strerror` for a failed system call, or why the server refused the request.
-    public let reason: String
+    package let reason: String
     /// The `errno` of the failed system call; nil when the server refused on its own (a non-loopback host).
-    public let systemErrorNumber: Int32?
+    package let systemErrorNumber: Int32?
 
     /// The operation and the reason in one line.
-    public var description: String {
+    package var description: String {
         "\(operation): \(reason)"
     }
 

@@ -2,14 +2,14 @@
 ///
 /// The name keeps the sender's spelling because logs and signature checks should see exactly what was sent;
 /// look fields up with `HTTPServerRequest.header(_:)`, which ignores case as HTTP requires.
-public struct HTTPServerHeader: Sendable, Equatable {
+package struct HTTPServerHeader: Sendable, Equatable {
     /// The field name as received, or as the handler wrote it.
-    public var name: String
+    package var name: String
     /// The field value without the optional whitespace that surrounds it on the wire.
-    public var value: String
+    package var value: String
 
     /// Creates a header field; `HTTPServerHeader("Content-Type", "application/json")`.
-    public init(_ name: String, _ value: String) {
+    package init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
     }

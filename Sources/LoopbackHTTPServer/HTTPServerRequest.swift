@@ -1,20 +1,20 @@
 /// A request as the handler sees it: the method, the raw target, the headers in order and the whole body.
-public struct HTTPServerRequest: Sendable {
+package struct HTTPServerRequest: Sendable {
     /// The method exactly as sent, e.g. `GET`; methods are case-sensitive.
-    public var method: String
+    package var method: String
     /// The request-target exactly as received, e.g. `/v3/x/abc?brand_id=1&t=2`.
     ///
     /// It is never decoded or normalized: WeChat Pay signatures cover these bytes one for one.
-    public var target: String
+    package var target: String
     /// The header fields in the order received, names spelled as the client spelled them.
-    public var headers: [HTTPServerHeader]
+    package var headers: [HTTPServerHeader]
     /// The body, framed by `Content-Length`; empty when there was none.
-    public var body: [UInt8]
+    package var body: [UInt8]
     /// When the request head had been fully read; lets a simulator measure how long a client waits.
-    public var receivedAt: ContinuousClock.Instant
+    package var receivedAt: ContinuousClock.Instant
 
     /// Creates a request, mostly for handler tests that need no socket.
-    public init(
+    package init(
         method: String,
         target: String,
         headers: [HTTPServerHeader] = [],
@@ -29,24 +29,24 @@ public struct HTTPServerRequest: Sendable {
     }
 
     /// The target up to, not including, the first `?`; still percent-encoded.
-    public var path: String {
+    package var path: String {
         guard let mark = target.firstIndex(of: "?") else { return target }
         return String(target[..<mark])
     }
 
     /// The raw query after the first `?`, or nil when the target has none.
-    public var query: String? {
+    package var query: String? {
         guard let mark = target.firstIndex(of: "?") else { return nil }
         return String(target[target.index(after: mark)...])
     }
 
     /// The value of the first header called `name`, compared case-insensitively.
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.firstValue(named: name)
     }
 
     /// The body decoded as UTF-8, invalid bytes replaced; for JSON bodies and log lines.
-    public var bodyText: String {
+    package var bodyText: String {
         String(decoding: body, as: UTF8.self)
     }
 }

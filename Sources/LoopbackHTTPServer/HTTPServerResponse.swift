@@ -2,9 +2,9 @@
 ///
 /// The server adds `Content-Length` or `Transfer-Encoding: chunked` (replacing any the handler set, because it
 /// frames the body) and `Date` (unless the handler set one).
-public struct HTTPServerResponse: Sendable {
+package struct HTTPServerResponse: Sendable {
     /// How the body is framed on the wire.
-    public enum Framing: Sendable, Equatable {
+    package enum Framing: Sendable, Equatable {
         /// `Content-Length`, the whole body in one piece.
         case contentLength
         /// `Transfer-Encoding: chunked`, in chunks of at most `chunkBytes` (at least 1); an HTTP/1.0 client,
@@ -13,7 +13,7 @@ public struct HTTPServerResponse: Sendable {
     }
 
     /// How the connection delivers the response; everything but `.normal` is a fault a client must survive.
-    public enum Behaviour: Sendable, Equatable {
+    package enum Behaviour: Sendable, Equatable {
         /// Send the response at once.
         case normal
         /// Wait this long, then send normally: a slow server.
@@ -29,18 +29,18 @@ public struct HTTPServerResponse: Sendable {
     }
 
     /// The status code, e.g. 200 or 429.
-    public var status: Int
+    package var status: Int
     /// Header fields in the order they are sent.
-    public var headers: [HTTPServerHeader]
+    package var headers: [HTTPServerHeader]
     /// The body bytes.
-    public var body: [UInt8]
+    package var body: [UInt8]
     /// How to deliver this response.
-    public var behaviour: Behaviour
+    package var behaviour: Behaviour
     /// How to frame the body.
-    public var framing: Framing
+    package var framing: Framing
 
     /// Creates a response; with no arguments but the status it is an empty, normally delivered answer.
-    public init(
+    package init(
         status: Int, headers: [HTTPServerHeader] = [], body: [UInt8] = [], behaviour: Behaviour = .normal,
         framing: Framing = .contentLength
     ) {
@@ -52,7 +52,7 @@ public struct HTTPServerResponse: Sendable {
     }
 
     /// A JSON answer: adds `Content-Type: application/json` unless `headers` already names a content type.
-    public static func json(_ status: Int, _ body: String, headers: [HTTPServerHeader] = []) -> HTTPServerResponse {
+    package static func json(_ status: Int, _ body: String, headers: [HTTPServerHeader] = []) -> HTTPServerResponse {
         let contentType =
             headers.firstValue(named: "Content-Type") == nil
             ? [HTTPServerHeader("Content-Type", "application/json")] : []
@@ -60,7 +60,7 @@ public struct HTTPServerResponse: Sendable {
     }
 
     /// The reason phrase sent on the status line, e.g. "Too Many Requests" for 429.
-    public static func reasonPhrase(for status: Int) -> String {
+    package static func reasonPhrase(for status: Int) -> String {
         if let phrase = knownReasonPhrases[status] { return phrase }
         // RFC 9112 lets the phrase be anything; a class name is more useful in a packet capture than nothing.
         switch status {

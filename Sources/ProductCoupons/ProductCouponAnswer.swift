@@ -2,34 +2,34 @@
 /// field for field as the document gives it. Every field is optional here so that a missing one is reported by
 /// the kind's checks by name rather than as a decoding failure; enumerations other than `state` are kept as the
 /// platform's words (``OpenEnum``), because the platform adds values over time.
-public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
+package struct ProductCouponAnswer: Decodable, Sendable, Equatable {
     /// 商品券ID, up to 40 characters.
-    public var productCouponID: String?
+    package var productCouponID: String?
     /// 优惠范围: `ALL` or `SINGLE`.
-    public var scope: OpenEnum<CouponScope>?
+    package var scope: OpenEnum<CouponScope>?
     /// 商品券类型: `NORMAL`, `DISCOUNT` or `EXCHANGE`.
-    public var type: OpenEnum<CouponType>?
+    package var type: OpenEnum<CouponType>?
     /// 使用模式: `SINGLE` or `PROGRESSIVE_BUNDLE`.
-    public var usageMode: OpenEnum<UsageMode>?
+    package var usageMode: OpenEnum<UsageMode>?
     /// 单券模式信息, only when `usage_mode` is `SINGLE`.
-    public var singleUsageInfo: SingleUsageInfo?
+    package var singleUsageInfo: SingleUsageInfo?
     /// 多次优惠模式信息, only when `usage_mode` is `PROGRESSIVE_BUNDLE`.
-    public var progressiveBundleUsageInfo: ProgressiveBundleUsageInfo?
+    package var progressiveBundleUsageInfo: ProgressiveBundleUsageInfo?
     /// 展示信息.
-    public var displayInfo: DisplayInfo?
+    package var displayInfo: DisplayInfo?
     /// 外部商品ID, as the merchant gave it.
-    public var outProductNo: String?
+    package var outProductNo: String?
     /// 商品券状态, as received. Unlike the other enumerations it is not open: ``couponState`` is nil for a value
     /// the document does not list, and the kind does not believe such an answer.
-    public var state: String?
+    package var state: String?
     /// 失效请求单号, only when `DEACTIVATED`.
-    public var deactivateRequestNo: String?
+    package var deactivateRequestNo: String?
     /// 失效时间 (RFC 3339), only when `DEACTIVATED`.
-    public var deactivateTime: String?
+    package var deactivateTime: String?
     /// 失效原因, only when `DEACTIVATED`.
-    public var deactivateReason: String?
+    package var deactivateReason: String?
     /// 品牌ID.
-    public var brandID: String?
+    package var brandID: String?
 
     enum CodingKeys: String, CodingKey {
         case productCouponID = "product_coupon_id"
@@ -46,10 +46,10 @@ public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
     }
 
     /// 商品券状态, strictly as the document lists them; nil when `state` is missing or unknown.
-    public var couponState: CouponState? { state.flatMap(CouponState.init(rawValue:)) }
+    package var couponState: CouponState? { state.flatMap(CouponState.init(rawValue:)) }
 
     /// 商品券状态: the only enumeration whose unknown values are not believed, because the watch acts on it.
-    public enum CouponState: String, Sendable, CaseIterable {
+    package enum CouponState: String, Sendable, CaseIterable {
         /// 审批中: not usable until the audit ends.
         case auditing = "AUDITING"
         /// 生效中: the coupon can be used.
@@ -59,7 +59,7 @@ public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
     }
 
     /// 优惠范围.
-    public enum CouponScope: String, Sendable, CaseIterable {
+    package enum CouponScope: String, Sendable, CaseIterable {
         /// 全场券.
         case all = "ALL"
         /// 单品券.
@@ -67,7 +67,7 @@ public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
     }
 
     /// 商品券类型.
-    public enum CouponType: String, Sendable, CaseIterable {
+    package enum CouponType: String, Sendable, CaseIterable {
         /// 满减券.
         case normal = "NORMAL"
         /// 折扣券.
@@ -77,7 +77,7 @@ public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
     }
 
     /// 使用模式.
-    public enum UsageMode: String, Sendable, CaseIterable {
+    package enum UsageMode: String, Sendable, CaseIterable {
         /// 单券: used once.
         case single = "SINGLE"
         /// 多次优惠: a sequence of batches used in order.
@@ -85,11 +85,11 @@ public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
     }
 
     /// 单券模式信息.
-    public struct SingleUsageInfo: Decodable, Sendable, Equatable {
+    package struct SingleUsageInfo: Decodable, Sendable, Equatable {
         /// 满减券使用规则.
-        public var normalCoupon: NormalCouponRule?
+        package var normalCoupon: NormalCouponRule?
         /// 折扣券使用规则.
-        public var discountCoupon: DiscountCouponRule?
+        package var discountCoupon: DiscountCouponRule?
 
         enum CodingKeys: String, CodingKey {
             case normalCoupon = "normal_coupon"
@@ -98,11 +98,11 @@ public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
     }
 
     /// 满减券使用规则: amounts in fen.
-    public struct NormalCouponRule: Decodable, Sendable, Equatable {
+    package struct NormalCouponRule: Decodable, Sendable, Equatable {
         /// 门槛.
-        public var threshold: Int64?
+        package var threshold: Int64?
         /// 优惠金额.
-        public var discountAmount: Int64?
+        package var discountAmount: Int64?
 
         enum CodingKeys: String, CodingKey {
             case threshold
@@ -111,11 +111,11 @@ public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
     }
 
     /// 折扣券使用规则.
-    public struct DiscountCouponRule: Decodable, Sendable, Equatable {
+    package struct DiscountCouponRule: Decodable, Sendable, Equatable {
         /// 门槛, in fen.
-        public var threshold: Int64?
+        package var threshold: Int64?
         /// 折扣百分比.
-        public var percentOff: Int64?
+        package var percentOff: Int64?
 
         enum CodingKeys: String, CodingKey {
             case threshold
@@ -124,11 +124,11 @@ public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
     }
 
     /// 多次优惠模式信息.
-    public struct ProgressiveBundleUsageInfo: Decodable, Sendable, Equatable {
+    package struct ProgressiveBundleUsageInfo: Decodable, Sendable, Equatable {
         /// 可使用次数 (3–15).
-        public var count: Int64?
+        package var count: Int64?
         /// 使用间隔天数 (≤ 7).
-        public var intervalDays: Int64?
+        package var intervalDays: Int64?
 
         enum CodingKeys: String, CodingKey {
             case count
@@ -137,19 +137,19 @@ public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
     }
 
     /// 展示信息.
-    public struct DisplayInfo: Decodable, Sendable, Equatable {
+    package struct DisplayInfo: Decodable, Sendable, Equatable {
         /// 商品券名称 (3–15 characters).
-        public var name: String?
+        package var name: String?
         /// 商品券图片.
-        public var imageURL: String?
+        package var imageURL: String?
         /// 商品券背景图.
-        public var backgroundURL: String?
+        package var backgroundURL: String?
         /// 商品券详情图列表 (≤ 8).
-        public var detailImageURLs: [String]?
+        package var detailImageURLs: [String]?
         /// 商品原价, in fen.
-        public var originalPrice: Int64?
+        package var originalPrice: Int64?
         /// 套餐组合.
-        public var comboPackages: [ComboPackage]?
+        package var comboPackages: [ComboPackage]?
 
         enum CodingKeys: String, CodingKey {
             case name
@@ -162,13 +162,13 @@ public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
     }
 
     /// 套餐组合.
-    public struct ComboPackage: Decodable, Sendable, Equatable {
+    package struct ComboPackage: Decodable, Sendable, Equatable {
         /// 套餐名称.
-        public var name: String?
+        package var name: String?
         /// 可选数量.
-        public var pickCount: Int64?
+        package var pickCount: Int64?
         /// 可选项.
-        public var choices: [ComboChoice]?
+        package var choices: [ComboChoice]?
 
         enum CodingKeys: String, CodingKey {
             case name
@@ -178,19 +178,19 @@ public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
     }
 
     /// 套餐可选项.
-    public struct ComboChoice: Decodable, Sendable, Equatable {
+    package struct ComboChoice: Decodable, Sendable, Equatable {
         /// 名称.
-        public var name: String?
+        package var name: String?
         /// 价格, in fen.
-        public var price: Int64?
+        package var price: Int64?
         /// 数量.
-        public var count: Int64?
+        package var count: Int64?
         /// 图片.
-        public var imageURL: String?
+        package var imageURL: String?
         /// 小程序 AppID.
-        public var miniProgramAppID: String?
+        package var miniProgramAppID: String?
         /// 小程序路径.
-        public var miniProgramPath: String?
+        package var miniProgramPath: String?
 
         enum CodingKeys: String, CodingKey {
             case name, price, count
@@ -202,7 +202,7 @@ public struct ProductCouponAnswer: Decodable, Sendable, Equatable {
 }
 
 /// An enumeration the platform may extend: a known case, or the platform's word kept verbatim.
-public enum OpenEnum<Known: RawRepresentable & Sendable & Equatable>: Decodable, Sendable, Equatable
+package enum OpenEnum<Known: RawRepresentable & Sendable & Equatable>: Decodable, Sendable, Equatable
 where Known.RawValue == String {
     /// A value this program knows.
     case known(Known)
@@ -210,13 +210,13 @@ where Known.RawValue == String {
     case other(String)
 
     /// Decodes from a JSON string.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let raw = try decoder.singleValueContainer().decode(String.self)
         self = Known(rawValue: raw).map(Self.known) ?? .other(raw)
     }
 
     /// The platform's word.
-    public var rawValue: String {
+    package var rawValue: String {
         switch self {
         case .known(let value): value.rawValue
         case .other(let raw): raw

@@ -8,15 +8,15 @@ import WeChatPay
 ///
 /// Every verified answer is stored verbatim in `coupon_json`, with the fields operators query in their own
 /// columns (`coupon_name`, `coupon_type`, `coupon_scope`, `deactivate_time`, `deactivate_reason`).
-public struct ProductCouponKind: ResourceKind {
+package struct ProductCouponKind: ResourceKind {
     /// The states WeChat Pay answers with.
-    public static let remoteStates = Set(ProductCouponAnswer.CouponState.allCases.map(\.rawValue))
+    package static let remoteStates = Set(ProductCouponAnswer.CouponState.allCases.map(\.rawValue))
 
     /// Creates the kind.
-    public init() {}
+    package init() {}
 
     /// The `product_coupons` table.
-    public let table = ResourceTable(
+    package let table = ResourceTable(
         resource: "product_coupon",
         table: "product_coupons",
         idColumn: "product_coupon_id",
@@ -28,18 +28,18 @@ public struct ProductCouponKind: ResourceKind {
     )
 
     /// `EFFECTIVE` and `DEACTIVATED` end the watch.
-    public var finalStates: Set<String> {
+    package var finalStates: Set<String> {
         [ProductCouponAnswer.CouponState.effective.rawValue, ProductCouponAnswer.CouponState.deactivated.rawValue]
     }
 
     /// Checks the coupon id: 1–40 characters (the document's `string(40)`) of `[0-9A-Za-z_-]`, so that it is
     /// one path segment as it stands (WeChat Pay's ids are digits).
-    public func validate(_ row: QueuedRow) -> String? {
+    package func validate(_ row: QueuedRow) -> String? {
         RowValidation.identifierProblem(row.resourceID, column: "product_coupon_id", minimum: 1, maximum: 40)
     }
 
     /// `GET …/product-coupons/{product_coupon_id}?brand_id=…` (`brand_id` is required by the document).
-    public func request(for row: QueuedRow) -> APIRequest {
+    package func request(for row: QueuedRow) -> APIRequest {
         APIRequest(
             pathSegments: ["v3", "marketing", "partner", "product-coupon", "product-coupons", row.resourceID],
             query: [("brand_id", row.brandID)]
@@ -47,7 +47,7 @@ public struct ProductCouponKind: ResourceKind {
     }
 
     /// Reads a verified answer; anything that cannot be right is an anomaly, never a state.
-    public func interpret(_ body: [UInt8], for row: QueuedRow) -> Interpretation {
+    package func interpret(_ body: [UInt8], for row: QueuedRow) -> Interpretation {
         let answer: ProductCouponAnswer
         do {
             answer = try JSONDecoder().decode(ProductCouponAnswer.self, from: Data(body))
@@ -76,7 +76,7 @@ public struct ProductCouponKind: ResourceKind {
 
     /// One cohort for all coupons: a row carries only ids, and the coupon's type is not known before the first
     /// answer, so there is nothing to tell one coupon's audit time from another's in advance.
-    public func cohort(of row: QueuedRow) -> String { "coupon" }
+    package func cohort(of row: QueuedRow) -> String { "coupon" }
 
     /// Nil when the answer names the expected value; otherwise the problem, in the words of the log.
     static func mismatch(_ field: String, answered: String?, expected: String) -> String? {

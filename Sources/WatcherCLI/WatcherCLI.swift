@@ -1,7 +1,7 @@
 import Foundation
 
 /// The `wechatpay-watcher` command line.
-public enum WatcherCLI {
+package enum WatcherCLI {
     static var commands: [any Command.Type] {
         [
             RunCommand.self, MigrateCommand.self, CheckConfigCommand.self, DownloadCertificatesCommand.self,
@@ -12,7 +12,7 @@ public enum WatcherCLI {
 
     /// Runs the command named by `arguments` (without the program name); returns the exit status:
     /// 0 success, 2 bad usage or configuration, 1 a runtime failure.
-    public static func main(_ arguments: [String]) async -> Int32 {
+    package static func main(_ arguments: [String]) async -> Int32 {
         guard let name = arguments.first, !["--help", "-h", "help"].contains(name) else {
             Output.line(overview)
             return arguments.isEmpty ? 2 : 0

@@ -1,34 +1,34 @@
 import Foundation
 
 /// `api.proxy_url` (and `HTTPS_PROXY`): an HTTP proxy the client tunnels through with `CONNECT`.
-public struct ProxyURL: Sendable, Equatable {
+package struct ProxyURL: Sendable, Equatable {
     /// The URL as written, for writing the file back.
-    public var text: String
+    package var text: String
     /// The proxy's host (without brackets for IPv6).
-    public var host: String
+    package var host: String
     /// The proxy's port, always written.
-    public var port: Int
+    package var port: Int
     /// The user, percent-decoded; nil without user info.
-    public var username: String?
+    package var username: String?
     /// The password, percent-decoded; never shown.
-    public var password: String?
+    package var password: String?
 
     /// Why a text is not a proxy URL, in words that never contain the password.
-    public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
+    package struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
         /// The problem.
-        public var description: String
+        package var description: String
 
         init(_ description: String) { self.description = description }
     }
 
     /// The form every message names.
-    public static let expectedForm = "http://[user:password@]host:port"
+    package static let expectedForm = "http://[user:password@]host:port"
 
     /// The URL with its password replaced, as it may appear in logs and messages.
-    public var redacted: String { Self.redact(text) }
+    package var redacted: String { Self.redact(text) }
 
     /// Parses `http://[user:password@]host:port`; the failure says what is wrong, without the password.
-    public static func parse(_ text: String) -> Result<ProxyURL, Invalid> {
+    package static func parse(_ text: String) -> Result<ProxyURL, Invalid> {
         let shown = JSONValue.quoted(redact(text))
         let wrongForm = Invalid("\(shown) is not a proxy URL; expected \(expectedForm)")
         guard text.lowercased().hasPrefix("http://") else {

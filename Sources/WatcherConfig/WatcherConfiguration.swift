@@ -3,31 +3,31 @@ import WatcherLog
 /// Everything the daemon reads from its configuration file, validated and with defaults filled in.
 ///
 /// Paths are absolute and normalized: relative paths in the file are resolved against the file's folder.
-public struct WatcherConfiguration: Sendable, Equatable {
+package struct WatcherConfiguration: Sendable, Equatable {
     /// The absolute path of the file this configuration was loaded from.
-    public var configFile: String
+    package var configFile: String
     /// The SQLite database holding the work queue (`database`).
-    public var database: String
+    package var database: String
     /// The log file (`log_file`); `nil` means standard error.
-    public var logFile: String?
+    package var logFile: String?
     /// The least important log level written (`log_level`).
-    public var logLevel: LogLevel
+    package var logLevel: LogLevel
     /// How log records are written (`log_format`).
-    public var logFormat: LogFormat
+    package var logFormat: LogFormat
     /// Where metrics are written (`metrics_file`); `nil` means nowhere.
-    public var metricsFile: String?
+    package var metricsFile: String?
     /// Where and how the WeChat Pay API is reached (`api`).
-    public var api: APISettings
+    package var api: APISettings
     /// How often and for how long resources are polled (`polling`).
-    public var polling: PollingSettings
+    package var polling: PollingSettings
     /// The merchants polled on behalf of, in file order; never empty after loading.
-    public var merchants: [MerchantSettings]
+    package var merchants: [MerchantSettings]
     /// How long final rows and their history are kept (`retention`).
-    public var retention: RetentionSettings
+    package var retention: RetentionSettings
 
     /// A configuration from its parts, for example to write a simulator's configuration with
     /// ``ConfigurationLoader/encode(_:)``.
-    public init(
+    package init(
         configFile: String,
         database: String,
         logFile: String?,
@@ -53,23 +53,23 @@ public struct WatcherConfiguration: Sendable, Equatable {
 }
 
 /// The WeChat Pay API endpoints (`api`).
-public struct APISettings: Sendable, Equatable {
+package struct APISettings: Sendable, Equatable {
     /// The primary endpoint, such as `https://api.mch.weixin.qq.com`, without a trailing slash.
-    public var baseURL: String
+    package var baseURL: String
     /// The endpoint to fail over to, without a trailing slash; `nil` means no failover.
-    public var backupBaseURL: String?
+    package var backupBaseURL: String?
     /// How long one request may take before it is abandoned, in seconds: name resolution, connection, TLS
     /// handshake, request and answer together.
-    public var requestTimeoutSeconds: Double
+    package var requestTimeoutSeconds: Double
     /// A PEM file of certificate authorities trusted instead of the system store (`api.ca_file`), absolute.
-    public var caFile: String?
+    package var caFile: String?
     /// The HTTP proxy every request is tunnelled through (`api.proxy_url`); nil to use `HTTPS_PROXY`, if set.
-    public var proxyURL: ProxyURL?
+    package var proxyURL: ProxyURL?
     /// How long a kept-alive connection may stay idle before it is closed, in seconds; below WeChat Pay's 8.
-    public var idleConnectionSeconds: Double
+    package var idleConnectionSeconds: Double
 
     /// Settings from their parts.
-    public init(
+    package init(
         baseURL: String, backupBaseURL: String?, requestTimeoutSeconds: Double, caFile: String? = nil,
         proxyURL: ProxyURL? = nil, idleConnectionSeconds: Double = 5
     ) {
@@ -83,22 +83,22 @@ public struct APISettings: Sendable, Equatable {
 }
 
 /// The timing of polls (`polling`).
-public struct PollingSettings: Sendable, Equatable {
+package struct PollingSettings: Sendable, Equatable {
     /// The shortest wait between two polls of one resource, in seconds.
-    public var minimumIntervalSeconds: Double
+    package var minimumIntervalSeconds: Double
     /// How long a resource is polled before it is given up, in hours.
-    public var deadlineHours: Double
+    package var deadlineHours: Double
     /// How long a newly created resource may answer "not found" before that is believed, in seconds.
-    public var notFoundGraceSeconds: Double
+    package var notFoundGraceSeconds: Double
     /// Slack kept below each merchant's rate limit, in milliseconds per request.
-    public var safetyMarginMilliseconds: Double
+    package var safetyMarginMilliseconds: Double
     /// How long failing database writes (disk full, read-only file system) are retried, answers kept in memory,
     /// before the daemon exits 1 for systemd to restart it, in seconds. A producer's lock is waited for without
     /// limit.
-    public var writeRetrySeconds: Double
+    package var writeRetrySeconds: Double
 
     /// The values used when the file has no `polling` section or leaves a key out.
-    public static let defaults = PollingSettings(
+    package static let defaults = PollingSettings(
         minimumIntervalSeconds: 1,
         deadlineHours: 24,
         notFoundGraceSeconds: 120,
@@ -107,7 +107,7 @@ public struct PollingSettings: Sendable, Equatable {
     )
 
     /// Settings from their parts.
-    public init(
+    package init(
         minimumIntervalSeconds: Double,
         deadlineHours: Double,
         notFoundGraceSeconds: Double,
@@ -123,26 +123,26 @@ public struct PollingSettings: Sendable, Equatable {
 }
 
 /// One merchant the daemon polls for (an element of `merchants`). Key files are named, not read.
-public struct MerchantSettings: Sendable, Equatable {
+package struct MerchantSettings: Sendable, Equatable {
     /// The merchant number, 1 to 32 digits.
-    public var mchid: String
+    package var mchid: String
     /// The serial number of the merchant's API certificate, hexadecimal, as written in the file.
-    public var certificateSerial: String
+    package var certificateSerial: String
     /// The merchant's API private key (`apiclient_key.pem`), an absolute path.
-    public var privateKeyFile: String
+    package var privateKeyFile: String
     /// The ID of the WeChat Pay public key that signs answers, normally `PUB_KEY_ID_…`; nil in
     /// platform-certificate mode.
-    public var wechatpayPublicKeyID: String?
+    package var wechatpayPublicKeyID: String?
     /// The WeChat Pay public key file, an absolute path; nil in platform-certificate mode.
-    public var wechatpayPublicKeyFile: String?
+    package var wechatpayPublicKeyFile: String?
     /// The file holding the 32-character APIv3 key that decrypts platform certificates, an absolute path; nil in
     /// public-key mode. With the public key as well, the merchant is migrating and either kind of serial verifies.
-    public var apiv3KeyFile: String?
+    package var apiv3KeyFile: String?
     /// The most requests per second sent for this merchant, 1 to 1000.
-    public var requestsPerSecond: Int
+    package var requestsPerSecond: Int
 
     /// Settings from their parts.
-    public init(
+    package init(
         mchid: String,
         certificateSerial: String,
         privateKeyFile: String,
@@ -162,14 +162,14 @@ public struct MerchantSettings: Sendable, Equatable {
 }
 
 /// A configuration that passed validation, with the things worth telling the operator about.
-public struct LoadedConfiguration: Sendable, Equatable {
+package struct LoadedConfiguration: Sendable, Equatable {
     /// The validated configuration.
-    public var configuration: WatcherConfiguration
+    package var configuration: WatcherConfiguration
     /// Values that are accepted but probably not what the operator wants, one sentence each.
-    public var warnings: [String]
+    package var warnings: [String]
 
     /// A loaded configuration from its parts.
-    public init(configuration: WatcherConfiguration, warnings: [String]) {
+    package init(configuration: WatcherConfiguration, warnings: [String]) {
         self.configuration = configuration
         self.warnings = warnings
     }

@@ -2,14 +2,14 @@ import COpenSSL
 
 /// AES-256-GCM as WeChat Pay's `AEAD_AES_256_GCM` uses it: a 32-byte key, any nonce length, the 16-byte tag
 /// appended to the ciphertext.
-public enum AES256GCM {
+package enum AES256GCM {
     /// Bytes of the authentication tag at the end of every sealed message.
-    public static let tagLength = 16
+    package static let tagLength = 16
     /// Bytes of an AES-256 key.
-    public static let keyLength = 32
+    package static let keyLength = 32
 
     /// Why a sealed message could not be opened.
-    public enum OpenError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum OpenError: Error, Sendable, Equatable, CustomStringConvertible {
         /// The tag does not match: the key is wrong, or the message or its associated data were changed.
         case authenticationFailed
         /// The key is not 32 bytes, the nonce is empty, or the input is shorter than a tag.
@@ -18,7 +18,7 @@ public enum AES256GCM {
         case openSSL(String)
 
         /// A human-readable account, for logs and error messages.
-        public var description: String {
+        package var description: String {
             switch self {
             case .authenticationFailed: "the AES-256-GCM tag does not match"
             case .invalidInput(let what): what
@@ -29,7 +29,7 @@ public enum AES256GCM {
 
     /// The plaintext of `sealed` (ciphertext followed by the tag), or `.authenticationFailed` when the tag does
     /// not match.
-    public static func open(
+    package static func open(
         _ sealed: [UInt8], key: [UInt8], nonce: [UInt8], associatedData: [UInt8]
     ) throws(OpenError) -> [UInt8] {
         guard key.count == keyLength else { throw .invalidInput("the key has \(key.count) bytes; expected 32") }
@@ -66,7 +66,7 @@ public enum AES256GCM {
     }
 
     /// `plaintext` sealed: ciphertext followed by the 16-byte tag (the simulator encrypts what it sends).
-    public static func seal(
+    package static func seal(
         _ plaintext: [UInt8], key: [UInt8], nonce: [UInt8], associatedData: [UInt8]
     ) throws(OpenError) -> [UInt8] {
         guard key.count == keyLength else { throw .invalidInput("the key has \(key.count) bytes; expected 32") }

@@ -7,11 +7,11 @@
 #endif
 
 /// Key files on disk: reading them with the checks an operator would want, and writing them safely.
-public enum KeyFile {
+package enum KeyFile {
     /// Reads and loads a merchant private key file. Refuses a file readable by others (st_mode & S_IROTH), with
     /// the exact fix in the problem text: `chmod o-rwx '<path>'`. A file that cannot be read gives the system's
     /// reason, e.g. "cannot read: No such file or directory".
-    public static func loadPrivateKey(path: String) throws(KeyLoadError) -> RSAPrivateKey {
+    package static func loadPrivateKey(path: String) throws(KeyLoadError) -> RSAPrivateKey {
         let contents = try read(path)
         guard contents.mode & UInt32(S_IROTH) == 0 else {
             throw KeyLoadError(
@@ -25,7 +25,7 @@ public enum KeyFile {
 
     /// Reads an APIv3 key file: exactly 32 bytes (the 32 characters the merchant platform shows), one trailing
     /// newline tolerated. It is a secret like the private key, so the same permission rule applies.
-    public static func loadAPIv3Key(path: String) throws(KeyLoadError) -> [UInt8] {
+    package static func loadAPIv3Key(path: String) throws(KeyLoadError) -> [UInt8] {
         let contents = try read(path)
         guard contents.mode & UInt32(S_IROTH) == 0 else {
             throw KeyLoadError(
@@ -49,13 +49,13 @@ public enum KeyFile {
 
     /// Reads and loads a public key file (SPKI or PKCS#1 PEM). Public keys are not secret, so the file's
     /// permissions are not checked.
-    public static func loadPublicKey(path: String) throws(KeyLoadError) -> RSAPublicKey {
+    package static func loadPublicKey(path: String) throws(KeyLoadError) -> RSAPublicKey {
         try RSAPublicKey(pem: try read(path).bytes, source: path)
     }
 
     /// Writes a PEM file with exactly the permissions `mode` (creating or truncating it), then fsyncs it.
     /// The mode is set with fchmod because open(2) applies the umask, and an existing file keeps its old mode.
-    public static func write(_ pem: String, to path: String, mode: UInt32) throws(CryptoError) {
+    package static func write(_ pem: String, to path: String, mode: UInt32) throws(CryptoError) {
         let operation = "writing \(ShellQuoting.quoted(path))"
         guard mode <= 0o7777 else {
             let reason = "mode \(octal(mode)) has bits beyond the permission bits 07777"

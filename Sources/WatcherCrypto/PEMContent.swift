@@ -2,7 +2,7 @@
 ///
 /// Classification never calls OpenSSL, so it names what a file is even when OpenSSL cannot parse it;
 /// that is what turns "decoder routines::unsupported" into "found an X.509 certificate".
-public enum PEMContent: Sendable, Equatable, CustomStringConvertible {
+package enum PEMContent: Sendable, Equatable, CustomStringConvertible {
     /// `-----BEGIN PRIVATE KEY-----`: PKCS#8, what the WeChat Pay merchant platform hands out.
     case pkcs8PrivateKey
     /// `-----BEGIN RSA PRIVATE KEY-----` without encryption headers: PKCS#1, common after conversions.
@@ -28,7 +28,7 @@ public enum PEMContent: Sendable, Equatable, CustomStringConvertible {
 
     /// Classifies `bytes` by their first PEM block. The key loaders look past it: an `openssl pkcs12 -nodes`
     /// dump starts with a certificate and still holds a usable key.
-    public static func classify(_ bytes: [UInt8]) -> PEMContent {
+    package static func classify(_ bytes: [UInt8]) -> PEMContent {
         switch PEMFile(bytes) {
         case .empty: return .empty
         case .binary: return .binary
@@ -37,7 +37,7 @@ public enum PEMContent: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// What was found, in words for an error message: "a PKCS#8 private key", "an X.509 certificate", …
-    public var description: String {
+    package var description: String {
         switch self {
         case .pkcs8PrivateKey: return "a PKCS#8 private key"
         case .pkcs1RSAPrivateKey: return "a PKCS#1 RSA private key"

@@ -4,14 +4,14 @@ import COpenSSL
 ///
 /// Every instance is RSA of at least 2048 bits: loading and generation refuse anything else, so code
 /// that holds one never has to ask.
-public final class RSAPrivateKey: @unchecked Sendable {
+package final class RSAPrivateKey: @unchecked Sendable {
     // `@unchecked Sendable` is sound because `key` is a `let` written once in `init` and freed only in `deinit`;
     // no method mutates the EVP_PKEY, and OpenSSL 3 (openssl-threads(7)) allows a key to be used from many
     // threads at once for read-only operations such as signing, as long as each uses its own EVP_MD_CTX,
     // which `signSHA256` creates per call.
     let key: OpaquePointer
     /// The public half, for verifying what this key signed (the simulator signs as the merchant does).
-    public let publicKey: RSAPublicKey
+    package let publicKey: RSAPublicKey
 
     /// Takes ownership of `key`, which must already satisfy `RSAKeyPolicy`.
     private init(owning key: OpaquePointer, publicKey: RSAPublicKey) {
@@ -26,7 +26,7 @@ public final class RSAPrivateKey: @unchecked Sendable {
     /// Loads a PKCS#8 or PKCS#1 PEM RSA key of at least 2048 bits. Anything else (a certificate, a
     /// public key, an encrypted key, an EC key, a .p12 bundle, garbage) throws an error that names what
     /// was found, what is expected and, where one exists, the `openssl` command that converts it.
-    public convenience init(pem: [UInt8], source: String = "<memory>") throws(KeyLoadError) {
+    package convenience init(pem: [UInt8], source: String = "<memory>") throws(KeyLoadError) {
         let key = try PrivateKeyLoader.load(pem, source: source)
         guard let publicKey = RSAPublicKey(publicHalfOf: key) else {
             EVP_PKEY_free(key)
@@ -37,13 +37,13 @@ public final class RSAPrivateKey: @unchecked Sendable {
     }
 
     /// Loads a PEM key given as text; see `init(pem:source:)` for `[UInt8]`.
-    public convenience init(pem: String, source: String = "<memory>") throws(KeyLoadError) {
+    package convenience init(pem: String, source: String = "<memory>") throws(KeyLoadError) {
         try self.init(pem: Array(pem.utf8), source: source)
     }
 
     /// A fresh key from OpenSSL's CSPRNG, for tests, the simulator and key set-up. Refuses fewer than
     /// 2048 bits so that a generated key is as usable as a loaded one.
-    public static func generate(bits: Int = 2048) throws(CryptoError) -> RSAPrivateKey {
+    package static func generate(bits: Int = 2048) throws(CryptoError) -> RSAPrivateKey {
         let operation = "generating a \(bits)-bit RSA key"
         guard bits >= RSAKeyPolicy.minimumBits else {
             throw CryptoError(operation: operation, reason: "keys must have at least \(RSAKeyPolicy.minimumBits) bits")
@@ -67,20 +67,20 @@ public final class RSAPrivateKey: @unchecked Sendable {
     }
 
     /// The modulus size, e.g. 2048.
-    public var bits: Int { Int(EVP_PKEY_get_bits(key)) }
+    package var bits: Int { Int(EVP_PKEY_get_bits(key)) }
 
     /// PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), the format the merchant platform issues.
-    public func pkcs8PEM() -> String {
+    package func pkcs8PEM() -> String {
         KeyEncoder.pem("an RSA private key") { PEM_write_bio_PrivateKey($0, key, nil, nil, 0, nil, nil) }
     }
 
     /// PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`), for tools that predate PKCS#8.
-    public func pkcs1PEM() -> String {
+    package func pkcs1PEM() -> String {
         KeyEncoder.pem("an RSA private key") { PEM_write_bio_PrivateKey_traditional($0, key, nil, nil, 0, nil, nil) }
     }
 
     /// RSASSA-PKCS1-v1_5 over SHA-256 (what `openssl dgst -sha256 -sign` produces).
-    public func signSHA256(_ message: [UInt8]) throws(CryptoError) -> [UInt8] {
+    package func signSHA256(_ message: [UInt8]) throws(CryptoError) -> [UInt8] {
         let operation = "signing with a \(bits)-bit RSA key"
         guard let context = EVP_MD_CTX_new() else { throw CryptoError.openSSL(operation) }
         defer { EVP_MD_CTX_free(context) }

@@ -3,7 +3,7 @@ import COpenSSL
 /// An RSA public key (the WeChat Pay platform public key, or a merchant's for the simulator).
 ///
 /// Every instance is RSA of at least 2048 bits and holds no private half.
-public final class RSAPublicKey: @unchecked Sendable {
+package final class RSAPublicKey: @unchecked Sendable {
     // `@unchecked Sendable` is sound because `key` is a `let` written once in `init` and freed only in `deinit`;
     // no method mutates the EVP_PKEY, and OpenSSL 3 (openssl-threads(7)) allows a key to be used from many
     // threads at once for read-only operations such as verification, as long as each uses its own
@@ -34,28 +34,28 @@ public final class RSAPublicKey: @unchecked Sendable {
     /// Loads a SubjectPublicKeyInfo (`-----BEGIN PUBLIC KEY-----`) or PKCS#1 (`-----BEGIN RSA PUBLIC KEY-----`)
     /// PEM RSA key of at least 2048 bits. A certificate throws an error with the `openssl x509` command
     /// that extracts its key; a private key throws an error saying it must not be used here.
-    public convenience init(pem: [UInt8], source: String = "<memory>") throws(KeyLoadError) {
+    package convenience init(pem: [UInt8], source: String = "<memory>") throws(KeyLoadError) {
         self.init(owning: try PublicKeyLoader.load(pem, source: source))
     }
 
     /// Loads a PEM key given as text; see `init(pem:source:)` for `[UInt8]`.
-    public convenience init(pem: String, source: String = "<memory>") throws(KeyLoadError) {
+    package convenience init(pem: String, source: String = "<memory>") throws(KeyLoadError) {
         try self.init(pem: Array(pem.utf8), source: source)
     }
 
     /// The modulus size, e.g. 2048.
-    public var bits: Int { Int(EVP_PKEY_get_bits(key)) }
+    package var bits: Int { Int(EVP_PKEY_get_bits(key)) }
 
     /// The length in bytes of every valid signature: 256 for RSA-2048.
-    public var signatureLength: Int { Int(EVP_PKEY_get_size(key)) }
+    package var signatureLength: Int { Int(EVP_PKEY_get_size(key)) }
 
     /// SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`), the format WeChat Pay publishes.
-    public func spkiPEM() -> String {
+    package func spkiPEM() -> String {
         KeyEncoder.pem("an RSA public key") { PEM_write_bio_PUBKEY($0, key) }
     }
 
     /// False for any wrong signature, including one of the wrong length; never traps.
-    public func isValidSignatureSHA256(_ signature: [UInt8], for message: [UInt8]) -> Bool {
+    package func isValidSignatureSHA256(_ signature: [UInt8], for message: [UInt8]) -> Bool {
         // A failed verification leaves reasons in this thread's error queue; they are expected, and left
         // there they would be blamed for the next unrelated failure.
         defer { OpenSSLErrorQueue.clear() }

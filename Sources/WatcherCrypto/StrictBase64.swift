@@ -6,7 +6,7 @@
 ///
 /// Decoding is also canonical: the unused bits before padding must be zero, so every byte string has exactly
 /// one accepted encoding and a signature cannot be altered without changing its bytes.
-public enum StrictBase64 {
+package enum StrictBase64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     private static let padding = UInt8(ascii: "=")
 
@@ -20,7 +20,7 @@ public enum StrictBase64 {
     }()
 
     /// `bytes` in standard Base64 with `=` padding, no line breaks.
-    public static func encode(_ bytes: [UInt8]) -> String {
+    package static func encode(_ bytes: [UInt8]) -> String {
         var output: [UInt8] = []
         output.reserveCapacity((bytes.count + 2) / 3 * 4)
         for start in stride(from: 0, to: bytes.count, by: 3) {
@@ -35,7 +35,7 @@ public enum StrictBase64 {
     }
 
     /// The bytes `text` encodes, or nil unless it is canonical, padded, standard-alphabet Base64.
-    public static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         let characters = Array(text.utf8)
         guard characters.count % 4 == 0 else { return nil }
         var output: [UInt8] = []

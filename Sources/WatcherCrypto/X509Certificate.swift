@@ -10,21 +10,21 @@ import COpenSSL
 
 /// What the watcher needs from one X.509 certificate (a WeChat Pay platform certificate): its serial, its validity
 /// and its RSA public key. Nothing else of it is kept.
-public struct X509Certificate: Sendable {
+package struct X509Certificate: Sendable {
     /// The serial number in uppercase hexadecimal, as OpenSSL writes it (an even number of digits).
-    public let serialNumber: String
+    package let serialNumber: String
     /// The first second it is valid, in seconds since 1970 (UTC).
-    public let notBefore: Int64
+    package let notBefore: Int64
     /// The last second it is valid.
-    public let notAfter: Int64
+    package let notAfter: Int64
     /// Its subject's RSA public key, at least 2048 bits.
-    public let publicKey: RSAPublicKey
+    package let publicKey: RSAPublicKey
     /// The certificate as PEM text, normalised to "\n" line ends: what a cache writes back.
-    public let pem: String
+    package let pem: String
 
     /// Parses the first `-----BEGIN CERTIFICATE-----` block of `pem`. Refuses a certificate whose key is not RSA
     /// of at least 2048 bits; `source` names where the text came from in the error.
-    public init(pem: String, source: String = "<memory>") throws(KeyLoadError) {
+    package init(pem: String, source: String = "<memory>") throws(KeyLoadError) {
         guard case .text(let blocks) = PEMFile(Array(pem.utf8)),
             let block = blocks.first(where: { $0.content == .certificate })
         else {
@@ -71,7 +71,7 @@ public struct X509Certificate: Sendable {
     }
 
     /// True when `seconds` (since 1970, UTC) lies within notBefore…notAfter.
-    public func isValid(at seconds: Int64) -> Bool {
+    package func isValid(at seconds: Int64) -> Bool {
         notBefore <= seconds && seconds <= notAfter
     }
 

@@ -8,7 +8,7 @@ import WeChatPay
 /// mapping, failover, writing, logging, status — is shared. A kind supplies only what is specific to its API:
 /// its table, its own validation, the request, and how to read a verified answer. Adding a kind is one small
 /// module implementing this protocol plus a migration.
-public protocol ResourceKind: Sendable {
+package protocol ResourceKind: Sendable {
     /// Where the rows live and which columns matter.
     var table: ResourceTable { get }
     /// The states WeChat Pay answers with that end the watch (e.g. `SUCCESS`, `FAIL`).
@@ -27,11 +27,11 @@ public protocol ResourceKind: Sendable {
 
 extension ResourceKind {
     /// The name of the resource: `state_transitions.resource`, log and metric label, limiter bucket.
-    public var resource: String { table.resource }
+    package var resource: String { table.resource }
 }
 
 /// What a verified answer says about a row.
-public enum Interpretation: Sendable, Equatable {
+package enum Interpretation: Sendable, Equatable {
     /// WeChat Pay reports `state`; `results` are result columns to store (e.g. `image_url`). `notice`, when set,
     /// is worth a log line but does not make the answer wrong (e.g. an enumeration value this program does not
     /// know yet in a field it only stores).
@@ -41,11 +41,11 @@ public enum Interpretation: Sendable, Equatable {
 }
 
 /// The local states every kind shares besides its own.
-public enum LocalState {
+package enum LocalState {
     /// Inserted by a producer, not yet answered.
-    public static let pending = "PENDING"
+    package static let pending = "PENDING"
     /// The row or WeChat Pay says the request can never succeed; `error` says why.
-    public static let rejected = "REJECTED"
+    package static let rejected = "REJECTED"
     /// Still unfinished after the deadline.
-    public static let expired = "EXPIRED"
+    package static let expired = "EXPIRED"
 }

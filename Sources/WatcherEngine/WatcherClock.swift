@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Monotonic seconds drive the rate limiter and every wait (a wall-clock jump must not refill or drain a
 /// bucket); wall-clock time is what gets written to the database and compared with `created_at`.
-public protocol WatcherClock: Sendable {
+package protocol WatcherClock: Sendable {
     /// Monotonic seconds since an arbitrary origin.
     func monotonicNow() -> Double
     /// Wall-clock now.
@@ -14,23 +14,23 @@ public protocol WatcherClock: Sendable {
 }
 
 /// The real clocks: `ContinuousClock` for monotonic time, `Date` for wall time.
-public struct SystemClock: WatcherClock {
+package struct SystemClock: WatcherClock {
     private let origin = ContinuousClock.now
 
     /// Creates a clock whose monotonic origin is now.
-    public init() {}
+    package init() {}
 
     /// Monotonic seconds since this clock was created.
-    public func monotonicNow() -> Double {
+    package func monotonicNow() -> Double {
         let (seconds, attoseconds) = (ContinuousClock.now - origin).components
         return Double(seconds) + Double(attoseconds) / 1e18
     }
 
     /// The current wall-clock time.
-    public func wallNow() -> Date { Date() }
+    package func wallNow() -> Date { Date() }
 
     /// Sleeps until the monotonic deadline, or throws when cancelled.
-    public func sleep(until deadline: Double) async throws {
+    package func sleep(until deadline: Double) async throws {
         let remaining = deadline - monotonicNow()
         guard remaining > 0 else { return }
         try await Task.sleep(for: .nanoseconds(Int64(remaining * 1e9)))

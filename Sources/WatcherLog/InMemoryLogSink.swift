@@ -6,43 +6,43 @@ import WatcherSync
 ///     let logger = Logger(sink: sink, clock: { fixedDate })
 ///     …
 ///     #expect(sink.records(named: "merchant.paused").count == 1)
-public final class InMemoryLogSink: LogSink {
+package final class InMemoryLogSink: LogSink {
     private let minimumLevel: LogLevel
     private let stored = Locked<[LogRecord]>([])
 
     /// A sink keeping records at `level` and above; everything by default.
-    public init(level: LogLevel = .debug) {
+    package init(level: LogLevel = .debug) {
         minimumLevel = level
     }
 
     /// Whether records at `level` are kept.
-    public func isEnabled(_ level: LogLevel) -> Bool {
+    package func isEnabled(_ level: LogLevel) -> Bool {
         level >= minimumLevel
     }
 
     /// Keeps `record` if its level is enabled.
-    public func write(_ record: LogRecord) {
+    package func write(_ record: LogRecord) {
         guard isEnabled(record.level) else { return }
         stored.withLock { $0.append(record) }
     }
 
     /// Every record kept, oldest first.
-    public var records: [LogRecord] {
+    package var records: [LogRecord] {
         stored.withLock { $0 }
     }
 
     /// The records of one event, oldest first.
-    public func records(named event: String) -> [LogRecord] {
+    package func records(named event: String) -> [LogRecord] {
         stored.withLock { records in records.filter { $0.event == event } }
     }
 
     /// The records as text-format lines, as they would appear in the log file.
-    public var lines: [String] {
+    package var lines: [String] {
         records.map(LogLineFormatter.text)
     }
 
     /// Forgets every record.
-    public func removeAll() {
+    package func removeAll() {
         stored.withLock { $0.removeAll() }
     }
 }

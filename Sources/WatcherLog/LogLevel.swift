@@ -1,5 +1,5 @@
 /// How important a log record is. Records below a sink's minimum level are not formatted at all.
-public enum LogLevel: String, Sendable, CaseIterable, Comparable, CustomStringConvertible {
+package enum LogLevel: String, Sendable, CaseIterable, Comparable, CustomStringConvertible {
     /// Detail for developers: every poll, every limiter decision.
     case debug
     /// Normal operation: transitions, start and stop, summaries.
@@ -19,19 +19,19 @@ public enum LogLevel: String, Sendable, CaseIterable, Comparable, CustomStringCo
     }
 
     /// Less important: `.debug < .info < .warning < .error`.
-    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rank < rhs.rank }
+    package static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rank < rhs.rank }
 
     /// The name written in log lines and accepted in configuration: `debug`, `info`, `warning`, `error`.
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// How a log record is written: `key=value` text (the default) or one JSON object per line.
-public enum LogFormat: String, Sendable, CaseIterable, CustomStringConvertible {
+package enum LogFormat: String, Sendable, CaseIterable, CustomStringConvertible {
     /// `2026-11-22T08:00:00.123Z info event key=value …`
     case text
     /// `{"ts":"2026-11-22T08:00:00.123Z","level":"info","event":"…","key":"value"}`
     case json
 
     /// The name accepted in configuration: `text` or `json`.
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }

@@ -8,12 +8,12 @@
 ///
 /// Text: `2026-11-22T08:00:00.123Z info task.transition merchant=1900000001 task_id=abc`.
 /// JSON: `{"ts":"2026-11-22T08:00:00.123Z","level":"info","event":"task.transition","merchant":"1900000001"}`.
-public enum LogLineFormatter {
+package enum LogLineFormatter {
     /// Field keys the JSON format reserves for the record itself; a field so named is written `field.<key>`.
-    public static let reservedJSONKeys: Set<String> = ["ts", "level", "event"]
+    package static let reservedJSONKeys: Set<String> = ["ts", "level", "event"]
 
     /// The record in `format`.
-    public static func format(_ record: LogRecord, as format: LogFormat) -> String {
+    package static func format(_ record: LogRecord, as format: LogFormat) -> String {
         switch format {
         case .text: text(record)
         case .json: json(record)
@@ -21,7 +21,7 @@ public enum LogLineFormatter {
     }
 
     /// `<timestamp> <level> <event> key=value …`, values quoted only when they need it.
-    public static func text(_ record: LogRecord) -> String {
+    package static func text(_ record: LogRecord) -> String {
         var line = LogTimestamp.format(record.timestamp)
         line.reserveCapacity(128)
         line += " "
@@ -38,7 +38,7 @@ public enum LogLineFormatter {
     }
 
     /// One JSON object: `ts`, `level`, `event`, then the fields in order; numbers and booleans unquoted.
-    public static func json(_ record: LogRecord) -> String {
+    package static func json(_ record: LogRecord) -> String {
         var line = "{\"ts\":\""
         line.reserveCapacity(160)
         line += LogTimestamp.format(record.timestamp)
@@ -58,7 +58,7 @@ public enum LogLineFormatter {
     }
 
     /// The timestamp as the log lines write it: RFC 3339, UTC, milliseconds (`2026-11-22T08:00:00.123Z`).
-    public static func timestamp(_ date: Date) -> String {
+    package static func timestamp(_ date: Date) -> String {
         LogTimestamp.format(date)
     }
 

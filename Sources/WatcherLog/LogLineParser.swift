@@ -1,10 +1,10 @@
 /// Reads log lines back, for tests and for the status command that summarises a log file.
-public enum LogLineParser {
+package enum LogLineParser {
     /// The record a `LogLineFormatter.text` line describes, or nil if `line` is not one.
     ///
     /// Every value comes back as `.string` (the text format does not keep types) and the timestamp has millisecond
     /// precision. One trailing newline is ignored, so lines split from a file parse as they are.
-    public static func parseText(_ line: String) -> LogRecord? {
+    package static func parseText(_ line: String) -> LogRecord? {
         var bytes = Array(line.utf8)
         if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
         var reader = TextLineReader(bytes: bytes)

@@ -6,9 +6,9 @@ import WatcherSync
 /// Every record becomes one `write(2)` of the whole line and its newline, made while holding the lock, so lines
 /// from concurrent tasks never interleave and a descriptor is never closed (and its number reused) mid-write.
 /// The level lives in an atomic beside the lock, so `isEnabled(_:)` never waits behind a slow write.
-public final class LogOutput: LogSink {
+package final class LogOutput: LogSink {
     /// Where lines are written.
-    public enum Destination: Sendable, Equatable {
+    package enum Destination: Sendable, Equatable {
         /// File descriptor 2: under systemd, the journal.
         case standardError
         /// A file, appended to and reopened on request after rotation.
@@ -26,7 +26,7 @@ public final class LogOutput: LogSink {
     private let minimumLevel: Atomic<UInt8>
 
     /// Opens `destination`; throws if it is a file that cannot be opened for appending.
-    public init(destination: Destination, format: LogFormat = .text, level: LogLevel = .info) throws(LogOutputError) {
+    package init(destination: Destination, format: LogFormat = .text, level: LogLevel = .info) throws(LogOutputError) {
         let descriptor = try Self.open(destination)
         state = Locked(State(destination: destination, descriptor: descriptor, format: format))
         minimumLevel = Atomic(level.atomicRank)
@@ -38,33 +38,33 @@ public final class LogOutput: LogSink {
 
     /// A file is opened O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC with mode 0640, so every line is one append and
     /// copytruncate cannot corrupt it.
-    public var destination: Destination {
+    package var destination: Destination {
         state.withLock { $0.destination }
     }
 
     /// The format of new lines.
-    public var format: LogFormat {
+    package var format: LogFormat {
         state.withLock { $0.format }
     }
 
     /// The least important level written.
-    public var level: LogLevel {
+    package var level: LogLevel {
         LogLevel(atomicRank: minimumLevel.load(ordering: .relaxed))
     }
 
     /// Lines that could not be written (disk full, closed pipe); they are dropped, never retried later.
-    public var writeFailures: Int {
+    package var writeFailures: Int {
         state.withLock { $0.writeFailures }
     }
 
     /// Whether records at `level` are written.
-    public func isEnabled(_ level: LogLevel) -> Bool {
+    package func isEnabled(_ level: LogLevel) -> Bool {
         level.atomicRank >= minimumLevel.load(ordering: .relaxed)
     }
 
     /// Each record is formatted and written with a single write(2) of the whole line + "\n" (retry on EINTR and
     /// partial writes); a write error is counted (`writeFailures`) and never crashes or blocks forever.
-    public func write(_ record: LogRecord) {
+    package func write(_ record: LogRecord) {
         guard isEnabled(record.level) else { return }
         var line = LogLineFormatter.format(record, as: format)
         line += "\n"
@@ -77,7 +77,7 @@ public final class LogOutput: LogSink {
 
     /// Reopen the file at the configured path (after logrotate moved it away: SIGHUP). On failure keep writing
     /// to the old descriptor and throw. Does nothing when writing to standard error.
-    public func reopen() throws(LogOutputError) {
+    package func reopen() throws(LogOutputError) {
         let destination = self.destination
         guard case .file = destination else { return }
         let descriptor = try Self.open(destination)
@@ -93,7 +93,7 @@ public final class LogOutput: LogSink {
     /// Change level/format/destination at runtime (SIGHUP reread config). Opening a new destination that fails
     /// keeps the old one and throws, and then level and format are left unchanged too. An unchanged destination
     /// keeps its descriptor; call `reopen()` for rotation.
-    public func reconfigure(destination: Destination, format: LogFormat, level: LogLevel) throws(LogOutputError) {
+    package func reconfigure(destination: Destination, format: LogFormat, level: LogLevel) throws(LogOutputError) {
         let descriptor = destination == self.destination ? nil : try Self.open(destination)
         let retired = state.withLock { state -> Int32? in
             state.format = format

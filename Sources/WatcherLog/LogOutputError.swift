@@ -9,25 +9,25 @@
 /// A log file that could not be opened: says which file and why, for the operator who has to fix it.
 ///
 /// `description` reads `cannot open log file /var/log/x.log: Permission denied`.
-public struct LogOutputError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct LogOutputError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The path given to `open(2)`.
-    public var path: String
+    package var path: String
     /// The `errno` `open(2)` failed with (`EACCES`, `ENOENT`, …).
-    public var code: Int32
+    package var code: Int32
 
     /// The failure to open `path` with `errno` `code`.
-    public init(path: String, code: Int32) {
+    package init(path: String, code: Int32) {
         self.path = path
         self.code = code
     }
 
     /// The system's message for `code`: `Permission denied`, `No such file or directory`.
-    public var reason: String {
+    package var reason: String {
         String(cString: strerror(code))
     }
 
     /// `cannot open log file <path>: <reason>`.
-    public var description: String {
+    package var description: String {
         "cannot open log file \(path): \(reason)"
     }
 }

@@ -5,18 +5,18 @@
 #endif
 
 /// One event the daemon reports: what happened, when, how important, and the facts that identify it.
-public struct LogRecord: Sendable, Equatable {
+package struct LogRecord: Sendable, Equatable {
     /// The wall-clock time of the event.
-    public var timestamp: Date
+    package var timestamp: Date
     /// How important the event is.
-    public var level: LogLevel
+    package var level: LogLevel
     /// A dotted name grep can find: `task.transition`, `merchant.paused`.
-    public var event: String
+    package var event: String
     /// The facts of the event, in the order they are written.
-    public var fields: [LogField]
+    package var fields: [LogField]
 
     /// A record of `event` at `level`, stamped `timestamp`.
-    public init(timestamp: Date, level: LogLevel, event: String, fields: [LogField] = []) {
+    package init(timestamp: Date, level: LogLevel, event: String, fields: [LogField] = []) {
         self.timestamp = timestamp
         self.level = level
         self.event = event
@@ -24,7 +24,7 @@ public struct LogRecord: Sendable, Equatable {
     }
 
     /// The value of the first field named `key`, if any.
-    public subscript(key: String) -> LogValue? {
+    package subscript(key: String) -> LogValue? {
         fields.first { $0.key == key }?.value
     }
 }

@@ -2,7 +2,7 @@
 ///
 /// The seam between code that logs and the process's output. A sink decides which levels it keeps and how a
 /// record becomes bytes; `Logger` only builds records.
-public protocol LogSink: Sendable {
+package protocol LogSink: Sendable {
     /// Cheap check so callers skip building fields for disabled levels.
     func isEnabled(_ level: LogLevel) -> Bool
 

@@ -2,7 +2,7 @@
 ///
 /// Literals pick the case, so call sites read naturally: `["task_id": "abc", "attempt": 3, "paused": true]`.
 /// There is deliberately no case for raw bytes, headers or dictionaries: a field holds one scalar a human reads.
-public enum LogValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+package enum LogValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral, ExpressibleByStringInterpolation,
     CustomStringConvertible
 {
@@ -16,24 +16,24 @@ public enum LogValue: Sendable, Equatable, ExpressibleByStringLiteral, Expressib
     case bool(Bool)
 
     /// A string literal is a `.string`.
-    public init(stringLiteral value: String) { self = .string(value) }
+    package init(stringLiteral value: String) { self = .string(value) }
 
     /// An interpolated string is a `.string`.
-    public init(stringInterpolation: DefaultStringInterpolation) {
+    package init(stringInterpolation: DefaultStringInterpolation) {
         self = .string(String(stringInterpolation: stringInterpolation))
     }
 
     /// An integer literal is an `.int`.
-    public init(integerLiteral value: Int) { self = .int(value) }
+    package init(integerLiteral value: Int) { self = .int(value) }
 
     /// A floating-point literal is a `.double`.
-    public init(floatLiteral value: Double) { self = .double(value) }
+    package init(floatLiteral value: Double) { self = .double(value) }
 
     /// `true` and `false` are a `.bool`.
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    package init(booleanLiteral value: Bool) { self = .bool(value) }
 
     /// The value as it reads, unquoted: the string itself, `42`, `0.5`, `true`.
-    public var description: String {
+    package var description: String {
         switch self {
         case .string(let value): value
         case .int(let value): String(value)
@@ -47,20 +47,20 @@ public enum LogValue: Sendable, Equatable, ExpressibleByStringLiteral, Expressib
 ///
 /// A struct rather than a `(key:value:)` tuple so that `LogRecord` can be `Equatable` and arrays of fields can be
 /// built and compared in tests.
-public struct LogField: Sendable, Equatable, CustomStringConvertible {
+package struct LogField: Sendable, Equatable, CustomStringConvertible {
     /// The field's name.
-    public var key: String
+    package var key: String
     /// The field's value.
-    public var value: LogValue
+    package var value: LogValue
 
     /// A field named `key` holding `value`.
-    public init(key: String, value: LogValue) {
+    package init(key: String, value: LogValue) {
         self.key = key
         self.value = value
     }
 
     /// `key=value`, unquoted; for debugging, not the log format.
-    public var description: String { "\(key)=\(value)" }
+    package var description: String { "\(key)=\(value)" }
 }
 
 extension Array where Element == LogField {

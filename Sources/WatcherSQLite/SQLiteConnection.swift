@@ -8,9 +8,9 @@ import CSQLite
 
 /// One SQLite connection. Not thread-safe and deliberately not `Sendable`: it has exactly one owner at a time
 /// (a command, a test, or a ``SerialDatabase`` queue).
-public final class SQLiteConnection {
+package final class SQLiteConnection {
     /// How to open the file.
-    public enum OpenMode: Sendable {
+    package enum OpenMode: Sendable {
         /// Read and write; `create` makes the file if it does not exist.
         case readWrite(create: Bool)
         /// Read only.
@@ -18,7 +18,7 @@ public final class SQLiteConnection {
     }
 
     /// Which lock `BEGIN` takes.
-    public enum TransactionKind: Sendable {
+    package enum TransactionKind: Sendable {
         /// Locks on first use.
         case deferred
         /// Takes the write lock at once, so a transaction never fails half-way for want of it.
@@ -26,12 +26,12 @@ public final class SQLiteConnection {
     }
 
     /// The database file.
-    public let path: String
+    package let path: String
     private var handle: OpaquePointer?
     private var statements: [String: Statement] = [:]
 
     /// Opens the database.
-    public init(path: String, mode: OpenMode = .readWrite(create: true)) throws(SQLiteError) {
+    package init(path: String, mode: OpenMode = .readWrite(create: true)) throws(SQLiteError) {
         self.path = path
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         switch mode {
@@ -56,19 +56,19 @@ public final class SQLiteConnection {
     }
 
     /// Finalizes every cached statement and closes the connection; later calls fail with `SQLITE_MISUSE`.
-    public func close() {
+    package func close() {
         statements.removeAll()
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
     }
 
     /// How long a statement waits for another connection's lock before failing with `SQLITE_BUSY`.
-    public func setBusyTimeout(milliseconds: Int32) {
+    package func setBusyTimeout(milliseconds: Int32) {
         if let handle { sqlite3_busy_timeout(handle, milliseconds) }
     }
 
     /// Runs one or more statements that return no rows (schema, pragmas).
-    public func execute(_ sql: String) throws(SQLiteError) {
+    package func execute(_ sql: String) throws(SQLiteError) {
         let handle = try open()
         var message: UnsafeMutablePointer<CChar>?
         let result = sqlite3_exec(handle, sql, nil, nil, &message)
@@ -85,7 +85,7 @@ public final class SQLiteConnection {
 
     /// Runs a statement to completion; returns the number of rows it changed.
     @discardableResult
-    public func run(_ sql: String, _ arguments: [SQLiteValue] = []) throws(SQLiteError) -> Int {
+    package func run(_ sql: String, _ arguments: [SQLiteValue] = []) throws(SQLiteError) -> Int {
         try withStatement(sql, arguments) { statement throws(SQLiteError) in
             while try step(statement) {}
         }
@@ -93,7 +93,7 @@ public final class SQLiteConnection {
     }
 
     /// All result rows.
-    public func query(_ sql: String, _ arguments: [SQLiteValue] = []) throws(SQLiteError) -> [SQLiteRow] {
+    package func query(_ sql: String, _ arguments: [SQLiteValue] = []) throws(SQLiteError) -> [SQLiteRow] {
         try withStatement(sql, arguments) { statement throws(SQLiteError) in
             let names = statement.columnNames
             var rows: [SQLiteRow] = []
@@ -103,7 +103,7 @@ public final class SQLiteConnection {
     }
 
     /// Streams result rows; `body` returns false to stop early.
-    public func forEach(_ sql: String, _ arguments: [SQLiteValue] = [], _ body: (SQLiteRow) throws -> Bool) throws {
+    package func forEach(_ sql: String, _ arguments: [SQLiteValue] = [], _ body: (SQLiteRow) throws -> Bool) throws {
         try withStatement(sql, arguments) { statement throws(SQLiteError) in
             let names = statement.columnNames
             var failure: (any Error)?
@@ -121,7 +121,7 @@ public final class SQLiteConnection {
     }
 
     /// The first column of the first row, or `.null`.
-    public func scalar(_ sql: String, _ arguments: [SQLiteValue] = []) throws(SQLiteError) -> SQLiteValue {
+    package func scalar(_ sql: String, _ arguments: [SQLiteValue] = []) throws(SQLiteError) -> SQLiteValue {
         try withStatement(sql, arguments) { statement throws(SQLiteError) in
             try step(statement) ? statement.row(names: [""])[0] : .null
         }
@@ -130,7 +130,7 @@ public final class SQLiteConnection {
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws. A failed COMMIT (e.g.
     /// `SQLITE_BUSY`) rolls back too and throws, so the caller retries the whole unit.
     @discardableResult
-    public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
+    package func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
         guard !isInTransaction else {
             throw SQLiteError(
                 extendedCode: SQLITE_MISUSE, message: "a transaction is already open", sql: "BEGIN", path: path)
@@ -148,21 +148,21 @@ public final class SQLiteConnection {
     }
 
     /// The rowid of the last inserted row.
-    public var lastInsertRowID: Int64 { handle.map { sqlite3_last_insert_rowid($0) } ?? 0 }
+    package var lastInsertRowID: Int64 { handle.map { sqlite3_last_insert_rowid($0) } ?? 0 }
 
     /// Rows changed since the connection opened.
-    public var totalChanges: Int { handle.map { Int(sqlite3_total_changes($0)) } ?? 0 }
+    package var totalChanges: Int { handle.map { Int(sqlite3_total_changes($0)) } ?? 0 }
 
     /// True inside `BEGIN` … `COMMIT`.
-    public var isInTransaction: Bool { handle.map { sqlite3_get_autocommit($0) == 0 } ?? false }
+    package var isInTransaction: Bool { handle.map { sqlite3_get_autocommit($0) == 0 } ?? false }
 
     /// `PRAGMA data_version`: changes when another connection commits, not for this one's own commits.
-    public func dataVersion() throws(SQLiteError) -> Int64 {
+    package func dataVersion() throws(SQLiteError) -> Int64 {
         try scalar("PRAGMA data_version").int64Value ?? 0
     }
 
     /// Makes a running statement on another thread stop with `SQLITE_INTERRUPT`.
-    public func interrupt() {
+    package func interrupt() {
         if let handle { sqlite3_interrupt(handle) }
     }
 

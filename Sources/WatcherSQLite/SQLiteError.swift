@@ -1,20 +1,20 @@
 import CSQLite
 
 /// A failed SQLite call, with what an operator needs: the code and its name, SQLite's message, the SQL and the file.
-public struct SQLiteError: Error, Sendable, CustomStringConvertible {
+package struct SQLiteError: Error, Sendable, CustomStringConvertible {
     /// The primary result code (`extendedCode & 0xFF`).
-    public let code: Int32
+    package let code: Int32
     /// The extended result code.
-    public let extendedCode: Int32
+    package let extendedCode: Int32
     /// SQLite's message.
-    public let message: String
+    package let message: String
     /// The statement, if one was involved.
-    public let sql: String?
+    package let sql: String?
     /// The database file.
-    public let path: String
+    package let path: String
 
     /// Creates an error.
-    public init(extendedCode: Int32, message: String, sql: String?, path: String) {
+    package init(extendedCode: Int32, message: String, sql: String?, path: String) {
         self.code = extendedCode & 0xFF
         self.extendedCode = extendedCode
         self.message = message
@@ -23,25 +23,25 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     }
 
     /// `SQLITE_BUSY`, `SQLITE_IOERR_WRITE`, …
-    public var codeName: String {
+    package var codeName: String {
         Self.extendedNames[extendedCode] ?? Self.primaryNames[code] ?? "SQLITE_ERROR_\(extendedCode)"
     }
 
     /// Another connection holds a lock.
-    public var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
+    package var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
     /// The database or its folder is read-only.
-    public var isReadOnly: Bool { code == SQLITE_READONLY }
+    package var isReadOnly: Bool { code == SQLITE_READONLY }
     /// The disk is full.
-    public var isDiskFull: Bool { code == SQLITE_FULL }
+    package var isDiskFull: Bool { code == SQLITE_FULL }
     /// The file is damaged or not a database.
-    public var isCorrupt: Bool { code == SQLITE_CORRUPT || code == SQLITE_NOTADB }
+    package var isCorrupt: Bool { code == SQLITE_CORRUPT || code == SQLITE_NOTADB }
     /// The operating system refused a read, write or open.
-    public var isIOError: Bool { code == SQLITE_IOERR || code == SQLITE_CANTOPEN }
+    package var isIOError: Bool { code == SQLITE_IOERR || code == SQLITE_CANTOPEN }
     /// A constraint (unique, not null, check) was violated.
-    public var isConstraint: Bool { code == SQLITE_CONSTRAINT }
+    package var isConstraint: Bool { code == SQLITE_CONSTRAINT }
 
     /// A human-readable account, for logs and error messages.
-    public var description: String {
+    package var description: String {
         var text = "SQLite error \(extendedCode) (\(codeName)): \(message) [database \(path)]"
         if let sql {
             let compact = sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")

@@ -1,5 +1,5 @@
 /// A value stored in or bound to SQLite, one case per storage class.
-public enum SQLiteValue: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+package enum SQLiteValue: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByNilLiteral
 {
     /// NULL.
@@ -14,22 +14,22 @@ public enum SQLiteValue: Sendable, Hashable, ExpressibleByStringLiteral, Express
     case blob([UInt8])
 
     /// Creates the value from a string literal.
-    public init(stringLiteral value: String) { self = .text(value) }
+    package init(stringLiteral value: String) { self = .text(value) }
     /// Creates the value from a integer literal.
-    public init(integerLiteral value: Int64) { self = .integer(value) }
+    package init(integerLiteral value: Int64) { self = .integer(value) }
     /// Creates the value from a floating-point literal.
-    public init(floatLiteral value: Double) { self = .real(value) }
+    package init(floatLiteral value: Double) { self = .real(value) }
     /// Creates the value from a nil literal.
-    public init(nilLiteral: ()) { self = .null }
+    package init(nilLiteral: ()) { self = .null }
 
     /// The text, for `.text` only.
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .text(let text) = self { return text }
         return nil
     }
 
     /// The integer, for `.integer`, or a `.real` with an integral value.
-    public var int64Value: Int64? {
+    package var int64Value: Int64? {
         switch self {
         case .integer(let value): value
         case .real(let value) where value.rounded() == value && abs(value) < 9.2e18: Int64(value)
@@ -38,7 +38,7 @@ public enum SQLiteValue: Sendable, Hashable, ExpressibleByStringLiteral, Express
     }
 
     /// The number, for `.real` or `.integer`.
-    public var doubleValue: Double? {
+    package var doubleValue: Double? {
         switch self {
         case .real(let value): value
         case .integer(let value): Double(value)
@@ -47,22 +47,22 @@ public enum SQLiteValue: Sendable, Hashable, ExpressibleByStringLiteral, Express
     }
 
     /// True for NULL.
-    public var isNull: Bool { self == .null }
+    package var isNull: Bool { self == .null }
 }
 
 /// One result row: values by position or by column name.
-public struct SQLiteRow: Sendable {
+package struct SQLiteRow: Sendable {
     /// The column names, in order.
-    public let columnNames: [String]
+    package let columnNames: [String]
     let values: [SQLiteValue]
 
     /// The value at `index`, or `.null` when out of range.
-    public subscript(_ index: Int) -> SQLiteValue {
+    package subscript(_ index: Int) -> SQLiteValue {
         values.indices.contains(index) ? values[index] : .null
     }
 
     /// The value of the column called `column`, or `.null` if there is none.
-    public subscript(_ column: String) -> SQLiteValue {
+    package subscript(_ column: String) -> SQLiteValue {
         columnNames.firstIndex(of: column).map { values[$0] } ?? .null
     }
 }

@@ -6,7 +6,7 @@ import WatcherSync
 ///
 /// All SQLite work for the connection runs on that queue, never on Swift's cooperative thread pool: a statement
 /// waiting seconds for a producer's lock blocks this queue's thread only, not the async tasks of the daemon.
-public final class SerialDatabase: @unchecked Sendable {
+package final class SerialDatabase: @unchecked Sendable {
     // @unchecked Sendable: `connection` is only touched inside `queue.sync`/`queue.async` blocks, and the queue is
     // serial, so at most one thread uses it at a time; `closed` is behind a lock.
     private let connection: SQLiteConnection
@@ -14,10 +14,10 @@ public final class SerialDatabase: @unchecked Sendable {
     private let closed = Locked(false)
 
     /// The database file.
-    public var path: String { connection.path }
+    package var path: String { connection.path }
 
     /// Opens the database and runs `prepare` (pragmas, migrations) on the queue; rethrows its error.
-    public init(
+    package init(
         path: String,
         mode: SQLiteConnection.OpenMode = .readWrite(create: true),
         label: String = "sqlite",
@@ -29,7 +29,7 @@ public final class SerialDatabase: @unchecked Sendable {
     }
 
     /// Runs `body` on the queue and returns its result to the caller.
-    public func perform<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    package func perform<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 continuation.resume(with: Result { try body(try self.checkedConnection().get()) })
@@ -38,7 +38,7 @@ public final class SerialDatabase: @unchecked Sendable {
     }
 
     /// Closes the connection once the work already queued is done; later calls throw.
-    public func close() {
+    package func close() {
         queue.sync {
             let wasClosed = closed.withLock { closed in
                 defer { closed = true }

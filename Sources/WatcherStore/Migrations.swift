@@ -1,22 +1,22 @@
 import WatcherSQLite
 
 /// One step of the schema's history. `PRAGMA user_version` records how many steps a database has taken.
-public struct Migration: Sendable {
+package struct Migration: Sendable {
     /// The version the database has after this step (1, 2, …).
-    public var version: Int
+    package var version: Int
     /// What the step does, for logs.
-    public var summary: String
+    package var summary: String
     /// The SQL, run inside one transaction with the version bump.
-    public var sql: String
+    package var sql: String
     /// False for SQL that cannot run in a transaction (`VACUUM`): it must then be safe to run again, because a
     /// crash between it and the version bump repeats it.
-    public var runsInTransaction = true
+    package var runsInTransaction = true
 }
 
 /// The schema, as an ordered list of migrations. A new resource kind adds one migration at the end.
-public enum Schema {
+package enum Schema {
     /// Every migration, oldest first.
-    public static let migrations: [Migration] = [
+    package static let migrations: [Migration] = [
         Migration(version: 1, summary: "image generation tasks, state transitions, activity", sql: imageTasksV1),
         Migration(version: 2, summary: "product coupons", sql: productCouponsV2),
         Migration(version: 3, summary: "oldest unfinished row per merchant", sql: oldestUnfinishedV3),
@@ -24,7 +24,7 @@ public enum Schema {
     ]
 
     /// The version a fully migrated database has.
-    public static var currentVersion: Int { migrations.last?.version ?? 0 }
+    package static var currentVersion: Int { migrations.last?.version ?? 0 }
 
     /// The bookkeeping columns every watched table carries besides its contract columns. They belong to the daemon;
     /// producers insert only the identifying columns and leave these to their defaults.
@@ -146,21 +146,21 @@ public enum Schema {
 }
 
 /// Why the schema could not be brought up to date.
-public struct MigrationError: Error, Sendable, CustomStringConvertible {
+package struct MigrationError: Error, Sendable, CustomStringConvertible {
     /// The database file.
-    public var path: String
+    package var path: String
     /// What went wrong.
-    public var problem: String
+    package var problem: String
 
     /// A human-readable account, for logs and error messages.
-    public var description: String { "cannot migrate database \(path): \(problem)" }
+    package var description: String { "cannot migrate database \(path): \(problem)" }
 }
 
 /// Brings a database to ``Schema/currentVersion``; idempotent.
-public enum Migrator {
+package enum Migrator {
     /// Applies the missing migrations, each in its own transaction; returns the versions applied.
     @discardableResult
-    public static func migrate(_ connection: SQLiteConnection) throws -> [Int] {
+    package static func migrate(_ connection: SQLiteConnection) throws -> [Int] {
         let version = try userVersion(connection)
         guard version <= Schema.currentVersion else {
             throw MigrationError(
@@ -193,7 +193,7 @@ public enum Migrator {
     }
 
     /// The database's `PRAGMA user_version`.
-    public static func userVersion(_ connection: SQLiteConnection) throws -> Int {
+    package static func userVersion(_ connection: SQLiteConnection) throws -> Int {
         Int(try connection.scalar("PRAGMA user_version").int64Value ?? 0)
     }
 }

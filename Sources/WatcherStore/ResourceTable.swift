@@ -2,22 +2,22 @@
 /// writes. Every watched table has the same shape around these names (see ``Schema``): `merchant_id`,
 /// the id column, `brand_id`, the parameter columns, `state`, `error`, the result columns, the timestamps
 /// and the bookkeeping columns.
-public struct ResourceTable: Sendable, Hashable {
+package struct ResourceTable: Sendable, Hashable {
     /// The name written to `state_transitions.resource`, e.g. `image_generation_task`.
-    public var resource: String
+    package var resource: String
     /// The table, e.g. `image_generation_tasks`.
-    public var table: String
+    package var table: String
     /// The column holding WeChat Pay's id of the resource, e.g. `task_id`.
-    public var idColumn: String
+    package var idColumn: String
     /// Further columns a producer fills that the request needs, e.g. `image_generation_type`.
-    public var parameterColumns: [String]
+    package var parameterColumns: [String]
     /// Columns the daemon fills from verified answers, e.g. `image_url`.
-    public var resultColumns: [String]
+    package var resultColumns: [String]
     /// States that are still being watched; every other state is final and never polled again.
-    public var activeStates: [String]
+    package var activeStates: [String]
 
     /// Creates a table description.
-    public init(
+    package init(
         resource: String,
         table: String,
         idColumn: String,
@@ -38,36 +38,36 @@ public struct ResourceTable: Sendable, Hashable {
 }
 
 /// A watched row as the engine sees it: identity, inputs and polling history.
-public struct QueuedRow: Sendable, Equatable {
+package struct QueuedRow: Sendable, Equatable {
     /// SQLite's rowid, the handle for updates.
-    public var rowID: Int64
+    package var rowID: Int64
     /// The merchant (`merchant_id`).
-    public var merchantID: String
+    package var merchantID: String
     /// WeChat Pay's id of the resource (the table's id column).
-    public var resourceID: String
+    package var resourceID: String
     /// The brand (`brand_id`).
-    public var brandID: String
+    package var brandID: String
     /// Values of the table's parameter columns; a NULL column is absent.
-    public var parameters: [String: String]
+    package var parameters: [String: String]
     /// The current state.
-    public var state: String
+    package var state: String
     /// `created_at` as unix seconds; nil when a producer wrote something that is not a timestamp.
-    public var createdAt: Double?
+    package var createdAt: Double?
     /// Unix seconds when the daemon first saw the row.
-    public var firstSeenAt: Double?
+    package var firstSeenAt: Double?
     /// Unix seconds of the next poll; nil for a row not yet looked at.
-    public var nextPollAt: Double?
+    package var nextPollAt: Double?
     /// Answered polls so far.
-    public var pollCount: Int
+    package var pollCount: Int
     /// Unix seconds of the last answered poll.
-    public var lastPolledAt: Double?
+    package var lastPolledAt: Double?
     /// Consecutive failed polls.
-    public var failureCount: Int
+    package var failureCount: Int
     /// Unix seconds of the first 404 in the current run of 404s.
-    public var notFoundSince: Double?
+    package var notFoundSince: Double?
 
     /// Creates a row value (tests and the engine build these; the store reads them).
-    public init(
+    package init(
         rowID: Int64,
         merchantID: String,
         resourceID: String,
@@ -98,5 +98,5 @@ public struct QueuedRow: Sendable, Equatable {
     }
 
     /// When the row's clock started: its creation time, or when the daemon first saw it.
-    public var startedAt: Double? { createdAt ?? firstSeenAt }
+    package var startedAt: Double? { createdAt ?? firstSeenAt }
 }

@@ -50,22 +50,22 @@ package struct PruneCounts: Sendable, Equatable {
 }
 
 /// The database file's size and free space, for `status` and the log.
-public struct StorageFigures: Codable, Sendable, Equatable {
+package struct StorageFigures: Codable, Sendable, Equatable {
     /// Bytes of the database file on disk.
-    public var fileBytes: Int
+    package var fileBytes: Int
     /// Bytes of its write-ahead log.
-    public var walBytes: Int
+    package var walBytes: Int
     /// SQLite's page size.
-    public var pageSize: Int
+    package var pageSize: Int
     /// Pages in the database (`PRAGMA page_count`).
-    public var pages: Int
+    package var pages: Int
     /// Pages on the free list, reusable and returned to the file system by incremental vacuum.
-    public var freePages: Int
+    package var freePages: Int
     /// `PRAGMA auto_vacuum`: `none`, `full` or `incremental`.
-    public var autoVacuum: String
+    package var autoVacuum: String
 
     /// Reads the figures through `connection`.
-    public static func read(_ connection: SQLiteConnection) throws -> StorageFigures {
+    package static func read(_ connection: SQLiteConnection) throws -> StorageFigures {
         func pragma(_ name: String) throws -> Int { Int(try connection.scalar("PRAGMA \(name)").int64Value ?? 0) }
         let modes = [0: "none", 1: "full", 2: "incremental"]
         let autoVacuum = try pragma("auto_vacuum")

@@ -3,13 +3,13 @@ import WatcherSQLite
 
 extension StatusReport {
     /// The oldest final row of one resource.
-    public struct OldestFinal: Codable, Sendable, Equatable {
+    package struct OldestFinal: Codable, Sendable, Equatable {
         /// The resource.
-        public var resource: String
+        package var resource: String
         /// Its `completed_at`.
-        public var completedAt: String
+        package var completedAt: String
         /// Seconds since then.
-        public var ageSeconds: Double?
+        package var ageSeconds: Double?
     }
 
     /// What decides whether retention is needed and working: the file, its free pages, the oldest final rows.

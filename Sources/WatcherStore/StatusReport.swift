@@ -3,100 +3,100 @@ import WatcherSQLite
 
 /// What `status` shows: counts per state and merchant, the oldest unfinished row, recent request rates, recent
 /// errors and the running process. Read from the database, so it works from any process.
-public struct StatusReport: Codable, Sendable, Equatable {
+package struct StatusReport: Codable, Sendable, Equatable {
     /// Row counts of one resource, merchant and state.
-    public struct Count: Codable, Sendable, Equatable {
+    package struct Count: Codable, Sendable, Equatable {
         /// The resource, e.g. `image_generation_task`.
-        public var resource: String
+        package var resource: String
         /// The merchant.
-        public var merchantID: String
+        package var merchantID: String
         /// The state.
-        public var state: String
+        package var state: String
         /// How many rows.
-        public var rows: Int
+        package var rows: Int
     }
 
     /// The oldest row still watched, per resource and merchant.
-    public struct Oldest: Codable, Sendable, Equatable {
+    package struct Oldest: Codable, Sendable, Equatable {
         /// The resource.
-        public var resource: String
+        package var resource: String
         /// The merchant.
-        public var merchantID: String
+        package var merchantID: String
         /// Its id.
-        public var resourceID: String
+        package var resourceID: String
         /// Its `created_at`.
-        public var createdAt: String
+        package var createdAt: String
         /// Seconds since then.
-        public var ageSeconds: Double?
+        package var ageSeconds: Double?
     }
 
     /// Requests over the last minutes, per merchant and API.
-    public struct Rate: Codable, Sendable, Equatable {
+    package struct Rate: Codable, Sendable, Equatable {
         /// The merchant.
-        public var merchantID: String
+        package var merchantID: String
         /// The API (resource).
-        public var api: String
+        package var api: String
         /// Requests in the window.
-        public var requests: Int
+        package var requests: Int
         /// 429s in the window.
-        public var throttled: Int
+        package var throttled: Int
         /// Failed requests (no answer, not verified, not believable) in the window.
-        public var failures: Int
+        package var failures: Int
         /// Requests per second over the window.
-        public var requestsPerSecond: Double
+        package var requestsPerSecond: Double
     }
 
     /// A recent error.
-    public struct RecentError: Codable, Sendable, Equatable {
+    package struct RecentError: Codable, Sendable, Equatable {
         /// When (RFC 3339).
-        public var at: String
+        package var at: String
         /// Where: a resource and id, or `daemon`.
-        public var subject: String
+        package var subject: String
         /// The message.
-        public var message: String
+        package var message: String
     }
 
     /// The daemon that last ran on this database.
-    public struct Process: Codable, Sendable, Equatable {
+    package struct Process: Codable, Sendable, Equatable {
         /// Its pid.
-        public var pid: Int
+        package var pid: Int
         /// Its machine.
-        public var hostname: String
+        package var hostname: String
         /// Its version.
-        public var version: String
+        package var version: String
         /// When it started.
-        public var startedAt: String
+        package var startedAt: String
         /// Its last heartbeat.
-        public var heartbeatAt: String
+        package var heartbeatAt: String
         /// When it stopped cleanly, if it did.
-        public var stoppedAt: String?
+        package var stoppedAt: String?
         /// Its last status line.
-        public var status: String?
+        package var status: String?
     }
 
     /// The database file.
-    public var database: String
+    package var database: String
     /// The schema version.
-    public var schemaVersion: Int
+    package var schemaVersion: Int
     /// Counts.
-    public var counts: [Count]
+    package var counts: [Count]
     /// Oldest unfinished rows.
-    public var oldestUnfinished: [Oldest]
+    package var oldestUnfinished: [Oldest]
     /// The window of ``rates``, in minutes.
-    public var rateWindowMinutes: Int
+    package var rateWindowMinutes: Int
     /// Recent rates.
-    public var rates: [Rate]
+    package var rates: [Rate]
     /// Recent errors, newest first.
-    public var recentErrors: [RecentError]
+    package var recentErrors: [RecentError]
     /// The process row.
-    public var process: Process?
+    package var process: Process?
     /// The file's size and free pages.
-    public var storage: StorageFigures?
+    package var storage: StorageFigures?
     /// The oldest final row per resource: what retention deletes first.
-    public var oldestFinal: [OldestFinal] = []
+    package var oldestFinal: [OldestFinal] = []
 
     /// Reads the report.
-    public static func load(
+    package static func load(
         from connection: SQLiteConnection,
         tables: [ResourceTable],
         now: Date,

@@ -3,14 +3,14 @@ import WatcherLog
 
 /// The one timestamp format the database uses: RFC 3339 UTC with milliseconds, e.g. `2026-11-22T08:00:00.123Z`,
 /// the same text SQLite's `strftime('%Y-%m-%dT%H:%M:%fZ','now')` default writes into `created_at`.
-public enum Timestamp {
+package enum Timestamp {
     /// Formats a date, exactly as log lines do (milliseconds rounded to the nearest).
-    public static func rfc3339(_ date: Date) -> String {
+    package static func rfc3339(_ date: Date) -> String {
         LogLineFormatter.timestamp(date)
     }
 
     /// Parses the format above (and the same without milliseconds); nil for anything else.
-    public static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         let digits = Array(text.utf8)
         guard digits.count == 20 || digits.count == 24, digits.last == UInt8(ascii: "Z") else { return nil }
         func number(_ range: Range<Int>) -> Int? {

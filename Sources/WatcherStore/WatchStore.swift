@@ -6,9 +6,9 @@ import WatcherSQLite
 /// Two connections, each owned by its own serial queue: the reader serves the scheduler and is never stuck
 /// behind a write that waits for a producer's lock (WAL lets it read meanwhile); the writer commits results in
 /// batches, each batch one transaction.
-public final class WatchStore: Sendable {
+package final class WatchStore: Sendable {
     /// The database file.
-    public let path: String
+    package let path: String
     private let reader: SerialDatabase
     private let writer: SerialDatabase
     /// Counting a million rows takes ~100 ms: on its own connection, so it never delays the scheduler's reads.
@@ -19,7 +19,7 @@ public final class WatchStore: Sendable {
     ///
     /// - Parameter busyTimeoutMilliseconds: how long a statement waits for another process's lock before
     ///   failing with `SQLITE_BUSY`; the caller retries after that.
-    public init(path: String, busyTimeoutMilliseconds: Int32 = 5_000) throws {
+    package init(path: String, busyTimeoutMilliseconds: Int32 = 5_000) throws {
         self.path = path
         writer = try SerialDatabase(path: path, mode: .readWrite(create: true), label: "sqlite.writer") { connection in
             connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
@@ -39,7 +39,7 @@ public final class WatchStore: Sendable {
     /// Nil while the path still names the file the connections opened. After the file is deleted or replaced,
     /// SQLite goes on writing happily into the orphaned inode, which nobody will ever read again: the caller
     /// must stop, not lose answers silently.
-    public func fileProblem() -> String? {
+    package func fileProblem() -> String? {
         guard let identity else { return nil }
         guard let now = FileIdentity(path: path) else {
             return "the database file \(path) was deleted while the watcher had it open (\(String(cValue: errno)))"
@@ -61,7 +61,7 @@ public final class WatchStore: Sendable {
     }
 
     /// Closes both connections.
-    public func close() {
+    package func close() {
         reader.close()
         counter.close()
         writer.close()
@@ -71,7 +71,7 @@ public final class WatchStore: Sendable {
 
     /// The first `limit` active rows of a merchant in the order they should be polled: rows never polled first,
     /// then by `next_poll_at`. Includes rows due later, so the caller knows when to wake.
-    public func upcomingRows(_ table: ResourceTable, merchant: String, limit: Int) async throws -> [QueuedRow] {
+    package func upcomingRows(_ table: ResourceTable, merchant: String, limit: Int) async throws -> [QueuedRow] {
         let sql = """
             SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.table)_due
             WHERE merchant_id = ? AND state IN (\(table.activeStateList)) AND next_poll_at IS NOT NULL
@@ -83,7 +83,7 @@ public final class WatchStore: Sendable {
     }
 
     /// Rows a producer inserted that the daemon has not looked at yet (`PENDING` with no `next_poll_at`).
-    public func newRows(_ table: ResourceTable, limit: Int) async throws -> [QueuedRow] {
+    package func newRows(_ table: ResourceTable, limit: Int) async throws -> [QueuedRow] {
         let sql = """
             SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.table)_new
             WHERE state = 'PENDING' AND next_poll_at IS NULL LIMIT ?
@@ -94,7 +94,7 @@ public final class WatchStore: Sendable {
     }
 
     /// Active rows created before `cutoff`: past their deadline.
-    public func rowsCreatedBefore(_ table: ResourceTable, cutoff: Date, limit: Int) async throws -> [QueuedRow] {
+    package func rowsCreatedBefore(_ table: ResourceTable, cutoff: Date, limit: Int) async throws -> [QueuedRow] {
         let sql = """
             SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.table)_deadline
             WHERE state IN (\(table.activeStateList)) AND created_at < ? LIMIT ?
@@ -123,7 +123,7 @@ public final class WatchStore: Sendable {
 
     /// `PRAGMA data_version` of the reader: changes whenever another connection (a producer, or our writer)
     /// commits. Polling it is the cheap way to notice new rows.
-    public func dataVersion() async throws -> Int64 {
+    package func dataVersion() async throws -> Int64 {
         try await reader.perform { connection in try connection.dataVersion() }
     }
 
@@ -175,7 +175,7 @@ public final class WatchStore: Sendable {
     /// Writes `updates` in one transaction, each with its transition row; returns one result per update, in order.
     /// An update whose row is no longer in the expected state is skipped. Throws without writing anything when
     /// the transaction fails (e.g. `SQLITE_BUSY`): the caller keeps the updates and retries.
-    public func apply(_ updates: [RowUpdate]) async throws -> [UpdateResult] {
+    package func apply(_ updates: [RowUpdate]) async throws -> [UpdateResult] {
         try await writer.perform { connection in try Self.apply(updates, on: connection) }
     }
 
@@ -259,12 +259,12 @@ public final class WatchStore: Sendable {
     }
 
     /// Runs arbitrary work on the writer connection (activity counters, events, the process row).
-    public func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    package func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await writer.perform(body)
     }
 
     /// Runs arbitrary read-only work on the reader connection.
-    public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    package func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await reader.perform(body)
     }
 }
@@ -283,20 +283,20 @@ package struct ActiveSummary: Sendable, Equatable {
 }
 
 /// What happened to one update of a call to ``WatchStore/apply(_:)``.
-public enum UpdateResult: Sendable, Equatable {
+package enum UpdateResult: Sendable, Equatable {
     /// Written; with the transition written alongside, if the state changed.
     case applied(CommittedTransition?)
     /// Not written: the row had changed state or disappeared meanwhile.
     case skipped
 
     /// True when the update was written.
-    public var isApplied: Bool {
+    package var isApplied: Bool {
         if case .applied = self { return true }
         return false
     }
 
     /// The transition written, if any.
-    public var transition: CommittedTransition? {
+    package var transition: CommittedTransition? {
         if case .applied(let transition) = self { return transition }
         return nil
     }

@@ -12,13 +12,13 @@
 /// lock a TSan report in our code is a report worth reading. The interface is `Mutex`'s: the value is reached only
 /// inside `withLock`, and what goes in or comes out must be `sending`, so the compiler still proves that no
 /// reference to the protected value escapes the lock.
-public final class Locked<Value>: @unchecked Sendable {
+package final class Locked<Value>: @unchecked Sendable {
     // Both live at fixed addresses for the object's lifetime: a pthread mutex must never be moved once initialised.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let value = UnsafeMutablePointer<Value>.allocate(capacity: 1)
 
     /// A lock holding `initialValue`.
-    public init(_ initialValue: sending Value) {
+    package init(_ initialValue: sending Value) {
         mutex.initialize(to: pthread_mutex_t())
         let status = pthread_mutex_init(mutex, nil)
         precondition(status == 0, "pthread_mutex_init failed with error \(status)")
@@ -35,7 +35,7 @@ public final class Locked<Value>: @unchecked Sendable {
 
     /// Runs `body` with the value while holding the lock. Not reentrant: calling `withLock` on the same instance
     /// from inside `body` deadlocks, as with `Mutex`.
-    public func withLock<Result, Failure: Error>(
+    package func withLock<Result, Failure: Error>(
         _ body: (inout sending Value) throws(Failure) -> sending Result
     ) throws(Failure) -> sending Result {
         pthread_mutex_lock(mutex)

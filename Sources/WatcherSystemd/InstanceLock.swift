@@ -14,11 +14,11 @@ import WatcherSync
 /// let lock = try InstanceLock.acquire(databasePath: "/var/lib/wechatpay-watcher/watcher.sqlite3")
 /// defer { lock.release() }
 /// ```
-public final class InstanceLock: Sendable {
+package final class InstanceLock: Sendable {
     /// The lock file, `<database>.lock`.
-    public let path: String
+    package let path: String
     /// The database the lock stands for.
-    public let databasePath: String
+    package let databasePath: String
     /// The open lock file while held; nil once released.
     private let descriptor: Locked<Int32?>
 
@@ -27,7 +27,7 @@ public final class InstanceLock: Sendable {
     /// The lock file is created with mode 0660 (group-writable like the database beside it) and never followed
     /// through a symbolic link: the state folder is writable by the producers' group. `now` and `pid` are what
     /// the record says about this instance.
-    public static func acquire(
+    package static func acquire(
         databasePath: String, now: Date = Date(), pid: pid_t = getpid()
     ) throws(InstanceLockError) -> InstanceLock {
         let path = databasePath + ".lock"
@@ -58,7 +58,7 @@ public final class InstanceLock: Sendable {
 
     /// The instance recorded in the lock file of `databasePath`, whether or not it still runs; nil when there is
     /// no readable record.
-    public static func recordedHolder(databasePath: String) -> InstanceLockHolder? {
+    package static func recordedHolder(databasePath: String) -> InstanceLockHolder? {
         let descriptor = open(databasePath + ".lock", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
@@ -72,13 +72,13 @@ public final class InstanceLock: Sendable {
     }
 
     /// Whether this object still holds the lock.
-    public var isHeld: Bool {
+    package var isHeld: Bool {
         descriptor.withLock { $0 != nil }
     }
 
     /// Lets another instance take the lock. Idempotent; also done when the object goes away. The file stays:
     /// deleting it could let two processes lock two different files of the same name.
-    public func release() {
+    package func release() {
         let open = descriptor.withLock { held -> Int32? in
             defer { held = nil }
             return held
@@ -127,14 +127,14 @@ public final class InstanceLock: Sendable {
 }
 
 /// The instance a lock file names: its pid and when it took the lock.
-public struct InstanceLockHolder: Sendable, Equatable, CustomStringConvertible {
+package struct InstanceLockHolder: Sendable, Equatable, CustomStringConvertible {
     /// The holder's process id.
-    public let pid: pid_t
+    package let pid: pid_t
     /// When it took the lock, RFC 3339 UTC (`2026-11-23T05:24:02.898Z`).
-    public let started: String
+    package let started: String
 
     /// A holder record.
-    public init(pid: pid_t, started: String) {
+    package init(pid: pid_t, started: String) {
         self.pid = pid
         self.started = started
     }
@@ -159,13 +159,13 @@ public struct InstanceLockHolder: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `pid 1234, started 2026-11-23T05:24:02.898Z`.
-    public var description: String {
+    package var description: String {
         started.isEmpty ? "pid \(pid)" : "pid \(pid), started \(started)"
     }
 }
 
 /// Why ``InstanceLock/acquire(databasePath:now:pid:)`` did not take the lock.
-public enum InstanceLockError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum InstanceLockError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Another instance holds the lock; `holder` is what its lock file says, nil if unreadable.
     case alreadyRunning(databasePath: String, lockPath: String, holder: InstanceLockHolder?)
     /// The lock file could not be opened or created (`ELOOP`: it is a symbolic link).
@@ -176,7 +176,7 @@ public enum InstanceLockError: Error, Sendable, Equatable, CustomStringConvertib
     case cannotLock(lockPath: String, code: Int32)
 
     /// A sentence for the log and the terminal.
-    public var description: String {
+    package var description: String {
         switch self {
         case .alreadyRunning(let databasePath, _, let holder):
             "another wechatpay-watcher (\(holder?.description ?? "pid unknown")) is already running on "

@@ -9,9 +9,9 @@ import Foundation
 ///     samples: [.init(["merchant": "1900000001"], 12)])
 /// try PrometheusTextfile(families: [pending]).write(to: "/var/lib/prometheus/node-exporter/wechatpay_watcher.prom")
 /// ```
-public struct PrometheusTextfile: Sendable, Equatable {
+package struct PrometheusTextfile: Sendable, Equatable {
     /// The metric types this daemon exports.
-    public enum Kind: String, Sendable {
+    package enum Kind: String, Sendable {
         /// Only goes up (until the process restarts).
         case counter
         /// Goes up and down.
@@ -19,18 +19,18 @@ public struct PrometheusTextfile: Sendable, Equatable {
     }
 
     /// One metric family: a name, its help and type, its samples.
-    public struct Family: Sendable, Equatable {
+    package struct Family: Sendable, Equatable {
         /// The metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`, e.g. `wechatpay_watcher_requests_total`.
-        public var name: String
+        package var name: String
         /// What the metric means; may contain anything, it is escaped.
-        public var help: String
+        package var help: String
         /// Counter or gauge.
-        public var kind: Kind
+        package var kind: Kind
         /// One sample per distinct label set.
-        public var samples: [Sample]
+        package var samples: [Sample]
 
         /// A family with `samples`, or none yet.
-        public init(name: String, help: String, kind: Kind, samples: [Sample] = []) {
+        package init(name: String, help: String, kind: Kind, samples: [Sample] = []) {
             self.name = name
             self.help = help
             self.kind = kind
@@ -39,30 +39,30 @@ public struct PrometheusTextfile: Sendable, Equatable {
     }
 
     /// One sample: a label set and its value.
-    public struct Sample: Sendable, Equatable {
+    package struct Sample: Sendable, Equatable {
         /// Label names (`[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`) and values (anything; escaped).
-        public var labels: [String: String]
+        package var labels: [String: String]
         /// The value; NaN and the infinities are written as Prometheus spells them.
-        public var value: Double
+        package var value: Double
 
         /// A sample of `value` with `labels`.
-        public init(_ labels: [String: String] = [:], _ value: Double) {
+        package init(_ labels: [String: String] = [:], _ value: Double) {
             self.labels = labels
             self.value = value
         }
     }
 
     /// The families; ``render()`` sorts them by name.
-    public var families: [Family]
+    package var families: [Family]
 
     /// A file's content.
-    public init(families: [Family]) {
+    package init(families: [Family]) {
         self.families = families
     }
 
     /// Throws the first name the format does not allow, or the first family or label set given twice: either
     /// would make node_exporter reject the whole file.
-    public func validate() throws(PrometheusTextfileError) {
+    package func validate() throws(PrometheusTextfileError) {
         var names: Set<String> = []
         for family in families {
             guard Self.isMetricName(family.name) else { throw .invalidMetricName(family.name) }
@@ -82,7 +82,7 @@ public struct PrometheusTextfile: Sendable, Equatable {
 
     /// The text: per family by name, `# HELP`, `# TYPE`, then its samples sorted by label set, labels sorted by
     /// name. The same metrics always give the same bytes.
-    public func render() -> String {
+    package func render() -> String {
         var text = ""
         for family in families.sorted(by: { $0.name < $1.name }) {
             text += "# HELP \(family.name) \(Self.escape(family.help, quotes: false))\n"
@@ -99,7 +99,7 @@ public struct PrometheusTextfile: Sendable, Equatable {
     /// 0644 (the collector runs as another user), and renames it over `path`: the collector sees the old file or
     /// the new one, never half of one. The temporary name starts with a dot and does not end in `.prom`, so the
     /// collector never reads it either.
-    public func write(to path: String) throws(PrometheusTextfileError) {
+    package func write(to path: String) throws(PrometheusTextfileError) {
         try validate()
         try AtomicFile.replace(path, with: Array(render().utf8), mode: 0o644)
     }
@@ -145,7 +145,7 @@ public struct PrometheusTextfile: Sendable, Equatable {
 }
 
 /// Why the metrics file was not written.
-public enum PrometheusTextfileError: Error, Sendable, Equatable, CustomStringConvertible, LocalizedError {
+package enum PrometheusTextfileError: Error, Sendable, Equatable, CustomStringConvertible, LocalizedError {
     /// A metric name outside `[a-zA-Z_:][a-zA-Z0-9_:]*`.
     case invalidMetricName(String)
     /// A label name outside `[a-zA-Z_][a-zA-Z0-9_]*`, or reserved (`__…`).
@@ -158,7 +158,7 @@ public enum PrometheusTextfileError: Error, Sendable, Equatable, CustomStringCon
     case writeFailed(path: String, operation: String, code: Int32)
 
     /// A sentence for the log.
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidMetricName(let name): "invalid Prometheus metric name \"\(name)\""
         case .invalidLabelName(let metric, let label): "invalid label name \"\(label)\" in metric \(metric)"
@@ -170,5 +170,5 @@ public enum PrometheusTextfileError: Error, Sendable, Equatable, CustomStringCon
     }
 
     /// The same sentence, for `localizedDescription`.
-    public var errorDescription: String? { description }
+    package var errorDescription: String? { description }
 }

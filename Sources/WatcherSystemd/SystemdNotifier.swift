@@ -11,17 +11,17 @@ import Foundation
 /// let notifier = SystemdNotifier()  // nil unless started by systemd with Type=notify
 /// notifier?.ready(status: "watching 2 merchant(s)")
 /// ```
-public final class SystemdNotifier: Sendable {
+package final class SystemdNotifier: Sendable {
     /// The socket address as given in `NOTIFY_SOCKET`, e.g. `/run/systemd/notify` or `@/org/freedesktop/…`.
-    public let address: String
+    package let address: String
     /// The longest a send may wait for room in systemd's receive queue before it gives up.
-    public static let sendTimeout: Duration = .milliseconds(250)
+    package static let sendTimeout: Duration = .milliseconds(250)
 
     private let socketAddress: UnixDatagramAddress
 
     /// Reads `NOTIFY_SOCKET` from `environment`; nil when the process was not started by systemd with
     /// `Type=notify`, or when the value is neither an absolute path nor an `@` abstract name that fits `sun_path`.
-    public init?(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init?(environment: [String: String] = ProcessInfo.processInfo.environment) {
         guard let address = environment["NOTIFY_SOCKET"], let socketAddress = UnixDatagramAddress(address) else {
             return nil
         }
@@ -31,27 +31,27 @@ public final class SystemdNotifier: Sendable {
 
     /// `READY=1`, and the first `STATUS=` line when given: start-up is complete, `systemctl start` returns.
     @discardableResult
-    public func ready(status: String? = nil) -> Bool {
+    package func ready(status: String? = nil) -> Bool {
         send(["READY=1"] + (status.map { ["STATUS=" + Self.oneLine($0)] } ?? []))
     }
 
     /// `STATUS=…`: the summary `systemctl status` shows. Line breaks become spaces, since one line is all
     /// systemd keeps.
     @discardableResult
-    public func status(_ line: String) -> Bool {
+    package func status(_ line: String) -> Bool {
         send("STATUS=" + Self.oneLine(line))
     }
 
     /// `WATCHDOG=1`: the main loop is making progress; systemd restarts the service when these stop coming.
     @discardableResult
-    public func watchdog() -> Bool {
+    package func watchdog() -> Bool {
         send("WATCHDOG=1")
     }
 
     /// `RELOADING=1` with `MONOTONIC_USEC` (`CLOCK_MONOTONIC` in microseconds), which sd_notify(3) requires
     /// with it; call at the start of a reload and ``ready(status:)`` at its end.
     @discardableResult
-    public func reloading() -> Bool {
+    package func reloading() -> Bool {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let microseconds = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000
@@ -60,20 +60,20 @@ public final class SystemdNotifier: Sendable {
 
     /// `STOPPING=1`: shutdown has begun.
     @discardableResult
-    public func stopping() -> Bool {
+    package func stopping() -> Bool {
         send("STOPPING=1")
     }
 
     /// Sends `assignments` (`KEY=value` each) as one message, one per line; false when it was not delivered.
     @discardableResult
-    public func send(_ assignments: [String]) -> Bool {
+    package func send(_ assignments: [String]) -> Bool {
         send(assignments.joined(separator: "\n"))
     }
 
     /// Sends `message` (newline-separated `KEY=value` lines) as one datagram; false when it was not delivered.
     /// ``deliver(_:)`` says why.
     @discardableResult
-    public func send(_ message: String) -> Bool {
+    package func send(_ message: String) -> Bool {
         do {
             try deliver(message)
             return true
@@ -83,7 +83,7 @@ public final class SystemdNotifier: Sendable {
     }
 
     /// Sends `message` as one datagram, or throws what went wrong: a missing socket, a full queue, a refusal.
-    public func deliver(_ message: String) throws(SystemdNotifierError) {
+    package func deliver(_ message: String) throws(SystemdNotifierError) {
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw SystemdNotifierError(address: address, operation: "socket", code: errno) }
         defer { close(descriptor) }
@@ -110,16 +110,16 @@ public final class SystemdNotifier: Sendable {
 }
 
 /// Why a message did not reach systemd's notification socket.
-public struct SystemdNotifierError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct SystemdNotifierError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The `NOTIFY_SOCKET` address.
-    public let address: String
+    package let address: String
     /// The system call that failed: `socket` or `sendto`.
-    public let operation: String
+    package let operation: String
     /// Its `errno`, e.g. `ENOENT` when the socket is gone, `EAGAIN` when systemd's queue stayed full.
-    public let code: Int32
+    package let code: Int32
 
     /// `cannot notify systemd at /run/systemd/notify: sendto: No such file or directory`.
-    public var description: String {
+    package var description: String {
         "cannot notify systemd at \(address): \(operation): \(systemErrorText(code))"
     }
 }

@@ -6,25 +6,25 @@ import Foundation
 /// ```swift
 /// if let watchdog = WatchdogSettings() { schedulePings(every: watchdog.pingInterval) }  // 15 s for WatchdogSec=30
 /// ```
-public struct WatchdogSettings: Sendable, Equatable {
+package struct WatchdogSettings: Sendable, Equatable {
     /// systemd's timeout in microseconds, as `WATCHDOG_USEC` gives it.
-    public let timeoutMicroseconds: UInt64
+    package let timeoutMicroseconds: UInt64
 
     /// systemd's timeout in seconds.
-    public var timeout: Double { Double(timeoutMicroseconds) / 1_000_000 }
+    package var timeout: Double { Double(timeoutMicroseconds) / 1_000_000 }
 
     /// How often to send `WATCHDOG=1`, in seconds: half the timeout, as sd_watchdog_enabled(3) advises, so one
     /// late ping is not yet fatal.
-    public var pingInterval: Double { timeout / 2 }
+    package var pingInterval: Double { timeout / 2 }
 
     /// A watchdog of `timeoutMicroseconds` (more than zero).
-    public init(timeoutMicroseconds: UInt64) {
+    package init(timeoutMicroseconds: UInt64) {
         precondition(timeoutMicroseconds > 0, "a watchdog timeout is positive")
         self.timeoutMicroseconds = timeoutMicroseconds
     }
 
     /// The watchdog, or nil when none is expected of this process; ``resolve(environment:pid:)`` says why not.
-    public init?(environment: [String: String] = ProcessInfo.processInfo.environment, pid: pid_t = getpid()) {
+    package init?(environment: [String: String] = ProcessInfo.processInfo.environment, pid: pid_t = getpid()) {
         guard case .enabled(let settings) = Self.resolve(environment: environment, pid: pid) else { return nil }
         self = settings
     }
@@ -34,7 +34,7 @@ public struct WatchdogSettings: Sendable, Equatable {
     /// `WATCHDOG_PID`, when present, names the process the watchdog is for: a child that inherited the
     /// environment must not ping on its parent's behalf. A value that is not a positive number of microseconds,
     /// or is `UINT64_MAX` (systemd's "infinity"), disables the watchdog with the reason.
-    public static func resolve(
+    package static func resolve(
         environment: [String: String] = ProcessInfo.processInfo.environment, pid: pid_t = getpid()
     ) -> Resolution {
         guard let text = environment["WATCHDOG_USEC"] else { return .disabled(reason: "WATCHDOG_USEC is not set") }
@@ -53,7 +53,7 @@ public struct WatchdogSettings: Sendable, Equatable {
     }
 
     /// The outcome of reading the environment.
-    public enum Resolution: Sendable, Equatable {
+    package enum Resolution: Sendable, Equatable {
         /// systemd expects `WATCHDOG=1` at least this often.
         case enabled(WatchdogSettings)
         /// No pings expected; `reason` is a sentence for the log.

@@ -3,20 +3,20 @@ import WatcherCrypto
 
 /// The body of `GET /v3/certificates` as WeChat Pay writes it: each certificate sealed with the merchant's
 /// APIv3 key (AEAD_AES_256_GCM, a fresh 12-character nonce, associated data "certificate").
-public enum PlatformCertificateAnswer {
+package enum PlatformCertificateAnswer {
     /// One entry of the answer: the serial it is announced with, and the certificate.
-    public struct Entry: Sendable {
+    package struct Entry: Sendable {
         /// `serial_no`; normally the certificate's own serial.
-        public var serial: String
+        package var serial: String
         /// The certificate as PEM.
-        public var pem: String
+        package var pem: String
         /// `effective_time` and `expire_time`, informative only (the watcher reads the certificate).
-        public var notBefore: Int64
+        package var notBefore: Int64
         /// See `notBefore`.
-        public var notAfter: Int64
+        package var notAfter: Int64
 
         /// An entry from its parts.
-        public init(serial: String, pem: String, notBefore: Int64, notAfter: Int64) {
+        package init(serial: String, pem: String, notBefore: Int64, notAfter: Int64) {
             self.serial = serial
             self.pem = pem
             self.notBefore = notBefore
@@ -25,7 +25,7 @@ public enum PlatformCertificateAnswer {
     }
 
     /// The JSON body for `entries`, sealed with `apiv3Key`.
-    public static func body(_ entries: [Entry], apiv3Key: [UInt8]) throws -> [UInt8] {
+    package static func body(_ entries: [Entry], apiv3Key: [UInt8]) throws -> [UInt8] {
         let data = try entries.map { entry throws -> [String: Any] in
             let nonce = SecureRandom.alphanumeric(count: 12)
             let sealed = try AES256GCM.seal(

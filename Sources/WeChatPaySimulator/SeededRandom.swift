@@ -1,17 +1,17 @@
 import Foundation
 
 /// SplitMix64: a tiny, fast, seedable generator, so every simulated run with the same seed behaves the same.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
+package struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     /// Creates a generator from a seed.
-    public init(seed: UInt64) {
+    package init(seed: UInt64) {
         state = seed
     }
 
     /// Creates a generator whose sequence depends on a seed and a text (e.g. a task id), so a resource's fate does
     /// not depend on the order resources are seen in.
-    public init(seed: UInt64, key: String) {
+    package init(seed: UInt64, key: String) {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in key.utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
@@ -21,7 +21,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var value = state
         value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -30,12 +30,12 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A uniform double in [0, 1).
-    public mutating func unit() -> Double {
+    package mutating func unit() -> Double {
         Double(next() >> 11) / Double(1 << 53)
     }
 
     /// A standard normal variate (Box–Muller).
-    public mutating func normal() -> Double {
+    package mutating func normal() -> Double {
         let first = max(unit(), .leastNonzeroMagnitude)
         let second = unit()
         return (-2 * log(first)).squareRoot() * cos(2 * .pi * second)
@@ -43,7 +43,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 }
 
 /// How long simulated resources take to finish, drawn per resource from the seed.
-public enum DurationModel: Sendable, Equatable {
+package enum DurationModel: Sendable, Equatable {
     /// Always the same number of seconds.
     case fixed(Double)
     /// Uniform between two bounds.
@@ -54,7 +54,7 @@ public enum DurationModel: Sendable, Equatable {
     indirect case mixture(share: Double, DurationModel, DurationModel)
 
     /// Draws one duration.
-    public func draw(_ random: inout SeededRandom) -> Double {
+    package func draw(_ random: inout SeededRandom) -> Double {
         switch self {
         case .fixed(let seconds): seconds
         case .uniform(let low, let high): low + (high - low) * random.unit()

@@ -6,20 +6,20 @@ import WeChatPay
 
 /// A WeChat Pay platform certificate the simulator holds: its serial, its private key (to sign answers) and the
 /// certificate it announces on `/v3/certificates`.
-public struct SimulatedPlatformCertificate: Sendable {
+package struct SimulatedPlatformCertificate: Sendable {
     /// The serial, uppercase hexadecimal.
-    public var serial: String
+    package var serial: String
     /// The key that signs answers naming this serial.
-    public var key: RSAPrivateKey
+    package var key: RSAPrivateKey
     /// The certificate as PEM.
-    public var pem: String
+    package var pem: String
     /// The first second it is valid, since 1970.
-    public var notBefore: Int64
+    package var notBefore: Int64
     /// The last second it is valid.
-    public var notAfter: Int64
+    package var notAfter: Int64
 
     /// A fresh RSA-2048 key and a certificate for it with `serial`, issued by a throw-away authority.
-    public static func make(serial: String, validFrom start: Int64 = -3_600, to end: Int64 = 365 * 86_400) throws
+    package static func make(serial: String, validFrom start: Int64 = -3_600, to end: Int64 = 365 * 86_400) throws
         -> SimulatedPlatformCertificate
     {
         let key = try RSAPrivateKey.generate()
@@ -32,7 +32,7 @@ public struct SimulatedPlatformCertificate: Sendable {
 }
 
 /// Which key signs the simulator's answers.
-public enum AnswerSigning: Sendable, Equatable {
+package enum AnswerSigning: Sendable, Equatable {
     /// The WeChat Pay public key (`PUB_KEY_ID_…`): public-key mode.
     case publicKey
     /// The platform certificate with this serial: platform-certificate mode.
@@ -43,7 +43,7 @@ public enum AnswerSigning: Sendable, Equatable {
 
 /// The simulator's platform-certificate side: the certificates `/v3/certificates` announces, the key that signs
 /// answers, and how many downloads there were. Tests change it while a watcher runs (a rotation).
-public final class SimulatedPlatform: Sendable {
+package final class SimulatedPlatform: Sendable {
     private struct State {
         var certificates: [SimulatedPlatformCertificate]
         var signing: AnswerSigning
@@ -58,17 +58,17 @@ public final class SimulatedPlatform: Sendable {
     }
 
     /// Adds a certificate to what `/v3/certificates` announces (the first step of a rotation).
-    public func announce(_ certificate: SimulatedPlatformCertificate) {
+    package func announce(_ certificate: SimulatedPlatformCertificate) {
         state.withLock { $0.certificates.append(certificate) }
     }
 
     /// Changes the key that signs answers (the second step of a rotation).
-    public func sign(with signing: AnswerSigning) {
+    package func sign(with signing: AnswerSigning) {
         state.withLock { $0.signing = signing }
     }
 
     /// `/v3/certificates` answers sent, by merchant.
-    public var downloads: [String: Int] { state.withLock { $0.downloads } }
+    package var downloads: [String: Int] { state.withLock { $0.downloads } }
 
     /// The key and serial for the next answer; `publicKey` is the configured platform key and its id.
     func signer(publicKey: (key: RSAPrivateKey, id: String)) -> (key: RSAPrivateKey, serial: String) {

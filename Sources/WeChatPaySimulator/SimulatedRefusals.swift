@@ -3,7 +3,7 @@ import WatcherSync
 
 /// Errors that hit every row of a merchant and API for a while, whatever the brand: the API permission not granted
 /// yet (403 `NO_AUTH`), or a business state that refuses every request (400 `INVALID_REQUEST`).
-public final class SimulatedRefusals: Sendable {
+package final class SimulatedRefusals: Sendable {
     private struct Refusal {
         var mchid: String
         var api: SimulatedAPI
@@ -18,7 +18,7 @@ public final class SimulatedRefusals: Sendable {
     init() {}
 
     /// Refuses every query of `mchid` on `api` with `status`/`code` for `seconds` from now.
-    public func refuseAll(
+    package func refuseAll(
         mchid: String, api: SimulatedAPI = .imageGenerationTask, status: Int = 403, code: String = "NO_AUTH",
         message: String = "商户号未开通该接口权限", seconds: Double
     ) {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The two APIs the simulator serves, named like the watcher's resources.
-public enum SimulatedAPI: String, Sendable, CaseIterable, Codable {
+package enum SimulatedAPI: String, Sendable, CaseIterable, Codable {
     /// 查询图片生成任务执行结果.
     case imageGenerationTask = "image_generation_task"
     /// 查询商品券.
@@ -17,7 +17,7 @@ public enum SimulatedAPI: String, Sendable, CaseIterable, Codable {
 }
 
 /// How a simulated resource ends.
-public enum SimulatedOutcome: String, Sendable, Codable {
+package enum SimulatedOutcome: String, Sendable, Codable {
     /// `SUCCESS` for a task, `EFFECTIVE` for a coupon.
     case success
     /// `FAIL` for a task, `DEACTIVATED` for a coupon.
@@ -25,28 +25,28 @@ public enum SimulatedOutcome: String, Sendable, Codable {
 }
 
 /// One simulated resource: an image-generation task or a product coupon.
-public struct SimulatedResource: Sendable, Equatable {
+package struct SimulatedResource: Sendable, Equatable {
     /// Which API serves it.
-    public var api: SimulatedAPI
+    package var api: SimulatedAPI
     /// The merchant that owns it.
-    public var mchid: String
+    package var mchid: String
     /// The task id or coupon id.
-    public var id: String
+    package var id: String
     /// The brand it belongs to; queries naming another brand are refused.
-    public var brandID: String
+    package var brandID: String
     /// For tasks: `COMBINE_IMAGE` or `CUT_OUT`.
-    public var imageGenerationType: String?
+    package var imageGenerationType: String?
     /// Wall-clock time it was created.
-    public var createdAt: Date
+    package var createdAt: Date
     /// Seconds from creation to its final state.
-    public var duration: Double
+    package var duration: Double
     /// How it ends.
-    public var outcome: SimulatedOutcome
+    package var outcome: SimulatedOutcome
     /// Before this time the API answers 404 (a resource not yet visible).
-    public var visibleAt: Date?
+    package var visibleAt: Date?
 
     /// Creates a resource.
-    public init(
+    package init(
         api: SimulatedAPI,
         mchid: String,
         id: String,
@@ -69,10 +69,10 @@ public struct SimulatedResource: Sendable, Equatable {
     }
 
     /// When it reaches its final state.
-    public var completesAt: Date { createdAt.addingTimeInterval(duration) }
+    package var completesAt: Date { createdAt.addingTimeInterval(duration) }
 
     /// Its state at `now`, in the API's words.
-    public func state(at now: Date) -> String {
+    package func state(at now: Date) -> String {
         let done = now >= completesAt
         switch (api, done, outcome) {
         case (.imageGenerationTask, false, _): return "PROCESSING"
@@ -85,10 +85,10 @@ public struct SimulatedResource: Sendable, Equatable {
     }
 
     /// Its final state.
-    public var finalState: String { state(at: .distantFuture) }
+    package var finalState: String { state(at: .distantFuture) }
 
     /// The URL a successful task reports; deterministic so tests can check the stored one.
-    public var imageURL: String {
+    package var imageURL: String {
         "https://wxpaylogo.qpic.cn/wxpaylogo/simulated/\(mchid)/\(id).jpg"
     }
 
@@ -113,7 +113,7 @@ public struct SimulatedResource: Sendable, Equatable {
     }
 
     /// The coupon's design: one of the document's shapes, chosen by its id so every answer about it agrees.
-    public var couponDesign: SimulatedCouponDesign { SimulatedCouponDesign(couponID: id) }
+    package var couponDesign: SimulatedCouponDesign { SimulatedCouponDesign(couponID: id) }
 
     /// A coupon answer in the document's full model (its example answer is the first design).
     private func couponAnswer(at now: Date) -> [String: Any] {
@@ -177,7 +177,7 @@ public struct SimulatedResource: Sendable, Equatable {
 }
 
 /// The designs a simulated coupon can have: together they cover every structure of the document's answer.
-public enum SimulatedCouponDesign: CaseIterable, Sendable {
+package enum SimulatedCouponDesign: CaseIterable, Sendable {
     /// The document's example: 全场 8 折, `single_usage_info.discount_coupon`.
     case discount
     /// 全场满减, `single_usage_info.normal_coupon`.
@@ -188,13 +188,13 @@ public enum SimulatedCouponDesign: CaseIterable, Sendable {
     case progressiveBundle
 
     /// The design of coupon `couponID`: the same for every answer and every run.
-    public init(couponID: String) {
+    package init(couponID: String) {
         let sum = couponID.utf8.reduce(0) { $0 &+ Int($1) }
         self = Self.allCases[sum % Self.allCases.count]
     }
 
     /// `display_info.name` (3–15 characters).
-    public var name: String {
+    package var name: String {
         switch self {
         case .discount: "全场满100立打8折"
         case .normal: "全场满100减20"
@@ -204,7 +204,7 @@ public enum SimulatedCouponDesign: CaseIterable, Sendable {
     }
 
     /// `scope`.
-    public var scope: String {
+    package var scope: String {
         switch self {
         case .discount, .normal: "ALL"
         case .exchange, .progressiveBundle: "SINGLE"
@@ -212,7 +212,7 @@ public enum SimulatedCouponDesign: CaseIterable, Sendable {
     }
 
     /// `type`.
-    public var type: String {
+    package var type: String {
         switch self {
         case .discount: "DISCOUNT"
         case .normal, .progressiveBundle: "NORMAL"
@@ -221,5 +221,5 @@ public enum SimulatedCouponDesign: CaseIterable, Sendable {
     }
 
     /// `usage_mode`.
-    public var usageMode: String { self == .progressiveBundle ? "PROGRESSIVE_BUNDLE" : "SINGLE" }
+    package var usageMode: String { self == .progressiveBundle ? "PROGRESSIVE_BUNDLE" : "SINGLE" }
 }

@@ -9,41 +9,41 @@ import WatcherLog
 ///
 /// Keys already in the folder are reused, so a simulator restarted on the same folder keeps working with a
 /// watcher configured from it. Used by `simulate`, `demo`, the benchmark and the end-to-end tests.
-public struct SimulationFolder: Sendable {
+package struct SimulationFolder: Sendable {
     /// The public key id the simulated platform signs with.
-    public static let platformKeyID = "PUB_KEY_ID_0119000000012024111200000000000001"
+    package static let platformKeyID = "PUB_KEY_ID_0119000000012024111200000000000001"
 
     /// A simulated merchant's identity and key.
-    public struct Merchant: Sendable {
+    package struct Merchant: Sendable {
         /// The merchant id.
-        public var mchid: String
+        package var mchid: String
         /// Its API certificate serial.
-        public var serial: String
+        package var serial: String
         /// Its API private key.
-        public var key: RSAPrivateKey
+        package var key: RSAPrivateKey
     }
 
     /// The folder.
-    public let directory: String
+    package let directory: String
     /// The platform's private key (the simulator signs with it).
-    public let platformKey: RSAPrivateKey
+    package let platformKey: RSAPrivateKey
     /// The merchants.
-    public let merchants: [Merchant]
+    package let merchants: [Merchant]
 
     /// The configuration file written into the folder.
-    public var configFile: String { directory + "/wechatpay-watcher.json" }
+    package var configFile: String { directory + "/wechatpay-watcher.json" }
     /// The database path in that configuration.
-    public var database: String { directory + "/watcher.sqlite3" }
+    package var database: String { directory + "/watcher.sqlite3" }
     /// The log path in that configuration.
-    public var logFile: String { directory + "/watcher.log" }
+    package var logFile: String { directory + "/watcher.log" }
     /// The platform public key file.
-    public var platformPublicKeyFile: String { directory + "/pub_key.pem" }
+    package var platformPublicKeyFile: String { directory + "/pub_key.pem" }
 
     /// The private key file of a merchant.
-    public func privateKeyFile(of mchid: String) -> String { "\(directory)/\(mchid)/apiclient_key.pem" }
+    package func privateKeyFile(of mchid: String) -> String { "\(directory)/\(mchid)/apiclient_key.pem" }
 
     /// Creates the folder (if needed) and its keys: merchants `1900000001`, `1900000002`, ….
-    public static func prepare(directory: String, merchantCount: Int) throws -> SimulationFolder {
+    package static func prepare(directory: String, merchantCount: Int) throws -> SimulationFolder {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let platform = try key(
             at: directory + "/simulator/platform_private_key.pem", directoryToCreate: directory + "/simulator")
@@ -66,15 +66,15 @@ public struct SimulationFolder: Sendable {
     }
 
     /// The certificate authority file a watcher trusts for the simulator's TLS (its `api.ca_file`).
-    public var caFile: String { directory + "/ca.pem" }
+    package var caFile: String { directory + "/ca.pem" }
     /// The simulator's TLS certificate, for 127.0.0.1 and localhost.
-    public var tlsCertificateFile: String { directory + "/simulator/tls_certificate.pem" }
+    package var tlsCertificateFile: String { directory + "/simulator/tls_certificate.pem" }
     /// Its private key, mode 0600.
-    public var tlsKeyFile: String { directory + "/simulator/tls_key.pem" }
+    package var tlsKeyFile: String { directory + "/simulator/tls_key.pem" }
 
     /// The simulator's TLS certificate and key, created with a new authority on first use and reused after, so a
     /// restarted simulator still matches the `api.ca_file` a running watcher has loaded.
-    public func prepareTLS() throws -> ServerTLSConfiguration {
+    package func prepareTLS() throws -> ServerTLSConfiguration {
         let files = [caFile, tlsCertificateFile, tlsKeyFile]
         if !files.allSatisfy(FileManager.default.fileExists(atPath:)) {
             // The authority's key is not kept: nothing else is ever signed with it.
@@ -102,7 +102,9 @@ public struct SimulationFolder: Sendable {
     }
 
     /// The simulator's view of the merchants.
-    public func simulatorConfiguration(seed: UInt64, durations: DurationModel, failureRate: Double, createUnknown: Bool)
+    package func simulatorConfiguration(
+        seed: UInt64, durations: DurationModel, failureRate: Double, createUnknown: Bool
+    )
         -> SimulatorConfiguration
     {
         SimulatorConfiguration(
@@ -120,7 +122,7 @@ public struct SimulationFolder: Sendable {
 
     /// Writes the watcher's configuration for a simulator at `baseURL`; `caFile` is the authority to trust
     /// instead of the system store (``caFile`` when the simulator serves TLS), `proxyURL` an HTTP proxy.
-    public func writeConfiguration(
+    package func writeConfiguration(
         baseURL: String,
         backupBaseURL: String? = nil,
         caFile: String? = nil,

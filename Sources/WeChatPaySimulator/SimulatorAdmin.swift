@@ -2,31 +2,31 @@ import Foundation
 import LoopbackHTTPServer
 
 /// A resource in the admin API's JSON: what a test registers, and what it reads back.
-public struct SimulatedResourceDocument: Codable, Sendable, Equatable {
+package struct SimulatedResourceDocument: Codable, Sendable, Equatable {
     /// `image_generation_task` or `product_coupon`.
-    public var api: SimulatedAPI
+    package var api: SimulatedAPI
     /// The merchant.
-    public var mchid: String
+    package var mchid: String
     /// The task or coupon id.
-    public var id: String
+    package var id: String
     /// The brand.
-    public var brandID: String
+    package var brandID: String
     /// For tasks.
-    public var imageGenerationType: String?
+    package var imageGenerationType: String?
     /// Unix seconds; absent = now.
-    public var createdAt: Double?
+    package var createdAt: Double?
     /// Seconds until the final state.
-    public var durationSeconds: Double
+    package var durationSeconds: Double
     /// `success` or `failure`.
-    public var outcome: SimulatedOutcome
+    package var outcome: SimulatedOutcome
     /// 404 until this many seconds after creation.
-    public var visibleAfterSeconds: Double?
+    package var visibleAfterSeconds: Double?
     /// Read back: the final state.
-    public var finalState: String?
+    package var finalState: String?
     /// Read back: when it completes, unix seconds.
-    public var completesAt: Double?
+    package var completesAt: Double?
     /// Read back: the image URL of a successful task.
-    public var imageURL: String?
+    package var imageURL: String?
 
     enum CodingKeys: String, CodingKey {
         case api, mchid, id, outcome
@@ -41,7 +41,7 @@ public struct SimulatedResourceDocument: Codable, Sendable, Equatable {
     }
 
     /// The document of a resource.
-    public init(_ resource: SimulatedResource) {
+    package init(_ resource: SimulatedResource) {
         api = resource.api
         mchid = resource.mchid
         id = resource.id
@@ -57,7 +57,7 @@ public struct SimulatedResourceDocument: Codable, Sendable, Equatable {
     }
 
     /// The resource it describes.
-    public func resource(now: Date) -> SimulatedResource {
+    package func resource(now: Date) -> SimulatedResource {
         let created = createdAt.map { Date(timeIntervalSince1970: $0) } ?? now
         return SimulatedResource(
             api: api,

@@ -3,18 +3,18 @@ import LoopbackHTTPServer
 import WatcherCrypto
 
 /// A merchant the simulator knows: it verifies the merchant's request signatures with its public key.
-public struct SimulatedMerchant: Sendable {
+package struct SimulatedMerchant: Sendable {
     /// The merchant id.
-    public var mchid: String
+    package var mchid: String
     /// The merchant API certificate serial the requests must name.
-    public var certificateSerial: String
+    package var certificateSerial: String
     /// The merchant's public key.
-    public var publicKey: RSAPublicKey
+    package var publicKey: RSAPublicKey
     /// The APIv3 key `/v3/certificates` is encrypted with; nil for a merchant with only a public key (404).
-    public var apiv3Key: [UInt8]?
+    package var apiv3Key: [UInt8]?
 
     /// Creates a merchant.
-    public init(mchid: String, certificateSerial: String, publicKey: RSAPublicKey, apiv3Key: [UInt8]? = nil) {
+    package init(mchid: String, certificateSerial: String, publicKey: RSAPublicKey, apiv3Key: [UInt8]? = nil) {
         self.mchid = mchid
         self.certificateSerial = certificateSerial
         self.publicKey = publicKey
@@ -23,41 +23,41 @@ public struct SimulatedMerchant: Sendable {
 }
 
 /// Everything that decides how the simulator behaves.
-public struct SimulatorConfiguration: Sendable {
+package struct SimulatorConfiguration: Sendable {
     /// The WeChat Pay platform key that signs answers.
-    public var platformKey: RSAPrivateKey
+    package var platformKey: RSAPrivateKey
     /// Its id, sent as `Wechatpay-Serial`.
-    public var platformKeyID: String
+    package var platformKeyID: String
     /// The merchants that may call.
-    public var merchants: [SimulatedMerchant]
+    package var merchants: [SimulatedMerchant]
     /// Requests per second allowed per merchant and API; more get 429 `FREQUENCY_LIMITED`.
-    public var requestsPerSecond: Int
+    package var requestsPerSecond: Int
     /// Seeds every random choice.
-    public var seed: UInt64
+    package var seed: UInt64
     /// Resources queried but never registered are created on first sight (true) or answered 404 (false).
-    public var createUnknownResources: Bool
+    package var createUnknownResources: Bool
     /// Durations of resources created on first sight.
-    public var durations: DurationModel
+    package var durations: DurationModel
     /// Share of resources created on first sight that end in failure (`FAIL`, `DEACTIVATED`).
-    public var failureRate: Double
+    package var failureRate: Double
     /// Brands whose requests get 403 `NO_AUTH`.
-    public var unauthorizedBrands: Set<String>
+    package var unauthorizedBrands: Set<String>
     /// Fault probabilities per request.
-    public var faults: FaultPlan
+    package var faults: FaultPlan
     /// Platform certificates announced on `/v3/certificates` (none: every merchant gets 404 there).
-    public var platformCertificates: [SimulatedPlatformCertificate] = []
+    package var platformCertificates: [SimulatedPlatformCertificate] = []
     /// Which key signs answers at start; ``WeChatPaySimulator/platform`` changes it later.
-    public var answerSigning: AnswerSigning = .publicKey
+    package var answerSigning: AnswerSigning = .publicKey
     /// The certificate to serve HTTPS with; nil for plain HTTP.
-    public var tls: ServerTLSConfiguration?
+    package var tls: ServerTLSConfiguration?
     /// Share of answers, 0…1, whose bodies are sent chunked instead of with `Content-Length`, spread evenly
     /// over the answers so both framings meet the client's parser.
-    public var chunkedShare: Double
+    package var chunkedShare: Double
     /// How long a connection may sit idle before the simulator closes it: WeChat Pay's `Keep-Alive: timeout=8`.
-    public var idleTimeout: Duration
+    package var idleTimeout: Duration
 
     /// Creates a configuration with sensible defaults for a demo.
-    public init(
+    package init(
         platformKey: RSAPrivateKey,
         platformKeyID: String,
         merchants: [SimulatedMerchant],
@@ -89,7 +89,7 @@ public struct SimulatorConfiguration: Sendable {
 }
 
 /// A misbehaviour the simulator can inject into an answer, to prove the client survives it.
-public enum Fault: String, Sendable, CaseIterable, Codable {
+package enum Fault: String, Sendable, CaseIterable, Codable {
     /// 500 `SYSTEM_ERROR`.
     case serverError = "server_error"
     /// 503 `SERVICE_UNAVAILABLE`.
@@ -127,14 +127,14 @@ public enum Fault: String, Sendable, CaseIterable, Codable {
 }
 
 /// Per-request probabilities of each fault. At most one fault per request.
-public struct FaultPlan: Sendable, Equatable {
+package struct FaultPlan: Sendable, Equatable {
     /// Probability of each fault, 0…1; the sum should stay below 1.
-    public var probabilities: [Fault: Double]
+    package var probabilities: [Fault: Double]
     /// How long a slow answer takes.
-    public var slowAnswerSeconds: Double
+    package var slowAnswerSeconds: Double
 
     /// Creates a plan; the default injects nothing.
-    public init(probabilities: [Fault: Double] = [:], slowAnswerSeconds: Double = 1.5) {
+    package init(probabilities: [Fault: Double] = [:], slowAnswerSeconds: Double = 1.5) {
         self.probabilities = probabilities
         self.slowAnswerSeconds = slowAnswerSeconds
     }

@@ -1,42 +1,42 @@
 /// What the simulator saw for one merchant and API.
-public struct SimulatedLaneStatistics: Sendable, Codable, Equatable {
+package struct SimulatedLaneStatistics: Sendable, Codable, Equatable {
     /// Every request that reached routing, including refused ones.
-    public var requests = 0
+    package var requests = 0
     /// Answers by HTTP status (as text, for JSON).
-    public var statuses: [String: Int] = [:]
+    package var statuses: [String: Int] = [:]
     /// 429s sent because the budget was exceeded (not injected ones).
-    public var throttled = 0
+    package var throttled = 0
     /// Faults injected, by name.
-    public var faults: [String: Int] = [:]
+    package var faults: [String: Int] = [:]
     /// The largest number of requests that arrived in any one-second window, refused ones included.
-    public var maxRequestsInAnySecond = 0
+    package var maxRequestsInAnySecond = 0
     /// Requests without `Accept: application/json`, `Wechatpay-Serial` or `User-Agent`.
-    public var missingHeaders = 0
+    package var missingHeaders = 0
 
     /// Empty statistics.
-    public init() {}
+    package init() {}
 }
 
 /// Everything the simulator counted, keyed by `"<mchid>/<api>"`.
-public struct SimulatorStatistics: Sendable, Codable, Equatable {
+package struct SimulatorStatistics: Sendable, Codable, Equatable {
     /// Per merchant and API.
-    public var lanes: [String: SimulatedLaneStatistics] = [:]
+    package var lanes: [String: SimulatedLaneStatistics] = [:]
     /// Polls answered per resource (`"<api>/<mchid>/<id>"`), for polls-per-task figures.
-    public var pollsPerResource: [String: Int] = [:]
+    package var pollsPerResource: [String: Int] = [:]
     /// Requests answered 401 `SIGN_ERROR` (before any lane is known, so in no lane's figures).
-    public var signErrors = 0
+    package var signErrors = 0
     /// Of those, requests whose nonce had been used already: a re-sent request.
-    public var replayedNonces = 0
+    package var replayedNonces = 0
 
     /// Empty statistics.
-    public init() {}
+    package init() {}
 
     /// Sum of requests over all lanes.
-    public var totalRequests: Int { lanes.values.reduce(0) { $0 + $1.requests } }
+    package var totalRequests: Int { lanes.values.reduce(0) { $0 + $1.requests } }
     /// Sum of budget 429s over all lanes.
-    public var totalThrottled: Int { lanes.values.reduce(0) { $0 + $1.throttled } }
+    package var totalThrottled: Int { lanes.values.reduce(0) { $0 + $1.throttled } }
     /// The largest one-second window of any lane.
-    public var maxRequestsInAnySecond: Int { lanes.values.map(\.maxRequestsInAnySecond).max() ?? 0 }
+    package var maxRequestsInAnySecond: Int { lanes.values.map(\.maxRequestsInAnySecond).max() ?? 0 }
 }
 
 /// Arrival times of one lane, for enforcing the budget and for the exact largest-window figure.
@@ -82,20 +82,20 @@ struct ArrivalLog {
 }
 
 /// What the simulator's HTTP server counted below the API: connections and TLS handshakes.
-public struct SimulatorConnectionStatistics: Sendable, Equatable {
+package struct SimulatorConnectionStatistics: Sendable, Equatable {
     /// TCP connections accepted.
-    public var connectionsAccepted = 0
+    package var connectionsAccepted = 0
     /// TLS handshakes that succeeded.
-    public var handshakesCompleted = 0
+    package var handshakesCompleted = 0
     /// TLS handshakes that failed or never finished: connections that never reached the HTTP layer.
-    public var handshakesFailed = 0
+    package var handshakesFailed = 0
     /// OpenSSL's reason for the latest failed handshake, e.g. "tlsv1 alert unknown ca".
-    public var lastHandshakeFailure: String?
+    package var lastHandshakeFailure: String?
     /// Requests that reached the HTTP layer (the admin API's included).
-    public var requestsHandled = 0
+    package var requestsHandled = 0
 
     /// Every figure, for the simulator's own use.
-    public init(
+    package init(
         connectionsAccepted: Int = 0, handshakesCompleted: Int = 0, handshakesFailed: Int = 0,
         lastHandshakeFailure: String? = nil, requestsHandled: Int = 0
     ) {

@@ -9,7 +9,7 @@ import WeChatPay
 /// seeded delay, signs its answers with its own platform key, and injects faults on request.
 ///
 /// Used by the demo, the tests and the benchmark. Its unsigned admin API lives under `/_sim/`.
-public final class WeChatPaySimulator: Sendable {
+package final class WeChatPaySimulator: Sendable {
     private struct State {
         var resources: [String: SimulatedResource] = [:]
         var logs: [String: ArrivalLog] = [:]
@@ -21,18 +21,18 @@ public final class WeChatPaySimulator: Sendable {
     }
 
     /// The configuration it was started with (faults can change later).
-    public let configuration: SimulatorConfiguration
+    package let configuration: SimulatorConfiguration
     private let authenticator: RequestAuthenticator
     private let clockOrigin = ContinuousClock.now
     private let state: Locked<State>
     private let server = Locked<HTTPServer?>(nil)
     /// The platform certificates and the key that signs answers; a test rotates them here.
-    public let platform: SimulatedPlatform
+    package let platform: SimulatedPlatform
     /// Merchant-wide refusals switched on and off while a watcher runs.
-    public let refusals = SimulatedRefusals()
+    package let refusals = SimulatedRefusals()
 
     /// Creates a simulator; ``start(port:)`` opens its socket.
-    public init(configuration: SimulatorConfiguration) {
+    package init(configuration: SimulatorConfiguration) {
         self.configuration = configuration
         self.authenticator = RequestAuthenticator(merchants: configuration.merchants)
         self.platform = SimulatedPlatform(
@@ -42,7 +42,7 @@ public final class WeChatPaySimulator: Sendable {
 
     /// Binds 127.0.0.1 (port 0 = any free port) and starts serving, over TLS when configured; returns the port.
     @discardableResult
-    public func start(port: UInt16 = 0) throws -> UInt16 {
+    package func start(port: UInt16 = 0) throws -> UInt16 {
         let httpServer = try HTTPServer(
             host: "127.0.0.1", port: port, idleTimeout: configuration.idleTimeout, tls: configuration.tls
         ) { [weak self] request in
@@ -55,7 +55,7 @@ public final class WeChatPaySimulator: Sendable {
     }
 
     /// Stops serving and closes every connection.
-    public func stop() {
+    package func stop() {
         let httpServer = server.withLock { server in
             defer { server = nil }
             return server
@@ -64,13 +64,13 @@ public final class WeChatPaySimulator: Sendable {
     }
 
     /// The base URL to configure a watcher with, e.g. `http://127.0.0.1:38121` or `https://127.0.0.1:38121`.
-    public var baseURL: String? {
+    package var baseURL: String? {
         server.withLock { $0?.origin }
     }
 
     /// What the HTTP server below the simulator counted: connections, TLS handshakes, requests. A request
     /// refused during the TLS handshake is in `handshakesFailed` and nowhere in ``statistics()``.
-    public func connectionStatistics() -> SimulatorConnectionStatistics {
+    package func connectionStatistics() -> SimulatorConnectionStatistics {
         server.withLock { server in
             guard let server else { return SimulatorConnectionStatistics() }
             return SimulatorConnectionStatistics(
@@ -83,7 +83,7 @@ public final class WeChatPaySimulator: Sendable {
     // MARK: Control
 
     /// Registers resources with known fates (replacing any with the same id).
-    public func register(_ resources: [SimulatedResource]) {
+    package func register(_ resources: [SimulatedResource]) {
         state.withLock { state in
             for resource in resources {
                 state.resources[Self.key(resource.api, resource.mchid, resource.id)] = resource
@@ -92,20 +92,20 @@ public final class WeChatPaySimulator: Sendable {
     }
 
     /// The resource as the simulator knows it (registered, or created on first sight).
-    public func resource(_ api: SimulatedAPI, mchid: String, id: String) -> SimulatedResource? {
+    package func resource(_ api: SimulatedAPI, mchid: String, id: String) -> SimulatedResource? {
         state.withLock { $0.resources[Self.key(api, mchid, id)] }
     }
 
     /// Every resource the simulator knows.
-    public var resources: [SimulatedResource] { state.withLock { Array($0.resources.values) } }
+    package var resources: [SimulatedResource] { state.withLock { Array($0.resources.values) } }
 
     /// Replaces the fault plan.
-    public func setFaults(_ faults: FaultPlan) {
+    package func setFaults(_ faults: FaultPlan) {
         state.withLock { $0.faults = faults }
     }
 
     /// The counters so far, with exact largest-window figures.
-    public func statistics() -> SimulatorStatistics {
+    package func statistics() -> SimulatorStatistics {
         state.withLock { state in
             var statistics = state.statistics
             for (key, log) in state.logs {
@@ -116,7 +116,7 @@ public final class WeChatPaySimulator: Sendable {
     }
 
     /// Forgets all counters (resources stay).
-    public func resetStatistics() {
+    package func resetStatistics() {
         state.withLock { state in
             state.statistics = SimulatorStatistics()
             state.logs = [:]

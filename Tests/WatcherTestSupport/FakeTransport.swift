@@ -4,20 +4,20 @@ import WatcherSync
 import WeChatPay
 
 /// An ``HTTPTransport`` that answers from a closure and records every request, for tests without sockets.
-public final class FakeTransport: HTTPTransport {
+package final class FakeTransport: HTTPTransport {
     private let responder: @Sendable (HTTPRequest) async throws(TransportFailure) -> HTTPResponse
     private let recorded = Locked<[HTTPRequest]>([])
 
     /// Creates a transport answering with `responder`.
-    public init(_ responder: @escaping @Sendable (HTTPRequest) async throws(TransportFailure) -> HTTPResponse) {
+    package init(_ responder: @escaping @Sendable (HTTPRequest) async throws(TransportFailure) -> HTTPResponse) {
         self.responder = responder
     }
 
     /// The requests sent so far.
-    public var requests: [HTTPRequest] { recorded.withLock { $0 } }
+    package var requests: [HTTPRequest] { recorded.withLock { $0 } }
 
     /// Sends the request; see ``HTTPTransport``.
-    public func send(_ request: HTTPRequest, timeout: Duration, maxBodyBytes: Int) async throws(TransportFailure)
+    package func send(_ request: HTTPRequest, timeout: Duration, maxBodyBytes: Int) async throws(TransportFailure)
         -> HTTPResponse
     {
         recorded.withLock { $0.append(request) }
@@ -26,9 +26,9 @@ public final class FakeTransport: HTTPTransport {
 }
 
 /// Builds answers the way WeChat Pay signs them.
-public enum SignedAnswers {
+package enum SignedAnswers {
     /// A 200 answer with `body`, signed by `key` over `timestamp\nnonce\nbody\n`.
-    public static func ok(
+    package static func ok(
         _ body: String,
         key: RSAPrivateKey = TestKeys.platform,
         keyID: String = TestKeys.platformKeyID,
@@ -53,7 +53,7 @@ public enum SignedAnswers {
     }
 
     /// An unsigned error answer.
-    public static func error(_ status: Int, code: String, message: String = "错误") -> HTTPResponse {
+    package static func error(_ status: Int, code: String, message: String = "错误") -> HTTPResponse {
         HTTPResponse(
             status: status,
             headers: [HTTPHeader("Request-ID", "08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-9")],
@@ -63,7 +63,7 @@ public enum SignedAnswers {
 }
 
 /// Credentials for merchant `1900000001` with the reference key, trusting the test platform key.
-public func testCredentials(mchid: String = "1900000001") -> MerchantCredentials {
+package func testCredentials(mchid: String = "1900000001") -> MerchantCredentials {
     MerchantCredentials(
         mchid: mchid,
         certificateSerial: "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",

@@ -1,9 +1,9 @@
 import WatcherCrypto
 
 /// Keys for tests: wechatpay-go's public signer test key, and generated keys shared by a test run.
-public enum TestKeys {
+package enum TestKeys {
     /// The wechatpay-go signer test key: signing `source` with it gives ``referenceSignature``.
-    public static let referencePEM = """
+    package static let referencePEM = """
         -----BEGIN PRIVATE KEY-----
         MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDZUJN33V+dSfvd
         fL0Mu+39XrZNXFFMQSy1V15FpncHeV47SmV0TzTqZc7hHB0ddqAdDi8Z5k3TKqb7
@@ -35,18 +35,18 @@ public enum TestKeys {
         """
 
     /// The signature of `source` under ``referencePEM``, as wechatpay-go's tests give it.
-    public static let referenceSignature =
+    package static let referenceSignature =
         "BKyAfU4iMCuvXMXS0Wzam3V/cnxZ+JaqigPM5OhljS2iOT95OO6Fsuml2JkFANJU9K6q9bLlDhPXuoVz+pp4hAm6pHU4ld815U4jsKu1RkyaII+1CYBUYC8TK0XtJ8FwUXXz8vZHh58rrAVN1XwNyvD1vfpxrMT4SL536GLwvpUHlCqIMzoZUguLli/K8V29QiOhuH6IEqLNJn8e9b3nwNcQ7be3CzYGpDAKBfDGPCqCv8Rw5zndhlffk2FEA70G4hvMwe51qMN/RAJbknXG23bSlObuTCN7Ndj1aJGH6/L+hdwfLpUtJm4QYVazzW7DFD27EpSQEqA8bX9+8m1rLg=="
 
     /// The reference key, used as a merchant key in tests.
-    public static let merchant = try! RSAPrivateKey(pem: referencePEM)
+    package static let merchant = try! RSAPrivateKey(pem: referencePEM)
 
     /// A platform (WeChat Pay) key generated once per test run.
-    public static let platform = try! RSAPrivateKey.generate()
+    package static let platform = try! RSAPrivateKey.generate()
 
     /// Another generated key, for "signed by someone else" cases.
-    public static let stranger = try! RSAPrivateKey.generate()
+    package static let stranger = try! RSAPrivateKey.generate()
 
     /// The platform key id used in tests.
-    public static let platformKeyID = "PUB_KEY_ID_0119000000012024111200000000000001"
+    package static let platformKeyID = "PUB_KEY_ID_0119000000012024111200000000000001"
 }

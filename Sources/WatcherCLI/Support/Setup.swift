@@ -9,7 +9,7 @@ import WatcherStore
 import WeChatPay
 
 /// The program's version, sent in the User-Agent and recorded in the process row.
-public let wechatpayWatcherVersion = "0.1.0"
+package let wechatpayWatcherVersion = "0.1.0"
 
 /// Turning a configuration file into the objects the daemon runs with. Each step reports what is wrong in
 /// words an operator can act on, and as a ``CLIError`` whose exit status says whose fault it is.

@@ -1,12 +1,12 @@
 import Foundation
 
 /// Checks of values in verified answers that every kind applies the same way.
-public enum AnswerChecks {
+package enum AnswerChecks {
     /// The longest URL stored; anything longer is not a real image link.
-    public static let maximumURLLength = 2_048
+    package static let maximumURLLength = 2_048
 
     /// Nil when `url` is an absolute `https://` URL with a host and a sane length; otherwise the problem.
-    public static func httpsURLProblem(_ url: String, field: String) -> String? {
+    package static func httpsURLProblem(_ url: String, field: String) -> String? {
         if url.isEmpty { return "\(field) is empty" }
         if url.utf8.count > maximumURLLength {
             return "\(field) is \(url.utf8.count) bytes long (limit \(maximumURLLength))"
@@ -24,7 +24,7 @@ public enum AnswerChecks {
     }
 
     /// Describes a decoding error in one line for the row's `error` column.
-    public static func describe(_ error: any Error) -> String {
+    package static func describe(_ error: any Error) -> String {
         switch error as? DecodingError {
         case .dataCorrupted(let context)?:
             return "invalid JSON: \(context.debugDescription)"

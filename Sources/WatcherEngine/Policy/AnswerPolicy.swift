@@ -5,18 +5,18 @@ import WatcherStore
 import WeChatPay
 
 /// The polling settings every kind shares.
-public struct PollingTuning: Sendable, Equatable {
+package struct PollingTuning: Sendable, Equatable {
     /// A row is never polled again sooner than this after its last answer.
-    public var minimumInterval: Double
+    package var minimumInterval: Double
     /// Rows still unfinished this long after creation become `EXPIRED`.
-    public var deadline: Double
+    package var deadline: Double
     /// A 404 is retried this long (a resource may not be visible the instant it is created), then `REJECTED`.
-    public var notFoundGrace: Double
+    package var notFoundGrace: Double
     /// The cap of the retry back-off after failures.
-    public var maximumRetryInterval: Double
+    package var maximumRetryInterval: Double
 
     /// Creates settings; the defaults are the documented ones.
-    public init(
+    package init(
         minimumInterval: Double = 1,
         deadline: Double = 24 * 3600,
         notFoundGrace: Double = 120,
@@ -30,7 +30,7 @@ public struct PollingTuning: Sendable, Equatable {
 }
 
 /// What a poll means for the merchant as a whole, beyond its row.
-public enum MerchantSignal: Sendable, Equatable {
+package enum MerchantSignal: Sendable, Equatable {
     /// Nothing beyond the row.
     case none
     /// A 429: the limiter backs off.
@@ -44,38 +44,38 @@ public enum MerchantSignal: Sendable, Equatable {
 }
 
 /// A log line the engine writes about one poll.
-public struct PollEvent: Sendable, Equatable {
+package struct PollEvent: Sendable, Equatable {
     /// The level.
-    public var level: LogLevel
+    package var level: LogLevel
     /// The event name.
-    public var name: String
+    package var name: String
     /// The fields, in order.
-    public var fields: [LogField]
+    package var fields: [LogField]
 }
 
 /// The consequences of one poll.
-public struct PollDecision: Sendable {
+package struct PollDecision: Sendable {
     /// The change to the row (always at least bookkeeping).
-    public var update: RowUpdate
+    package var update: RowUpdate
     /// The consequence for the merchant.
-    public var signal: MerchantSignal
+    package var signal: MerchantSignal
     /// A line to log now (transitions are logged after they commit).
-    public var event: PollEvent?
+    package var event: PollEvent?
     /// For a row that finished: seconds from its start to this answer, for learning.
-    public var completedAge: Double?
+    package var completedAge: Double?
     /// A verified answer that could not be right: counted with the lane's failures.
-    public var isAnomaly = false
+    package var isAnomaly = false
 }
 
 /// Maps the outcome of one poll to what the row and the merchant need (the README's failure table).
 ///
 /// Pure: the clock, the scheduler's answer and the row come in; a decision comes out.
-public struct AnswerPolicy: Sendable {
+package struct AnswerPolicy: Sendable {
     /// Shared polling settings.
-    public var settings: PollingTuning
+    package var settings: PollingTuning
 
     /// Creates the policy.
-    public init(settings: PollingTuning) {
+    package init(settings: PollingTuning) {
         self.settings = settings
     }
 
@@ -84,7 +84,7 @@ public struct AnswerPolicy: Sendable {
     /// - Parameters:
     ///   - nextPoll: when the scheduler would poll the row again if it is still unfinished.
     ///   - rejection: the lane's ``RejectionJudge`` verdict for a rejecting code; nil rejects the row at once.
-    public func decide(
+    package func decide(
         _ exchange: APIExchange,
         row: QueuedRow,
         kind: any ResourceKind,
@@ -305,9 +305,9 @@ private struct Decision {
 
 /// Exponential back-off with deterministic jitter: 1 s, 2 s, 4 s … up to a cap, each ±20%, so rows that failed
 /// together do not retry together.
-public enum RetryBackoff {
+package enum RetryBackoff {
     /// The delay before retry number `failures` (1-based).
-    public static func delay(failures: Int, seed: Int64, cap: Double) -> Double {
+    package static func delay(failures: Int, seed: Int64, cap: Double) -> Double {
         let exponent = Double(min(max(failures - 1, 0), 30))
         let base = min(cap, pow(2, exponent))
         var hash = UInt64(bitPattern: seed) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(failures)

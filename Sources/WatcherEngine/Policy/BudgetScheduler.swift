@@ -13,19 +13,19 @@ import WatcherSync
 ///   the sweep's one minimum interval.
 ///
 /// Rows never polled are not this type's business: the intake makes them due before every other row.
-public final class BudgetScheduler: PollScheduler {
+package final class BudgetScheduler: PollScheduler {
     /// The tuning.
-    public struct Settings: Sendable, Equatable {
+    package struct Settings: Sendable, Equatable {
         /// The shortest interval between two polls of a row.
-        public var minimumInterval: Double = 1
+        package var minimumInterval: Double = 1
         /// The longest interval between two polls of a row.
-        public var maximumInterval: Double = 60
+        package var maximumInterval: Double = 60
         /// Completions a cohort needs before its own model is trusted; until then the lane's pooled model, and
         /// until that has enough, the minimum interval.
-        public var minimumSamples: Int = 10
+        package var minimumSamples: Int = 10
 
         /// The defaults.
-        public init() {}
+        package init() {}
     }
 
     private struct LaneState {
@@ -34,19 +34,19 @@ public final class BudgetScheduler: PollScheduler {
     }
 
     /// The tuning in use.
-    public let settings: Settings
+    package let settings: Settings
     private let lanes = Locked([String: LaneState]())
 
     /// Creates the scheduler.
-    public init(settings: Settings = Settings()) {
+    package init(settings: Settings = Settings()) {
         self.settings = settings
     }
 
     /// A short name for logs and the benchmark table.
-    public var name: String { "budget" }
+    package var name: String { "budget" }
 
     /// When to poll the row again; see ``PollScheduler``.
-    public func nextPollTime(_ context: ScheduleContext) -> Double {
+    package func nextPollTime(_ context: ScheduleContext) -> Double {
         let range = settings.minimumInterval...max(settings.minimumInterval, settings.maximumInterval)
         let key = context.row.merchantID + "/" + context.resource
         let interval = lanes.withLock { lanes -> Double in
@@ -64,7 +64,7 @@ public final class BudgetScheduler: PollScheduler {
     }
 
     /// Learns a completion; see ``PollScheduler``.
-    public func recordCompletion(merchant: String, resource: String, cohort: String, age: Double) {
+    package func recordCompletion(merchant: String, resource: String, cohort: String, age: Double) {
         lanes.withLock { lanes in
             var lane = lanes[merchant + "/" + resource, default: LaneState()]
             lane.pooled.record(age: age)

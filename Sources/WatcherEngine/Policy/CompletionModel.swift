@@ -11,16 +11,16 @@ import Foundation
 /// and those ages are in play.
 ///
 /// A pure value; ages are seconds since the row's clock started.
-public struct CompletionModel: Sendable {
+package struct CompletionModel: Sendable {
     /// The share of completions the ages out of play may hold.
-    public static let skippedShare = 0.01
+    package static let skippedShare = 0.01
 
     /// The narrowest bin, in seconds; bins widen to cover the slowest completions seen.
-    public let binWidth: Double
+    package let binWidth: Double
     /// Ages up to the bin width × `binCount` are modelled bin by bin; older ones are in play.
-    public let binCount: Int
+    package let binCount: Int
     /// How many recent completions are kept.
-    public let capacity: Int
+    package let capacity: Int
 
     private var samples: [Double] = []
     private var nextSlot = 0
@@ -31,7 +31,7 @@ public struct CompletionModel: Sendable {
     private var isStale = true
 
     /// Creates an empty model.
-    public init(binWidth: Double = 0.25, binCount: Int = 1_440, capacity: Int = 1_000) {
+    package init(binWidth: Double = 0.25, binCount: Int = 1_440, capacity: Int = 1_000) {
         precondition(binWidth > 0 && binCount > 0 && capacity > 0, "a model needs bins and room for samples")
         self.binWidth = binWidth
         self.binCount = binCount
@@ -40,10 +40,10 @@ public struct CompletionModel: Sendable {
     }
 
     /// Completions learned so far (at most ``capacity``).
-    public var sampleCount: Int { samples.count }
+    package var sampleCount: Int { samples.count }
 
     /// Learns that one resource finished `age` seconds after its clock started.
-    public mutating func record(age: Double) {
+    package mutating func record(age: Double) {
         guard age.isFinite, age >= 0 else { return }
         if samples.count < capacity {
             samples.append(age)
@@ -55,14 +55,14 @@ public struct CompletionModel: Sendable {
     }
 
     /// The smoothed hazard at `age`, per second (for tests and logs); 0 past the modelled ages.
-    public mutating func hazard(at age: Double) -> Double {
+    package mutating func hazard(at age: Double) -> Double {
         refresh()
         let bin = Int(max(0, age) / width)
         return bin < binCount ? hazards[bin] : 0
     }
 
     /// Whether a row of this age is in play.
-    public mutating func isInPlay(atAge age: Double) -> Bool {
+    package mutating func isInPlay(atAge age: Double) -> Bool {
         refresh()
         let bin = Int(max(0, age) / width)
         return bin >= binCount || age > oldest || inPlay[bin]
@@ -70,7 +70,7 @@ public struct CompletionModel: Sendable {
 
     /// How long after a poll at `age` to poll again: the shortest interval of `range` if the row is then in play,
     /// else the time until it enters play (at most the longest interval).
-    public mutating func interval(fromAge age: Double, within range: ClosedRange<Double>) -> Double {
+    package mutating func interval(fromAge age: Double, within range: ClosedRange<Double>) -> Double {
         refresh()
         let earliest = age + range.lowerBound
         guard !isInPlay(atAge: earliest) else { return range.lowerBound }

@@ -2,26 +2,26 @@ import Foundation
 import WatcherStore
 
 /// What a scheduler knows when it places a row's next poll.
-public struct ScheduleContext: Sendable, Equatable {
+package struct ScheduleContext: Sendable, Equatable {
     /// Wall-clock unix seconds now.
-    public var now: Double
+    package var now: Double
     /// The row as it was before this answer.
-    public var row: QueuedRow
+    package var row: QueuedRow
     /// The row's cohort (see ``ResourceKind/cohort(of:)``).
-    public var cohort: String
+    package var cohort: String
     /// Rows of this merchant and kind still being watched.
-    public var pendingInLane: Int
+    package var pendingInLane: Int
     /// The lane's current budget in requests per second.
-    public var ratePerSecond: Double
+    package var ratePerSecond: Double
     /// The resource (``ResourceKind/resource``): schedulers that learn keep one model per merchant and resource.
-    public var resource: String
+    package var resource: String
     /// The share of the lane's budget used in the last second, 0…1.
-    public var utilisation: Double
+    package var utilisation: Double
     /// How long after its due time this poll was sent, in seconds: a lane whose polls run late is saturated.
-    public var lateness: Double
+    package var lateness: Double
 
     /// Creates a context.
-    public init(
+    package init(
         now: Double, row: QueuedRow, cohort: String, pendingInLane: Int, ratePerSecond: Double,
         resource: String = "", utilisation: Double = 0, lateness: Double = 0
     ) {
@@ -36,12 +36,12 @@ public struct ScheduleContext: Sendable, Equatable {
     }
 
     /// Seconds since the row's clock started (creation, or first sight).
-    public var age: Double { now - (row.startedAt ?? now) }
+    package var age: Double { now - (row.startedAt ?? now) }
 }
 
 /// Decides when a row that is still unfinished is polled again. The engine spends tokens on due rows in order
 /// of their next poll time, so a scheduler expresses priorities by placing rows in time.
-public protocol PollScheduler: Sendable {
+package protocol PollScheduler: Sendable {
     /// A name for logs and the benchmark table.
     var name: String { get }
     /// Wall-clock unix seconds at which to poll the row again after an answer that did not finish it.
@@ -52,31 +52,31 @@ public protocol PollScheduler: Sendable {
 
 extension PollScheduler {
     /// Schedulers that do not learn ignore completions.
-    public func recordCompletion(merchant: String, resource: String, cohort: String, age: Double) {}
+    package func recordCompletion(merchant: String, resource: String, cohort: String, age: Double) {}
 }
 
 /// The usual long-running-operation schedule: 1 s after the first answer, then ×1.5, at most 20 s apart. One of the
 /// benchmark's baselines.
-public struct ExponentialScheduler: PollScheduler {
+package struct ExponentialScheduler: PollScheduler {
     /// The first interval.
-    public var initialInterval: Double
+    package var initialInterval: Double
     /// The growth factor per poll.
-    public var multiplier: Double
+    package var multiplier: Double
     /// The cap on the interval.
-    public var maximumInterval: Double
+    package var maximumInterval: Double
 
     /// Creates the schedule; the defaults are Google's.
-    public init(initialInterval: Double = 1, multiplier: Double = 1.5, maximumInterval: Double = 20) {
+    package init(initialInterval: Double = 1, multiplier: Double = 1.5, maximumInterval: Double = 20) {
         self.initialInterval = initialInterval
         self.multiplier = multiplier
         self.maximumInterval = maximumInterval
     }
 
     /// A short name for logs and the benchmark table.
-    public var name: String { "exponential" }
+    package var name: String { "exponential" }
 
     /// When to poll the row again; see ``PollScheduler``.
-    public func nextPollTime(_ context: ScheduleContext) -> Double {
+    package func nextPollTime(_ context: ScheduleContext) -> Double {
         let exponent = Double(max(0, context.row.pollCount))
         let interval = min(maximumInterval, initialInterval * pow(multiplier, exponent))
         return context.now + interval
@@ -84,20 +84,20 @@ public struct ExponentialScheduler: PollScheduler {
 }
 
 /// The cron-style baseline: every row polled again a fixed time after its last answer.
-public struct FixedIntervalScheduler: PollScheduler {
+package struct FixedIntervalScheduler: PollScheduler {
     /// Seconds between polls of one row.
-    public var interval: Double
+    package var interval: Double
 
     /// Creates the schedule.
-    public init(interval: Double = 30) {
+    package init(interval: Double = 30) {
         self.interval = interval
     }
 
     /// A short name for logs and the benchmark table.
-    public var name: String { "fixed-\(Int(interval))s" }
+    package var name: String { "fixed-\(Int(interval))s" }
 
     /// When to poll the row again; see ``PollScheduler``.
-    public func nextPollTime(_ context: ScheduleContext) -> Double {
+    package func nextPollTime(_ context: ScheduleContext) -> Double {
         context.now + interval
     }
 }

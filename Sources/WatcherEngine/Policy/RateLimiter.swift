@@ -20,17 +20,17 @@
 /// multiplicatively, then recovers step by step: additive increase, multiplicative decrease.
 ///
 /// A pure value: time comes in as arguments, so tests drive it without sleeping.
-public struct RateLimiter: Sendable {
+package struct RateLimiter: Sendable {
     /// A granted request; hand it back to ``complete(_:at:)`` when its answer (or failure) arrives.
-    public struct Permit: Sendable, Hashable {
+    package struct Permit: Sendable, Hashable {
         /// Distinguishes permits.
-        public let id: UInt64
+        package let id: UInt64
         /// Monotonic seconds when the permit was issued.
-        public let issuedAt: Double
+        package let issuedAt: Double
     }
 
     /// A change of the effective rate, to be logged once.
-    public enum Change: Sendable, Equatable {
+    package enum Change: Sendable, Equatable {
         /// A 429 cut the rate and paused issuing.
         case reduced(from: Double, to: Double, pauseSeconds: Double)
         /// A quiet period raised the rate one step.
@@ -38,33 +38,33 @@ public struct RateLimiter: Sendable {
     }
 
     /// The tuning of back-off and recovery.
-    public struct Tuning: Sendable, Equatable {
+    package struct Tuning: Sendable, Equatable {
         /// Issuing stops for this long after a 429.
-        public var pauseSeconds: Double = 1
+        package var pauseSeconds: Double = 1
         /// The rate is multiplied by this on a 429.
-        public var decreaseFactor: Double = 0.7
+        package var decreaseFactor: Double = 0.7
         /// The rate never goes below this many requests per second.
-        public var minimumRate: Double = 1
+        package var minimumRate: Double = 1
         /// Without a 429 for this long, the rate rises one step.
-        public var recoveryInterval: Double = 3
+        package var recoveryInterval: Double = 3
         /// The rise per step, as a fraction of the configured rate.
-        public var recoveryStepFraction: Double = 0.1
+        package var recoveryStepFraction: Double = 0.1
         /// Consecutive requests are at least this fraction of the mean spacing apart, so a backlog does not leave
         /// as a burst of `limit` simultaneous requests.
-        public var minimumSpacingFraction: Double = 0.5
+        package var minimumSpacingFraction: Double = 0.5
 
         /// The defaults.
-        public init() {}
+        package init() {}
     }
 
     /// The configured budget: requests per `window`.
-    public let limit: Int
+    package let limit: Int
     /// The window the server counts in, plus the safety margin.
-    public let window: Double
+    package let window: Double
     /// Back-off and recovery settings.
-    public let tuning: Tuning
+    package let tuning: Tuning
     /// The current target rate in requests per second; `limit / window` unless a 429 cut it.
-    public private(set) var rate: Double
+    package private(set) var rate: Double
 
     private var inFlight: [UInt64: Double] = [:]
     private var answeredAt: [Double] = []
@@ -79,7 +79,7 @@ public struct RateLimiter: Sendable {
     /// - Parameters:
     ///   - limit: requests allowed per second by the API (20).
     ///   - safetyMargin: seconds added to the one-second window, for clock-rate differences between hosts.
-    public init(limit: Int, safetyMargin: Double = 0.002, tuning: Tuning = Tuning()) {
+    package init(limit: Int, safetyMargin: Double = 0.002, tuning: Tuning = Tuning()) {
         precondition(limit > 0, "a rate limit must allow at least one request")
         self.limit = limit
         self.window = 1 + max(0, safetyMargin)
@@ -88,13 +88,13 @@ public struct RateLimiter: Sendable {
     }
 
     /// The configured rate in requests per second.
-    public var configuredRate: Double { Double(limit) }
+    package var configuredRate: Double { Double(limit) }
 
     /// Requests issued and not yet answered.
-    public var inFlightCount: Int { inFlight.count }
+    package var inFlightCount: Int { inFlight.count }
 
     /// The share of the current rate used over the last window: requests in flight or answered within it.
-    public func utilisation(now: Double) -> Double {
+    package func utilisation(now: Double) -> Double {
         let recent = answeredAt.count { $0 > now - window }
         return min(1, Double(inFlight.count + recent) / max(rate * window, 1))
     }
@@ -104,7 +104,7 @@ public struct RateLimiter: Sendable {
 
     /// The earliest monotonic time a request may be issued, or nil while every slot waits for an answer (the
     /// caller waits for ``complete(_:at:)`` instead).
-    public func earliestIssue(now: Double) -> Double? {
+    package func earliestIssue(now: Double) -> Double? {
         guard inFlight.count < limit else { return nil }
         var earliest = max(now, pausedUntil, lastIssuedAt + tuning.minimumSpacingFraction / rate)
         let excess = inFlight.count + answeredAt.count - limit + 1
@@ -116,7 +116,7 @@ public struct RateLimiter: Sendable {
     }
 
     /// Issues a permit; the caller has checked ``earliestIssue(now:)``.
-    public mutating func issue(now: Double) -> Permit {
+    package mutating func issue(now: Double) -> Permit {
         forgetOldAnswers(now: now)
         nextID += 1
         inFlight[nextID] = now
@@ -125,7 +125,7 @@ public struct RateLimiter: Sendable {
     }
 
     /// Records that the permit's request was answered or failed at `at` (monotonic seconds).
-    public mutating func complete(_ permit: Permit, at: Double) {
+    package mutating func complete(_ permit: Permit, at: Double) {
         guard inFlight.removeValue(forKey: permit.id) != nil else { return }
         answeredAt.append(max(at, permit.issuedAt))
         forgetOldAnswers(now: at)
@@ -133,7 +133,7 @@ public struct RateLimiter: Sendable {
 
     /// Records a 429 for the permit's request. Only requests issued after the last cut count, so one burst of
     /// 429s from requests already in flight cuts the rate once.
-    public mutating func recordThrottled(_ permit: Permit, now: Double) -> Change? {
+    package mutating func recordThrottled(_ permit: Permit, now: Double) -> Change? {
         guard permit.issuedAt >= lastCutAt else { return nil }
         let before = rate
         rate = max(tuning.minimumRate, rate * tuning.decreaseFactor)
@@ -144,7 +144,7 @@ public struct RateLimiter: Sendable {
     }
 
     /// Raises the rate one step when it has been cut and no 429 came for a while.
-    public mutating func recover(now: Double) -> Change? {
+    package mutating func recover(now: Double) -> Change? {
         guard rate < configuredRate, now - lastRateChangeAt >= tuning.recoveryInterval else { return nil }
         let before = rate
         rate = min(configuredRate, rate + max(1, configuredRate * tuning.recoveryStepFraction))

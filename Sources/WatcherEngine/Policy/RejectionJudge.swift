@@ -7,9 +7,9 @@
 /// before it is rejected — `NO_AUTH` and `PARAM_ERROR` once, `INVALID_REQUEST` a few times with back-off.
 ///
 /// One per lane; pure: the clock comes in, a verdict comes out.
-public struct RejectionJudge: Sendable {
+package struct RejectionJudge: Sendable {
     /// What to do with a row that got a rejecting code.
-    public enum Verdict: Sendable, Equatable {
+    package enum Verdict: Sendable, Equatable {
         /// The merchant's problem: pause the lane, keep the row as it is.
         case merchantWide
         /// Not decided yet: ask again after `seconds`.
@@ -19,7 +19,7 @@ public struct RejectionJudge: Sendable {
     }
 
     /// The codes this judge is asked about; every other code has its own rule.
-    public static let rejectingCodes: Set<String> = ["NO_AUTH", "INVALID_REQUEST", "PARAM_ERROR"]
+    package static let rejectingCodes: Set<String> = ["NO_AUTH", "INVALID_REQUEST", "PARAM_ERROR"]
 
     private struct Sighting {
         var code: String
@@ -29,29 +29,29 @@ public struct RejectionJudge: Sendable {
     }
 
     /// How far back sightings and successes count.
-    public var window = 60.0
+    package var window = 60.0
     /// This many brands with the same code make it merchant-wide.
-    public var brandThreshold = 2
+    package var brandThreshold = 2
     /// This many rows with the same code make it merchant-wide, unless another brand succeeds meanwhile.
-    public var rowThreshold = 5
+    package var rowThreshold = 5
     /// The answer that rejects a row for `INVALID_REQUEST` (the earlier ones are retried with back-off).
-    public var invalidRequestAttempts = 4
+    package var invalidRequestAttempts = 4
     /// The answer that rejects a row for `NO_AUTH` or `PARAM_ERROR` (the first one holds the row a moment).
-    public var otherAttempts = 2
+    package var otherAttempts = 2
     /// How long a row is held after its first `NO_AUTH` or `PARAM_ERROR`, so other rows' answers can show
     /// whether the merchant is at fault.
-    public var hold = 5.0
+    package var hold = 5.0
 
     private var sightings: [Sighting] = []
     private var lastSuccessByBrand: [String: Double] = [:]
     private var attempts: [Int64: Int] = [:]
 
     /// A judge with the documented thresholds.
-    public init() {}
+    package init() {}
 
     /// A row of `brand` got `code` at `now`. While the lane is paused for an earlier verdict, every rejecting code
     /// is more of the same.
-    public mutating func rejected(code: String, brand: String, rowID: Int64, now: Double, lanePaused: Bool)
+    package mutating func rejected(code: String, brand: String, rowID: Int64, now: Double, lanePaused: Bool)
         -> Verdict
     {
         sightings.removeAll { $0.at < now - window }
@@ -74,7 +74,7 @@ public struct RejectionJudge: Sendable {
     }
 
     /// A row of `brand` got a believed answer: the merchant can use this API for that brand.
-    public mutating func succeeded(brand: String, now: Double) {
+    package mutating func succeeded(brand: String, now: Double) {
         lastSuccessByBrand[brand] = now
         if lastSuccessByBrand.count > 1_000 {
             lastSuccessByBrand = lastSuccessByBrand.filter { $0.value >= now - window }
@@ -82,12 +82,12 @@ public struct RejectionJudge: Sendable {
     }
 
     /// A row left the watch: its attempts are forgotten.
-    public mutating func forget(rowID: Int64) {
+    package mutating func forget(rowID: Int64) {
         attempts[rowID] = nil
     }
 
     /// The lane resumed after a merchant-wide pause: judge afresh.
-    public mutating func resumed() {
+    package mutating func resumed() {
         sightings = []
         attempts = [:]
     }

@@ -6,20 +6,20 @@ import Foundation
 /// The engine serves due rows in order of their next poll time, so placing every row exactly the minimum interval
 /// after its last answer makes that order the order of last polls: under backlog the lane cycles through its rows
 /// least recently polled first, and with budget to spare every row is polled once per minimum interval.
-public struct SweepScheduler: PollScheduler {
+package struct SweepScheduler: PollScheduler {
     /// The shortest interval between two polls of a row.
-    public var minimumInterval: Double
+    package var minimumInterval: Double
 
     /// Creates the sweep.
-    public init(minimumInterval: Double = 1) {
+    package init(minimumInterval: Double = 1) {
         self.minimumInterval = minimumInterval
     }
 
     /// A short name for logs and the benchmark table.
-    public var name: String { "sweep" }
+    package var name: String { "sweep" }
 
     /// When to poll the row again; see ``PollScheduler``.
-    public func nextPollTime(_ context: ScheduleContext) -> Double {
+    package func nextPollTime(_ context: ScheduleContext) -> Double {
         context.now + minimumInterval
     }
 }

@@ -5,16 +5,16 @@ import WatcherServices
 import WatcherStore
 
 /// Who is running, for the `watcher_process` row that `status` and a second instance read.
-public struct ProcessIdentity: Sendable, Equatable {
+package struct ProcessIdentity: Sendable, Equatable {
     /// The process id.
-    public var pid: Int32
+    package var pid: Int32
     /// The machine.
-    public var hostname: String
+    package var hostname: String
     /// The program version.
-    public var version: String
+    package var version: String
 
     /// Creates an identity.
-    public init(pid: Int32, hostname: String, version: String) {
+    package init(pid: Int32, hostname: String, version: String) {
         self.pid = pid
         self.hostname = hostname
         self.version = version
@@ -192,9 +192,9 @@ package actor ActivityRecorder: Service {
 }
 
 /// The one-line summary used for `STATUS=`, the process row and the demo's progress.
-public enum StatusLine {
+package enum StatusLine {
     /// `pending=12 oldest_pending_seconds=75 requests=340 throttled=0 verification_failures=0 last_error=…`.
-    public static func make(_ snapshot: StatisticsSnapshot) -> String {
+    package static func make(_ snapshot: StatisticsSnapshot) -> String {
         let pending = snapshot.lanes.values.reduce(0) { $0 + $1.pending }
         var line = "pending=\(pending) oldest_pending_seconds=\(Int(snapshot.oldestPendingAge))"
         line += " requests=\(snapshot.total(\.requests)) throttled=\(snapshot.total(\.throttled))"

@@ -3,78 +3,78 @@ import Synchronization
 import WatcherSync
 
 /// Identifies a lane: one merchant and one resource kind (one API, one rate-limit bucket).
-public struct LaneKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+package struct LaneKey: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The merchant id.
-    public var merchant: String
+    package var merchant: String
     /// The resource kind, e.g. `image_generation_task`.
-    public var resource: String
+    package var resource: String
 
     /// Creates a key.
-    public init(merchant: String, resource: String) {
+    package init(merchant: String, resource: String) {
         self.merchant = merchant
         self.resource = resource
     }
 
     /// Orders keys by merchant, then resource.
-    public static func < (lhs: LaneKey, rhs: LaneKey) -> Bool {
+    package static func < (lhs: LaneKey, rhs: LaneKey) -> Bool {
         (lhs.merchant, lhs.resource) < (rhs.merchant, rhs.resource)
     }
 
     /// A human-readable account, for logs and error messages.
-    public var description: String { "\(merchant)/\(resource)" }
+    package var description: String { "\(merchant)/\(resource)" }
 }
 
 /// Running totals for one lane. Totals only grow; rates come from the difference of two snapshots.
-public struct LaneCounters: Sendable, Equatable {
+package struct LaneCounters: Sendable, Equatable {
     /// Requests sent.
-    public var requests = 0
+    package var requests = 0
     /// Outcomes by label: an HTTP status (`"200"`, `"429"`) or a failure kind (`"timeout"`).
-    public var outcomes: [String: Int] = [:]
+    package var outcomes: [String: Int] = [:]
     /// 429 answers.
-    public var throttled = 0
+    package var throttled = 0
     /// 2xx answers that failed verification.
-    public var verificationFailures = 0
+    package var verificationFailures = 0
     /// Verified answers that could not be right.
-    public var anomalies = 0
+    package var anomalies = 0
     /// Requests without an answer.
-    public var transportFailures = 0
+    package var transportFailures = 0
     /// State changes committed.
-    public var transitions = 0
+    package var transitions = 0
     /// The limiter's current rate (requests per second).
-    public var rate: Double = 0
+    package var rate: Double = 0
     /// Rows still watched, as last counted.
-    public var pending = 0
+    package var pending = 0
     /// `created_at` (unix seconds) of the oldest row still watched, as last counted.
-    public var oldestPendingCreatedAt: Double?
+    package var oldestPendingCreatedAt: Double?
     /// Age in seconds of the oldest row still watched, at the moment of the snapshot; nil when none is.
-    public var oldestPendingAge: Double?
+    package var oldestPendingAge: Double?
 
     /// Empty counters.
-    public init() {}
+    package init() {}
 }
 
 /// A copy of all counters at one moment.
-public struct StatisticsSnapshot: Sendable, Equatable {
+package struct StatisticsSnapshot: Sendable, Equatable {
     /// Monotonic seconds when taken.
-    public var at: Double
+    package var at: Double
     /// Per-lane counters.
-    public var lanes: [LaneKey: LaneCounters]
+    package var lanes: [LaneKey: LaneCounters]
     /// Committed transitions by resource and new state.
-    public var transitions: [String: [String: Int]]
+    package var transitions: [String: [String: Int]]
     /// The most recent error worth showing an operator, with its wall-clock time.
-    public var lastError: String?
+    package var lastError: String?
 
     /// The age of the oldest row still watched in any lane, in seconds; 0 when none is.
-    public var oldestPendingAge: Double { lanes.values.compactMap(\.oldestPendingAge).max() ?? 0 }
+    package var oldestPendingAge: Double { lanes.values.compactMap(\.oldestPendingAge).max() ?? 0 }
 
     /// Sum of a counter over all lanes.
-    public func total(_ counter: KeyPath<LaneCounters, Int>) -> Int {
+    package func total(_ counter: KeyPath<LaneCounters, Int>) -> Int {
         lanes.values.reduce(0) { $0 + $1[keyPath: counter] }
     }
 }
 
 /// The engine's counters, shared by lanes, writer and reporters.
-public final class EngineStatistics: Sendable {
+package final class EngineStatistics: Sendable {
     private struct State {
         var lanes: [LaneKey: LaneCounters] = [:]
         var transitions: [String: [String: Int]] = [:]
@@ -85,11 +85,11 @@ public final class EngineStatistics: Sendable {
     private let progress = Atomic<UInt64>(0)
 
     /// Creates empty statistics.
-    public init() {}
+    package init() {}
 
     /// Advances each time the intake loop completes a round (reading the database, admitting rows, handing
     /// them to lanes). A watchdog pings systemd only while this moves, so a stuck loop lets it fire.
-    public var progressMark: UInt64 { progress.load(ordering: .relaxed) }
+    package var progressMark: UInt64 { progress.load(ordering: .relaxed) }
 
     package func markProgress() {
         progress.add(1, ordering: .relaxed)
@@ -112,7 +112,7 @@ public final class EngineStatistics: Sendable {
 
     /// The counters now: `now` in monotonic seconds, `wallNow` to age the oldest pending rows by, so the age keeps
     /// growing between counts (and while a paused merchant's lane counts nothing).
-    public func snapshot(at now: Double, wallNow: Date) -> StatisticsSnapshot {
+    package func snapshot(at now: Double, wallNow: Date) -> StatisticsSnapshot {
         var snapshot = state.withLock {
             StatisticsSnapshot(at: now, lanes: $0.lanes, transitions: $0.transitions, lastError: $0.lastError)
         }

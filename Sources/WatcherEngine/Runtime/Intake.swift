@@ -160,9 +160,9 @@ actor Intake: Service {
 }
 
 /// Checks of the columns every watched table shares.
-public enum RowValidation {
+package enum RowValidation {
     /// Nil when `brand` is a plausible brand id: 1–64 characters of `[0-9A-Za-z_-]`.
-    public static func brandProblem(_ brand: String) -> String? {
+    package static func brandProblem(_ brand: String) -> String? {
         if brand.isEmpty { return "brand_id is empty" }
         if brand.utf8.count > 64 { return "brand_id is longer than 64 characters" }
         if !brand.utf8.allSatisfy(isIdentifierByte) {
@@ -172,7 +172,7 @@ public enum RowValidation {
     }
 
     /// Nil when `id` has `minimum`…`maximum` characters of `[0-9A-Za-z_-]`; otherwise the problem, naming `column`.
-    public static func identifierProblem(_ id: String, column: String, minimum: Int, maximum: Int) -> String? {
+    package static func identifierProblem(_ id: String, column: String, minimum: Int, maximum: Int) -> String? {
         let length = id.count
         if length < minimum || length > maximum {
             return "\(column) \(id.debugDescription) has \(length) characters; it must have \(minimum) to \(maximum)"

@@ -6,34 +6,34 @@ import WatcherSync
 import WeChatPay
 
 /// A merchant as the engine sees it: a client that speaks for it and its budget per API.
-public struct MerchantEndpoint: Sendable {
+package struct MerchantEndpoint: Sendable {
     /// The signed, verifying client.
-    public var client: WeChatPayClient
+    package var client: WeChatPayClient
     /// Requests per second allowed per API (the documented limit is 20).
-    public var requestsPerSecond: Int
+    package var requestsPerSecond: Int
 
     /// Creates an endpoint.
-    public init(client: WeChatPayClient, requestsPerSecond: Int) {
+    package init(client: WeChatPayClient, requestsPerSecond: Int) {
         self.client = client
         self.requestsPerSecond = requestsPerSecond
     }
 }
 
 /// Engine tuning beyond the polling settings.
-public struct EngineSettings: Sendable {
+package struct EngineSettings: Sendable {
     /// Shared polling settings.
-    public var polling: PollingTuning
+    package var polling: PollingTuning
     /// Seconds added to the rate limiter's one-second window.
-    public var safetyMargin: Double
+    package var safetyMargin: Double
     /// Back-off and recovery of the limiter after 429s.
-    public var limiterTuning: RateLimiter.Tuning
+    package var limiterTuning: RateLimiter.Tuning
     /// How often intake checks for new rows.
-    public var intakeInterval: Double
+    package var intakeInterval: Double
     /// How long failing writes are retried before the engine stops with a failure (a lock is waited out).
-    public var writeRetry: Double
+    package var writeRetry: Double
 
     /// Creates settings.
-    public init(
+    package init(
         polling: PollingTuning = PollingTuning(),
         safetyMargin: Double = 0.002,
         limiterTuning: RateLimiter.Tuning = RateLimiter.Tuning(),
@@ -49,12 +49,12 @@ public struct EngineSettings: Sendable {
 }
 
 /// Why the engine stopped on its own.
-public struct EngineFailure: Error, Sendable, CustomStringConvertible {
+package struct EngineFailure: Error, Sendable, CustomStringConvertible {
     /// What went wrong.
-    public var reason: String
+    package var reason: String
 
     /// A human-readable account, for logs and error messages.
-    public var description: String { reason }
+    package var description: String { reason }
 }
 
 /// The watcher: intake, one lane per merchant and kind, the writer and the activity recorder, run as one
@@ -63,9 +63,9 @@ public struct EngineFailure: Error, Sendable, CustomStringConvertible {
 /// Shutdown is a first-class path: ``stop()`` (or the first part to end, e.g. the writer giving up on the database)
 /// stops the parts in reverse order of start: intake and the lanes stop starting polls, polls in flight get their
 /// answers (or time out), the writer commits everything received, and the recorder writes the final heartbeat.
-public final class WatcherEngine: Sendable {
+package final class WatcherEngine: Sendable {
     /// The engine's counters.
-    public let statistics: EngineStatistics
+    package let statistics: EngineStatistics
     private let logger: Logger
     private let laneCount: Int
     private let trigger = StopTrigger()
@@ -77,7 +77,7 @@ public final class WatcherEngine: Sendable {
     /// - Parameters:
     ///   - kinds: the resource kinds to watch; each merchant gets one lane per kind.
     ///   - scheduler: places re-polls of unfinished rows.
-    public init(
+    package init(
         store: WatchStore,
         kinds: [any ResourceKind],
         merchants: [MerchantEndpoint],
@@ -141,7 +141,7 @@ public final class WatcherEngine: Sendable {
 
     /// Stops starting polls. Polls in flight finish and are written; then ``run()`` returns. A stop before ``run()``
     /// makes it return at once.
-    public func stop() {
+    package func stop() {
         trigger.trigger()
     }
 }

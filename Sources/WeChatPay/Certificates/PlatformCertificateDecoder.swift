@@ -3,7 +3,7 @@ import WatcherCrypto
 
 /// Turns the body of `GET /v3/certificates` into certificates: each entry decrypted with the APIv3 key
 /// (AEAD_AES_256_GCM), parsed, and checked against the serial it was announced with.
-public enum PlatformCertificateDecoder {
+package enum PlatformCertificateDecoder {
     private struct Document: Decodable {
         var data: [Entry]
     }
@@ -33,7 +33,7 @@ public enum PlatformCertificateDecoder {
     /// The certificates in `body` still valid at `now` (seconds since 1970) or later; expired ones are dropped.
     ///
     /// - Parameter keyFile: names the key in the wrong-key error.
-    public static func decode(_ body: [UInt8], apiv3Key: [UInt8], keyFile: String, now: Int64)
+    package static func decode(_ body: [UInt8], apiv3Key: [UInt8], keyFile: String, now: Int64)
         throws(PlatformCertificateError) -> [X509Certificate]
     {
         let document: Document
@@ -91,7 +91,7 @@ public enum PlatformCertificateDecoder {
     /// Whether a downloaded answer may be believed. The first download has nothing to check a signature with and
     /// is trusted through the AEAD tags (only the holder of the APIv3 key could have made them); every later one
     /// must verify with a certificate already held, or one inside this same authenticated answer.
-    public static func trustFailure(
+    package static func trustFailure(
         headers: [HTTPHeader], body: [UInt8], now: Date, held: PlatformCertificateSet,
         downloaded: [X509Certificate], publicKey: (id: String, key: RSAPublicKey)?
     ) -> VerificationFailure? {

@@ -1,5 +1,5 @@
 /// Why a merchant's platform certificates could not be downloaded or loaded, in words that say what to fix.
-public enum PlatformCertificateError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum PlatformCertificateError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The AES-256-GCM tag of an entry does not match: the APIv3 key is not the merchant's.
     case wrongAPIv3Key(keyFile: String, serial: String)
     /// 404 from `/v3/certificates`: the merchant has no platform certificates, only a WeChat Pay public key.
@@ -16,7 +16,7 @@ public enum PlatformCertificateError: Error, Sendable, Equatable, CustomStringCo
     case empty(requestID: String?)
 
     /// A human-readable account, for logs and error messages.
-    public var description: String {
+    package var description: String {
         switch self {
         case .wrongAPIv3Key(let keyFile, let serial):
             "wrong APIv3 key: platform certificate \(serial) does not decrypt with the key in \(keyFile) "

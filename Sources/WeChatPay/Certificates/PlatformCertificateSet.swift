@@ -2,51 +2,51 @@ import Foundation
 import WatcherCrypto
 
 /// The WeChat Pay platform certificates one merchant holds, looked up by the serial an answer names.
-public struct PlatformCertificateSet: Sendable {
+package struct PlatformCertificateSet: Sendable {
     /// The certificates, newest notBefore first.
-    public let certificates: [X509Certificate]
+    package let certificates: [X509Certificate]
 
     /// An empty set, before the first download.
-    public static let empty = PlatformCertificateSet([])
+    package static let empty = PlatformCertificateSet([])
 
     /// A set of `certificates`; a serial given twice keeps the first.
-    public init(_ certificates: [X509Certificate]) {
+    package init(_ certificates: [X509Certificate]) {
         var seen: Set<String> = []
         self.certificates = certificates.filter { seen.insert(Self.normalized($0.serialNumber)).inserted }
             .sorted { $0.notBefore > $1.notBefore }
     }
 
     /// True before anything was downloaded or loaded.
-    public var isEmpty: Bool { certificates.isEmpty }
+    package var isEmpty: Bool { certificates.isEmpty }
 
     /// The serials, as the certificates spell them.
-    public var serials: [String] { certificates.map(\.serialNumber) }
+    package var serials: [String] { certificates.map(\.serialNumber) }
 
     /// The certificate with `serial`, which is hexadecimal compared without regard to case or leading zeros
     /// (WeChat Pay sends uppercase; a header that went through other hands may not be).
-    public func certificate(serial: String) -> X509Certificate? {
+    package func certificate(serial: String) -> X509Certificate? {
         let wanted = Self.normalized(serial)
         return certificates.first { Self.normalized($0.serialNumber) == wanted }
     }
 
     /// The certificate that has become valid most recently and is still valid at `seconds`: the one whose serial
     /// a request names as `Wechatpay-Serial`.
-    public func newestValid(at seconds: Int64) -> X509Certificate? {
+    package func newestValid(at seconds: Int64) -> X509Certificate? {
         certificates.first { $0.isValid(at: seconds) }
     }
 
     /// The set to hold after a download that produced `downloaded`: never an empty one, so a failed or empty
     /// download leaves the certificates that verify today in place. Nil means keep the current set.
-    public func replaced(by downloaded: PlatformCertificateSet) -> PlatformCertificateSet? {
+    package func replaced(by downloaded: PlatformCertificateSet) -> PlatformCertificateSet? {
         downloaded.isEmpty ? nil : downloaded
     }
 
     /// From this many seconds before its notAfter a certificate is reported as expiring: WeChat Pay issues the
     /// next one about that long before.
-    public static let expiryWarningSeconds = 10.0 * 86_400
+    package static let expiryWarningSeconds = 10.0 * 86_400
 
     /// The certificates that end within ``expiryWarningSeconds`` of `now` (seconds since 1970).
-    public func expiring(at now: Double) -> [X509Certificate] {
+    package func expiring(at now: Double) -> [X509Certificate] {
         certificates.filter { Double($0.notAfter) - now < Self.expiryWarningSeconds }
     }
 
@@ -60,7 +60,7 @@ public struct PlatformCertificateSet: Sendable {
 
 extension PlatformCertificateSet {
     /// `2030-01-01T00:00:00Z` for seconds since 1970: how validity is written in logs and command output.
-    public static func utc(_ seconds: Int64) -> String {
+    package static func utc(_ seconds: Int64) -> String {
         Date(timeIntervalSince1970: TimeInterval(seconds)).ISO8601Format()
     }
 }

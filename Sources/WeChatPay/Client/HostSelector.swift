@@ -1,21 +1,21 @@
 import WatcherSync
 
 /// The primary and backup API hosts (`api.mch.weixin.qq.com` and `api2.mch.weixin.qq.com`).
-public struct APIHosts: Sendable, Equatable {
+package struct APIHosts: Sendable, Equatable {
     /// The primary base URL, without a trailing slash.
-    public var primary: String
+    package var primary: String
     /// The backup base URL, or nil when failover is disabled.
-    public var backup: String?
+    package var backup: String?
 
     /// Creates the pair.
-    public init(primary: String, backup: String?) {
+    package init(primary: String, backup: String?) {
         self.primary = primary
         self.backup = backup
     }
 }
 
 /// What changed in a merchant's routing, so the caller can log it once.
-public enum FailoverEvent: Sendable, Equatable {
+package enum FailoverEvent: Sendable, Equatable {
     /// The primary did not answer at connection level; traffic moves to the backup.
     case switchedToBackup(reason: String)
     /// The backup did not answer either; traffic goes back to the primary.
@@ -30,7 +30,7 @@ public enum FailoverEvent: Sendable, Equatable {
 ///
 /// A state machine in the style of swift-service-lifecycle: mutating methods return what happened and the caller
 /// logs it, so the lock is never held while doing I/O.
-public final class HostSelector: Sendable {
+package final class HostSelector: Sendable {
     private struct State {
         var onBackup = false
         var nextProbeAt = 0.0
@@ -39,7 +39,7 @@ public final class HostSelector: Sendable {
     }
 
     /// The hosts this selector routes between.
-    public let hosts: APIHosts
+    package let hosts: APIHosts
     private let initialProbeInterval: Double
     private let maximumProbeInterval: Double
     private let state: Locked<State>
@@ -49,7 +49,7 @@ public final class HostSelector: Sendable {
     /// - Parameters:
     ///   - probeInterval: how long traffic stays on the backup before the primary is tried again.
     ///   - maximumProbeInterval: the cap of the doubling interval while the primary stays down.
-    public init(hosts: APIHosts, probeInterval: Double = 30, maximumProbeInterval: Double = 600) {
+    package init(hosts: APIHosts, probeInterval: Double = 30, maximumProbeInterval: Double = 600) {
         self.hosts = hosts
         self.initialProbeInterval = probeInterval
         self.maximumProbeInterval = maximumProbeInterval
@@ -57,10 +57,10 @@ public final class HostSelector: Sendable {
     }
 
     /// True while traffic goes to the backup host.
-    public var isOnBackup: Bool { state.withLock { $0.onBackup } }
+    package var isOnBackup: Bool { state.withLock { $0.onBackup } }
 
     /// The base URL for the next request; a due probe of the primary is handed out to one request at a time.
-    public func baseURL(now: Double) -> String {
+    package func baseURL(now: Double) -> String {
         state.withLock { state in
             guard state.onBackup, let backup = hosts.backup else { return hosts.primary }
             if now >= state.nextProbeAt, !state.probeInFlight {
@@ -72,7 +72,7 @@ public final class HostSelector: Sendable {
     }
 
     /// Records that `baseURL` answered at HTTP level (any status, even 4xx: the host is reachable).
-    public func recordAnswer(from baseURL: String, now: Double) -> FailoverEvent? {
+    package func recordAnswer(from baseURL: String, now: Double) -> FailoverEvent? {
         state.withLock { state in
             guard state.onBackup, baseURL == hosts.primary else { return nil }
             state = State(probeInterval: initialProbeInterval)
@@ -81,7 +81,7 @@ public final class HostSelector: Sendable {
     }
 
     /// Records a failure of `baseURL`; only connection-level failures move traffic.
-    public func recordFailure(of baseURL: String, failure: TransportFailure, now: Double) -> FailoverEvent? {
+    package func recordFailure(of baseURL: String, failure: TransportFailure, now: Double) -> FailoverEvent? {
         state.withLock { state in
             let wasProbe = state.onBackup && baseURL == hosts.primary
             if wasProbe { state.probeInFlight = false }

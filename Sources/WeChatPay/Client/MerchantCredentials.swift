@@ -1,21 +1,21 @@
 import WatcherCrypto
 
 /// Everything needed to talk to WeChat Pay as one merchant: who we are, how we sign, whom we believe.
-public struct MerchantCredentials: Sendable {
+package struct MerchantCredentials: Sendable {
     /// The merchant id (`mchid`).
-    public var mchid: String
+    package var mchid: String
     /// The serial number of the merchant API certificate (`serial_no` in the Authorization header).
-    public var certificateSerial: String
+    package var certificateSerial: String
     /// The merchant API private key.
-    public var privateKey: RSAPrivateKey
+    package var privateKey: RSAPrivateKey
     /// The WeChat Pay public key id (`PUB_KEY_ID_…`) and key answers are signed with; nil in platform-certificate
     /// mode.
-    public var wechatpayPublicKey: (id: String, key: RSAPublicKey)?
+    package var wechatpayPublicKey: (id: String, key: RSAPublicKey)?
     /// What fetches and keeps platform certificates; nil in public-key mode.
-    public var platformCertificates: PlatformCertificateSettings?
+    package var platformCertificates: PlatformCertificateSettings?
 
     /// Credentials in public-key mode.
-    public init(
+    package init(
         mchid: String,
         certificateSerial: String,
         privateKey: RSAPrivateKey,
@@ -28,7 +28,7 @@ public struct MerchantCredentials: Sendable {
     }
 
     /// Credentials in any mode: public key only, platform certificates only, or both (the migration).
-    public init(
+    package init(
         mchid: String,
         certificateSerial: String,
         privateKey: RSAPrivateKey,
@@ -46,7 +46,7 @@ public struct MerchantCredentials: Sendable {
     }
 
     /// How answers are verified, for logs and the `check-config` summary.
-    public var verificationMode: String {
+    package var verificationMode: String {
         switch (wechatpayPublicKey != nil, platformCertificates != nil) {
         case (true, true): "migration"
         case (false, true): "platform-certificate"

@@ -4,7 +4,7 @@ import WatcherLog
 import WatcherSync
 
 /// What one call to WeChat Pay produced, classified by how far it can be trusted.
-public enum APIOutcome: Sendable, Equatable {
+package enum APIOutcome: Sendable, Equatable {
     /// A 2xx answer whose signature verified: the body may be parsed and believed.
     case verified(status: Int, body: [UInt8])
     /// A non-2xx answer. Error answers are unsigned, so `error` is untrusted text.
@@ -16,18 +16,18 @@ public enum APIOutcome: Sendable, Equatable {
 }
 
 /// One request and its outcome, with what the caller needs to log and account for it.
-public struct APIExchange: Sendable {
+package struct APIExchange: Sendable {
     /// What was requested.
-    public var request: APIRequest
+    package var request: APIRequest
     /// The host the request went to.
-    public var baseURL: String
+    package var baseURL: String
     /// The classified outcome.
-    public var outcome: APIOutcome
+    package var outcome: APIOutcome
     /// WeChat Pay's `Request-ID`, the id its support asks for; present on most answers.
-    public var requestID: String?
+    package var requestID: String?
 
     /// Creates an exchange record.
-    public init(request: APIRequest, baseURL: String, outcome: APIOutcome, requestID: String?) {
+    package init(request: APIRequest, baseURL: String, outcome: APIOutcome, requestID: String?) {
         self.request = request
         self.baseURL = baseURL
         self.outcome = outcome
@@ -36,20 +36,20 @@ public struct APIExchange: Sendable {
 }
 
 /// Time as the client needs it: wall clock for signatures and skew checks, monotonic for routing decisions.
-public struct ClientClock: Sendable {
+package struct ClientClock: Sendable {
     /// Wall-clock now.
-    public var wall: @Sendable () -> Date
+    package var wall: @Sendable () -> Date
     /// Monotonic seconds since an arbitrary origin.
-    public var monotonic: @Sendable () -> Double
+    package var monotonic: @Sendable () -> Double
 
     /// Creates a clock from two closures.
-    public init(wall: @escaping @Sendable () -> Date, monotonic: @escaping @Sendable () -> Double) {
+    package init(wall: @escaping @Sendable () -> Date, monotonic: @escaping @Sendable () -> Double) {
         self.wall = wall
         self.monotonic = monotonic
     }
 
     /// The system clocks.
-    public static let system = ClientClock(
+    package static let system = ClientClock(
         wall: { Date() },
         monotonic: {
             let elapsed = ContinuousClock.now - processStart
@@ -64,9 +64,9 @@ private let processStart = ContinuousClock.now
 ///
 /// Every request is freshly signed (a retry is never a replay); every 2xx answer is verified before the caller
 /// sees its body; connection-level failures move traffic to the backup host.
-public final class WeChatPayClient: Sendable {
+package final class WeChatPayClient: Sendable {
     /// The merchant this client speaks for.
-    public let mchid: String
+    package let mchid: String
     private let signer: RequestSigner
     private let publicKey: (id: String, key: RSAPublicKey)?
     private let certificates: PlatformCertificateKeeper?
@@ -86,7 +86,7 @@ public final class WeChatPayClient: Sendable {
     ///   - requestTimeout: bounds each request from connection to last body byte.
     ///   - maxBodyBytes: a larger answer is abandoned unread (answers are small JSON documents).
     ///   - userAgent: names the program and its version.
-    public init(
+    package init(
         credentials: MerchantCredentials,
         hosts: APIHosts,
         transport: any HTTPTransport,
@@ -120,14 +120,14 @@ public final class WeChatPayClient: Sendable {
     }
 
     /// True while this merchant's traffic goes to the backup host.
-    public var isOnBackupHost: Bool { selector.isOnBackup }
+    package var isOnBackupHost: Bool { selector.isOnBackup }
 
     /// Signs and sends `request`, verifies the answer, and classifies the outcome. Never throws: every failure is
     /// an outcome the caller maps to what the row and the merchant need.
     ///
     /// In platform-certificate and migration mode, an answer signed by a certificate not held starts a download
     /// (one at a time, at most one a minute) and is verified again with what it brought.
-    public func send(_ request: APIRequest) async -> APIExchange {
+    package func send(_ request: APIRequest) async -> APIExchange {
         await refreshCertificatesIfDue()
         let (baseURL, result) = await transmit(request)
         let response: HTTPResponse
@@ -148,7 +148,7 @@ public final class WeChatPayClient: Sendable {
 
     /// Downloads the platform certificates now (whatever the schedule) and holds them if they are trusted; nil
     /// in public-key mode.
-    public func downloadPlatformCertificates() async -> Result<PlatformCertificateSet, PlatformCertificateError>? {
+    package func downloadPlatformCertificates() async -> Result<PlatformCertificateSet, PlatformCertificateError>? {
         guard let certificates else { return nil }
         return await certificates.refresh(
             .requested, now: clock.wall().timeIntervalSince1970, download: certificateDownload)
@@ -156,7 +156,7 @@ public final class WeChatPayClient: Sendable {
 
     /// Makes sure certificates are held before the first poll: a cache that the configured APIv3 key does not
     /// open is an error; without a cache, a download must succeed. Nil when ready (or in public-key mode).
-    public func preparePlatformCertificates() async -> PlatformCertificateError? {
+    package func preparePlatformCertificates() async -> PlatformCertificateError? {
         guard let certificates else { return nil }
         if let problem = certificates.cacheProblem { return problem }
         guard certificates.held.isEmpty else {
@@ -169,10 +169,10 @@ public final class WeChatPayClient: Sendable {
     }
 
     /// The platform certificates held; nil in public-key mode.
-    public var platformCertificates: PlatformCertificateSet? { certificates?.held }
+    package var platformCertificates: PlatformCertificateSet? { certificates?.held }
 
     /// How many answers each key verified so far, by key serial (the public key id or a certificate serial).
-    public var verifiedAnswersByKey: [String: Int] { verifiedByKey.withLock { $0 } }
+    package var verifiedAnswersByKey: [String: Int] { verifiedByKey.withLock { $0 } }
 
     private func refreshCertificatesIfDue() async {
         guard let certificates else { return }

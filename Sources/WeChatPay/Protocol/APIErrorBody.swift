@@ -4,23 +4,23 @@ import Foundation
 ///
 /// Error answers are not signed, so everything here is untrusted text: it is logged and stored as a reason,
 /// never acted on beyond choosing between "retry" and "give up".
-public struct APIErrorBody: Sendable, Equatable {
+package struct APIErrorBody: Sendable, Equatable {
     /// The WeChat Pay error code, e.g. `PARAM_ERROR`.
-    public var code: String
+    package var code: String
     /// The human message (often Chinese).
-    public var message: String
+    package var message: String
     /// `detail` re-serialized compactly, if present.
-    public var detail: String?
+    package var detail: String?
 
     /// Creates an error body.
-    public init(code: String, message: String, detail: String? = nil) {
+    package init(code: String, message: String, detail: String? = nil) {
         self.code = code
         self.message = message
         self.detail = detail
     }
 
     /// Parses an error body; nil when the bytes are not a JSON object with a string `code`.
-    public static func parse(_ body: [UInt8]) -> APIErrorBody? {
+    package static func parse(_ body: [UInt8]) -> APIErrorBody? {
         guard !body.isEmpty, body.count <= 64 * 1024,
             let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
             let code = object["code"] as? String, !code.isEmpty
@@ -38,7 +38,7 @@ public struct APIErrorBody: Sendable, Equatable {
 }
 
 /// A printable, bounded excerpt of a raw body for logs: invalid UTF-8 is replaced, long text is cut.
-public func bodyExcerpt(_ body: [UInt8], limit: Int = 300) -> String {
+package func bodyExcerpt(_ body: [UInt8], limit: Int = 300) -> String {
     let text = String(decoding: body.prefix(limit), as: UTF8.self)
     return body.count > limit ? text + "…(\(body.count) bytes)" : text
 }

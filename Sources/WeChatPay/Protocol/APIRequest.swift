@@ -2,18 +2,18 @@
 ///
 /// Path segments and query values are percent-encoded exactly once, here; the resulting string is both what is
 /// signed (the second line of the signed message) and what is sent, so the two can never disagree.
-public struct APIRequest: Sendable, Equatable, CustomStringConvertible {
+package struct APIRequest: Sendable, Equatable, CustomStringConvertible {
     /// The HTTP method; the watcher only sends `GET`.
-    public var method: String
+    package var method: String
     /// Path and query as sent on the wire, e.g. `/v3/…/image-generation-tasks/task_1?brand_id=120344&…`.
-    public var canonicalURL: String
+    package var canonicalURL: String
 
     /// Builds a request from a path template's literal parts and the values that fill it.
     ///
     /// - Parameters:
     ///   - pathSegments: the path, one element per segment; each is percent-encoded.
     ///   - query: name and value pairs, kept in the given order; each is percent-encoded.
-    public init(method: String = "GET", pathSegments: [String], query: [(name: String, value: String)] = []) {
+    package init(method: String = "GET", pathSegments: [String], query: [(name: String, value: String)] = []) {
         self.method = method
         var url = pathSegments.map { "/" + Self.percentEncode($0) }.joined()
         if !query.isEmpty {
@@ -25,17 +25,17 @@ public struct APIRequest: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Wraps an already-canonical URL (used by the `sign` troubleshooting command).
-    public init(method: String, canonicalURL: String) {
+    package init(method: String, canonicalURL: String) {
         self.method = method
         self.canonicalURL = canonicalURL
     }
 
     /// A human-readable account, for logs and error messages.
-    public var description: String { "\(method) \(canonicalURL)" }
+    package var description: String { "\(method) \(canonicalURL)" }
 
     /// RFC 3986 percent-encoding of everything but the unreserved characters, so the result is the same whatever
     /// URL parser sits between us and the wire.
-    public static func percentEncode(_ text: String) -> String {
+    package static func percentEncode(_ text: String) -> String {
         var encoded = ""
         encoded.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {

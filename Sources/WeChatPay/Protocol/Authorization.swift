@@ -2,23 +2,23 @@ import Foundation
 import WatcherCrypto
 
 /// The scheme name of the only signature algorithm APIv3 uses.
-public let wechatpaySignatureScheme = "WECHATPAY2-SHA256-RSA2048"
+package let wechatpaySignatureScheme = "WECHATPAY2-SHA256-RSA2048"
 
 /// The fields of an `Authorization: WECHATPAY2-SHA256-RSA2048 …` header.
-public struct AuthorizationHeader: Sendable, Equatable {
+package struct AuthorizationHeader: Sendable, Equatable {
     /// The merchant id.
-    public var mchid: String
+    package var mchid: String
     /// The request nonce.
-    public var nonce: String
+    package var nonce: String
     /// Unix time in seconds, as a decimal string.
-    public var timestamp: String
+    package var timestamp: String
     /// The merchant API certificate serial.
-    public var serial: String
+    package var serial: String
     /// The Base64 signature.
-    public var signature: String
+    package var signature: String
 
     /// Creates the fields.
-    public init(mchid: String, nonce: String, timestamp: String, serial: String, signature: String) {
+    package init(mchid: String, nonce: String, timestamp: String, serial: String, signature: String) {
         self.mchid = mchid
         self.nonce = nonce
         self.timestamp = timestamp
@@ -27,13 +27,13 @@ public struct AuthorizationHeader: Sendable, Equatable {
     }
 
     /// The header value, in the field order the Go and Java SDKs use.
-    public var value: String {
+    package var value: String {
         "\(wechatpaySignatureScheme) mchid=\"\(mchid)\",nonce_str=\"\(nonce)\",timestamp=\"\(timestamp)\","
             + "serial_no=\"\(serial)\",signature=\"\(signature)\""
     }
 
     /// Parses a header value; nil when the scheme is wrong or a field is missing. Field order is free.
-    public static func parse(_ value: String) -> AuthorizationHeader? {
+    package static func parse(_ value: String) -> AuthorizationHeader? {
         let prefix = wechatpaySignatureScheme + " "
         guard value.hasPrefix(prefix) else { return nil }
         var fields: [String: String] = [:]
@@ -54,22 +54,22 @@ public struct AuthorizationHeader: Sendable, Equatable {
 }
 
 /// Signs requests for one merchant with its API private key.
-public struct RequestSigner: Sendable {
+package struct RequestSigner: Sendable {
     /// The merchant id.
-    public let mchid: String
+    package let mchid: String
     /// The serial number of the merchant API certificate whose key signs.
-    public let certificateSerial: String
+    package let certificateSerial: String
     private let privateKey: RSAPrivateKey
 
     /// Creates a signer.
-    public init(mchid: String, certificateSerial: String, privateKey: RSAPrivateKey) {
+    package init(mchid: String, certificateSerial: String, privateKey: RSAPrivateKey) {
         self.mchid = mchid
         self.certificateSerial = certificateSerial
         self.privateKey = privateKey
     }
 
     /// Signs one request and returns the `Authorization` header fields.
-    public func authorize(
+    package func authorize(
         _ request: APIRequest,
         body: String = "",
         timestamp: Int64,

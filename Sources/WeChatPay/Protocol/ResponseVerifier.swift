@@ -2,7 +2,7 @@ import Foundation
 import WatcherCrypto
 
 /// Why a 2xx answer was not believed. Each case is a clean, counted failure: nothing in the answer is used.
-public enum VerificationFailure: Error, Sendable, Equatable, CustomStringConvertible {
+package enum VerificationFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// One of the four `Wechatpay-*` headers is absent or empty.
     case missingHeader(String)
     /// `Wechatpay-Signature-Type` names an algorithm other than `WECHATPAY2-SHA256-RSA2048`.
@@ -27,7 +27,7 @@ public enum VerificationFailure: Error, Sendable, Equatable, CustomStringConvert
     case signatureMismatch
 
     /// A short stable name for metrics and log fields.
-    public var reason: String {
+    package var reason: String {
         switch self {
         case .missingHeader: "missing_header"
         case .unsupportedSignatureType: "unsupported_signature_type"
@@ -44,7 +44,7 @@ public enum VerificationFailure: Error, Sendable, Equatable, CustomStringConvert
     }
 
     /// A human-readable account, for logs and error messages.
-    public var description: String {
+    package var description: String {
         switch self {
         case .missingHeader(let name): "header \(name) is missing"
         case .unsupportedSignatureType(let type): "unsupported Wechatpay-Signature-Type \(type)"
@@ -70,14 +70,14 @@ public enum VerificationFailure: Error, Sendable, Equatable, CustomStringConvert
 
 /// The keys answers of one merchant may be signed with: the WeChat Pay public key, platform certificates, or both
 /// during the migration from certificates to the public key.
-public struct VerificationKeys: Sendable {
+package struct VerificationKeys: Sendable {
     /// The configured public key id (`PUB_KEY_ID_…`) and key; nil in platform-certificate mode.
-    public var publicKey: (id: String, key: RSAPublicKey)?
+    package var publicKey: (id: String, key: RSAPublicKey)?
     /// The platform certificates held; nil in public-key mode, where no certificate is ever used.
-    public var certificates: PlatformCertificateSet?
+    package var certificates: PlatformCertificateSet?
 
     /// Keys from their parts.
-    public init(publicKey: (id: String, key: RSAPublicKey)?, certificates: PlatformCertificateSet?) {
+    package init(publicKey: (id: String, key: RSAPublicKey)?, certificates: PlatformCertificateSet?) {
         self.publicKey = publicKey
         self.certificates = certificates
     }
@@ -102,25 +102,25 @@ public struct VerificationKeys: Sendable {
 }
 
 /// Checks that a 2xx answer really comes from WeChat Pay before anything in it is believed.
-public struct ResponseVerifier: Sendable {
+package struct ResponseVerifier: Sendable {
     /// The keys answers may be signed with.
-    public let keys: VerificationKeys
+    package let keys: VerificationKeys
     /// Answers whose timestamp is this many seconds or more away from now are refused (all SDKs use 300).
-    public let maximumSkewSeconds: Int64
+    package let maximumSkewSeconds: Int64
 
     /// Creates a verifier for one merchant's configured WeChat Pay public key.
-    public init(publicKeyID: String, publicKey: RSAPublicKey, maximumSkewSeconds: Int64 = 300) {
+    package init(publicKeyID: String, publicKey: RSAPublicKey, maximumSkewSeconds: Int64 = 300) {
         self.init(keys: VerificationKeys(publicKey: (publicKeyID, publicKey), certificates: nil))
     }
 
     /// Creates a verifier for any mix of public key and platform certificates.
-    public init(keys: VerificationKeys, maximumSkewSeconds: Int64 = 300) {
+    package init(keys: VerificationKeys, maximumSkewSeconds: Int64 = 300) {
         self.keys = keys
         self.maximumSkewSeconds = maximumSkewSeconds
     }
 
     /// Verifies headers and raw body against the clock; returns nil when the answer is authentic.
-    public func failure(headers: [HTTPHeader], body: [UInt8], now: Date) -> VerificationFailure? {
+    package func failure(headers: [HTTPHeader], body: [UInt8], now: Date) -> VerificationFailure? {
         if case .failure(let failure) = verify(headers: headers, body: body, now: now) { return failure }
         return nil
     }
@@ -129,7 +129,7 @@ public struct ResponseVerifier: Sendable {
     /// (the public key id or a certificate serial).
     ///
     /// The checks run from cheapest to dearest, and the RSA operation runs last, over the raw bytes as received.
-    public func verify(headers: [HTTPHeader], body: [UInt8], now: Date) -> Result<String, VerificationFailure> {
+    package func verify(headers: [HTTPHeader], body: [UInt8], now: Date) -> Result<String, VerificationFailure> {
         let names = ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"]
         var values: [String] = []
         for name in names {

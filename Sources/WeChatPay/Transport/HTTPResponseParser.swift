@@ -1,5 +1,5 @@
 /// Why bytes from the server are not an HTTP/1.1 answer this client accepts.
-public enum HTTPResponseParseError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum HTTPResponseParseError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The first line is not `HTTP/1.x NNN reason`.
     case malformedStatusLine(String)
     /// A header line is not `name: value`, or holds bytes a header may not.
@@ -22,7 +22,7 @@ public enum HTTPResponseParseError: Error, Sendable, Equatable, CustomStringConv
     case unexpectedStatus(Int)
 
     /// A human-readable account, for logs.
-    public var description: String {
+    package var description: String {
         switch self {
         case .malformedStatusLine(let line): "the status line \(line.debugDescription) is not \"HTTP/1.1 NNN reason\""
         case .malformedHeader(let line): "the header line \(line.debugDescription) is not \"name: value\""
@@ -41,25 +41,25 @@ public enum HTTPResponseParseError: Error, Sendable, Equatable, CustomStringConv
 }
 
 /// A complete answer as the parser read it.
-public struct ParsedResponse: Sendable, Equatable {
+package struct ParsedResponse: Sendable, Equatable {
     /// The final (non-1xx) status.
-    public var status: Int
+    package var status: Int
     /// The headers in order, repeated ones kept.
-    public var headers: [HTTPHeader]
+    package var headers: [HTTPHeader]
     /// Trailer fields of a chunked body, kept apart: nothing here may pass for a header the server signed.
-    public var trailers: [HTTPHeader]
+    package var trailers: [HTTPHeader]
     /// The body bytes after transfer decoding.
-    public var body: [UInt8]
+    package var body: [UInt8]
     /// True when the connection may carry another request: HTTP/1.1 without `Connection: close`, a body with a
     /// known end, and no bytes after it.
-    public var keepAlive: Bool
+    package var keepAlive: Bool
 }
 
 /// An incremental HTTP/1.1 response parser: feed it bytes as they arrive, it says when the answer is complete.
 ///
 /// Pure (no I/O, no clock), so it is tested and fuzzed on its own. Public because the fuzz target reaches it
 /// through the module's public interface. The body cap is enforced while bytes arrive, never after.
-public struct HTTPResponseParser: Sendable {
+package struct HTTPResponseParser: Sendable {
     /// How far the current message has been read.
     private enum Stage: Sendable, Equatable {
         case statusLine
@@ -74,7 +74,7 @@ public struct HTTPResponseParser: Sendable {
     }
 
     /// Default limit for the status line plus headers.
-    public static let defaultHeaderLimit = 64 * 1024
+    package static let defaultHeaderLimit = 64 * 1024
 
     private let maxBodyBytes: Int
     private let maxHeaderBytes: Int
@@ -92,21 +92,21 @@ public struct HTTPResponseParser: Sendable {
     private var failure: HTTPResponseParseError?
 
     /// True once any byte has arrived: a failure after that means the host did answer.
-    public private(set) var hasStarted = false
+    package private(set) var hasStarted = false
 
     /// A parser for one answer.
     ///
     /// - Parameters:
     ///   - maxBodyBytes: a longer body fails with ``HTTPResponseParseError/bodyTooLarge(limit:)``.
     ///   - headOnly: stop after the head of a 2xx (a proxy's answer to `CONNECT`, which has no body).
-    public init(maxBodyBytes: Int, maxHeaderBytes: Int = defaultHeaderLimit, headOnly: Bool = false) {
+    package init(maxBodyBytes: Int, maxHeaderBytes: Int = defaultHeaderLimit, headOnly: Bool = false) {
         self.maxBodyBytes = maxBodyBytes
         self.maxHeaderBytes = maxHeaderBytes
         self.headOnly = headOnly
     }
 
     /// Consumes `bytes`; returns the answer once it is complete, nil while more is needed.
-    public mutating func consume(_ bytes: some Collection<UInt8>) throws(HTTPResponseParseError) -> ParsedResponse? {
+    package mutating func consume(_ bytes: some Collection<UInt8>) throws(HTTPResponseParseError) -> ParsedResponse? {
         if let failure { throw failure }
         if stage == .complete {
             if !bytes.isEmpty { keepAlive = false }
@@ -124,7 +124,7 @@ public struct HTTPResponseParser: Sendable {
     }
 
     /// The connection ended: the answer if its end was the end of the stream, nil if nothing at all arrived.
-    public mutating func finish() throws(HTTPResponseParseError) -> ParsedResponse? {
+    package mutating func finish() throws(HTTPResponseParseError) -> ParsedResponse? {
         if let failure { throw failure }
         switch stage {
         case .complete:
@@ -145,7 +145,7 @@ public struct HTTPResponseParser: Sendable {
     }
 
     /// Bytes received after the end of the answer (they make the connection unusable).
-    public var surplus: Int { stage == .complete ? buffer.count - position : 0 }
+    package var surplus: Int { stage == .complete ? buffer.count - position : 0 }
 
     private var result: ParsedResponse {
         ParsedResponse(
@@ -382,7 +382,7 @@ extension StringProtocol {
 
 extension [HTTPHeader] {
     /// Every value of the header called `name`, compared case-insensitively, in order.
-    public func values(for name: String) -> [String] {
+    package func values(for name: String) -> [String] {
         filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
     }
 }

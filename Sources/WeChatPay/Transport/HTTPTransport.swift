@@ -1,12 +1,12 @@
 /// One header of an HTTP message, in the order it was sent or received.
-public struct HTTPHeader: Sendable, Equatable {
+package struct HTTPHeader: Sendable, Equatable {
     /// The header name as written on the wire (lookups are case-insensitive).
-    public var name: String
+    package var name: String
     /// The header value, unmodified.
-    public var value: String
+    package var value: String
 
     /// Creates a header.
-    public init(_ name: String, _ value: String) {
+    package init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
     }
@@ -14,25 +14,25 @@ public struct HTTPHeader: Sendable, Equatable {
 
 extension [HTTPHeader] {
     /// The first value of the header called `name`, compared case-insensitively.
-    public func value(for name: String) -> String? {
+    package func value(for name: String) -> String? {
         first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 }
 
 /// An HTTP request as the transport sends it: the URL string is used verbatim so that the signed
 /// canonical URL and the bytes on the wire are the same.
-public struct HTTPRequest: Sendable, Equatable {
+package struct HTTPRequest: Sendable, Equatable {
     /// `GET`, `POST`, …
-    public var method: String
+    package var method: String
     /// The absolute URL, e.g. `https://api.mch.weixin.qq.com/v3/…?brand_id=120344`.
-    public var url: String
+    package var url: String
     /// Request headers in order.
-    public var headers: [HTTPHeader]
+    package var headers: [HTTPHeader]
     /// The request body; empty for `GET`.
-    public var body: [UInt8]
+    package var body: [UInt8]
 
     /// Creates a request.
-    public init(method: String, url: String, headers: [HTTPHeader], body: [UInt8] = []) {
+    package init(method: String, url: String, headers: [HTTPHeader], body: [UInt8] = []) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -41,16 +41,16 @@ public struct HTTPRequest: Sendable, Equatable {
 }
 
 /// An HTTP response with its complete body.
-public struct HTTPResponse: Sendable, Equatable {
+package struct HTTPResponse: Sendable, Equatable {
     /// The status code.
-    public var status: Int
+    package var status: Int
     /// Response headers in order.
-    public var headers: [HTTPHeader]
+    package var headers: [HTTPHeader]
     /// The raw body bytes, exactly as received (signatures cover them byte for byte).
-    public var body: [UInt8]
+    package var body: [UInt8]
 
     /// Creates a response.
-    public init(status: Int, headers: [HTTPHeader], body: [UInt8]) {
+    package init(status: Int, headers: [HTTPHeader], body: [UInt8]) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -58,7 +58,7 @@ public struct HTTPResponse: Sendable, Equatable {
 }
 
 /// Why a request produced no complete response.
-public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertible {
+package enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// The connection could not be made or secured: refused, DNS, TLS, unreachable. Nothing was sent or answered.
     case connectFailed(String)
     /// The deadline passed. `responseStarted` tells whether any part of an answer had arrived.
@@ -86,7 +86,7 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
 
     /// True for failures where the host never answered at all: the cases that justify moving a merchant's
     /// traffic to the backup host. A 4xx or a broken answer never is.
-    public var isConnectionLevel: Bool {
+    package var isConnectionLevel: Bool {
         switch self {
         case .connectFailed, .tls, .proxy: true
         case .timedOut(let started): !started
@@ -98,7 +98,7 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
     }
 
     /// A short stable name for metrics and log fields.
-    public var kind: String {
+    package var kind: String {
         switch self {
         case .connectFailed: "connect_failed"
         case .timedOut: "timeout"
@@ -114,7 +114,7 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
     }
 
     /// A human-readable account, for logs and error messages.
-    public var description: String {
+    package var description: String {
         switch self {
         case .connectFailed(let reason): "cannot connect: \(reason)"
         case .timedOut(let started): started ? "timed out while reading the answer" : "timed out before any answer"
@@ -132,7 +132,7 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
     }
 
     /// The detail worth its own log field (`reason="certificate has expired"`), for failures that carry one.
-    public var reason: String? {
+    package var reason: String? {
         switch self {
         case .connectFailed(let reason), .tls(let reason), .proxy(let reason), .reusedConnectionClosed(let reason, _),
             .malformedResponse(let reason), .other(let reason):
@@ -145,7 +145,7 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
 
 /// The seam between the WeChat Pay client and the network. Production uses ``SocketTransport``;
 /// tests use fakes that answer from memory.
-public protocol HTTPTransport: Sendable {
+package protocol HTTPTransport: Sendable {
     /// Sends `request` and returns the complete response, or throws a ``TransportFailure``.
     ///
     /// - Parameters:

@@ -1,18 +1,18 @@
 import Foundation
 
 /// An HTTP proxy reached with `CONNECT`: the tunnel carries the TLS session to the API host end to end.
-public struct HTTPProxy: Sendable, Equatable, Hashable, CustomStringConvertible {
+package struct HTTPProxy: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// The proxy's host name or address (without brackets).
-    public var host: String
+    package var host: String
     /// The proxy's port.
-    public var port: Int
+    package var port: Int
     /// The user for `Proxy-Authorization: Basic`, already percent-decoded; nil without user info.
-    public var username: String?
+    package var username: String?
     /// The password, already percent-decoded; never logged.
-    public var password: String?
+    package var password: String?
 
     /// A proxy at `host:port`, with credentials when given.
-    public init(host: String, port: Int, username: String? = nil, password: String? = nil) {
+    package init(host: String, port: Int, username: String? = nil, password: String? = nil) {
         self.host = host
         self.port = port
         self.username = username
@@ -20,7 +20,7 @@ public struct HTTPProxy: Sendable, Equatable, Hashable, CustomStringConvertible 
     }
 
     /// `http://user@host:port`: the password never appears.
-    public var description: String {
+    package var description: String {
         let bracketed = host.contains(":") ? "[\(host)]" : host
         return "http://" + (username.map { "\($0)@" } ?? "") + "\(bracketed):\(port)"
     }
@@ -34,31 +34,31 @@ public struct HTTPProxy: Sendable, Equatable, Hashable, CustomStringConvertible 
 
 /// Which requests go through which proxy: every request through `api.proxy_url` when it is set; otherwise
 /// `HTTPS_PROXY` for https requests, except hosts `NO_PROXY` names.
-public struct ProxyRoutes: Sendable, Equatable {
+package struct ProxyRoutes: Sendable, Equatable {
     /// The proxy for every request, from the configuration file.
-    public var fixed: HTTPProxy?
+    package var fixed: HTTPProxy?
     /// The proxy for https requests, from the environment; used only without ``fixed``.
-    public var https: HTTPProxy?
+    package var https: HTTPProxy?
     /// `NO_PROXY` entries, lowercased: `*`, a host or domain suffix, optionally with `:port`.
-    public var exceptions: [String]
+    package var exceptions: [String]
 
     /// Routes from their parts.
-    public init(fixed: HTTPProxy? = nil, https: HTTPProxy? = nil, exceptions: [String] = []) {
+    package init(fixed: HTTPProxy? = nil, https: HTTPProxy? = nil, exceptions: [String] = []) {
         self.fixed = fixed
         self.https = https
         self.exceptions = exceptions
     }
 
     /// No proxy at all.
-    public static let direct = ProxyRoutes()
+    package static let direct = ProxyRoutes()
 
     /// Splits a `NO_PROXY` value: a comma list, blanks ignored.
-    public static func exceptions(fromNoProxy value: String) -> [String] {
+    package static func exceptions(fromNoProxy value: String) -> [String] {
         value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
     }
 
     /// The proxy for a request to `host:port` over `scheme`, or nil to connect directly.
-    public func proxy(scheme: String, host: String, port: Int) -> HTTPProxy? {
+    package func proxy(scheme: String, host: String, port: Int) -> HTTPProxy? {
         if let fixed { return fixed }
         guard scheme == "https", let https else { return nil }
         return isExcepted(host: host.lowercased(), port: port) ? nil : https
@@ -80,7 +80,7 @@ public struct ProxyRoutes: Sendable, Equatable {
     }
 
     /// One line for the start-up log: which proxy is used for what, passwords left out.
-    public var summary: String {
+    package var summary: String {
         if let fixed { return "\(fixed) (api.proxy_url)" }
         guard let https else { return "none" }
         let except = exceptions.isEmpty ? "" : ", except NO_PROXY=\(exceptions.joined(separator: ","))"

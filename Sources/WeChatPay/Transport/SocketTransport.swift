@@ -8,18 +8,18 @@ import WatcherSync
 /// any answer byte, the failure is ``TransportFailure/reusedConnectionClosed(_:requestDelivered:)`` and the caller
 /// decides (the client signs again only a request that was not written whole). Name resolution, connection, tunnel, handshake, request and answer all share the one
 /// deadline of `timeout`.
-public final class SocketTransport: HTTPTransport {
+package final class SocketTransport: HTTPTransport {
     /// How the transport reaches the API.
-    public struct Settings: Sendable {
+    package struct Settings: Sendable {
         /// A PEM file of trust anchors used instead of the system store (`api.ca_file`).
-        public var caFile: String?
+        package var caFile: String?
         /// Which proxy, if any, each request goes through.
-        public var proxies: ProxyRoutes
+        package var proxies: ProxyRoutes
         /// How long a connection may stay idle before it is closed, never reused (`api.idle_connection_seconds`).
-        public var idleConnectionTimeout: Duration
+        package var idleConnectionTimeout: Duration
 
         /// Settings from their parts.
-        public init(
+        package init(
             caFile: String? = nil, proxies: ProxyRoutes = .direct, idleConnectionTimeout: Duration = .seconds(5)
         ) {
             self.caFile = caFile
@@ -40,7 +40,7 @@ public final class SocketTransport: HTTPTransport {
     private static let readSize = 16 * 1024
 
     /// Creates the transport; throws when `caFile` cannot be loaded.
-    public init(settings: Settings, logger: Logger) throws(TLSSetupError) {
+    package init(settings: Settings, logger: Logger) throws(TLSSetupError) {
         // OpenSSL writes to its sockets with write(2): a peer that closed must cost an EPIPE, not the process.
         signal(SIGPIPE, SIG_IGN)
         self.settings = settings
@@ -54,7 +54,7 @@ public final class SocketTransport: HTTPTransport {
     /// The exchange runs on an I/O thread; this task only waits for it. The caller is answered at the deadline or
     /// at its cancellation even while the thread is still inside a system call that cannot be interrupted (a slow
     /// `getaddrinfo`), and the thread then drops the connection.
-    public func send(_ request: HTTPRequest, timeout: Duration, maxBodyBytes: Int) async throws(TransportFailure)
+    package func send(_ request: HTTPRequest, timeout: Duration, maxBodyBytes: Int) async throws(TransportFailure)
         -> HTTPResponse
     {
         let deadline = ContinuousClock.now + timeout

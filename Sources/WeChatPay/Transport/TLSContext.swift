@@ -2,9 +2,9 @@ import COpenSSL
 import Foundation
 
 /// Why the TLS client settings cannot be used.
-public struct TLSSetupError: Error, Sendable, CustomStringConvertible {
+package struct TLSSetupError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, naming the file when there is one.
-    public var description: String
+    package var description: String
 }
 
 /// The TLS client settings shared by every connection: TLS 1.2 or newer, peer verification on, and the trust
