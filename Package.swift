@@ -11,7 +11,7 @@
 //                                                    ─▶ WatcherStore ─▶ WatcherSQLite ─▶ CSQLite
 //                                   ─▶ WatcherConfig, WeChatPaySimulator ─▶ LoopbackHTTPServer ─▶ WatcherCrypto
 //   WatcherEngine ─▶ WatcherServices (Service, ServiceGroup: the daemon's parts started in order, stopped in reverse).
-//   WatcherLog is the leaf every layer logs through; WatcherSync (one pthread-backed lock) is below everything.
+//   WatcherLog is the leaf every layer logs through (and its RFC 3339 timestamp codec); WatcherSync (one pthread-backed lock) is below everything.
 //
 // No Swift package dependencies: Foundation, Dispatch, Synchronization and two system libraries.
 
@@ -96,7 +96,10 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "WatcherStoreTests",
-        dependencies: ["WatcherStore", "WatcherSQLite", "WatcherTestSupport", "ImageGenerationTasks", "ProductCoupons"]),
+        dependencies: [
+            "WatcherStore", "WatcherSQLite", "WatcherLog", "WatcherTestSupport", "ImageGenerationTasks",
+            "ProductCoupons",
+        ]),
     .testTarget(
         name: "WatcherEngineTests",
         dependencies: [
@@ -124,7 +127,7 @@ var targets: [Target] = [
     .testTarget(
         name: "EndToEndTests",
         dependencies: [
-            "WeChatPaySimulator", "LoopbackHTTPServer", "WatcherSQLite", "WatcherStore", "WatcherCrypto",
+            "WeChatPaySimulator", "LoopbackHTTPServer", "WatcherSQLite", "WatcherStore", "WatcherCrypto", "WatcherLog",
             "WatcherTestSupport",
             "WatcherSync",
         ]
