@@ -15,15 +15,17 @@ package struct ImageGenerationTaskKind: ResourceKind {
     /// Creates the kind.
     package init() {}
 
-    /// The `image_generation_tasks` table.
-    package let table = ResourceTable(
-        resource: "image_generation_task",
-        table: "image_generation_tasks",
-        idColumn: "task_id",
-        parameterColumns: ["image_generation_type"],
-        resultColumns: ["image_url"],
-        activeStates: ["PENDING", "PROCESSING"]
-    )
+    /// The `image_generation_tasks` table and its migrations.
+    package var schema: KindSchema { Self.schema }
+
+    /// A new task as a producer inserts it.
+    package static func newRow(merchantID: String, taskID: String, brandID: String, generationType: String)
+        -> QueuedRow
+    {
+        QueuedRow(
+            rowID: 0, merchantID: merchantID, resourceID: taskID, brandID: brandID,
+            parameters: ["image_generation_type": generationType], state: LocalState.pending)
+    }
 
     /// `SUCCESS` and `FAIL` end the watch.
     package var finalStates: Set<String> { ["SUCCESS", "FAIL"] }

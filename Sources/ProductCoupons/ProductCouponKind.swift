@@ -15,17 +15,19 @@ package struct ProductCouponKind: ResourceKind {
     /// Creates the kind.
     package init() {}
 
-    /// The `product_coupons` table.
-    package let table = ResourceTable(
-        resource: "product_coupon",
-        table: "product_coupons",
-        idColumn: "product_coupon_id",
-        parameterColumns: [],
-        resultColumns: [
-            "coupon_json", "coupon_name", "coupon_type", "coupon_scope", "deactivate_time", "deactivate_reason",
-        ],
-        activeStates: [LocalState.pending, ProductCouponAnswer.CouponState.auditing.rawValue]
-    )
+    /// The `product_coupons` table and its migrations.
+    package var schema: KindSchema { Self.schema }
+
+    /// A new coupon as a producer inserts it.
+    package static func newRow(merchantID: String, productCouponID: String, brandID: String) -> QueuedRow {
+        QueuedRow(
+            rowID: 0, merchantID: merchantID, resourceID: productCouponID, brandID: brandID, state: LocalState.pending)
+    }
+
+    /// The coupon's name, and why it was deactivated if it was.
+    package func describeResults(_ results: [String: String]) -> String? {
+        results["coupon_name"].map { name in name + (results["deactivate_reason"].map { " — " + $0 } ?? "") }
+    }
 
     /// `EFFECTIVE` and `DEACTIVATED` end the watch.
     package var finalStates: Set<String> {

@@ -6,11 +6,11 @@ import WeChatPay
 ///
 /// Everything the engine does — intake, validation of the common columns, rate limits, scheduling, error
 /// mapping, failover, writing, logging, status — is shared. A kind supplies only what is specific to its API:
-/// its table, its own validation, the request, and how to read a verified answer. Adding a kind is one small
-/// module implementing this protocol plus a migration.
+/// its table and migrations, its own validation, the request, and how to read a verified answer. Adding a kind is
+/// one small module implementing this protocol, listed where the program lists its kinds.
 package protocol ResourceKind: Sendable {
-    /// Where the rows live and which columns matter.
-    var table: ResourceTable { get }
+    /// Where the rows live, which columns matter, and the migrations that build the table.
+    var schema: KindSchema { get }
     /// The states WeChat Pay answers with that end the watch (e.g. `SUCCESS`, `FAIL`).
     var finalStates: Set<String> { get }
     /// Checks the kind-specific inputs of a new row (id format, parameters); returns the problem, or nil.
@@ -23,9 +23,19 @@ package protocol ResourceKind: Sendable {
     /// Rows of the same cohort take similar times to finish (e.g. one image generation type); the scheduler
     /// learns durations per merchant and cohort.
     func cohort(of row: QueuedRow) -> String
+    /// What a row's result columns (those not NULL) say, in a few words for a person: e.g. the image URL.
+    func describeResults(_ results: [String: String]) -> String?
 }
 
 extension ResourceKind {
+    /// Where the rows live and which columns matter.
+    package var table: ResourceTable { schema.table }
+
+    /// The first result column that has a value.
+    package func describeResults(_ results: [String: String]) -> String? {
+        table.resultColumns.lazy.compactMap { results[$0] }.first
+    }
+
     /// The name of the resource: `state_transitions.resource`, log and metric label, limiter bucket.
     package var resource: String { table.resource }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WatcherLog
 import WatcherSQLite
 import WatcherStore
 import WatcherSync
@@ -32,18 +33,15 @@ struct RetentionBench {
     }
 
     func run() async throws(CLIError) -> Int32 {
-        var template = Array((NSTemporaryDirectory() + "wechatpay-watcher-bench-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw .runtime("cannot create a temporary folder") }
-        let directory = String(cString: made)
-        defer { if !keep { try? FileManager.default.removeItem(atPath: directory) } }
-        if keep { Output.line("   folder: \(directory)") }
-        Output.line("\n== \(Self.name): \(description)")
-        do {
-            return try await measure(in: directory)
-        } catch let error as CLIError {
-            throw error
-        } catch {
-            throw .runtime("the retention benchmark failed: \(error) (folder \(directory))")
+        try await BenchFolder.run(keep: keep) { directory throws(CLIError) in
+            Output.line("\n== \(Self.name): \(description)")
+            do {
+                return try await measure(in: directory)
+            } catch let error as CLIError {
+                throw error
+            } catch {
+                throw .runtime("the retention benchmark failed: \(error) (folder \(directory))")
+            }
         }
     }
 
@@ -195,7 +193,7 @@ struct RetentionBench {
         let version = Retention.incrementalVacuumMigration.version
         try connection.execute("PRAGMA auto_vacuum = NONE; VACUUM; PRAGMA user_version = \(version - 1)")
         let started = Date()
-        try Migrator.migrate(connection)
+        try Migrator.migrate(connection, kinds: Setup.kinds.map(\.schema))
         let seconds = Date().timeIntervalSince(started)
         try connection.run("PRAGMA wal_checkpoint(TRUNCATE)")
         return seconds
