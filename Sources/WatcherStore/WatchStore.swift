@@ -1,4 +1,5 @@
 import Foundation
+import WatcherLog
 import WatcherSQLite
 
 /// The SQLite work queue: due rows in, verified results and transitions out.

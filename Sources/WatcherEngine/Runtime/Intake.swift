@@ -148,10 +148,7 @@ actor Intake: Service {
             let now = environment.clock.wallNow()
             let updates = rows.map { row in
                 var update = RowUpdate(row: row, table: kind.table, at: now)
-                update.newState = LocalState.expired
-                update.isTerminal = true
-                update.error = .set("still \(row.state) after the deadline of \(Int(deadline)) s")
-                update.transitionDetail = "deadline \(Int(deadline)) s"
+                Expiry.end(&update, state: row.state, deadline: deadline)
                 return update
             }
             _ = await environment.writer.submit(updates)
