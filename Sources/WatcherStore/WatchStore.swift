@@ -274,8 +274,8 @@ package final class WatchStore: Sendable {
         return (sql, arguments)
     }
 
-    /// Runs arbitrary work on the writer connection (activity counters, events, the process row).
-    package func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    /// Work on the writer connection, for the store's own typed methods in other files.
+    func performWrite<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await writer.perform { connection in
             let result = try body(connection)
             self.noteWriterDataVersion(connection)
@@ -283,8 +283,8 @@ package final class WatchStore: Sendable {
         }
     }
 
-    /// Runs arbitrary read-only work on the reader connection.
-    package func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    /// Read-only work on the reader connection, for the store's own typed methods in other files.
+    func performRead<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await reader.perform(body)
     }
 }

@@ -14,12 +14,12 @@ struct ForeignVersionTests {
         update.nextPollAt = .set(10)
         _ = try await fixture.store.apply([update])
         let afterOwnAnswer = fixture.store.foreignVersion
-        _ = try await fixture.store.write { try $0.run("DELETE FROM watcher_activity") }
+        try await fixture.store.recordStart(pid: 42, hostname: "host", version: "test", at: Date())
         #expect(fixture.store.foreignVersion == afterOwnAnswer, "the writer's own commits are not foreign")
 
         try fixture.insert(["task_b"])
         #expect(fixture.store.foreignVersion == afterOwnAnswer, "seen only at the writer's next transaction")
-        _ = try await fixture.store.write { try $0.run("DELETE FROM watcher_activity") }
+        try await fixture.store.recordStart(pid: 42, hostname: "host", version: "test", at: Date())
         #expect(fixture.store.foreignVersion != afterOwnAnswer)
     }
 }
