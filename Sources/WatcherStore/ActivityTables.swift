@@ -1,4 +1,5 @@
 import Foundation
+import WatcherLog
 import WatcherSQLite
 
 /// Requests of one merchant and API in one minute, added to what `watcher_activity` already holds for it.

@@ -1,4 +1,5 @@
 import Foundation
+import WatcherLog
 import WatcherSQLite
 
 /// What `status` shows: counts per state and merchant, the oldest unfinished row, recent request rates, recent

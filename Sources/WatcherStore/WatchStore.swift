@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WatcherLog
 import WatcherSQLite
 
 /// The SQLite work queue: due rows in, verified results and transitions out.

@@ -32,9 +32,6 @@ enum EnqueueCommand: Command {
         let configuration = try Setup.configuration(try arguments.required("config")).configuration
         let merchant = try arguments.required("merchant")
         let brand = try arguments.required("brand")
-        guard configuration.merchants.contains(where: { $0.mchid == merchant }) else {
-            throw .usage("merchant \(merchant) is not configured in \(configuration.configFile)")
-        }
         let (kind, id) = try NamedRow.parse(arguments)
         var parameters: [String: String] = [:]
         if kind is ProductCouponKind {
@@ -45,7 +42,12 @@ enum EnqueueCommand: Command {
         let row = QueuedRow(
             rowID: 0, merchantID: merchant, resourceID: id, brandID: brand, parameters: parameters,
             state: LocalState.pending)
-        if let problem = RowValidation.brandProblem(brand) ?? kind.validate(row) { throw .usage(problem) }
+        let merchants = Set(configuration.merchants.map(\.mchid))
+        switch RowValidation.problem(with: row, kind: kind, merchants: merchants) {
+        case .unknownMerchant?: throw .usage("merchant \(merchant) is not configured in \(configuration.configFile)")
+        case .invalidColumn(let problem)?: throw .usage(problem)
+        case nil: break
+        }
         let store = try Setup.store(configuration.database)
         defer { store.close() }
         try await insert(row, table: kind.table, store: store)
