@@ -18,16 +18,16 @@ package final class WatchStore: Sendable {
     private let identity: FileIdentity?
     private let writerDataVersion = Atomic<Int64>(0)
 
-    /// Opens (creating if needed) and migrates the database.
+    /// Opens (creating if needed) and migrates the database: the store's own tables, then each kind's.
     ///
     /// - Parameter busyTimeoutMilliseconds: how long a statement waits for another process's lock before
     ///   failing with `SQLITE_BUSY`; the caller retries after that.
-    package init(path: String, busyTimeoutMilliseconds: Int32 = 5_000) throws {
+    package init(path: String, kinds: [KindSchema], busyTimeoutMilliseconds: Int32 = 5_000) throws {
         self.path = path
         writer = try SerialDatabase(path: path, mode: .readWrite(create: true), label: "sqlite.writer") { connection in
             connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
             try WatchStore.configure(connection)
-            try Migrator.migrate(connection)
+            try Migrator.migrate(connection, kinds: kinds)
         }
         reader = try SerialDatabase(path: path, mode: .readWrite(create: false), label: "sqlite.reader") { connection in
             connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
@@ -76,7 +76,7 @@ package final class WatchStore: Sendable {
     /// then by `next_poll_at`. Includes rows due later, so the caller knows when to wake.
     package func upcomingRows(_ table: ResourceTable, merchant: String, limit: Int) async throws -> [QueuedRow] {
         let sql = """
-            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.table)_due
+            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.indexes.due)
             WHERE merchant_id = ? AND state IN (\(table.activeStateList)) AND next_poll_at IS NOT NULL
             ORDER BY next_poll_at LIMIT ?
             """
@@ -88,7 +88,7 @@ package final class WatchStore: Sendable {
     /// Rows a producer inserted that the daemon has not looked at yet (`PENDING` with no `next_poll_at`).
     package func newRows(_ table: ResourceTable, limit: Int) async throws -> [QueuedRow] {
         let sql = """
-            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.table)_new
+            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.indexes.new)
             WHERE state = 'PENDING' AND next_poll_at IS NULL LIMIT ?
             """
         return try await reader.perform { connection in
@@ -99,7 +99,7 @@ package final class WatchStore: Sendable {
     /// Active rows created before `cutoff`: past their deadline.
     package func rowsCreatedBefore(_ table: ResourceTable, cutoff: Date, limit: Int) async throws -> [QueuedRow] {
         let sql = """
-            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.table)_deadline
+            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.indexes.deadline)
             WHERE state IN (\(table.activeStateList)) AND created_at < ? LIMIT ?
             """
         let cutoffText = Timestamp.rfc3339(cutoff)
@@ -111,10 +111,10 @@ package final class WatchStore: Sendable {
     /// How many rows of a merchant are still watched, and when the oldest of them was created (one index seek).
     package func activeSummary(_ table: ResourceTable, merchant: String) async throws -> ActiveSummary {
         let active = "merchant_id = ? AND state IN (\(table.activeStateList))"
-        let count = "SELECT count(*) FROM \(table.table) INDEXED BY \(table.table)_due WHERE \(active)"
+        let count = "SELECT count(*) FROM \(table.table) INDEXED BY \(table.indexes.due) WHERE \(active)"
         let oldest = """
             SELECT (julianday(min(created_at)) - 2440587.5) * 86400.0
-            FROM \(table.table) INDEXED BY \(table.table)_oldest WHERE \(active)
+            FROM \(table.table) INDEXED BY \(table.indexes.oldest) WHERE \(active)
             """
         return try await counter.perform { connection in
             ActiveSummary(

@@ -24,6 +24,8 @@ final class EngineHarness: Sendable {
     private let sends = Locked<[(at: Double, id: String)]>([])
     private let finished = Locked<Result<Void, any Error>?>(nil)
 
+    /// - Parameter kinds: the kinds watched, as `Setup.kinds` lists them for the program; the store migrates their
+    ///   tables.
     /// - Parameter answer: the `task_state` (and its URL for `SUCCESS`) WeChat Pay gives for a task id; by default
     ///   every task is already `SUCCESS`.
     init(
@@ -31,9 +33,11 @@ final class EngineHarness: Sendable {
         writeRetry: Double = 120,
         intakeIdleInterval: Double = 2,
         scheduler: any PollScheduler = BudgetScheduler(),
+        kinds: [any ResourceKind] = [ImageGenerationTaskKind()],
         answer: @escaping @Sendable (String) async -> String = { id in EngineHarness.body(id, "SUCCESS") }
     ) throws {
-        store = try WatchStore(path: directory.file("watcher.sqlite3"))
+        store = try WatchStore(
+            path: directory.file("watcher.sqlite3"), kinds: kinds.map(\.schema))
         let clock = self.clock
         let sends = self.sends
         transport = FakeTransport { request in
@@ -55,7 +59,7 @@ final class EngineHarness: Sendable {
         )
         engine = WatcherEngine(
             store: store,
-            kinds: [ImageGenerationTaskKind()],
+            kinds: kinds,
             merchants: [MerchantEndpoint(client: client, requestsPerSecond: requestsPerSecond)],
             settings: EngineSettings(intakeIdleInterval: intakeIdleInterval, writeRetry: writeRetry),
             scheduler: scheduler,
