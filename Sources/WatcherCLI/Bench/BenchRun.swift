@@ -134,8 +134,9 @@ final class BenchRun {
             if remaining > 0 { try await Task.sleep(for: .milliseconds(Int64(remaining * 1000))) }
         }
         if workload.idleSeconds > 0 {
-            // The last answers' commits and log lines settle first, so the window holds nothing but the idle loops.
-            try await Task.sleep(for: .seconds(2))
+            // The last answers settle first, with the one pending count and refresh they call for (a count every 5 s
+            // at most), so the window holds nothing but what the daemon does at rest.
+            try await Task.sleep(for: .seconds(10))
             let before = Self.cpuSeconds(of: child.pid)
             let from = Date()
             try await Task.sleep(for: .milliseconds(Int64(workload.idleSeconds * 1000)))
