@@ -402,28 +402,6 @@ actor Lane {
     }
 }
 
-extension QueuedRow {
-    /// The row as it will be after `update` is committed, or nil when the update ends the watch.
-    func applying(_ update: RowUpdate) -> QueuedRow? {
-        guard !update.isTerminal else { return nil }
-        var row = self
-        if let state = update.newState { row.state = state }
-        if case .set(let next) = update.nextPollAt { row.nextPollAt = next }
-        if update.countsAsPoll {
-            row.pollCount += 1
-            row.lastPolledAt = update.at.timeIntervalSince1970
-        }
-        if let failures = update.failureCount { row.failureCount = failures }
-        switch update.notFoundSince {
-        case .keep: break
-        case .set(let since): row.notFoundSince = since
-        case .clear: row.notFoundSince = nil
-        }
-        if let firstSeen = update.firstSeenAt, row.firstSeenAt == nil { row.firstSeenAt = firstSeen }
-        return row
-    }
-}
-
 extension Double {
     func rounded(toPlaces places: Int) -> Double {
         let scale = pow(10, Double(places))
