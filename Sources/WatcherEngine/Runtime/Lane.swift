@@ -36,6 +36,9 @@ actor Lane {
     private var candidates: DueQueue
     private var inFlight: Set<Int64> = []
     private var refreshRequested = true
+    private var refreshing = false
+    /// The last transaction of the writer that the window's latest read saw.
+    private var readThrough = 0
     private var lastRefresh = -Double.infinity
     private var pending = 0
     private var lastCount = -Double.infinity
@@ -100,9 +103,17 @@ actor Lane {
         wakeup.signal()
     }
 
-    /// New rows arrived for this lane: read the database again.
-    func rowsArrived() {
-        refreshRequested = true
+    /// New rows of this lane, as intake committed them in transaction `commit`: they join the window at their
+    /// place in due order (ahead of every re-poll) without a read of the database. When the window was read after
+    /// that commit, it already knew them (and may have polled them since): nothing to add.
+    func rowsArrived(_ rows: [QueuedRow], committedIn commit: Int) {
+        guard readThrough < commit else { return }
+        for row in rows
+        where !inFlight.contains(row.rowID) && !candidates.rows.contains(where: { $0.rowID == row.rowID }) {
+            candidates.insert(row)
+        }
+        // A read under way may have started before the commit, and would replace the window without them.
+        if refreshing { refreshRequested = true }
         wakeup.signal()
     }
 
@@ -150,10 +161,14 @@ actor Lane {
     private func refresh(now: Double) async {
         refreshRequested = false
         lastRefresh = now
+        refreshing = true
+        defer { refreshing = false }
         do {
+            let seen = environment.writer.committedThrough
             let fetched = try await environment.store.upcomingRows(
                 kind.table, merchant: key.merchant, limit: windowSize + inFlight.count)
             candidates.replace(with: fetched, limit: windowSize + inFlight.count, inFlight: inFlight)
+            readThrough = max(readThrough, seen)
             if now - lastCount >= Self.countInterval, !counting {
                 lastCount = now
                 counting = true
