@@ -36,7 +36,7 @@ struct BenchWorkload: Sendable {
     /// Every task finishes eventually, and the run ends when all are final.
     var drains: Bool { watchedRows == 0 }
 
-    static let names = ["backlog", "steady", "scale", "large-queue", "mixed"] + schedulingNames
+    static let names = ["backlog", "steady", "scale", "large-queue", "mixed", "full-rate"] + schedulingNames
 
     /// The workloads that compare schedules (the simulator runs these).
     static let schedulingNames = [
@@ -76,6 +76,14 @@ struct BenchWorkload: Sendable {
                 description:
                     "1 merchant × \(scaled(1_000)) image tasks + \(scaled(1_000)) product coupons, all final upstream: both APIs at full rate",
                 merchants: 1, initialTasksPerMerchant: scaled(1_000), couponsPerMerchant: scaled(1_000),
+                durations: .fixed(0))
+        case "full-rate":
+            // The most the daemon is sized for: ten merchants, both APIs each, every lane at its 20/s.
+            return BenchWorkload(
+                name: name,
+                description:
+                    "10 merchants × \(scaled(300)) image tasks + \(scaled(300)) product coupons, all final upstream: 20 lanes at full rate (400 requests/s)",
+                merchants: 10, initialTasksPerMerchant: scaled(300), couponsPerMerchant: scaled(300),
                 durations: .fixed(0))
         case "heavy-tail":
             return BenchWorkload(

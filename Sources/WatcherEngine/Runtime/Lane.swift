@@ -202,8 +202,18 @@ actor Lane {
 
     private nonisolated func poll(_ row: QueuedRow, permit: RateLimiter.Permit, lateness: Double) async {
         let exchange = await client.send(kind.request(for: row))
-        let context = await scheduleContext(for: row, lateness: lateness)
-        let rejection = await judge(exchange, row: row)
+        let update = await settle(row, exchange: exchange, permit: permit, lateness: lateness)
+        let results = await environment.writer.submit([update])
+        await committed(row, update: update, result: results?.first)
+    }
+
+    /// Everything an answer changes in the lane, in one visit to the actor: the scheduler's context, the judge's
+    /// verdict, the decision, the limiter and gates; returns the row's update to commit.
+    private func settle(_ row: QueuedRow, exchange: APIExchange, permit: RateLimiter.Permit, lateness: Double)
+        -> RowUpdate
+    {
+        let context = scheduleContext(for: row, lateness: lateness)
+        let rejection = judge(exchange, row: row)
         let decision = environment.policy.decide(
             exchange,
             row: row,
@@ -212,13 +222,12 @@ actor Lane {
             nextPoll: environment.scheduler.nextPollTime(context),
             rejection: rejection
         )
-        await answered(permit: permit, exchange: exchange, decision: decision)
+        answered(permit: permit, exchange: exchange, decision: decision)
         if let age = decision.completedAge {
             environment.scheduler.recordCompletion(
                 merchant: key.merchant, resource: key.resource, cohort: context.cohort, age: age)
         }
-        let results = await environment.writer.submit([decision.update])
-        await committed(row, update: decision.update, result: results?.first)
+        return decision.update
     }
 
     private nonisolated func expire(_ row: QueuedRow) async {
