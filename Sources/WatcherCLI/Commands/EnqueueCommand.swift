@@ -42,7 +42,7 @@ enum EnqueueCommand: Command {
         let row = QueuedRow(
             rowID: 0, merchantID: merchant, resourceID: id, brandID: brand, parameters: parameters,
             state: LocalState.pending)
-        let merchants = Set(configuration.merchants.map(\.mchid))
+        let merchants = Set(configuration.merchants.map(\.merchantID))
         switch RowValidation.problem(with: row, kind: kind, merchants: merchants) {
         case .unknownMerchant?: throw .usage("merchant \(merchant) is not configured in \(configuration.configFile)")
         case .invalidColumn(let problem)?: throw .usage(problem)
