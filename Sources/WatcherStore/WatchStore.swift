@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WatcherLog
 import WatcherSQLite
 
@@ -15,6 +16,7 @@ package final class WatchStore: Sendable {
     /// Counting a million rows takes ~100 ms: on its own connection, so it never delays the scheduler's reads.
     private let counter: SerialDatabase
     private let identity: FileIdentity?
+    private let writerDataVersion = Atomic<Int64>(0)
 
     /// Opens (creating if needed) and migrates the database: the store's own tables, then each kind's.
     ///
@@ -122,6 +124,12 @@ package final class WatchStore: Sendable {
         }
     }
 
+    /// `PRAGMA data_version` of the writer as of its last transaction. It moves only when a connection other than
+    /// the writer commits (a producer, an operator, the retention pruner), never for the daemon's own answers, so
+    /// it tells a lane whether anyone else may have changed its rows; at rest it is as fresh as the activity
+    /// recorder's heartbeat (5 s).
+    package var foreignVersion: Int64 { writerDataVersion.load(ordering: .relaxed) }
+
     /// `PRAGMA data_version` of the reader: changes whenever another connection (a producer, or our writer)
     /// commits. Polling it is the cheap way to notice new rows.
     package func dataVersion() async throws -> Int64 {
@@ -177,7 +185,15 @@ package final class WatchStore: Sendable {
     /// An update whose row is no longer in the expected state is skipped. Throws without writing anything when
     /// the transaction fails (e.g. `SQLITE_BUSY`): the caller keeps the updates and retries.
     package func apply(_ updates: [RowUpdate]) async throws -> [UpdateResult] {
-        try await writer.perform { connection in try Self.apply(updates, on: connection) }
+        try await writer.perform { connection in
+            let results = try Self.apply(updates, on: connection)
+            self.noteWriterDataVersion(connection)
+            return results
+        }
+    }
+
+    private func noteWriterDataVersion(_ connection: SQLiteConnection) {
+        if let version = try? connection.dataVersion() { writerDataVersion.store(version, ordering: .relaxed) }
     }
 
     static func apply(_ updates: [RowUpdate], on connection: SQLiteConnection) throws -> [UpdateResult] {
@@ -261,7 +277,11 @@ package final class WatchStore: Sendable {
 
     /// Work on the writer connection, for the store's own typed methods in other files.
     func performWrite<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await writer.perform(body)
+        try await writer.perform { connection in
+            let result = try body(connection)
+            self.noteWriterDataVersion(connection)
+            return result
+        }
     }
 
     /// Read-only work on the reader connection, for the store's own typed methods in other files.

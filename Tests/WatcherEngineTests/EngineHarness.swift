@@ -31,6 +31,7 @@ final class EngineHarness: Sendable {
     init(
         requestsPerSecond: Int = 20,
         writeRetry: Double = 120,
+        intakeIdleInterval: Double = 2,
         scheduler: any PollScheduler = BudgetScheduler(),
         kinds: [any ResourceKind] = [ImageGenerationTaskKind()],
         answer: @escaping @Sendable (String) async -> String = { id in EngineHarness.body(id, "SUCCESS") }
@@ -60,7 +61,7 @@ final class EngineHarness: Sendable {
             store: store,
             kinds: kinds,
             merchants: [MerchantEndpoint(client: client, requestsPerSecond: requestsPerSecond)],
-            settings: EngineSettings(writeRetry: writeRetry),
+            settings: EngineSettings(intakeIdleInterval: intakeIdleInterval, writeRetry: writeRetry),
             scheduler: scheduler,
             clock: clock,
             logger: logger,
@@ -120,6 +121,7 @@ final class EngineHarness: Sendable {
     func execute(_ sql: String) throws {
         let connection = try SQLiteConnection(path: store.path)
         defer { connection.close() }
+        connection.setBusyTimeout(milliseconds: 10_000)
         try connection.execute(sql)
     }
 

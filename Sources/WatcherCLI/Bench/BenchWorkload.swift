@@ -24,6 +24,10 @@ struct BenchWorkload: Sendable {
     /// Large-queue only: rows already being watched, far from finishing; the run observes for a fixed time.
     var watchedRows = 0
     var observeSeconds = 0.0
+    /// Rows inserted one at a time after ready, each timed from its commit to its first request (large queue).
+    var freshRows = 0
+    /// Seconds the watcher is then left with nothing due while its CPU time is read from `/proc/PID/stat`.
+    var idleSeconds = 0.0
     /// Soak only: every fault of the simulator at this probability, and /proc samples of RSS and descriptors.
     var faultProbability = 0.0
     /// Bursty only: this many tasks arrive at once, `burstCount` times, `burstEvery` seconds apart.
@@ -43,8 +47,8 @@ struct BenchWorkload: Sendable {
         "steady", "heavy-tail", "saturated", "bursty", "two-cohorts", "cold-start", "coupons",
     ]
 
-    /// The workload called `name`, with task counts multiplied by `scale` (for quick runs). `soak` is not part of
-    /// `all`: it runs for `seconds` (default 30 minutes).
+    /// The workload called `name`, with task counts multiplied by `scale` (for quick runs). `soak` and `idle` are
+    /// not part of `all`: the soak runs for `seconds` (default 30 minutes), idle for `seconds` (default 60).
     static func named(_ name: String, scale: Double, seconds: Double? = nil) -> BenchWorkload? {
         func scaled(_ count: Int) -> Int { max(1, Int((Double(count) * scale).rounded())) }
         switch name {
@@ -67,9 +71,9 @@ struct BenchWorkload: Sendable {
             return BenchWorkload(
                 name: name,
                 description:
-                    "\(scaled(1_000_000)) unfinished rows already watched, 10 new rows inserted one per second after ready",
+                    "\(scaled(1_000_000)) unfinished rows already watched, due in 1–2 h; 100 new rows inserted one per 0.5 s after ready, then 60 s with nothing due",
                 merchants: 1, initialTasksPerMerchant: 0, durations: .fixed(1e9), watchedRows: scaled(1_000_000),
-                observeSeconds: 15)
+                observeSeconds: 15, freshRows: 100, idleSeconds: 60)
         case "mixed":
             return BenchWorkload(
                 name: name,
@@ -127,6 +131,12 @@ struct BenchWorkload: Sendable {
                     "\(scaled(200)) product coupons in audit, each finishing 60 s + lognormal(median 15 min, σ 1) after creation (minutes to hours)",
                 merchants: 1, initialTasksPerMerchant: 0, couponsPerMerchant: scaled(200),
                 durations: .lognormal(offset: 60, median: 900, sigma: 1))
+        case "idle":
+            return BenchWorkload(
+                name: name,
+                description:
+                    "\(scaled(80)) tasks already finished upstream, then \(Int(seconds ?? 60)) s with nothing due: the daemon's CPU at rest",
+                merchants: 1, initialTasksPerMerchant: scaled(80), durations: .fixed(0), idleSeconds: seconds ?? 60)
         case "soak":
             return BenchWorkload(
                 name: name,
@@ -217,6 +227,8 @@ struct BenchResult: Sendable {
     var residentEnd: Int?
     var descriptorsStart: Int?
     var descriptorsEnd: Int?
+    /// CPU seconds the watcher used over `idleSeconds` with nothing due, as a share of one core.
+    var idleShareOfCore: Double?
 
     var utilisation: Double? {
         guard let drainSeconds, drainSeconds > 0, lanes > 0 else { return nil }
