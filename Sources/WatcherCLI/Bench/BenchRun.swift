@@ -131,12 +131,7 @@ final class BenchRun {
                 try await Task.sleep(
                     for: .milliseconds(Int64(max(0, 1000 - Date().timeIntervalSince(inserted) * 1000))))
             }
-            result.residentStart = Self.residentBytes(of: child.pid)
-            result.descriptorsStart = Self.openDescriptors(of: child.pid)
-            let remaining = workload.observeSeconds - Date().timeIntervalSince(started)
-            if remaining > 0 { try await Task.sleep(for: .milliseconds(Int64(remaining * 1000))) }
-            result.residentEnd = Self.residentBytes(of: child.pid)
-            result.descriptorsEnd = Self.openDescriptors(of: child.pid)
+            try await sampleEachMinute(child, simulator: simulator, since: started, into: &result)
         }
         child.signal(SIGTERM)
         guard let exit = await child.wait(timeout: 60) else {
@@ -167,6 +162,31 @@ final class BenchRun {
         }
         try collectRows(producer, resources: resources, into: &result)
         return result
+    }
+
+    /// Reads the watcher's RSS and descriptors at every whole minute after its start until the observation ends,
+    /// printing each reading as it is taken: a 30-minute run shows its progress, and a cut one still leaves figures.
+    private func sampleEachMinute(
+        _ child: ChildProcess, simulator: WeChatPaySimulator, since started: Date, into result: inout BenchResult
+    ) async throws {
+        var previous = (at: started, requests: 0)
+        for minute in stride(from: 1, through: Int(workload.observeSeconds / 60), by: 1) {
+            let wait = started.addingTimeInterval(Double(minute) * 60).timeIntervalSinceNow
+            if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
+            let now = Date()
+            let sample = ResourceSample(
+                minute: minute, residentBytes: Self.residentBytes(of: child.pid),
+                descriptors: Self.openDescriptors(of: child.pid), requests: simulator.statistics().totalRequests)
+            let rate = Double(sample.requests - previous.requests) / max(1e-3, now.timeIntervalSince(previous.at))
+            previous = (now, sample.requests)
+            result.samples.append(sample)
+            let resident = sample.residentBytes.map { BenchCommand.format(Double($0) / 1_048_576, 1) } ?? "–"
+            Output.line(
+                "   minute \(minute): RSS \(resident) MB, \(sample.descriptors.map(String.init) ?? "–") fds, "
+                    + "\(BenchCommand.format(rate, 1)) requests/s")
+        }
+        let remaining = workload.observeSeconds - Date().timeIntervalSince(started)
+        if remaining > 0 { try await Task.sleep(for: .milliseconds(Int64(remaining * 1000))) }
     }
 
     private func insert(_ tasks: [SimulatedResource], into connection: SQLiteConnection) throws {

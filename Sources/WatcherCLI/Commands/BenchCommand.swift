@@ -19,9 +19,10 @@ enum BenchCommand: Command {
         Policies: budget (the default scheduler), sweep (the least recently polled row, never one polled less
         than the minimum interval ago), exponential (1 s ×1.5 ≤ 20 s) and fixed-30s.
         --scale multiplies task counts and durations of arrival, for quick runs. `soak` (not part of `all`) runs a
-        million unfinished rows over ten merchants with faults on for --seconds (default 1800) and reports RSS and
-        open descriptors near the start and at the end. `retention` (not part of `all`) prunes a million final
-        rows while a thousand unfinished rows are polled and a producer inserts (see RetentionBench).
+        million unfinished rows over ten merchants with faults on for --seconds (default 1800), prints the
+        watcher's RSS, open descriptors and requests/s at every minute, and reports minute 5 against the end.
+        `retention` (not part of `all`) prunes a million final rows while a thousand unfinished rows are polled
+        and a producer inserts (see RetentionBench).
         """
     static let options: [Arguments.Option] = [
         .init(
@@ -125,7 +126,7 @@ enum BenchCommand: Command {
         var header = ["policy", "tasks", "requests", "429", "max/1s", "util", "drain s", "bound s"]
         header += ["p50 s", "p99 s", "max s", "polls/task", "CPU ms/req", "×sign+verify", "peak RSS MB"]
         if !workload.drains { header += ["ready s", "pick-up p50 ms", "pick-up max ms"] }
-        if workload.faultProbability > 0 { header += ["RSS start→end MB", "fds start→end"] }
+        if workload.faultProbability > 0 { header += ["req/s from m5", "RSS m5→end MB", "KB/min from m5", "fds m5→end"] }
         header += ["wrong", "exit"]
         let rows = results.map { result -> [String] in
             let cpuPerRequest = result.requests > 0 ? result.cpuSeconds * 1000 / Double(result.requests) : nil
@@ -153,12 +154,14 @@ enum BenchCommand: Command {
             }
             if workload.faultProbability > 0 {
                 let mb = 1.0 / 1_048_576
+                let (first, last) = (result.sample(atMinute: 5), result.samples.last)
+                row.append(show(result.requestRate(fromMinute: 5), 1))
                 row.append(
-                    show(result.residentStart.map(Double.init), 1, scale: mb) + "→"
-                        + show(result.residentEnd.map(Double.init), 1, scale: mb))
+                    show((first?.residentBytes).map(Double.init), 1, scale: mb) + "→"
+                        + show((last?.residentBytes).map(Double.init), 1, scale: mb))
+                row.append(show(result.residentSlope, 1, scale: 1.0 / 1024))
                 row.append(
-                    "\(result.descriptorsStart.map(String.init) ?? "–")→\(result.descriptorsEnd.map(String.init) ?? "–")"
-                )
+                    "\((first?.descriptors).map(String.init) ?? "–")→\((last?.descriptors).map(String.init) ?? "–")")
             }
             return row + ["\(result.wrongRows)", "\(result.exitStatus)"]
         }
