@@ -164,8 +164,9 @@ final class BenchRun {
         return result
     }
 
-    /// Reads the watcher's RSS and descriptors at every whole minute after its start until the observation ends,
-    /// printing each reading as it is taken: a 30-minute run shows its progress, and a cut one still leaves figures.
+    /// Reads the watcher's RSS, threads and descriptors at every whole minute after its start until the observation
+    /// ends, printing each reading as it is taken: a 30-minute run shows its progress, and a cut one still leaves
+    /// figures.
     private func sampleEachMinute(
         _ child: ChildProcess, simulator: WeChatPaySimulator, since started: Date, into result: inout BenchResult
     ) async throws {
@@ -175,15 +176,21 @@ final class BenchRun {
             if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
             let now = Date()
             let sample = ResourceSample(
-                minute: minute, residentBytes: Self.residentBytes(of: child.pid),
-                descriptors: Self.openDescriptors(of: child.pid), requests: simulator.statistics().totalRequests)
+                minute: minute, residentBytes: Self.statusField("VmRSS", of: child.pid).map { $0 * 1024 },
+                anonymousBytes: Self.statusField("RssAnon", of: child.pid).map { $0 * 1024 },
+                threads: Self.statusField("Threads", of: child.pid), descriptors: Self.openDescriptors(of: child.pid),
+                requests: simulator.statistics().totalRequests)
             let rate = Double(sample.requests - previous.requests) / max(1e-3, now.timeIntervalSince(previous.at))
             previous = (now, sample.requests)
             result.samples.append(sample)
-            let resident = sample.residentBytes.map { BenchCommand.format(Double($0) / 1_048_576, 1) } ?? "–"
+            func megabytes(_ bytes: Int?) -> String {
+                bytes.map { BenchCommand.format(Double($0) / 1_048_576, 1) } ?? "–"
+            }
+            func count(_ value: Int?) -> String { value.map(String.init) ?? "–" }
             Output.line(
-                "   minute \(minute): RSS \(resident) MB, \(sample.descriptors.map(String.init) ?? "–") fds, "
-                    + "\(BenchCommand.format(rate, 1)) requests/s")
+                "   minute \(minute): RSS \(megabytes(sample.residentBytes)) MB "
+                    + "(anonymous \(megabytes(sample.anonymousBytes))), \(count(sample.threads)) threads, "
+                    + "\(count(sample.descriptors)) fds, \(BenchCommand.format(rate, 1)) requests/s")
         }
         let remaining = workload.observeSeconds - Date().timeIntervalSince(started)
         if remaining > 0 { try await Task.sleep(for: .milliseconds(Int64(remaining * 1000))) }
@@ -289,12 +296,11 @@ final class BenchRun {
         }
     }
 
-    /// `VmRSS` from `/proc/PID/status`, in bytes.
-    static func residentBytes(of pid: pid_t) -> Int? {
+    /// The number in field `name` of `/proc/PID/status` (kB for sizes such as `VmRSS`, a count for `Threads`).
+    static func statusField(_ name: String, of pid: pid_t) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first
-            return kilobytes.map { $0 * 1024 }
+        for line in status.split(separator: "\n") where line.hasPrefix(name + ":") {
+            return line.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }.first
         }
         return nil
     }

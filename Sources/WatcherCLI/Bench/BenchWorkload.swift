@@ -204,7 +204,7 @@ struct BenchResult: Sendable {
     var pickups: [Double] = []
     var wrongRows = 0
     var exitStatus: Int32 = 0
-    /// Runs that observe (soak, large queue): the watcher's resident set and descriptors once a minute.
+    /// Runs that observe (soak, large queue): the watcher's resident set, threads and descriptors once a minute.
     var samples: [ResourceSample] = []
 
     var utilisation: Double? {
@@ -245,6 +245,9 @@ struct BenchResult: Sendable {
 struct ResourceSample: Sendable {
     var minute: Int
     var residentBytes: Int?
+    /// The heap and stacks, without the mapped binary and libraries.
+    var anonymousBytes: Int?
+    var threads: Int?
     var descriptors: Int?
     /// Requests the simulator had answered by then, over all lanes.
     var requests: Int

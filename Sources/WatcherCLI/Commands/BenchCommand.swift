@@ -126,7 +126,9 @@ enum BenchCommand: Command {
         var header = ["policy", "tasks", "requests", "429", "max/1s", "util", "drain s", "bound s"]
         header += ["p50 s", "p99 s", "max s", "polls/task", "CPU ms/req", "×sign+verify", "peak RSS MB"]
         if !workload.drains { header += ["ready s", "pick-up p50 ms", "pick-up max ms"] }
-        if workload.faultProbability > 0 { header += ["req/s from m5", "RSS m5→end MB", "KB/min from m5", "fds m5→end"] }
+        if workload.faultProbability > 0 {
+            header += ["req/s from m5", "RSS m5→end MB", "KB/min from m5", "fds m5→end"]
+        }
         header += ["wrong", "exit"]
         let rows = results.map { result -> [String] in
             let cpuPerRequest = result.requests > 0 ? result.cpuSeconds * 1000 / Double(result.requests) : nil
