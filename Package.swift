@@ -10,7 +10,7 @@
 //                                                    ─▶ WatcherStore ─▶ WatcherSQLite ─▶ CSQLite
 //                                   ─▶ WatcherConfig, WeChatPaySimulator ─▶ LoopbackHTTPServer ─▶ WatcherCrypto
 //   WatcherEngine ─▶ WatcherServices (Service, ServiceGroup: the daemon's parts started in order, stopped in reverse).
-//   WatcherLog is the leaf every layer logs through; WatcherSync (one pthread-backed lock) is below everything.
+//   WatcherLog is the leaf every layer logs through (and its RFC 3339 timestamp codec); WatcherSync (one pthread-backed lock) is below everything.
 //
 // No Swift package dependencies: Foundation, Dispatch, Synchronization and two system libraries.
 
@@ -93,7 +93,8 @@ var targets: [Target] = [
         name: "WeChatPayTests",
         dependencies: ["WeChatPay", "WeChatPaySimulator", "WatcherTestSupport", "WatcherCrypto", "LoopbackHTTPServer"]
     ),
-    .testTarget(name: "WatcherStoreTests", dependencies: ["WatcherStore", "WatcherSQLite", "WatcherTestSupport"]),
+    .testTarget(
+        name: "WatcherStoreTests", dependencies: ["WatcherStore", "WatcherSQLite", "WatcherLog", "WatcherTestSupport"]),
     .testTarget(
         name: "WatcherEngineTests",
         dependencies: [
@@ -121,7 +122,7 @@ var targets: [Target] = [
     .testTarget(
         name: "EndToEndTests",
         dependencies: [
-            "WeChatPaySimulator", "LoopbackHTTPServer", "WatcherSQLite", "WatcherStore", "WatcherCrypto",
+            "WeChatPaySimulator", "LoopbackHTTPServer", "WatcherSQLite", "WatcherStore", "WatcherCrypto", "WatcherLog",
             "WatcherTestSupport",
             "WatcherSync",
         ]

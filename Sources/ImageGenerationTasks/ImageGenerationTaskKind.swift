@@ -25,6 +25,15 @@ package struct ImageGenerationTaskKind: ResourceKind {
         activeStates: ["PENDING", "PROCESSING"]
     )
 
+    /// A new task as a producer inserts it.
+    package static func newRow(merchantID: String, taskID: String, brandID: String, generationType: String)
+        -> QueuedRow
+    {
+        QueuedRow(
+            rowID: 0, merchantID: merchantID, resourceID: taskID, brandID: brandID,
+            parameters: ["image_generation_type": generationType], state: LocalState.pending)
+    }
+
     /// `SUCCESS` and `FAIL` end the watch.
     package var finalStates: Set<String> { ["SUCCESS", "FAIL"] }
 

@@ -27,6 +27,17 @@ package struct ProductCouponKind: ResourceKind {
         activeStates: [LocalState.pending, ProductCouponAnswer.CouponState.auditing.rawValue]
     )
 
+    /// A new coupon as a producer inserts it.
+    package static func newRow(merchantID: String, productCouponID: String, brandID: String) -> QueuedRow {
+        QueuedRow(
+            rowID: 0, merchantID: merchantID, resourceID: productCouponID, brandID: brandID, state: LocalState.pending)
+    }
+
+    /// The coupon's name, and why it was deactivated if it was.
+    package func describeResults(_ results: [String: String]) -> String? {
+        results["coupon_name"].map { name in name + (results["deactivate_reason"].map { " — " + $0 } ?? "") }
+    }
+
     /// `EFFECTIVE` and `DEACTIVATED` end the watch.
     package var finalStates: Set<String> {
         [ProductCouponAnswer.CouponState.effective.rawValue, ProductCouponAnswer.CouponState.deactivated.rawValue]

@@ -23,9 +23,16 @@ package protocol ResourceKind: Sendable {
     /// Rows of the same cohort take similar times to finish (e.g. one image generation type); the scheduler
     /// learns durations per merchant and cohort.
     func cohort(of row: QueuedRow) -> String
+    /// What a row's result columns (those not NULL) say, in a few words for a person: e.g. the image URL.
+    func describeResults(_ results: [String: String]) -> String?
 }
 
 extension ResourceKind {
+    /// The first result column that has a value.
+    package func describeResults(_ results: [String: String]) -> String? {
+        table.resultColumns.lazy.compactMap { results[$0] }.first
+    }
+
     /// The name of the resource: `state_transitions.resource`, log and metric label, limiter bucket.
     package var resource: String { table.resource }
 }

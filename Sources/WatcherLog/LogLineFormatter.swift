@@ -22,7 +22,7 @@ package enum LogLineFormatter {
 
     /// `<timestamp> <level> <event> key=value …`, values quoted only when they need it.
     package static func text(_ record: LogRecord) -> String {
-        var line = LogTimestamp.format(record.timestamp)
+        var line = Timestamp.rfc3339(record.timestamp)
         line.reserveCapacity(128)
         line += " "
         line += record.level.rawValue
@@ -41,7 +41,7 @@ package enum LogLineFormatter {
     package static func json(_ record: LogRecord) -> String {
         var line = "{\"ts\":\""
         line.reserveCapacity(160)
-        line += LogTimestamp.format(record.timestamp)
+        line += Timestamp.rfc3339(record.timestamp)
         line += "\",\"level\":\""
         line += record.level.rawValue
         line += "\",\"event\":"
@@ -55,11 +55,6 @@ package enum LogLineFormatter {
         }
         line += "}"
         return line
-    }
-
-    /// The timestamp as the log lines write it: RFC 3339, UTC, milliseconds (`2026-11-22T08:00:00.123Z`).
-    package static func timestamp(_ date: Date) -> String {
-        LogTimestamp.format(date)
     }
 
     private static func appendJSONValue(_ value: LogValue, to line: inout String) {

@@ -8,7 +8,7 @@ package enum LogLineParser {
         var bytes = Array(line.utf8)
         if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
         var reader = TextLineReader(bytes: bytes)
-        guard let timestamp = LogTimestamp.parse(reader.word()), reader.skipSpace(),
+        guard let timestamp = Timestamp.parse(reader.word()), reader.skipSpace(),
             let level = LogLevel(rawValue: String(decoding: reader.word(), as: UTF8.self)), reader.skipSpace()
         else { return nil }
         let event = reader.word()

@@ -17,14 +17,6 @@ package final class SQLiteConnection {
         case readOnly
     }
 
-    /// Which lock `BEGIN` takes.
-    package enum TransactionKind: Sendable {
-        /// Locks on first use.
-        case deferred
-        /// Takes the write lock at once, so a transaction never fails half-way for want of it.
-        case immediate
-    }
-
     /// The database file.
     package let path: String
     private var handle: OpaquePointer?
@@ -128,14 +120,15 @@ package final class SQLiteConnection {
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws. A failed COMMIT (e.g.
-    /// `SQLITE_BUSY`) rolls back too and throws, so the caller retries the whole unit.
+    /// `SQLITE_BUSY`) rolls back too and throws, so the caller retries the whole unit. `BEGIN IMMEDIATE` takes
+    /// the write lock at once, so a transaction never fails half-way for want of it.
     @discardableResult
-    package func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
+    package func transaction<T>(_ body: () throws -> T) throws -> T {
         guard !isInTransaction else {
             throw SQLiteError(
                 extendedCode: SQLITE_MISUSE, message: "a transaction is already open", sql: "BEGIN", path: path)
         }
-        try execute(kind == .immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
+        try execute("BEGIN IMMEDIATE")
         let value: T
         do {
             value = try body()
@@ -150,20 +143,12 @@ package final class SQLiteConnection {
     /// The rowid of the last inserted row.
     package var lastInsertRowID: Int64 { handle.map { sqlite3_last_insert_rowid($0) } ?? 0 }
 
-    /// Rows changed since the connection opened.
-    package var totalChanges: Int { handle.map { Int(sqlite3_total_changes($0)) } ?? 0 }
-
     /// True inside `BEGIN` … `COMMIT`.
     package var isInTransaction: Bool { handle.map { sqlite3_get_autocommit($0) == 0 } ?? false }
 
     /// `PRAGMA data_version`: changes when another connection commits, not for this one's own commits.
     package func dataVersion() throws(SQLiteError) -> Int64 {
         try scalar("PRAGMA data_version").int64Value ?? 0
-    }
-
-    /// Makes a running statement on another thread stop with `SQLITE_INTERRUPT`.
-    package func interrupt() {
-        if let handle { sqlite3_interrupt(handle) }
     }
 
     // MARK: Statements

@@ -31,8 +31,6 @@ package struct SQLiteError: Error, Sendable, CustomStringConvertible {
     package var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
     /// The database or its folder is read-only.
     package var isReadOnly: Bool { code == SQLITE_READONLY }
-    /// The disk is full.
-    package var isDiskFull: Bool { code == SQLITE_FULL }
     /// The file is damaged or not a database.
     package var isCorrupt: Bool { code == SQLITE_CORRUPT || code == SQLITE_NOTADB }
     /// The operating system refused a read, write or open.

@@ -115,33 +115,7 @@ package enum Schema {
           detail TEXT
         );
         CREATE INDEX state_transitions_resource ON state_transitions (resource, merchant_id, resource_id);
-        CREATE TABLE watcher_activity (
-          minute TEXT NOT NULL,                  -- e.g. 2026-11-22T08:01Z
-          merchant_id TEXT NOT NULL,
-          api TEXT NOT NULL,
-          requests INTEGER NOT NULL DEFAULT 0,
-          throttled INTEGER NOT NULL DEFAULT 0,
-          failures INTEGER NOT NULL DEFAULT 0,
-          PRIMARY KEY (minute, merchant_id, api)
-        ) WITHOUT ROWID;
-        CREATE TABLE watcher_events (
-          id INTEGER PRIMARY KEY,
-          at TEXT NOT NULL,
-          level TEXT NOT NULL,
-          event TEXT NOT NULL,
-          merchant_id TEXT,
-          message TEXT NOT NULL
-        );
-        CREATE TABLE watcher_process (
-          id INTEGER PRIMARY KEY CHECK (id = 1),
-          pid INTEGER NOT NULL,
-          hostname TEXT NOT NULL,
-          version TEXT NOT NULL,
-          started_at TEXT NOT NULL,
-          heartbeat_at TEXT NOT NULL,
-          stopped_at TEXT,
-          status TEXT
-        );
+        \(ActivityTables.createSQL)
         """
 }
 

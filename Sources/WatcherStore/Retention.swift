@@ -1,4 +1,5 @@
 import Foundation
+import WatcherLog
 import WatcherSQLite
 
 /// The moments before which final rows and transitions are old enough to delete; nil keeps them forever.

@@ -1,4 +1,5 @@
 import Foundation
+import WatcherLog
 import WatcherSQLite
 
 extension StatusReport {

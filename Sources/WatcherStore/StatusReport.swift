@@ -1,4 +1,5 @@
 import Foundation
+import WatcherLog
 import WatcherSQLite
 
 /// What `status` shows: counts per state and merchant, the oldest unfinished row, recent request rates, recent
@@ -115,9 +116,9 @@ package struct StatusReport: Codable, Sendable, Equatable {
         for table in tables {
             try report.addCounts(of: table, connection: connection, now: now)
         }
-        try report.addRates(connection: connection, now: now)
+        report.rates = try ActivityTables.rates(windowMinutes: rateWindowMinutes, now: now, on: connection)
         try report.addErrors(tables: tables, connection: connection)
-        report.process = try processRow(connection)
+        report.process = try ActivityTables.process(on: connection)
         try report.addRetentionFigures(tables: tables, connection: connection, now: now)
         return report
     }
@@ -157,35 +158,8 @@ package struct StatusReport: Codable, Sendable, Equatable {
         }
     }
 
-    private mutating func addRates(connection: SQLiteConnection, now: Date) throws {
-        let since = String(Timestamp.rfc3339(now.addingTimeInterval(Double(-60 * rateWindowMinutes))).prefix(16)) + "Z"
-        for row in try connection.query(
-            """
-            SELECT merchant_id, api, sum(requests), sum(throttled), sum(failures) FROM watcher_activity
-            WHERE minute >= ? GROUP BY merchant_id, api ORDER BY merchant_id, api
-            """,
-            [.text(since)]
-        ) {
-            let requests = Int(row[2].int64Value ?? 0)
-            rates.append(
-                Rate(
-                    merchantID: row[0].stringValue ?? "",
-                    api: row[1].stringValue ?? "",
-                    requests: requests,
-                    throttled: Int(row[3].int64Value ?? 0),
-                    failures: Int(row[4].int64Value ?? 0),
-                    requestsPerSecond: (Double(requests) / Double(60 * rateWindowMinutes) * 100).rounded() / 100
-                )
-            )
-        }
-    }
-
     private mutating func addErrors(tables: [ResourceTable], connection: SQLiteConnection) throws {
-        var errors: [RecentError] = []
-        for row in try connection.query("SELECT at, message FROM watcher_events ORDER BY id DESC LIMIT 5") {
-            errors.append(
-                RecentError(at: row[0].stringValue ?? "", subject: "daemon", message: row[1].stringValue ?? ""))
-        }
+        var errors = try ActivityTables.recentErrors(limit: 5, on: connection)
         for table in tables {
             for row in try connection.query(
                 """
@@ -200,22 +174,5 @@ package struct StatusReport: Codable, Sendable, Equatable {
             }
         }
         recentErrors = Array(errors.sorted { $0.at > $1.at }.prefix(10))
-    }
-
-    private static func processRow(_ connection: SQLiteConnection) throws -> Process? {
-        guard
-            let row = try connection.query(
-                "SELECT pid, hostname, version, started_at, heartbeat_at, stopped_at, status FROM watcher_process WHERE id = 1"
-            ).first
-        else { return nil }
-        return Process(
-            pid: Int(row[0].int64Value ?? 0),
-            hostname: row[1].stringValue ?? "",
-            version: row[2].stringValue ?? "",
-            startedAt: row[3].stringValue ?? "",
-            heartbeatAt: row[4].stringValue ?? "",
-            stoppedAt: row[5].stringValue,
-            status: row[6].stringValue
-        )
     }
 }

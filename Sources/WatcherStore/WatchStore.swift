@@ -1,4 +1,5 @@
 import Foundation
+import WatcherLog
 import WatcherSQLite
 
 /// The SQLite work queue: due rows in, verified results and transitions out.
@@ -258,13 +259,13 @@ package final class WatchStore: Sendable {
         return (sql, arguments)
     }
 
-    /// Runs arbitrary work on the writer connection (activity counters, events, the process row).
-    package func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    /// Work on the writer connection, for the store's own typed methods in other files.
+    func performWrite<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await writer.perform(body)
     }
 
-    /// Runs arbitrary read-only work on the reader connection.
-    package func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    /// Read-only work on the reader connection, for the store's own typed methods in other files.
+    func performRead<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await reader.perform(body)
     }
 }

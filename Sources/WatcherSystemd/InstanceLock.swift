@@ -49,7 +49,7 @@ package final class InstanceLock: Sendable {
         }
         // The mode given to open(2) passed through the umask. Fails harmlessly on a file another user created.
         _ = fchmod(descriptor, 0o660)
-        let record = InstanceLockHolder(pid: pid, started: LogLineFormatter.timestamp(now)).record
+        let record = InstanceLockHolder(pid: pid, started: Timestamp.rfc3339(now)).record
         // Write, then cut to length: a reader never sees an empty file between the two, only a stale tail.
         _ = record.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
         _ = ftruncate(descriptor, off_t(record.count))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WatcherLog
 import WatcherSQLite
 import WatcherStore
 import WatcherTestSupport

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WatcherLog
 import WatcherSQLite
 import WatcherStore
 import WatcherTestSupport
@@ -246,16 +247,5 @@ struct QueueTests {
         let before = try await fixture.store.dataVersion()
         try fixture.insert(["task_a"])
         #expect(try await fixture.store.dataVersion() != before)
-    }
-}
-
-@Suite("Timestamps")
-struct TimestampTests {
-    @Test("RFC 3339 UTC with milliseconds, parsed back")
-    func roundTrip() {
-        let date = Date(timeIntervalSince1970: 1_795_334_400.123)
-        #expect(Timestamp.rfc3339(date) == "2026-11-22T08:00:00.123Z")
-        #expect(Timestamp.parse("2026-11-22T08:00:00.123Z")?.timeIntervalSince1970 == 1_795_334_400.123)
-        #expect(Timestamp.parse("2026-11-22 08:00:00") == nil)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WatcherLog
 import WatcherSQLite
 import WatcherStore
 import WatcherSync

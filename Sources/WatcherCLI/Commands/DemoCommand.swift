@@ -1,4 +1,6 @@
 import Foundation
+import ImageGenerationTasks
+import ProductCoupons
 import WatcherConfig
 import WatcherEngine
 import WatcherLog
@@ -115,6 +117,14 @@ enum DemoCommand: Command {
         var type: String
         var simulated: SimulatedResource?
         var isCoupon = false
+
+        /// The row a producer inserts.
+        var row: QueuedRow {
+            isCoupon
+                ? ProductCouponKind.newRow(merchantID: mchid, productCouponID: taskID, brandID: brandID)
+                : ImageGenerationTaskKind.newRow(
+                    merchantID: mchid, taskID: taskID, brandID: brandID, generationType: type)
+        }
     }
 
     static func sampleRows(setup: SimulationFolder, seed: UInt64) -> [Sample] {
@@ -159,22 +169,9 @@ enum DemoCommand: Command {
 
     static func insert(_ samples: [Sample], into store: WatchStore) async throws(CLIError) {
         do {
-            try await store.write { connection in
-                try connection.transaction {
-                    for sample in samples where sample.isCoupon {
-                        try connection.run(
-                            "INSERT INTO product_coupons (merchant_id, product_coupon_id, brand_id) VALUES (?, ?, ?)",
-                            [.text(sample.mchid), .text(sample.taskID), .text(sample.brandID)]
-                        )
-                    }
-                    for sample in samples where !sample.isCoupon {
-                        try connection.run(
-                            "INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type) VALUES (?, ?, ?, ?)",
-                            [.text(sample.mchid), .text(sample.taskID), .text(sample.brandID), .text(sample.type)]
-                        )
-                    }
-                }
-            }
+            _ = try await store.insertAsProducer(samples.filter(\.isCoupon).map(\.row), into: ProductCouponKind().table)
+            _ = try await store.insertAsProducer(
+                samples.filter { !$0.isCoupon }.map(\.row), into: ImageGenerationTaskKind().table)
         } catch {
             throw .runtime("cannot insert the sample rows: \(error)")
         }
@@ -224,44 +221,29 @@ enum DemoCommand: Command {
 
     /// Per kind, the rows past their active states (final) and all rows: what the progress line shows.
     private static func progress(_ store: WatchStore) async throws -> [(resource: String, done: Int, total: Int)] {
-        let tables = Setup.kinds.map(\.table)
-        return try await store.read { connection in
-            try tables.map { table in
-                let active = table.activeStates.map { "'\($0)'" }.joined(separator: ", ")
-                let counts = try connection.query(
-                    "SELECT count(*), coalesce(sum(state NOT IN (\(active))), 0) FROM \(table.table)")
-                let total = Int(counts.first?[0].int64Value ?? 0)
-                return (table.resource, Int(counts.first?[1].int64Value ?? 0), total)
-            }
+        var progress: [(resource: String, done: Int, total: Int)] = []
+        for table in Setup.kinds.map(\.table) {
+            let counts = try await store.stateCounts(table)
+            let active = table.activeStates.reduce(0) { $0 + counts[$1, default: 0] }
+            let total = counts.values.reduce(0, +)
+            progress.append((table.resource, total - active, total))
         }
+        return progress
     }
 
     /// Every row's transitions and URL or coupon name (or error), checked against the simulator's truth.
     static func printSummary(store: WatchStore, simulator: WeChatPaySimulator) async throws(CLIError) {
-        let rows: [[String]]
+        var rows: [[String]] = []
         do {
-            rows = try await store.read { connection in
-                try connection.query(
-                    """
-                    SELECT t.merchant_id, t.task_id, t.image_generation_type,
-                      'PENDING' || coalesce((SELECT group_concat(' → ' || to_state, '') FROM
-                        (SELECT to_state FROM state_transitions s WHERE s.resource = 'image_generation_task'
-                          AND s.merchant_id = t.merchant_id AND s.resource_id = t.task_id ORDER BY s.id)), ''),
-                      coalesce(t.image_url, t.error, ''), t.state
-                    FROM image_generation_tasks t ORDER BY t.merchant_id, t.task_id
-                    """
-                ).map { row in (0..<6).map { row[$0].stringValue ?? "" } }
-                    + connection.query(
-                        """
-                        SELECT c.merchant_id, c.product_coupon_id, 'coupon',
-                          'PENDING' || coalesce((SELECT group_concat(' → ' || to_state, '') FROM
-                            (SELECT to_state FROM state_transitions s WHERE s.resource = 'product_coupon'
-                              AND s.merchant_id = c.merchant_id AND s.resource_id = c.product_coupon_id
-                              ORDER BY s.id)), ''),
-                          coalesce(c.coupon_name || coalesce(' — ' || c.deactivate_reason, ''), c.error, ''), c.state
-                        FROM product_coupons c ORDER BY c.merchant_id, c.product_coupon_id
-                        """
-                    ).map { row in (0..<6).map { row[$0].stringValue ?? "" } }
+            for kind in Setup.kinds {
+                for outcome in try await store.outcomes(kind.table) {
+                    let row = outcome.row
+                    rows.append([
+                        row.merchantID, row.resourceID, kind.cohort(of: row),
+                        ([LocalState.pending] + outcome.transitions).joined(separator: " → "),
+                        kind.describeResults(outcome.results) ?? outcome.error ?? "", row.state, kind.resource,
+                    ])
+                }
             }
         } catch {
             throw .runtime("cannot read the results: \(error)")
@@ -269,7 +251,7 @@ enum DemoCommand: Command {
         var mismatches = 0
         let table = rows.map { row -> [String] in
             let truth = simulator.resource(
-                row[2] == "coupon" ? .productCoupon : .imageGenerationTask, mchid: row[0], id: row[1])
+                SimulatedAPI(rawValue: row[6]) ?? .imageGenerationTask, mchid: row[0], id: row[1])
             let expected = truth?.finalState ?? "REJECTED"
             if expected != row[5] { mismatches += 1 }
             return [row[0], row[1], row[2], row[3], row[4]]

@@ -2,7 +2,6 @@ import Foundation
 import ImageGenerationTasks
 import ProductCoupons
 import WatcherEngine
-import WatcherSQLite
 import WatcherStore
 
 /// `enqueue …`: insert one row, validated exactly as the daemon will validate it.
@@ -33,9 +32,6 @@ enum EnqueueCommand: Command {
         let configuration = try Setup.configuration(try arguments.required("config")).configuration
         let merchant = try arguments.required("merchant")
         let brand = try arguments.required("brand")
-        guard configuration.merchants.contains(where: { $0.mchid == merchant }) else {
-            throw .usage("merchant \(merchant) is not configured in \(configuration.configFile)")
-        }
         let (kind, id) = try NamedRow.parse(arguments)
         var parameters: [String: String] = [:]
         if kind is ProductCouponKind {
@@ -46,7 +42,12 @@ enum EnqueueCommand: Command {
         let row = QueuedRow(
             rowID: 0, merchantID: merchant, resourceID: id, brandID: brand, parameters: parameters,
             state: LocalState.pending)
-        if let problem = RowValidation.brandProblem(brand) ?? kind.validate(row) { throw .usage(problem) }
+        let merchants = Set(configuration.merchants.map(\.mchid))
+        switch RowValidation.problem(with: row, kind: kind, merchants: merchants) {
+        case .unknownMerchant?: throw .usage("merchant \(merchant) is not configured in \(configuration.configFile)")
+        case .invalidColumn(let problem)?: throw .usage(problem)
+        case nil: break
+        }
         let store = try Setup.store(configuration.database)
         defer { store.close() }
         try await insert(row, table: kind.table, store: store)
@@ -56,33 +57,15 @@ enum EnqueueCommand: Command {
 
     /// Inserts the identifying columns only, as a producer would; a duplicate names the existing row's state.
     static func insert(_ row: QueuedRow, table: ResourceTable, store: WatchStore) async throws(CLIError) {
-        let columns = ["merchant_id", table.idColumn, "brand_id"] + table.parameterColumns
-        let values: [SQLiteValue] =
-            [.text(row.merchantID), .text(row.resourceID), .text(row.brandID)]
-            + table.parameterColumns.map { .text(row.parameters[$0] ?? "") }
-        let sql =
-            "INSERT INTO \(table.table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
-        let existingSQL = "SELECT state FROM \(table.table) WHERE merchant_id = ? AND \(table.idColumn) = ?"
-        let outcome: Result<Void, CLIError>
+        let outcome: [ProducerInsert]
         do {
-            outcome = try await store.write { connection -> Result<Void, CLIError> in
-                do throws(SQLiteError) {
-                    try connection.run(sql, values)
-                    return .success(())
-                } catch {
-                    guard error.isConstraint else { throw error }
-                    let state =
-                        try connection.scalar(existingSQL, [.text(row.merchantID), .text(row.resourceID)]).stringValue
-                        ?? "?"
-                    return .failure(
-                        .runtime(
-                            "\(table.idColumn) \(row.resourceID) of merchant \(row.merchantID) is already queued (state \(state))"
-                        ))
-                }
-            }
+            outcome = try await store.insertAsProducer([row], into: table)
         } catch {
             throw .runtime("cannot insert into \(store.path): \(error)")
         }
-        try outcome.get()
+        if case .duplicate(let state)? = outcome.first {
+            throw .runtime(
+                "\(table.idColumn) \(row.resourceID) of merchant \(row.merchantID) is already queued (state \(state))")
+        }
     }
 }

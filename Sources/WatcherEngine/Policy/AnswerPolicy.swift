@@ -188,24 +188,30 @@ private struct Decision {
         )
     }
 
-    /// A failure that leaves the row as it is except its error and retry bookkeeping.
+    /// A failure that leaves the row as it is except its error and retry bookkeeping; past the deadline, it ends
+    /// the watch instead.
+    ///
+    /// - Parameter keepsError: the row keeps the error it has (the failure is the merchant's, not the row's).
     mutating func retry(
         error: String,
         event name: String,
         level: LogLevel,
         extra: [LogField] = [],
         countsAsFailure: Bool = true,
+        keepsError: Bool = false,
         retryAfter: Double? = nil
     ) {
         let failures = row.failureCount + (countsAsFailure ? 1 : 0)
         update.failureCount = failures
-        update.error = .set(error + requestIDSuffix)
+        update.error = keepsError ? .keep : .set(error + requestIDSuffix)
         let delay =
             retryAfter ?? RetryBackoff.delay(failures: failures, seed: row.rowID, cap: settings.maximumRetryInterval)
         update.nextPollAt = .set(nowSeconds + delay)
         event = PollEvent(
             level: level, name: name, fields: baseFields + extra + [LogField(key: "error", value: .string(error))])
-        expireIfPastDeadline(lastError: error)
+        if Expiry.isDue(row, now: nowSeconds, deadline: settings.deadline) {
+            Expiry.end(&update, state: row.state, deadline: settings.deadline, lastError: error + requestIDSuffix)
+        }
     }
 
     /// Ends the watch with a local final state.
@@ -214,13 +220,6 @@ private struct Decision {
         update.isTerminal = true
         update.error = .set(error)
         update.transitionDetail = error
-    }
-
-    private mutating func expireIfPastDeadline(lastError: String) {
-        guard let started = row.startedAt, nowSeconds - started >= settings.deadline else { return }
-        end(
-            in: LocalState.expired,
-            error: "still \(row.state) after the deadline of \(hours(settings.deadline)); last error: \(lastError)")
     }
 
     mutating func errorAnswer(status: Int, error: APIErrorBody?, excerpt: String) {
@@ -233,14 +232,12 @@ private struct Decision {
             signal = .throttled
             retry(
                 error: described, event: "request.throttled", level: .debug, extra: fields, countsAsFailure: false,
-                retryAfter: 0)
-            update.error = .keep
+                keepsError: true, retryAfter: 0)
         case (401, _):
             signal = .signatureRejected(described + requestIDSuffix)
             retry(
                 error: described, event: "request.unauthorized", level: .debug, extra: fields, countsAsFailure: false,
-                retryAfter: 1)
-            update.error = .keep
+                keepsError: true, retryAfter: 1)
         case (400, "PARAM_ERROR"), (400, "INVALID_REQUEST"), (403, "NO_AUTH"):
             switch rejection {
             case .merchantWide:
@@ -248,8 +245,7 @@ private struct Decision {
                 signal = .merchantWideError(code: code, message: error?.message ?? "", requestID: exchange.requestID)
                 retry(
                     error: described, event: "request.merchant_wide", level: .debug, extra: fields,
-                    countsAsFailure: false, retryAfter: 1)
-                update.error = .keep
+                    countsAsFailure: false, keepsError: true, retryAfter: 1)
             case .retry(let seconds):
                 retry(
                     error: described + " (asked again before the row is rejected)", event: "request.rejecting_code",
@@ -315,8 +311,4 @@ package enum RetryBackoff {
         let unit = Double(hash % 10_000) / 10_000
         return base * (0.8 + 0.4 * unit)
     }
-}
-
-private func hours(_ seconds: Double) -> String {
-    seconds.truncatingRemainder(dividingBy: 3600) == 0 ? "\(Int(seconds / 3600)) h" : "\(Int(seconds)) s"
 }

@@ -60,7 +60,7 @@ package struct DueQueue: Sendable {
     /// The next thing to do at wall-clock time `now`: the first row in due order, once it is due.
     package func choose(now: Double, deadline: Double) -> Choice {
         guard let first = rows.first else { return .wait(until: nil) }
-        if let started = first.startedAt, now - started >= deadline { return .expire(index: 0) }
+        if Expiry.isDue(first, now: now, deadline: deadline) { return .expire(index: 0) }
         let due = first.nextPollAt ?? 0
         guard due <= now else { return .wait(until: due) }
         return .poll(index: 0, lateness: first.pollCount > 0 ? now - due : 0)

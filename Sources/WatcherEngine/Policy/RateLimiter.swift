@@ -90,9 +90,6 @@ package struct RateLimiter: Sendable {
     /// The configured rate in requests per second.
     package var configuredRate: Double { Double(limit) }
 
-    /// Requests issued and not yet answered.
-    package var inFlightCount: Int { inFlight.count }
-
     /// The share of the current rate used over the last window: requests in flight or answered within it.
     package func utilisation(now: Double) -> Double {
         let recent = answeredAt.count { $0 > now - window }

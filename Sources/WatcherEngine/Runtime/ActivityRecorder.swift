@@ -1,6 +1,5 @@
 import Foundation
 import WatcherLog
-import WatcherSQLite
 import WatcherServices
 import WatcherStore
 
@@ -75,76 +74,41 @@ package actor ActivityRecorder: Service {
         previous = statistics.snapshot(at: clock.monotonicNow(), wallNow: clock.wallNow())
         previousSummary = previous
         guard let identity else { return }
-        let now = Timestamp.rfc3339(clock.wallNow())
-        await write { connection in
-            try connection.run(
-                """
-                INSERT INTO watcher_process (id, pid, hostname, version, started_at, heartbeat_at, stopped_at, status)
-                VALUES (1, ?, ?, ?, ?, ?, NULL, 'starting')
-                ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, hostname = excluded.hostname,
-                  version = excluded.version, started_at = excluded.started_at,
-                  heartbeat_at = excluded.heartbeat_at, stopped_at = NULL, status = 'starting'
-                """,
-                [
-                    .integer(Int64(identity.pid)), .text(identity.hostname), .text(identity.version), .text(now),
-                    .text(now),
-                ]
-            )
+        let now = clock.wallNow()
+        await write { store in
+            try await store.recordStart(
+                pid: identity.pid, hostname: identity.hostname, version: identity.version, at: now)
         }
     }
 
     private func record(final: Bool) async {
         let snapshot = statistics.snapshot(at: clock.monotonicNow(), wallNow: clock.wallNow())
-        let wall = clock.wallNow()
-        let minute = String(Timestamp.rfc3339(wall).prefix(16)) + "Z"
         let deltas = Self.deltas(from: previous, to: snapshot)
         previous = snapshot
-        let status = StatusLine.make(snapshot)
-        let now = Timestamp.rfc3339(wall)
         let error = snapshot.lastError != lastError ? snapshot.lastError : nil
         lastError = snapshot.lastError
-        let hasIdentity = identity != nil
-        await write { connection in
-            for (lane, delta) in deltas where delta.requests > 0 || delta.throttled > 0 || delta.failures > 0 {
-                try connection.run(
-                    """
-                    INSERT INTO watcher_activity (minute, merchant_id, api, requests, throttled, failures)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (minute, merchant_id, api) DO UPDATE SET requests = requests + excluded.requests,
-                      throttled = throttled + excluded.throttled, failures = failures + excluded.failures
-                    """,
-                    [
-                        .text(minute), .text(lane.merchant), .text(lane.resource), .integer(Int64(delta.requests)),
-                        .integer(Int64(delta.throttled)), .integer(Int64(delta.failures)),
-                    ]
-                )
-            }
-            if let error {
-                try connection.run(
-                    "INSERT INTO watcher_events (at, level, event, merchant_id, message) VALUES (?, 'error', 'last_error', NULL, ?)",
-                    [.text(now), .text(error)]
-                )
-                try connection.run("DELETE FROM watcher_events WHERE id <= (SELECT max(id) - 200 FROM watcher_events)")
-            }
-            if hasIdentity {
-                try connection.run(
-                    "UPDATE watcher_process SET heartbeat_at = ?, status = ?, stopped_at = ? WHERE id = 1",
-                    [.text(now), .text(status), final ? .text(now) : .null]
-                )
-            }
-            try connection.run(
-                "DELETE FROM watcher_activity WHERE minute < ?",
-                [.text(Timestamp.rfc3339(wall.addingTimeInterval(-2 * 86_400)))])
-        }
+        let record = ActivityRecord(
+            at: clock.wallNow(),
+            counts: deltas.sorted { $0.key < $1.key }.compactMap { lane, delta in
+                guard delta.requests > 0 || delta.throttled > 0 || delta.failures > 0 else { return nil }
+                return ActivityCounts(
+                    merchantID: lane.merchant, api: lane.resource, requests: delta.requests,
+                    throttled: delta.throttled, failures: delta.failures)
+            },
+            newError: error,
+            status: identity == nil ? nil : StatusLine.make(snapshot),
+            isFinal: final
+        )
+        await write { store in try await store.record(record) }
         if let previousSummary, snapshot.at - previousSummary.at >= summaryInterval || final {
             logSummary(from: previousSummary, to: snapshot)
             self.previousSummary = snapshot
         }
     }
 
-    private func write(_ body: @escaping @Sendable (SQLiteConnection) throws -> Void) async {
+    private func write(_ body: (WatchStore) async throws -> Void) async {
         do {
-            try await store.write(body)
+            try await body(store)
         } catch {
             logger.debug("activity.not_recorded", ["error": .string(String(describing: error))])
         }

@@ -101,7 +101,7 @@ actor Intake: Service {
         var updates: [RowUpdate] = []
         for row in rows {
             var update = RowUpdate(row: row, table: kind.table, at: now)
-            if let problem = problem(with: row, kind: kind) {
+            if let problem = RowValidation.problem(with: row, kind: kind, merchants: merchants)?.description {
                 update.newState = LocalState.rejected
                 update.isTerminal = true
                 update.error = .set(problem)
@@ -129,15 +129,6 @@ actor Intake: Service {
         }
     }
 
-    /// The checks every kind shares, then the kind's own.
-    private func problem(with row: QueuedRow, kind: any ResourceKind) -> String? {
-        if !merchants.contains(row.merchantID) {
-            return "merchant_id \(row.merchantID.debugDescription) is not a configured merchant"
-        }
-        if let problem = RowValidation.brandProblem(row.brandID) { return problem }
-        return kind.validate(row)
-    }
-
     /// Rows past the deadline that their lane has not reached (e.g. merchant paused): `EXPIRED`.
     private func sweepExpired() async throws {
         let deadline = environment.policy.settings.deadline
@@ -148,48 +139,10 @@ actor Intake: Service {
             let now = environment.clock.wallNow()
             let updates = rows.map { row in
                 var update = RowUpdate(row: row, table: kind.table, at: now)
-                update.newState = LocalState.expired
-                update.isTerminal = true
-                update.error = .set("still \(row.state) after the deadline of \(Int(deadline)) s")
-                update.transitionDetail = "deadline \(Int(deadline)) s"
+                Expiry.end(&update, state: row.state, deadline: deadline)
                 return update
             }
             _ = await environment.writer.submit(updates)
-        }
-    }
-}
-
-/// Checks of the columns every watched table shares.
-package enum RowValidation {
-    /// Nil when `brand` is a plausible brand id: 1–64 characters of `[0-9A-Za-z_-]`.
-    package static func brandProblem(_ brand: String) -> String? {
-        if brand.isEmpty { return "brand_id is empty" }
-        if brand.utf8.count > 64 { return "brand_id is longer than 64 characters" }
-        if !brand.utf8.allSatisfy(isIdentifierByte) {
-            return "brand_id \(brand.debugDescription) contains characters other than [0-9A-Za-z_-]"
-        }
-        return nil
-    }
-
-    /// Nil when `id` has `minimum`…`maximum` characters of `[0-9A-Za-z_-]`; otherwise the problem, naming `column`.
-    package static func identifierProblem(_ id: String, column: String, minimum: Int, maximum: Int) -> String? {
-        let length = id.count
-        if length < minimum || length > maximum {
-            return "\(column) \(id.debugDescription) has \(length) characters; it must have \(minimum) to \(maximum)"
-        }
-        if !id.utf8.allSatisfy(isIdentifierByte) {
-            return "\(column) \(id.debugDescription) contains characters other than [0-9A-Za-z_-]"
-        }
-        return nil
-    }
-
-    static func isIdentifierByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "_"), UInt8(ascii: "-"):
-            true
-        default:
-            false
         }
     }
 }

@@ -208,11 +208,7 @@ actor Lane {
 
     private nonisolated func expire(_ row: QueuedRow) async {
         var update = RowUpdate(row: row, table: kind.table, at: environment.clock.wallNow())
-        let deadline = environment.policy.settings.deadline
-        update.newState = LocalState.expired
-        update.isTerminal = true
-        update.error = .set("still \(row.state) after the deadline of \(Int(deadline)) s")
-        update.transitionDetail = "deadline \(Int(deadline)) s"
+        Expiry.end(&update, state: row.state, deadline: environment.policy.settings.deadline)
         let results = await environment.writer.submit([update])
         await committed(row, update: update, result: results?.first)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import WatcherCrypto
+import WatcherLog
 
 /// The WeChat Pay platform certificates one merchant holds, looked up by the serial an answer names.
 package struct PlatformCertificateSet: Sendable {
@@ -61,6 +62,6 @@ package struct PlatformCertificateSet: Sendable {
 extension PlatformCertificateSet {
     /// `2030-01-01T00:00:00Z` for seconds since 1970: how validity is written in logs and command output.
     package static func utc(_ seconds: Int64) -> String {
-        Date(timeIntervalSince1970: TimeInterval(seconds)).ISO8601Format()
+        Timestamp.rfc3339(wholeSeconds: seconds)
     }
 }

@@ -4,20 +4,24 @@
     import Foundation
 #endif
 
-/// RFC 3339 UTC timestamps with milliseconds, `2026-11-22T08:00:00.123Z`, by integer arithmetic.
+/// The one timestamp codec: RFC 3339 UTC with milliseconds, `2026-11-22T08:00:00.123Z`, by integer arithmetic.
 ///
-/// Called for every log line, so no formatter objects, no locale, no time zone database: the civil date comes
-/// from the day count with Howard Hinnant's `civil_from_days` algorithm, valid for the proleptic Gregorian calendar.
-enum LogTimestamp {
-    /// The byte length of every timestamp this type writes.
+/// Log lines, the database's time columns (the same text SQLite's `strftime('%Y-%m-%dT%H:%M:%fZ','now')` default
+/// writes into `created_at`) and command output all use it. Called for every log line, so no formatter objects, no
+/// locale, no time zone database: the civil date comes from the day count with Howard Hinnant's `civil_from_days`
+/// algorithm, valid for the proleptic Gregorian calendar.
+package enum Timestamp {
+    /// The byte length of every timestamp `rfc3339(_:)` writes.
     static let length = 24
+    /// The byte length without the milliseconds, `2026-11-22T08:00:00Z`.
+    private static let wholeSecondsLength = 20
 
     private static let secondsPerDay: Int64 = 86_400
     /// 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the range four year digits can show.
     private static let millisecondRange: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
 
     /// `date` rounded to the nearest millisecond, so 0.9996 s carries into the next second instead of printing `.1000`.
-    static func format(_ date: Date) -> String {
+    package static func rfc3339(_ date: Date) -> String {
         let (days, millisecondOfDay) = dayAndMillisecond(of: date)
         let civil = civilDate(fromDays: days)
         let secondOfDay = millisecondOfDay / 1000
@@ -53,14 +57,26 @@ enum LogTimestamp {
         }
     }
 
-    /// The date of a timestamp written by `format(_:)`; nil for anything else.
-    static func parse(_ text: some Collection<UInt8>) -> Date? {
+    /// Whole seconds since 1970 without the milliseconds, `2030-01-01T00:00:00Z`: how certificate validity is shown.
+    package static func rfc3339(wholeSeconds seconds: Int64) -> String {
+        String(rfc3339(Date(timeIntervalSince1970: Double(seconds))).prefix(wholeSecondsLength - 1)) + "Z"
+    }
+
+    /// The date of a timestamp `rfc3339(_:)` writes, or of the same without milliseconds; nil for anything else.
+    package static func parse(_ text: String) -> Date? {
+        parse(text.utf8)
+    }
+
+    /// The date of a timestamp `rfc3339(_:)` writes, or of the same without milliseconds; nil for anything else.
+    package static func parse(_ text: some Collection<UInt8>) -> Date? {
         let bytes = Array(text)
-        guard bytes.count == length else { return nil }
-        let separators: [(offset: Int, byte: UInt8)] = [
+        guard bytes.count == length || bytes.count == wholeSecondsLength else { return nil }
+        let hasMilliseconds = bytes.count == length
+        var separators: [(offset: Int, byte: UInt8)] = [
             (4, UInt8(ascii: "-")), (7, UInt8(ascii: "-")), (10, UInt8(ascii: "T")), (13, UInt8(ascii: ":")),
-            (16, UInt8(ascii: ":")), (19, UInt8(ascii: ".")), (23, UInt8(ascii: "Z")),
+            (16, UInt8(ascii: ":")), (bytes.count - 1, UInt8(ascii: "Z")),
         ]
+        if hasMilliseconds { separators.append((19, UInt8(ascii: "."))) }
         guard separators.allSatisfy({ bytes[$0.offset] == $0.byte }) else { return nil }
         func number(_ start: Int, _ count: Int) -> Int64? {
             var value: Int64 = 0
@@ -72,7 +88,7 @@ enum LogTimestamp {
         }
         guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
             let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
-            let millisecond = number(20, 3),
+            let millisecond = hasMilliseconds ? number(20, 3) : 0,
             (1...12).contains(month), (1...daysInMonth(year: year, month: month)).contains(day),
             hour < 24, minute < 60, second < 60
         else { return nil }

@@ -7,7 +7,7 @@ import WatcherLog
 #endif
 
 @Suite("Timestamps")
-struct LogTimestampTests {
+struct TimestampTests {
     @Test(
         "calendar edges: leap days, century years, the epoch",
         arguments: [
@@ -23,7 +23,7 @@ struct LogTimestampTests {
         ]
     )
     func calendarEdges(seconds: Double, expected: String) {
-        #expect(LogLineFormatter.timestamp(Date(timeIntervalSince1970: seconds)) == expected)
+        #expect(Timestamp.rfc3339(Date(timeIntervalSince1970: seconds)) == expected)
     }
 
     @Test(
@@ -36,14 +36,14 @@ struct LogTimestampTests {
         ]
     )
     func millisecondRounding(seconds: Double, expected: String) {
-        #expect(LogLineFormatter.timestamp(Date(timeIntervalSince1970: seconds)) == expected)
+        #expect(Timestamp.rfc3339(Date(timeIntervalSince1970: seconds)) == expected)
     }
 
     @Test("a millisecond value binary floating point cannot hold exactly still prints as written")
     func inexactMilliseconds() {
         for millisecond in 0..<1000 {
             let date = Date(timeIntervalSince1970: 1_795_334_400 + Double(millisecond) / 1000)
-            let suffix = String(LogLineFormatter.timestamp(date).suffix(4).prefix(3))
+            let suffix = String(Timestamp.rfc3339(date).suffix(4).prefix(3))
             #expect(Int(suffix) == millisecond)
         }
     }
@@ -62,9 +62,26 @@ struct LogTimestampTests {
                 format: "%04d-%02d-%02dT%02d:%02d:%02d.000Z",
                 parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec
             )
-            let actual = LogLineFormatter.timestamp(Date(timeIntervalSince1970: Double(instant)))
+            let actual = Timestamp.rfc3339(Date(timeIntervalSince1970: Double(instant)))
             if actual != expected { mismatches.append("\(actual) != \(expected)") }
         }
         #expect(mismatches.isEmpty)
+    }
+
+    @Test("parsed back, with or without milliseconds; any other shape is nil")
+    func roundTrip() {
+        let date = Date(timeIntervalSince1970: 1_795_334_400.123)
+        #expect(Timestamp.rfc3339(date) == "2026-11-22T08:00:00.123Z")
+        #expect(Timestamp.parse("2026-11-22T08:00:00.123Z")?.timeIntervalSince1970 == 1_795_334_400.123)
+        #expect(Timestamp.parse("2026-11-22T08:00:00Z")?.timeIntervalSince1970 == 1_795_334_400)
+        #expect(Timestamp.parse("2026-11-22 08:00:00") == nil)
+        #expect(Timestamp.parse("2026-13-22T08:00:00.000Z") == nil)
+        #expect(Timestamp.parse("2026-11-22T08:00:00.12Z") == nil)
+    }
+
+    @Test("whole seconds, for certificate validity")
+    func wholeSeconds() {
+        #expect(Timestamp.rfc3339(wholeSeconds: 1_893_456_000) == "2030-01-01T00:00:00Z")
+        #expect(Timestamp.rfc3339(wholeSeconds: 0) == "1970-01-01T00:00:00Z")
     }
 }
