@@ -10,7 +10,10 @@
 //                                                    ─▶ WatcherStore ─▶ WatcherSQLite ─▶ CSQLite
 //                                   ─▶ WatcherConfig, WeChatPaySimulator ─▶ LoopbackHTTPServer ─▶ WatcherCrypto
 //   WatcherEngine ─▶ WatcherServices (Service, ServiceGroup: the daemon's parts started in order, stopped in reverse).
-//   WatcherLog is the leaf every layer logs through (and its RFC 3339 timestamp codec); WatcherSync (one pthread-backed lock) is below everything.
+//   WatcherPOSIX (files with exact modes, secret-file permissions, temporary folders, shell quoting, poll(2)
+//   timeouts) is under WatcherCrypto, LoopbackHTTPServer, WeChatPay, WatcherEngine and WatcherCLI.
+//   WatcherLog is the leaf every layer logs through (and the one RFC 3339 timestamp codec); WatcherSync (one
+//   pthread-backed lock) is below everything.
 //
 // No Swift package dependencies: Foundation, Dispatch, Synchronization and two system libraries.
 
@@ -29,20 +32,24 @@ var targets: [Target] = [
     // Leaves: the lock every module shares, then the log and the wrappers of the C libraries.
     .target(name: "WatcherSync"),
     .target(name: "WatcherLog", dependencies: ["WatcherSync"]),
-    .target(name: "WatcherCrypto", dependencies: ["COpenSSL"]),
+    // System-call helpers: small files with exact modes, the secret-file permission rule, temporary folders,
+    // shell quoting for suggested commands, durations as poll(2) and clocks take them.
+    .target(name: "WatcherPOSIX"),
+    .target(name: "WatcherCrypto", dependencies: ["COpenSSL", "WatcherPOSIX"]),
     .target(name: "WatcherSQLite", dependencies: ["CSQLite", "WatcherSync"]),
-    .target(name: "LoopbackHTTPServer", dependencies: ["COpenSSL", "WatcherCrypto", "WatcherSync"]),
+    .target(name: "LoopbackHTTPServer", dependencies: ["COpenSSL", "WatcherCrypto", "WatcherPOSIX", "WatcherSync"]),
     // Services with one run() each, started in order and stopped in reverse by one group.
     .target(name: "WatcherServices", dependencies: ["WatcherSync"]),
 
     // The WeChat Pay APIv3 protocol: signing, verification, transport, failover.
-    .target(name: "WeChatPay", dependencies: ["COpenSSL", "WatcherCrypto", "WatcherLog", "WatcherSync"]),
+    .target(
+        name: "WeChatPay", dependencies: ["COpenSSL", "WatcherCrypto", "WatcherLog", "WatcherPOSIX", "WatcherSync"]),
     // The SQLite work queue: schema, migrations, due rows, transitions.
     .target(name: "WatcherStore", dependencies: ["WatcherSQLite", "WatcherLog"]),
     // The watcher: resource kinds, rate limits, scheduling, the polling engine.
     .target(
         name: "WatcherEngine",
-        dependencies: ["WeChatPay", "WatcherStore", "WatcherLog", "WatcherServices", "WatcherSync"]),
+        dependencies: ["WeChatPay", "WatcherStore", "WatcherLog", "WatcherPOSIX", "WatcherServices", "WatcherSync"]),
 
     // One module per resource kind.
     .target(
@@ -68,8 +75,8 @@ var targets: [Target] = [
         dependencies: [
             "WatcherEngine", "ImageGenerationTasks", "ProductCoupons", "WatcherSystemd", "WatcherConfig",
             "WeChatPaySimulator",
-            "WeChatPay", "WatcherStore", "WatcherSQLite", "WatcherLog", "WatcherCrypto", "WatcherServices",
-            "WatcherSync",
+            "WeChatPay", "WatcherStore", "WatcherSQLite", "WatcherLog", "WatcherCrypto", "WatcherPOSIX",
+            "WatcherServices", "WatcherSync",
         ]
     ),
     .executableTarget(name: "wechatpay-watcher", dependencies: ["WatcherCLI"]),
@@ -77,7 +84,7 @@ var targets: [Target] = [
     // Shared test helpers: fixed keys, fake clock, fake transport, temporary directories.
     .target(
         name: "WatcherTestSupport",
-        dependencies: ["WatcherCrypto", "WatcherLog", "WeChatPay", "WatcherEngine", "WatcherSync"],
+        dependencies: ["WatcherCrypto", "WatcherLog", "WatcherPOSIX", "WeChatPay", "WatcherEngine", "WatcherSync"],
         path: "Tests/WatcherTestSupport"
     ),
 

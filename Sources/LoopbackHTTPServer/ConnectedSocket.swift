@@ -1,4 +1,5 @@
 import Glibc
+import WatcherPOSIX
 
 /// The system calls one connection makes, on a descriptor the connection's thread owns: blocking for plain
 /// HTTP, non-blocking under TLS, where reads and writes go through the connection's `TLSSession`.

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Glibc
+import WatcherPOSIX
 import WatcherSync
 
 /// The part of the server its threads share: the listening socket, the handler and the state.
@@ -68,7 +69,7 @@ final class ServerCore: Sendable {
         while !isStopping {
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { return true }
-            Thread.sleep(forTimeInterval: min(remaining, .milliseconds(20)).timeInterval)
+            Thread.sleep(forTimeInterval: min(remaining, .milliseconds(20)).seconds)
         }
         return false
     }

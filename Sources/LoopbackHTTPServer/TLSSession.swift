@@ -1,6 +1,7 @@
 import COpenSSL
 import Glibc
 import WatcherCrypto
+import WatcherPOSIX
 
 /// The TLS layer of one connection, used only by that connection's thread.
 ///

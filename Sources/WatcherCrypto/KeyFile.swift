@@ -1,3 +1,5 @@
+import WatcherPOSIX
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -13,12 +15,10 @@ package enum KeyFile {
     /// reason, e.g. "cannot read: No such file or directory".
     package static func loadPrivateKey(path: String) throws(KeyLoadError) -> RSAPrivateKey {
         let contents = try read(path)
-        guard contents.mode & UInt32(S_IROTH) == 0 else {
-            throw KeyLoadError(
-                source: path,
-                problem: "is readable by every user on this machine (mode \(octal(contents.mode & 0o777))); "
-                    + "a merchant private key must not be; fix it with `chmod o-rwx \(ShellQuoting.quoted(path))`"
-            )
+        if let problem = POSIXFile.readableByOthersProblem(
+            mode: contents.mode, path: path, holding: "a merchant private key")
+        {
+            throw KeyLoadError(source: path, problem: problem)
         }
         return try RSAPrivateKey(pem: contents.bytes, source: path)
     }
@@ -27,12 +27,8 @@ package enum KeyFile {
     /// newline tolerated. It is a secret like the private key, so the same permission rule applies.
     package static func loadAPIv3Key(path: String) throws(KeyLoadError) -> [UInt8] {
         let contents = try read(path)
-        guard contents.mode & UInt32(S_IROTH) == 0 else {
-            throw KeyLoadError(
-                source: path,
-                problem: "is readable by every user on this machine (mode \(octal(contents.mode & 0o777))); "
-                    + "an APIv3 key must not be; fix it with `chmod o-rwx \(ShellQuoting.quoted(path))`"
-            )
+        if let problem = POSIXFile.readableByOthersProblem(mode: contents.mode, path: path, holding: "an APIv3 key") {
+            throw KeyLoadError(source: path, problem: problem)
         }
         var key = contents.bytes[...]
         if key.last == UInt8(ascii: "\n") { key = key.dropLast() }
@@ -58,11 +54,11 @@ package enum KeyFile {
     package static func write(_ pem: String, to path: String, mode: UInt32) throws(CryptoError) {
         let operation = "writing \(ShellQuoting.quoted(path))"
         guard mode <= 0o7777 else {
-            let reason = "mode \(octal(mode)) has bits beyond the permission bits 07777"
+            let reason = "mode \(POSIXFile.octal(mode)) has bits beyond the permission bits 07777"
             throw CryptoError(operation: operation, reason: reason)
         }
         if case .failure(let failure) = POSIXFile.replace(atPath: path, with: Array(pem.utf8), mode: mode_t(mode)) {
-            throw CryptoError(operation: operation, reason: "\(failure.call): \(failure.message)")
+            throw CryptoError(operation: operation, reason: failure.description)
         }
     }
 
@@ -78,9 +74,5 @@ package enum KeyFile {
         case .success(let contents):
             return contents
         }
-    }
-
-    private static func octal(_ mode: UInt32) -> String {
-        "0" + String(mode, radix: 8)
     }
 }

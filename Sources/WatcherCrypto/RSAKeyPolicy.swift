@@ -1,4 +1,5 @@
 import COpenSSL
+import WatcherPOSIX
 
 /// What every key in this module must be, and the words used when one is not.
 enum RSAKeyPolicy {

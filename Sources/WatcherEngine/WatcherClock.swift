@@ -1,4 +1,5 @@
 import Foundation
+import WatcherPOSIX
 
 /// Time as the engine needs it, injected so tests control it.
 ///
@@ -22,8 +23,7 @@ package struct SystemClock: WatcherClock {
 
     /// Monotonic seconds since this clock was created.
     package func monotonicNow() -> Double {
-        let (seconds, attoseconds) = (ContinuousClock.now - origin).components
-        return Double(seconds) + Double(attoseconds) / 1e18
+        (ContinuousClock.now - origin).seconds
     }
 
     /// The current wall-clock time.

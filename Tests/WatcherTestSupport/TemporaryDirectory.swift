@@ -1,4 +1,5 @@
 import Foundation
+import WatcherPOSIX
 
 /// A fresh folder under the system's temporary directory, removed by ``remove()``.
 package struct TemporaryDirectory: Sendable {
@@ -7,8 +8,7 @@ package struct TemporaryDirectory: Sendable {
 
     /// Creates the folder.
     package init(prefix: String = "wechatpay-watcher-test") {
-        var template = Array((NSTemporaryDirectory() + prefix + "-XXXXXX").utf8CString)
-        path = String(cString: mkdtemp(&template)!)
+        path = try! POSIXFile.temporaryFolder(prefix: prefix).get()
     }
 
     /// A path inside the folder.

@@ -18,17 +18,14 @@ final class BenchRun {
     }
 
     func run() async throws(CLIError) -> BenchResult {
-        var template = Array((NSTemporaryDirectory() + "wechatpay-watcher-bench-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw .runtime("cannot create a temporary folder") }
-        let directory = String(cString: made)
-        defer { if !keep { try? FileManager.default.removeItem(atPath: directory) } }
-        if keep { Output.line("   folder: \(directory)") }
-        do {
-            return try await measure(in: directory)
-        } catch let error as CLIError {
-            throw error
-        } catch {
-            throw .runtime("the \(workload.name) run with \(policy) failed: \(error)")
+        try await BenchFolder.run(keep: keep) { directory throws(CLIError) in
+            do {
+                return try await measure(in: directory)
+            } catch let error as CLIError {
+                throw error
+            } catch {
+                throw .runtime("the \(workload.name) run with \(policy) failed: \(error)")
+            }
         }
     }
 

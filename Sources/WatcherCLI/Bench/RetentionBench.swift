@@ -33,18 +33,15 @@ struct RetentionBench {
     }
 
     func run() async throws(CLIError) -> Int32 {
-        var template = Array((NSTemporaryDirectory() + "wechatpay-watcher-bench-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw .runtime("cannot create a temporary folder") }
-        let directory = String(cString: made)
-        defer { if !keep { try? FileManager.default.removeItem(atPath: directory) } }
-        if keep { Output.line("   folder: \(directory)") }
-        Output.line("\n== \(Self.name): \(description)")
-        do {
-            return try await measure(in: directory)
-        } catch let error as CLIError {
-            throw error
-        } catch {
-            throw .runtime("the retention benchmark failed: \(error) (folder \(directory))")
+        try await BenchFolder.run(keep: keep) { directory throws(CLIError) in
+            Output.line("\n== \(Self.name): \(description)")
+            do {
+                return try await measure(in: directory)
+            } catch let error as CLIError {
+                throw error
+            } catch {
+                throw .runtime("the retention benchmark failed: \(error) (folder \(directory))")
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import ProductCoupons
 import WatcherConfig
 import WatcherEngine
 import WatcherLog
+import WatcherPOSIX
 import WatcherSQLite
 import WatcherStore
 import WeChatPay
@@ -102,11 +103,8 @@ enum DemoCommand: Command {
     }
 
     private static func temporaryDirectory() throws(CLIError) -> String {
-        var template = Array((NSTemporaryDirectory() + "wechatpay-watcher-demo-XXXXXX").utf8CString)
-        guard let path = mkdtemp(&template) else {
-            throw .runtime("cannot create a temporary folder: \(String(cString: strerror(errno)))")
-        }
-        return String(cString: path)
+        try POSIXFile.temporaryFolder(prefix: "wechatpay-watcher-demo")
+            .mapError { CLIError.runtime("cannot create a temporary folder: \($0.message)") }.get()
     }
 
     /// A demo row: what the producer inserts and, for valid rows, the fate the simulator gives it.
@@ -190,8 +188,7 @@ enum DemoCommand: Command {
             let done = kinds.reduce(0) { $0 + $1.done }
             let statistics = simulator.statistics()
             let now = ContinuousClock.now
-            let seconds = (now - previous.at).components
-            let elapsed = Double(seconds.seconds) + Double(seconds.attoseconds) / 1e18
+            let elapsed = (now - previous.at).seconds
             if elapsed >= 1 {
                 rate = Double(statistics.totalRequests - previous.requests) / elapsed
                 previous = (now, statistics.totalRequests)

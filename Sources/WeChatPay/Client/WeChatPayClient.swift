@@ -1,6 +1,7 @@
 import Foundation
 import WatcherCrypto
 import WatcherLog
+import WatcherPOSIX
 import WatcherSync
 
 /// What one call to WeChat Pay produced, classified by how far it can be trusted.

@@ -1,5 +1,6 @@
 import COpenSSL
 import Glibc
+import WatcherPOSIX
 
 /// What one read from a connection produced.
 enum ReadResult {
@@ -113,7 +114,7 @@ final class Connection: @unchecked Sendable {
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { throw .timedOut(responseStarted: responseStarted) }
             var request = pollfd(fd: descriptor, events: events, revents: 0)
-            let result = poll(&request, 1, Int32(clamping: remaining.roundedUpMilliseconds))
+            let result = poll(&request, 1, remaining.pollMilliseconds)
             if result > 0 {
                 // A wake-up by the caller's shutdown(2) looks like readiness; the abandonment says what it was.
                 if let abandonment = control?.abandonment { throw abandonment }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import WatcherPOSIX
 import WatcherSync
 
 /// How a wait for a descriptor ended.
@@ -95,7 +96,7 @@ final class Reactor: Sendable {
             let timeout: Int32
             if let nextDeadline {
                 let remaining = nextDeadline - ContinuousClock.now
-                timeout = remaining <= .zero ? 0 : Int32(clamping: remaining.roundedUpMilliseconds)
+                timeout = remaining.pollMilliseconds
             } else {
                 timeout = -1
             }
@@ -145,19 +146,5 @@ final class Reactor: Sendable {
     private func drainWakeUps() {
         var bytes = [UInt8](repeating: 0, count: 256)
         while Glibc.read(wakeRead, &bytes, bytes.count) > 0 {}
-    }
-}
-
-extension Duration {
-    /// The duration in seconds as a `Double`.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-
-    /// Whole milliseconds, rounded up so a poll never wakes just before its deadline.
-    var roundedUpMilliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
     }
 }
