@@ -4,7 +4,8 @@
 //
 // The layout is the architecture. Dependencies point one way, from the executable down to the C libraries:
 //
-//   wechatpay-watcher ─▶ WatcherCLI ─▶ ImageGenerationTasks, ProductCoupons (one module per resource kind)
+//   wechatpay-watcher ─▶ WatcherCLI ─▶ ImageGenerationTasks, ProductCoupons (one module per resource kind:
+//                                      its table, migrations and API; listed in Setup.kinds)
 //                                   ─▶ WatcherSystemd (sd_notify, watchdog, instance lock, metrics textfile)
 //                                   ─▶ WatcherEngine ─▶ WeChatPay ─▶ WatcherCrypto ─▶ COpenSSL
 //                                                    ─▶ WatcherStore ─▶ WatcherSQLite ─▶ CSQLite
@@ -44,7 +45,7 @@ var targets: [Target] = [
     // The WeChat Pay APIv3 protocol: signing, verification, transport, failover.
     .target(
         name: "WeChatPay", dependencies: ["COpenSSL", "WatcherCrypto", "WatcherLog", "WatcherPOSIX", "WatcherSync"]),
-    // The SQLite work queue: schema, migrations, due rows, transitions.
+    // The SQLite work queue: its own tables and migrations, each kind's applied after them, due rows, transitions.
     .target(name: "WatcherStore", dependencies: ["WatcherSQLite", "WatcherLog"]),
     // The watcher: resource kinds, rate limits, scheduling, the polling engine.
     .target(
@@ -101,7 +102,11 @@ var targets: [Target] = [
         dependencies: ["WeChatPay", "WeChatPaySimulator", "WatcherTestSupport", "WatcherCrypto", "LoopbackHTTPServer"]
     ),
     .testTarget(
-        name: "WatcherStoreTests", dependencies: ["WatcherStore", "WatcherSQLite", "WatcherLog", "WatcherTestSupport"]),
+        name: "WatcherStoreTests",
+        dependencies: [
+            "WatcherStore", "WatcherSQLite", "WatcherLog", "WatcherTestSupport", "ImageGenerationTasks",
+            "ProductCoupons",
+        ]),
     .testTarget(
         name: "WatcherEngineTests",
         dependencies: [

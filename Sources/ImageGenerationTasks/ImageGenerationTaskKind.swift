@@ -15,15 +15,8 @@ package struct ImageGenerationTaskKind: ResourceKind {
     /// Creates the kind.
     package init() {}
 
-    /// The `image_generation_tasks` table.
-    package let table = ResourceTable(
-        resource: "image_generation_task",
-        table: "image_generation_tasks",
-        idColumn: "task_id",
-        parameterColumns: ["image_generation_type"],
-        resultColumns: ["image_url"],
-        activeStates: ["PENDING", "PROCESSING"]
-    )
+    /// The `image_generation_tasks` table and its migrations.
+    package var schema: KindSchema { Self.schema }
 
     /// A new task as a producer inserts it.
     package static func newRow(merchantID: String, taskID: String, brandID: String, generationType: String)

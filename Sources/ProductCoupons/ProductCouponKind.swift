@@ -15,17 +15,8 @@ package struct ProductCouponKind: ResourceKind {
     /// Creates the kind.
     package init() {}
 
-    /// The `product_coupons` table.
-    package let table = ResourceTable(
-        resource: "product_coupon",
-        table: "product_coupons",
-        idColumn: "product_coupon_id",
-        parameterColumns: [],
-        resultColumns: [
-            "coupon_json", "coupon_name", "coupon_type", "coupon_scope", "deactivate_time", "deactivate_reason",
-        ],
-        activeStates: [LocalState.pending, ProductCouponAnswer.CouponState.auditing.rawValue]
-    )
+    /// The `product_coupons` table and its migrations.
+    package var schema: KindSchema { Self.schema }
 
     /// A new coupon as a producer inserts it.
     package static func newRow(merchantID: String, productCouponID: String, brandID: String) -> QueuedRow {

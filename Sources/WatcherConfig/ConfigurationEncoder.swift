@@ -1,3 +1,5 @@
+import WatcherLog
+
 /// Writes a configuration back as a file ``ConfigurationLoader`` reads, with every key present.
 enum ConfigurationEncoder {
     static func encode(_ configuration: WatcherConfiguration) -> String {
@@ -80,21 +82,8 @@ enum ConfigurationEncoder {
     }
 
     private static func escaped(_ string: String) -> String {
-        var result = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                result +=
-                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
+        var result = ""
+        LogEscaping.appendJSONString(string, to: &result)
+        return result
     }
 }

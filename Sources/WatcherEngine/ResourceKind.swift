@@ -6,11 +6,11 @@ import WeChatPay
 ///
 /// Everything the engine does — intake, validation of the common columns, rate limits, scheduling, error
 /// mapping, failover, writing, logging, status — is shared. A kind supplies only what is specific to its API:
-/// its table, its own validation, the request, and how to read a verified answer. Adding a kind is one small
-/// module implementing this protocol plus a migration.
+/// its table and migrations, its own validation, the request, and how to read a verified answer. Adding a kind is
+/// one small module implementing this protocol, listed where the program lists its kinds.
 package protocol ResourceKind: Sendable {
-    /// Where the rows live and which columns matter.
-    var table: ResourceTable { get }
+    /// Where the rows live, which columns matter, and the migrations that build the table.
+    var schema: KindSchema { get }
     /// The states WeChat Pay answers with that end the watch (e.g. `SUCCESS`, `FAIL`).
     var finalStates: Set<String> { get }
     /// Checks the kind-specific inputs of a new row (id format, parameters); returns the problem, or nil.
@@ -28,6 +28,9 @@ package protocol ResourceKind: Sendable {
 }
 
 extension ResourceKind {
+    /// Where the rows live and which columns matter.
+    package var table: ResourceTable { schema.table }
+
     /// The first result column that has a value.
     package func describeResults(_ results: [String: String]) -> String? {
         table.resultColumns.lazy.compactMap { results[$0] }.first

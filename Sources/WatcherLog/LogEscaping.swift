@@ -1,5 +1,5 @@
 /// The quoting rules of both line formats, shared by the formatter and the parser.
-enum LogEscaping {
+package enum LogEscaping {
     /// Printable ASCII other than space, `"`, `=` and `\`: the bytes a text value may hold unquoted.
     static func isBare(_ byte: UInt8) -> Bool {
         byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "=")
@@ -48,7 +48,7 @@ enum LogEscaping {
     }
 
     /// Appends `value` as an RFC 8259 string: quotes, backslashes and C0 controls escaped, the rest UTF-8.
-    static func appendJSONString(_ value: String, to line: inout String) {
+    package static func appendJSONString(_ value: String, to line: inout String) {
         line += "\""
         if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
             line += value

@@ -1,7 +1,7 @@
 /// Where one resource kind lives in the database: the table and the columns the generic queue code reads and
-/// writes. Every watched table has the same shape around these names (see ``Schema``): `merchant_id`,
-/// the id column, `brand_id`, the parameter columns, `state`, `error`, the result columns, the timestamps
-/// and the bookkeeping columns.
+/// writes, declared by the kind that owns the table. Every watched table has the same shape around these names:
+/// `merchant_id`, the id column, `brand_id`, the parameter columns, `state`, `error`, the result columns, the
+/// timestamps and ``Schema/bookkeepingColumns``.
 package struct ResourceTable: Sendable, Hashable {
     /// The name written to `state_transitions.resource`, e.g. `image_generation_task`.
     package var resource: String
@@ -15,6 +15,8 @@ package struct ResourceTable: Sendable, Hashable {
     package var resultColumns: [String]
     /// States that are still being watched; every other state is final and never polled again.
     package var activeStates: [String]
+    /// The indexes the store's queries name.
+    package var indexes: QueueIndexes
 
     /// Creates a table description.
     package init(
@@ -23,7 +25,8 @@ package struct ResourceTable: Sendable, Hashable {
         idColumn: String,
         parameterColumns: [String],
         resultColumns: [String],
-        activeStates: [String]
+        activeStates: [String],
+        indexes: QueueIndexes
     ) {
         self.resource = resource
         self.table = table
@@ -31,10 +34,11 @@ package struct ResourceTable: Sendable, Hashable {
         self.parameterColumns = parameterColumns
         self.resultColumns = resultColumns
         self.activeStates = activeStates
+        self.indexes = indexes
     }
 
     /// `'PENDING', 'PROCESSING'`: the active states as an SQL list (they are constants, never user input).
-    var activeStateList: String { activeStates.map { "'\($0)'" }.joined(separator: ", ") }
+    var activeStateList: String { QueueIndexes.sqlList(activeStates) }
 }
 
 /// A watched row as the engine sees it: identity, inputs and polling history.

@@ -139,7 +139,7 @@ package struct StatusReport: Codable, Sendable, Equatable {
         for merchant in Set(counts.filter { $0.resource == table.resource }.map(\.merchantID)).sorted() {
             let oldest = try connection.query(
                 """
-                SELECT \(table.idColumn), created_at FROM \(table.table) INDEXED BY \(table.table)_oldest
+                SELECT \(table.idColumn), created_at FROM \(table.table) INDEXED BY \(table.indexes.oldest)
                 WHERE merchant_id = ? AND state IN (\(table.activeStateList)) ORDER BY created_at LIMIT 1
                 """,
                 [.text(merchant)]

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WatcherLog
 import WatcherSQLite
 
@@ -15,17 +16,18 @@ package final class WatchStore: Sendable {
     /// Counting a million rows takes ~100 ms: on its own connection, so it never delays the scheduler's reads.
     private let counter: SerialDatabase
     private let identity: FileIdentity?
+    private let writerDataVersion = Atomic<Int64>(0)
 
-    /// Opens (creating if needed) and migrates the database.
+    /// Opens (creating if needed) and migrates the database: the store's own tables, then each kind's.
     ///
     /// - Parameter busyTimeoutMilliseconds: how long a statement waits for another process's lock before
     ///   failing with `SQLITE_BUSY`; the caller retries after that.
-    package init(path: String, busyTimeoutMilliseconds: Int32 = 5_000) throws {
+    package init(path: String, kinds: [KindSchema], busyTimeoutMilliseconds: Int32 = 5_000) throws {
         self.path = path
         writer = try SerialDatabase(path: path, mode: .readWrite(create: true), label: "sqlite.writer") { connection in
             connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
             try WatchStore.configure(connection)
-            try Migrator.migrate(connection)
+            try Migrator.migrate(connection, kinds: kinds)
         }
         reader = try SerialDatabase(path: path, mode: .readWrite(create: false), label: "sqlite.reader") { connection in
             connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
@@ -74,7 +76,7 @@ package final class WatchStore: Sendable {
     /// then by `next_poll_at`. Includes rows due later, so the caller knows when to wake.
     package func upcomingRows(_ table: ResourceTable, merchant: String, limit: Int) async throws -> [QueuedRow] {
         let sql = """
-            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.table)_due
+            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.indexes.due)
             WHERE merchant_id = ? AND state IN (\(table.activeStateList)) AND next_poll_at IS NOT NULL
             ORDER BY next_poll_at LIMIT ?
             """
@@ -86,7 +88,7 @@ package final class WatchStore: Sendable {
     /// Rows a producer inserted that the daemon has not looked at yet (`PENDING` with no `next_poll_at`).
     package func newRows(_ table: ResourceTable, limit: Int) async throws -> [QueuedRow] {
         let sql = """
-            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.table)_new
+            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.indexes.new)
             WHERE state = 'PENDING' AND next_poll_at IS NULL LIMIT ?
             """
         return try await reader.perform { connection in
@@ -97,7 +99,7 @@ package final class WatchStore: Sendable {
     /// Active rows created before `cutoff`: past their deadline.
     package func rowsCreatedBefore(_ table: ResourceTable, cutoff: Date, limit: Int) async throws -> [QueuedRow] {
         let sql = """
-            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.table)_deadline
+            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.indexes.deadline)
             WHERE state IN (\(table.activeStateList)) AND created_at < ? LIMIT ?
             """
         let cutoffText = Timestamp.rfc3339(cutoff)
@@ -109,10 +111,10 @@ package final class WatchStore: Sendable {
     /// How many rows of a merchant are still watched, and when the oldest of them was created (one index seek).
     package func activeSummary(_ table: ResourceTable, merchant: String) async throws -> ActiveSummary {
         let active = "merchant_id = ? AND state IN (\(table.activeStateList))"
-        let count = "SELECT count(*) FROM \(table.table) INDEXED BY \(table.table)_due WHERE \(active)"
+        let count = "SELECT count(*) FROM \(table.table) INDEXED BY \(table.indexes.due) WHERE \(active)"
         let oldest = """
             SELECT (julianday(min(created_at)) - 2440587.5) * 86400.0
-            FROM \(table.table) INDEXED BY \(table.table)_oldest WHERE \(active)
+            FROM \(table.table) INDEXED BY \(table.indexes.oldest) WHERE \(active)
             """
         return try await counter.perform { connection in
             ActiveSummary(
@@ -121,6 +123,12 @@ package final class WatchStore: Sendable {
             )
         }
     }
+
+    /// `PRAGMA data_version` of the writer as of its last transaction. It moves only when a connection other than
+    /// the writer commits (a producer, an operator, the retention pruner), never for the daemon's own answers, so
+    /// it tells a lane whether anyone else may have changed its rows; at rest it is as fresh as the activity
+    /// recorder's heartbeat (5 s).
+    package var foreignVersion: Int64 { writerDataVersion.load(ordering: .relaxed) }
 
     /// `PRAGMA data_version` of the reader: changes whenever another connection (a producer, or our writer)
     /// commits. Polling it is the cheap way to notice new rows.
@@ -177,7 +185,15 @@ package final class WatchStore: Sendable {
     /// An update whose row is no longer in the expected state is skipped. Throws without writing anything when
     /// the transaction fails (e.g. `SQLITE_BUSY`): the caller keeps the updates and retries.
     package func apply(_ updates: [RowUpdate]) async throws -> [UpdateResult] {
-        try await writer.perform { connection in try Self.apply(updates, on: connection) }
+        try await writer.perform { connection in
+            let results = try Self.apply(updates, on: connection)
+            self.noteWriterDataVersion(connection)
+            return results
+        }
+    }
+
+    private func noteWriterDataVersion(_ connection: SQLiteConnection) {
+        if let version = try? connection.dataVersion() { writerDataVersion.store(version, ordering: .relaxed) }
     }
 
     static func apply(_ updates: [RowUpdate], on connection: SQLiteConnection) throws -> [UpdateResult] {
@@ -261,7 +277,11 @@ package final class WatchStore: Sendable {
 
     /// Work on the writer connection, for the store's own typed methods in other files.
     func performWrite<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await writer.perform(body)
+        try await writer.perform { connection in
+            let result = try body(connection)
+            self.noteWriterDataVersion(connection)
+            return result
+        }
     }
 
     /// Read-only work on the reader connection, for the store's own typed methods in other files.

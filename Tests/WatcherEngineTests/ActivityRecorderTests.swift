@@ -1,4 +1,6 @@
 import Foundation
+import ImageGenerationTasks
+import ProductCoupons
 import Testing
 import WatcherEngine
 import WatcherLog
@@ -14,7 +16,8 @@ struct ActivityRecorderTests {
     func activityTable() async throws {
         let directory = TemporaryDirectory(prefix: "recorder")
         defer { directory.remove() }
-        let store = try WatchStore(path: directory.file("watcher.sqlite3"))
+        let store = try WatchStore(
+            path: directory.file("watcher.sqlite3"), kinds: [ImageGenerationTaskKind.schema, ProductCouponKind.schema])
         defer { store.close() }
         let clock = ManualClock()
         let statistics = EngineStatistics()
@@ -56,7 +59,8 @@ struct ActivityRecorderTests {
     func summaryLine() async throws {
         let directory = TemporaryDirectory(prefix: "recorder")
         defer { directory.remove() }
-        let store = try WatchStore(path: directory.file("watcher.sqlite3"))
+        let store = try WatchStore(
+            path: directory.file("watcher.sqlite3"), kinds: [ImageGenerationTaskKind.schema, ProductCouponKind.schema])
         defer { store.close() }
         let clock = ManualClock()
         let logs = InMemoryLogSink()

@@ -24,15 +24,20 @@ final class EngineHarness: Sendable {
     private let sends = Locked<[(at: Double, id: String)]>([])
     private let finished = Locked<Result<Void, any Error>?>(nil)
 
+    /// - Parameter kinds: the kinds watched, as `Setup.kinds` lists them for the program; the store migrates their
+    ///   tables.
     /// - Parameter answer: the `task_state` (and its URL for `SUCCESS`) WeChat Pay gives for a task id; by default
     ///   every task is already `SUCCESS`.
     init(
         requestsPerSecond: Int = 20,
         writeRetry: Double = 120,
+        intakeIdleInterval: Double = 2,
         scheduler: any PollScheduler = BudgetScheduler(),
+        kinds: [any ResourceKind] = [ImageGenerationTaskKind()],
         answer: @escaping @Sendable (String) async -> String = { id in EngineHarness.body(id, "SUCCESS") }
     ) throws {
-        store = try WatchStore(path: directory.file("watcher.sqlite3"))
+        store = try WatchStore(
+            path: directory.file("watcher.sqlite3"), kinds: kinds.map(\.schema))
         let clock = self.clock
         let sends = self.sends
         transport = FakeTransport { request in
@@ -54,9 +59,9 @@ final class EngineHarness: Sendable {
         )
         engine = WatcherEngine(
             store: store,
-            kinds: [ImageGenerationTaskKind()],
+            kinds: kinds,
             merchants: [MerchantEndpoint(client: client, requestsPerSecond: requestsPerSecond)],
-            settings: EngineSettings(writeRetry: writeRetry),
+            settings: EngineSettings(intakeIdleInterval: intakeIdleInterval, writeRetry: writeRetry),
             scheduler: scheduler,
             clock: clock,
             logger: logger,
@@ -116,6 +121,7 @@ final class EngineHarness: Sendable {
     func execute(_ sql: String) throws {
         let connection = try SQLiteConnection(path: store.path)
         defer { connection.close() }
+        connection.setBusyTimeout(milliseconds: 10_000)
         try connection.execute(sql)
     }
 

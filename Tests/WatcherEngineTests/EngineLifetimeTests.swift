@@ -1,5 +1,6 @@
 import Foundation
 import ImageGenerationTasks
+import ProductCoupons
 import Testing
 import WatcherEngine
 import WatcherLog
@@ -13,7 +14,8 @@ struct EngineLifetimeTests {
     func freedWhenReleased() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let store = try WatchStore(path: directory.file("watcher.sqlite3"))
+        let store = try WatchStore(
+            path: directory.file("watcher.sqlite3"), kinds: [ImageGenerationTaskKind.schema, ProductCouponKind.schema])
         defer { store.close() }
         let logger = Logger(sink: InMemoryLogSink())
         // The statistics are held by the engine's parts only (its lanes, result writer and recorder), so they go

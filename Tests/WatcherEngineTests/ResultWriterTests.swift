@@ -1,4 +1,5 @@
 import Foundation
+import ImageGenerationTasks
 import Testing
 import WatcherEngine
 import WatcherLog
@@ -43,9 +44,7 @@ final class RecordingSink: RowUpdateSink {
 struct ResultWriterTests {
     let clock = ManualClock()
     let logs = InMemoryLogSink()
-    let table = ResourceTable(
-        resource: "image_generation_task", table: "image_generation_tasks", idColumn: "task_id",
-        parameterColumns: [], resultColumns: [], activeStates: ["PENDING", "PROCESSING"])
+    let table = ImageGenerationTaskKind.table
 
     func update(_ id: String) -> RowUpdate {
         let row = QueuedRow(rowID: 1, merchantID: "1900000001", resourceID: id, brandID: "120344", state: "PENDING")

@@ -32,7 +32,9 @@ private final class RetentionFixture {
     var path: String { directory.file("watcher.sqlite3") }
 
     init() throws {
-        try WatchStore(path: directory.file("watcher.sqlite3")).close()
+        try WatchStore(
+            path: directory.file("watcher.sqlite3"), kinds: [ImageGenerationTaskKind.schema, ProductCouponKind.schema]
+        ).close()
         connection = try SQLiteConnection(path: directory.file("watcher.sqlite3"))
         connection.setBusyTimeout(milliseconds: 5_000)
     }

@@ -1,30 +1,11 @@
 import Foundation
+import ProductCoupons
 import Testing
 import WatcherSQLite
 import WatcherStore
 import WatcherTestSupport
 
-/// The coupon table as the ProductCoupons kind describes it (this target does not depend on that module).
-let productCoupons = ResourceTable(
-    resource: "product_coupon",
-    table: "product_coupons",
-    idColumn: "product_coupon_id",
-    parameterColumns: [],
-    resultColumns: [
-        "coupon_json", "coupon_name", "coupon_type", "coupon_scope", "deactivate_time", "deactivate_reason",
-    ],
-    activeStates: ["PENDING", "AUDITING"]
-)
-
-/// A database that has taken migration 1 only, as a release before product coupons left it.
-private func versionOneDatabase(_ directory: TemporaryDirectory) throws -> SQLiteConnection {
-    let connection = try SQLiteConnection(path: directory.file("db.sqlite3"))
-    try connection.transaction {
-        try connection.execute(Schema.migrations[0].sql)
-        try connection.execute("PRAGMA user_version = 1")
-    }
-    return connection
-}
+let productCoupons = ProductCouponKind.table
 
 /// `PRAGMA table_info` as column name → (type, not null, default).
 private func columns(of table: String, in connection: SQLiteConnection) throws -> [String: String] {
@@ -50,26 +31,15 @@ private func indexes(of table: String, in connection: SQLiteConnection) throws -
     return result
 }
 
-@Suite("Schema version 2: product coupons")
+@Suite("The product coupons table")
 struct ProductCouponSchemaTests {
-    @Test("a version 1 database upgrades once; migrating again applies nothing")
-    func upgradeIsIdempotent() throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let connection = try versionOneDatabase(directory)
-        defer { connection.close() }
-        #expect(try Migrator.migrate(connection) == Array(2...Schema.currentVersion))
-        #expect(try Migrator.migrate(connection) == [])
-        #expect(try Migrator.userVersion(connection) == Schema.currentVersion)
-    }
-
     @Test("the table is the issue's contract plus the operator columns, with the image table's bookkeeping")
     func columnsMirrorTheImageTable() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let connection = try SQLiteConnection(path: directory.file("db.sqlite3"))
         defer { connection.close() }
-        try Migrator.migrate(connection)
+        try Migrator.migrate(connection, kinds: shippedKinds)
         let coupons = try columns(of: "product_coupons", in: connection)
         let tasks = try columns(of: "image_generation_tasks", in: connection)
         #expect(coupons["merchant_id"] == "TEXT notnull=1 default=none")
@@ -96,7 +66,7 @@ struct ProductCouponSchemaTests {
         defer { directory.remove() }
         let connection = try SQLiteConnection(path: directory.file("db.sqlite3"))
         defer { connection.close() }
-        try Migrator.migrate(connection)
+        try Migrator.migrate(connection, kinds: shippedKinds)
         let coupons = try indexes(of: "product_coupons", in: connection)
         let tasks = try indexes(of: "image_generation_tasks", in: connection)
         #expect(Set(coupons.keys) == Set(tasks.keys))

@@ -1,18 +1,15 @@
 import Foundation
+import ImageGenerationTasks
+import ProductCoupons
 import Testing
 import WatcherLog
 import WatcherSQLite
 import WatcherStore
 import WatcherTestSupport
 
-let imageTasks = ResourceTable(
-    resource: "image_generation_task",
-    table: "image_generation_tasks",
-    idColumn: "task_id",
-    parameterColumns: ["image_generation_type"],
-    resultColumns: ["image_url"],
-    activeStates: ["PENDING", "PROCESSING"]
-)
+let imageTasks = ImageGenerationTaskKind.table
+/// The kinds the program ships, in `Setup.kinds` order.
+let shippedKinds = [ImageGenerationTaskKind.schema, ProductCouponKind.schema]
 
 /// A store in a fresh folder, removed afterwards.
 final class StoreFixture {
@@ -21,7 +18,7 @@ final class StoreFixture {
     var path: String { directory.file("watcher.sqlite3") }
 
     init() throws {
-        store = try WatchStore(path: directory.file("watcher.sqlite3"))
+        store = try WatchStore(path: directory.file("watcher.sqlite3"), kinds: shippedKinds)
     }
 
     deinit {
@@ -50,45 +47,6 @@ final class StoreFixture {
 
 @Suite("Schema and migrations")
 struct MigrationTests {
-    @Test("migrating twice is a no-op and leaves user_version at the current version")
-    func idempotent() throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let connection = try SQLiteConnection(path: directory.file("db.sqlite3"))
-        defer { connection.close() }
-        #expect(try Migrator.migrate(connection) == Schema.migrations.map(\.version))
-        #expect(try Migrator.migrate(connection) == [])
-        #expect(try Migrator.userVersion(connection) == Schema.currentVersion)
-    }
-
-    @Test("a version 1 database (image tasks only) upgrades to version 2 with product coupons, keeping its rows")
-    func upgradeFromVersionOne() throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let connection = try SQLiteConnection(path: directory.file("db.sqlite3"))
-        defer { connection.close() }
-        try connection.transaction {
-            try connection.execute(Schema.migrations[0].sql)
-            try connection.execute("PRAGMA user_version = 1")
-        }
-        try connection.run(
-            "INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type) VALUES ('1900000001', 'task_000001', '120344', 'CUT_OUT')"
-        )
-        #expect(try Migrator.migrate(connection) == Array(2...Schema.currentVersion))
-        #expect(try connection.scalar("SELECT count(*) FROM image_generation_tasks") == .integer(1))
-        try connection.run(
-            "INSERT INTO product_coupons (merchant_id, product_coupon_id, brand_id) VALUES ('1900000001', '1000000013', '120344')"
-        )
-        let row = try #require(try connection.query("SELECT * FROM product_coupons").first)
-        #expect(row["state"] == .text("PENDING"))
-        for column in [
-            "coupon_json", "coupon_name", "coupon_type", "coupon_scope", "deactivate_time", "deactivate_reason",
-        ] {
-            #expect(row[column].isNull, "\(column) starts empty")
-        }
-        #expect(row.columnNames.contains("next_poll_at"))
-    }
-
     @Test("a database from a newer program is refused with a clear message")
     func newerSchema() throws {
         let directory = TemporaryDirectory()
@@ -97,7 +55,7 @@ struct MigrationTests {
         defer { connection.close() }
         try connection.execute("PRAGMA user_version = 999")
         #expect {
-            try Migrator.migrate(connection)
+            try Migrator.migrate(connection, kinds: shippedKinds)
         } throws: { error in
             "\(error)".contains("newer than this program")
         }

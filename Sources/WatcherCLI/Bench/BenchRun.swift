@@ -101,7 +101,7 @@ final class BenchRun {
             let limit = Date().addingTimeInterval(600)
             while try unfinished(producer) > 0, Date() < limit { try await Task.sleep(for: .milliseconds(100)) }
         } else {
-            for index in 0..<10 {
+            for index in 0..<workload.freshRows {
                 let task = SimulatedResource(
                     api: .imageGenerationTask, mchid: folder.merchants[0].mchid,
                     id: String(format: "fresh_%07d", index), brandID: "120344", imageGenerationType: "COMBINE_IMAGE",
@@ -126,9 +126,21 @@ final class BenchRun {
                     try await Task.sleep(for: .milliseconds(2))
                 }
                 try await Task.sleep(
-                    for: .milliseconds(Int64(max(0, 1000 - Date().timeIntervalSince(inserted) * 1000))))
+                    for: .milliseconds(Int64(max(0, 500 - Date().timeIntervalSince(inserted) * 1000))))
             }
             try await sampleEachMinute(child, simulator: simulator, since: started, into: &result)
+        }
+        if workload.idleSeconds > 0 {
+            // The last answers settle first, with the one pending count and refresh they call for (a count every 5 s
+            // at most), so the window holds nothing but what the daemon does at rest.
+            try await Task.sleep(for: .seconds(10))
+            let before = Self.cpuSeconds(of: child.pid)
+            let from = Date()
+            try await Task.sleep(for: .milliseconds(Int64(workload.idleSeconds * 1000)))
+            let elapsed = Date().timeIntervalSince(from)
+            if let before, let after = Self.cpuSeconds(of: child.pid) {
+                result.idleShareOfCore = (after - before) / elapsed
+            }
         }
         child.signal(SIGTERM)
         guard let exit = await child.wait(timeout: 60) else {
@@ -227,9 +239,10 @@ final class BenchRun {
     private func insertWatched(_ count: Int, merchants: [String], into connection: SQLiteConnection) throws {
         let now = Date().timeIntervalSince1970
         // The soak keeps every lane busy: rows fall due within the first minute. The large queue is quiet: due
-        // in the next hour, so what is measured is the cost of the queue's size, not of polling it.
+        // one to two hours on, however long the insert takes, so what is measured is the cost of the queue's size,
+        // not of polling it.
         let busy = workload.faultProbability > 0
-        let (dueFrom, dueSpread) = busy ? (now, 60.0) : (now + 60, 3_600.0)
+        let (dueFrom, dueSpread) = busy ? (now, 60.0) : (now + 3_600, 3_600.0)
         var random = SeededRandom(seed: 9)
         try connection.transaction {
             for index in 0..<count {
@@ -300,6 +313,17 @@ final class BenchRun {
             return line.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }.first
         }
         return nil
+    }
+
+    /// User plus system CPU seconds of every thread of the process so far, from `/proc/PID/stat`.
+    static func cpuSeconds(of pid: pid_t) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return nil }
+        // After the command name in parentheses: state is field 3, utime 14 and stime 15, in clock ticks.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// Entries in `/proc/PID/fd`.

@@ -24,6 +24,10 @@ struct BenchWorkload: Sendable {
     /// Large-queue only: rows already being watched, far from finishing; the run observes for a fixed time.
     var watchedRows = 0
     var observeSeconds = 0.0
+    /// Rows inserted one at a time after ready, each timed from its commit to its first request (large queue).
+    var freshRows = 0
+    /// Seconds the watcher is then left with nothing due while its CPU time is read from `/proc/PID/stat`.
+    var idleSeconds = 0.0
     /// Soak only: every fault of the simulator at this probability, and /proc samples of RSS and descriptors.
     var faultProbability = 0.0
     /// Bursty only: this many tasks arrive at once, `burstCount` times, `burstEvery` seconds apart.
@@ -36,15 +40,15 @@ struct BenchWorkload: Sendable {
     /// Every task finishes eventually, and the run ends when all are final.
     var drains: Bool { watchedRows == 0 }
 
-    static let names = ["backlog", "steady", "scale", "large-queue", "mixed"] + schedulingNames
+    static let names = ["backlog", "steady", "scale", "large-queue", "mixed", "full-rate"] + schedulingNames
 
     /// The workloads that compare schedules (the simulator runs these).
     static let schedulingNames = [
         "steady", "heavy-tail", "saturated", "bursty", "two-cohorts", "cold-start", "coupons",
     ]
 
-    /// The workload called `name`, with task counts multiplied by `scale` (for quick runs). `soak` is not part of
-    /// `all`: it runs for `seconds` (default 30 minutes).
+    /// The workload called `name`, with task counts multiplied by `scale` (for quick runs). `soak` and `idle` are
+    /// not part of `all`: the soak runs for `seconds` (default 30 minutes), idle for `seconds` (default 60).
     static func named(_ name: String, scale: Double, seconds: Double? = nil) -> BenchWorkload? {
         func scaled(_ count: Int) -> Int { max(1, Int((Double(count) * scale).rounded())) }
         switch name {
@@ -67,15 +71,23 @@ struct BenchWorkload: Sendable {
             return BenchWorkload(
                 name: name,
                 description:
-                    "\(scaled(1_000_000)) unfinished rows already watched, 10 new rows inserted one per second after ready",
+                    "\(scaled(1_000_000)) unfinished rows already watched, due in 1–2 h; 100 new rows inserted one per 0.5 s after ready, then 60 s with nothing due",
                 merchants: 1, initialTasksPerMerchant: 0, durations: .fixed(1e9), watchedRows: scaled(1_000_000),
-                observeSeconds: 15)
+                observeSeconds: 15, freshRows: 100, idleSeconds: 60)
         case "mixed":
             return BenchWorkload(
                 name: name,
                 description:
                     "1 merchant × \(scaled(1_000)) image tasks + \(scaled(1_000)) product coupons, all final upstream: both APIs at full rate",
                 merchants: 1, initialTasksPerMerchant: scaled(1_000), couponsPerMerchant: scaled(1_000),
+                durations: .fixed(0))
+        case "full-rate":
+            // The most the daemon is sized for: ten merchants, both APIs each, every lane at its 20/s.
+            return BenchWorkload(
+                name: name,
+                description:
+                    "10 merchants × \(scaled(300)) image tasks + \(scaled(300)) product coupons, all final upstream: 20 lanes at full rate (400 requests/s)",
+                merchants: 10, initialTasksPerMerchant: scaled(300), couponsPerMerchant: scaled(300),
                 durations: .fixed(0))
         case "heavy-tail":
             return BenchWorkload(
@@ -119,6 +131,12 @@ struct BenchWorkload: Sendable {
                     "\(scaled(200)) product coupons in audit, each finishing 60 s + lognormal(median 15 min, σ 1) after creation (minutes to hours)",
                 merchants: 1, initialTasksPerMerchant: 0, couponsPerMerchant: scaled(200),
                 durations: .lognormal(offset: 60, median: 900, sigma: 1))
+        case "idle":
+            return BenchWorkload(
+                name: name,
+                description:
+                    "\(scaled(80)) tasks already finished upstream, then \(Int(seconds ?? 60)) s with nothing due: the daemon's CPU at rest",
+                merchants: 1, initialTasksPerMerchant: scaled(80), durations: .fixed(0), idleSeconds: seconds ?? 60)
         case "soak":
             return BenchWorkload(
                 name: name,
@@ -206,6 +224,8 @@ struct BenchResult: Sendable {
     var exitStatus: Int32 = 0
     /// Runs that observe (soak, large queue): the watcher's resident set, threads and descriptors once a minute.
     var samples: [ResourceSample] = []
+    /// CPU seconds the watcher used over `idleSeconds` with nothing due, as a share of one core.
+    var idleShareOfCore: Double?
 
     var utilisation: Double? {
         guard let drainSeconds, drainSeconds > 0, lanes > 0 else { return nil }

@@ -20,9 +20,11 @@ enum BenchCommand: Command {
         than the minimum interval ago), exponential (1 s ×1.5 ≤ 20 s) and fixed-30s.
         --scale multiplies task counts and durations of arrival, for quick runs. `soak` (not part of `all`) runs a
         million unfinished rows over ten merchants with faults on for --seconds (default 1800), prints the
-        watcher's RSS, open descriptors and requests/s at every minute, and reports minute 5 against the end.
-        `retention` (not part of `all`) prunes a million final rows while a thousand unfinished rows are polled
-        and a producer inserts (see RetentionBench).
+        watcher's RSS, threads, open descriptors and requests/s at every minute, and reports minute 5 against the
+        end. `retention` (not part of `all`) prunes a million final rows while a thousand unfinished rows are polled
+        and a producer inserts (see RetentionBench). `idle` (not part of `all`) drains 80 tasks and then reads the
+        watcher's CPU time from /proc/PID/stat over --seconds (default 60) with nothing due; large-queue does the
+        same with its million rows after timing 100 new rows' pick-up.
         """
     static let options: [Arguments.Option] = [
         .init(
@@ -32,7 +34,9 @@ enum BenchCommand: Command {
             name: "policies", takesValue: true, help: "comma-separated (default budget,sweep,exponential,fixed-30s)",
             valueName: "LIST"),
         .init(name: "scale", takesValue: true, help: "multiply the workload's size (default 1)", valueName: "F"),
-        .init(name: "seconds", takesValue: true, help: "soak only: how long to observe (default 1800)", valueName: "N"),
+        .init(
+            name: "seconds", takesValue: true, help: "soak and idle only: how long to observe (default 1800, 60)",
+            valueName: "N"),
         .init(name: "keep", takesValue: false, help: "keep each run's folder (database, log, config)"),
         .init(
             name: "simulated", takesValue: false,
@@ -125,7 +129,8 @@ enum BenchCommand: Command {
     static func report(_ workload: BenchWorkload, _ results: [BenchResult], reference: Double) -> String {
         var header = ["policy", "tasks", "requests", "429", "max/1s", "util", "drain s", "bound s"]
         header += ["p50 s", "p99 s", "max s", "polls/task", "CPU ms/req", "×sign+verify", "peak RSS MB"]
-        if !workload.drains { header += ["ready s", "pick-up p50 ms", "pick-up max ms"] }
+        if !workload.drains { header += ["ready s", "pick-up p50 ms", "pick-up p99 ms", "pick-up max ms"] }
+        if workload.idleSeconds > 0 { header += ["idle % core"] }
         if workload.faultProbability > 0 {
             header += ["req/s from m5", "RSS m5→end MB", "KB/min from m5", "fds m5→end"]
         }
@@ -152,8 +157,10 @@ enum BenchCommand: Command {
             if !workload.drains {
                 row.append(show(result.readySeconds, 2))
                 row.append(show(result.percentile(result.pickups, 0.5), 0, scale: 1000))
+                row.append(show(result.percentile(result.pickups, 0.99), 0, scale: 1000))
                 row.append(show(result.pickups.max(), 0, scale: 1000))
             }
+            if workload.idleSeconds > 0 { row.append(show(result.idleShareOfCore, 3, scale: 100, suffix: "%")) }
             if workload.faultProbability > 0 {
                 let mb = 1.0 / 1_048_576
                 let (first, last) = (result.sample(atMinute: 5), result.samples.last)

@@ -104,11 +104,16 @@ private struct Daemon: Sendable {
             throw error
         }
         self.pruner = pruner
+        var settings = Setup.engineSettings(configuration)
+        if let watchdog = WatchdogSettings() {
+            // The watchdog is pinged only after intake's loop has gone round again.
+            settings.intakeIdleInterval = min(settings.intakeIdleInterval, watchdog.pingInterval / 2)
+        }
         engine = WatcherEngine(
             store: store,
             kinds: Setup.kinds,
             merchants: endpoints,
-            settings: Setup.engineSettings(configuration),
+            settings: settings,
             scheduler: scheduler,
             logger: logger,
             identity: ProcessIdentity(pid: getpid(), hostname: Setup.hostname, version: wechatpayWatcherVersion)

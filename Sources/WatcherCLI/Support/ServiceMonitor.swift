@@ -27,25 +27,32 @@ final class ServiceMonitor: Sendable {
     }
 
     /// Runs until cancelled: status and metrics every 5 s; `WATCHDOG=1` every half watchdog period, but only
-    /// when the engine's loop has made progress since the last ping.
+    /// when the engine's loop has made progress since the last ping. Sleeps until the next of those is due.
     func run() async {
         let clock = ContinuousClock()
+        let statusEvery = Duration.seconds(5)
         var lastStatus = clock.now - .seconds(60)
         var lastPing = clock.now
         var lastMark = statistics.progressMark
         var lastMetricsFailure: String?
         let pingEvery = Duration.milliseconds(Int64((watchdog?.pingInterval ?? 3_600) * 1_000))
+        let pinging = notifier != nil && watchdog != nil
         while !Task.isCancelled {
             let now = clock.now
-            if let notifier, now - lastPing >= pingEvery, watchdog != nil {
+            var nextPing = lastPing + pingEvery
+            if pinging, now >= nextPing {
                 let mark = statistics.progressMark
                 if mark != lastMark {
-                    notifier.watchdog()
+                    notifier?.watchdog()
                     lastMark = mark
                     lastPing = now
+                    nextPing = now + pingEvery
+                } else {
+                    // No progress yet: look again soon, so the ping follows the progress closely.
+                    nextPing = now + .milliseconds(250)
                 }
             }
-            if now - lastStatus >= .seconds(5) {
+            if now - lastStatus >= statusEvery {
                 lastStatus = now
                 let snapshot = statistics.snapshot(at: 0, wallNow: Date())
                 notifier?.status(StatusLine.make(snapshot))
@@ -62,7 +69,8 @@ final class ServiceMonitor: Sendable {
                     }
                 }
             }
-            try? await Task.sleep(for: .milliseconds(250))
+            let next = pinging ? min(lastStatus + statusEvery, nextPing) : lastStatus + statusEvery
+            try? await Task.sleep(until: next, clock: clock)
         }
     }
 }

@@ -126,7 +126,7 @@ enum Setup {
     /// Opens and migrates the database.
     static func store(_ path: String) throws(CLIError) -> WatchStore {
         do {
-            return try WatchStore(path: path)
+            return try WatchStore(path: path, kinds: kinds.map(\.schema))
         } catch {
             let cause = storageProblem(path).map { " (\($0))" } ?? ""
             throw .runtime("cannot open database \(path): \(error)\(cause)")

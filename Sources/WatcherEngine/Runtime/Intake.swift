@@ -5,8 +5,11 @@ import WatcherStore
 
 /// Notices rows producers insert, validates them, and hands them to their lanes; sweeps rows past the deadline.
 ///
-/// Producers notify nobody. `PRAGMA data_version` changes when another connection commits, so checking it
-/// every `interval` (100 ms) costs one cheap pragma, and a committed row is picked up within that time.
+/// Producers notify nobody, but every commit writes the `-wal` file, and inotify reports that at once: intake then
+/// checks `PRAGMA data_version` (which changes when another connection commits) and reads the new rows, so a
+/// committed row is picked up as soon as it is visible, and an idle daemon does not wake to look. One more check
+/// `interval` (100 ms) after each write catches a commit that became visible just after its check; without writes
+/// it checks every `idleInterval` (2 s) in case the file system does not report them.
 actor Intake: Service {
     /// A row never polled is due this many seconds *before* its first sight: `next_poll_at` orders the queue,
     /// so every never-polled row comes before every re-poll (the first answer also tells whether the resource
@@ -18,6 +21,7 @@ actor Intake: Service {
     private let lanes: [LaneKey: Lane]
     private let environment: LaneEnvironment
     private let interval: Double
+    private let idleInterval: Double
     private let sweepInterval: Double
     private let batchSize = 500
     private var lastVersion: Int64?
@@ -26,6 +30,7 @@ actor Intake: Service {
     private var lastFileCheck = -Double.infinity
     private var stopping = false
     private var readFailing = false
+    private var writesSeen: UInt64?
     nonisolated let wakeup = Wakeup()
 
     init(
@@ -34,6 +39,7 @@ actor Intake: Service {
         lanes: [LaneKey: Lane],
         environment: LaneEnvironment,
         interval: Double = 0.1,
+        idleInterval: Double = 2,
         sweepInterval: Double = 30
     ) {
         self.kinds = kinds
@@ -41,6 +47,7 @@ actor Intake: Service {
         self.lanes = lanes
         self.environment = environment
         self.interval = interval
+        self.idleInterval = max(interval, idleInterval)
         self.sweepInterval = sweepInterval
     }
 
@@ -50,8 +57,11 @@ actor Intake: Service {
     }
 
     func run() async {
+        let wakeup = self.wakeup
+        let writes = DatabaseWriteWatch(path: environment.store.path + "-wal") { wakeup.signal() }
         while !stopping {
             let now = environment.clock.monotonicNow()
+            let pause = nextPause(writes)
             do {
                 try await checkForNewRows(now: now)
                 if now - lastSweep >= sweepInterval {
@@ -74,8 +84,24 @@ actor Intake: Service {
                 }
             }
             if !readFailing { environment.statistics.markProgress() }
-            await wakeup.wait(until: now + interval, clock: environment.clock)
+            await wakeup.wait(until: now + (readFailing ? interval : pause), clock: environment.clock)
+            // A burst of commits (the writer's own, under load) costs one check per quarter interval, not one each.
+            let spaced = now + interval / 4
+            if !stopping, environment.clock.monotonicNow() < spaced {
+                try? await environment.clock.sleep(until: spaced)
+            }
         }
+    }
+
+    /// How long to sleep after this check: `interval` while writes are being reported (or cannot be), else
+    /// `idleInterval`.
+    private func nextPause(_ writes: DatabaseWriteWatch?) -> Double {
+        guard let writes else { return interval }
+        writes.rearm()
+        let events = writes.events
+        defer { writesSeen = events }
+        guard writes.isArmed, events == writesSeen else { return interval }
+        return idleInterval
     }
 
     /// One pass over every kind's new rows, when the data version moved (or once a second as a safety net:
@@ -142,7 +168,12 @@ actor Intake: Service {
                 Expiry.end(&update, state: row.state, deadline: deadline)
                 return update
             }
-            _ = await environment.writer.submit(updates)
+            guard let results = await environment.writer.submit(updates) else { continue }
+            // The lanes' windows and pending counts held these rows.
+            let touched = Set(zip(updates, results).filter { $0.1.isApplied }.map(\.0.merchantID))
+            for merchant in touched {
+                await lanes[LaneKey(merchant: merchant, resource: kind.resource)]?.rowsArrived()
+            }
         }
     }
 }

@@ -20,7 +20,9 @@ struct LaneEnvironment: Sendable {
 /// The database is the priority queue. The lane keeps a window of the next `window` rows in poll order
 /// (`candidates`), spends each limiter permit on the first due one, and after the answer is committed puts the
 /// row back into the window at its new place — so in the steady state it reads the database only when the
-/// window runs dry, when intake reports new rows, or every few seconds as a safety net.
+/// window runs dry, when intake reports new rows, or every few seconds as a safety net. The safety net, and the
+/// count of pending rows, run only when something may have changed them: an answer or new rows of this lane, or a
+/// commit by another connection than the daemon's writer.
 actor Lane {
     let key: LaneKey
     private let kind: any ResourceKind
@@ -39,7 +41,12 @@ actor Lane {
     private var lastRefresh = -Double.infinity
     private var pending = 0
     private var lastCount = -Double.infinity
-    private var countDue = false
+    /// This lane's own changes since the last refresh and the last count.
+    private var changedSinceRefresh = true
+    private var changedSinceCount = true
+    /// ``WatchStore/foreignVersion`` as of the last refresh and the last count.
+    private var foreignVersionRefreshed: Int64?
+    private var foreignVersionCounted: Int64?
     private var counting = false
     private var stopping = false
     nonisolated let wakeup = Wakeup()
@@ -103,6 +110,7 @@ actor Lane {
     /// New rows arrived for this lane: read the database again.
     func rowsArrived() {
         refreshRequested = true
+        changedSinceCount = true
         wakeup.signal()
     }
 
@@ -111,15 +119,23 @@ actor Lane {
         let now = environment.clock.monotonicNow()
         if let until = gate.admission(now: now) ?? laneGate.admission(now: now) { return .wait(until: until) }
         if let change = limiter.recover(now: now) { log(change) }
-        if refreshRequested || now - lastRefresh >= Self.refreshInterval
-            || (candidates.rows.isEmpty && !candidates.isComplete)
-        {
+        let foreignVersion = environment.store.foreignVersion
+        let safetyRefresh =
+            now - lastRefresh >= Self.refreshInterval
+            && (changedSinceRefresh || foreignVersion != foreignVersionRefreshed)
+        if refreshRequested || safetyRefresh || (candidates.rows.isEmpty && !candidates.isComplete) {
             await refresh(now: now)
             if stopping { return .stop }
-            if countDue {
-                countDue = false
-                return .count
-            }
+        }
+        // At a million rows a count costs ~80 ms of CPU: not again while nothing can have changed it.
+        if now - lastCount >= Self.countInterval, !counting,
+            changedSinceCount || foreignVersion != foreignVersionCounted
+        {
+            lastCount = now
+            changedSinceCount = false
+            foreignVersionCounted = foreignVersion
+            counting = true
+            return .count
         }
         let wallNow = environment.clock.wallNow().timeIntervalSince1970
         switch candidates.choose(now: wallNow, deadline: environment.policy.settings.deadline) {
@@ -150,15 +166,14 @@ actor Lane {
     private func refresh(now: Double) async {
         refreshRequested = false
         lastRefresh = now
+        // Taken before the read: a change made while it runs is seen by the next one.
+        let foreignVersion = environment.store.foreignVersion
+        changedSinceRefresh = false
+        foreignVersionRefreshed = foreignVersion
         do {
             let fetched = try await environment.store.upcomingRows(
                 kind.table, merchant: key.merchant, limit: windowSize + inFlight.count)
             candidates.replace(with: fetched, limit: windowSize + inFlight.count, inFlight: inFlight)
-            if now - lastCount >= Self.countInterval, !counting {
-                lastCount = now
-                counting = true
-                countDue = true
-            }
         } catch {
             logger.error("database.read_failed", ["error": .string(String(describing: error))])
             environment.statistics.recordError("database read: \(error)")
@@ -187,8 +202,18 @@ actor Lane {
 
     private nonisolated func poll(_ row: QueuedRow, permit: RateLimiter.Permit, lateness: Double) async {
         let exchange = await client.send(kind.request(for: row))
-        let context = await scheduleContext(for: row, lateness: lateness)
-        let rejection = await judge(exchange, row: row)
+        let update = await settle(row, exchange: exchange, permit: permit, lateness: lateness)
+        let results = await environment.writer.submit([update])
+        await committed(row, update: update, result: results?.first)
+    }
+
+    /// Everything an answer changes in the lane, in one visit to the actor: the scheduler's context, the judge's
+    /// verdict, the decision, the limiter and gates; returns the row's update to commit.
+    private func settle(_ row: QueuedRow, exchange: APIExchange, permit: RateLimiter.Permit, lateness: Double)
+        -> RowUpdate
+    {
+        let context = scheduleContext(for: row, lateness: lateness)
+        let rejection = judge(exchange, row: row)
         let decision = environment.policy.decide(
             exchange,
             row: row,
@@ -197,13 +222,12 @@ actor Lane {
             nextPoll: environment.scheduler.nextPollTime(context),
             rejection: rejection
         )
-        await answered(permit: permit, exchange: exchange, decision: decision)
+        answered(permit: permit, exchange: exchange, decision: decision)
         if let age = decision.completedAge {
             environment.scheduler.recordCompletion(
                 merchant: key.merchant, resource: key.resource, cohort: context.cohort, age: age)
         }
-        let results = await environment.writer.submit([decision.update])
-        await committed(row, update: decision.update, result: results?.first)
+        return decision.update
     }
 
     private nonisolated func expire(_ row: QueuedRow) async {
@@ -315,6 +339,8 @@ actor Lane {
     /// The row's update is committed (or abandoned): it leaves flight and, if still watched, re-enters the window.
     private func committed(_ row: QueuedRow, update: RowUpdate, result: UpdateResult?) {
         inFlight.remove(row.rowID)
+        changedSinceRefresh = true
+        changedSinceCount = true
         if update.isTerminal { rejections.forget(rowID: row.rowID) }
         defer { wakeup.signal() }
         guard let result, result.isApplied else {

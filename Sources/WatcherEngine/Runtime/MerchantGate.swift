@@ -30,6 +30,23 @@ final class MerchantGate: Sendable {
         var probeInFlight = false
         var verificationFailures: [Double] = []
         var lastAlarmAt = -Double.infinity
+
+        /// Counts a rejection of a request sent at `sentAt`, which ends a probe in flight; false when the request
+        /// left before the previous rejection arrived, so it is the same episode.
+        mutating func recordRejection(now: Double, sentAt: Double) -> Bool {
+            if consecutiveRejections > 0, sentAt < lastRejectionAt { return false }
+            lastRejectionAt = now
+            consecutiveRejections += 1
+            probeInFlight = false
+            return true
+        }
+    }
+
+    /// Pauses for pause number `attempt`: the base pause, doubled for each attempt after the first, capped.
+    private func pause(_ state: inout State, attempt: Int, now: Double, reason: String) -> Event {
+        let seconds = min(maximumPause, basePause * Double(1 << min(attempt - 1, 10)))
+        state.pausedUntil = now + seconds
+        return .paused(seconds: seconds, attempt: attempt, reason: reason)
     }
 
     let mchid: String
@@ -81,18 +98,12 @@ final class MerchantGate: Sendable {
     /// one of them on a fresh connection replays its nonce, so their 401s are the same episode. Nil for those.
     func signatureRejected(now: Double, sentAt: Double, reason: String) -> Event? {
         state.withLock { state in
-            if state.consecutiveRejections > 0, sentAt < state.lastRejectionAt { return nil }
-            state.lastRejectionAt = now
-            state.consecutiveRejections += 1
-            state.probeInFlight = false
+            guard state.recordRejection(now: now, sentAt: sentAt) else { return nil }
             guard state.consecutiveRejections > 1 else {
                 state.pausedUntil = now + confirmationPause
                 return .confirming(seconds: confirmationPause, reason: reason)
             }
-            let attempt = state.consecutiveRejections - 1
-            let pause = min(maximumPause, basePause * Double(1 << min(attempt - 1, 10)))
-            state.pausedUntil = now + pause
-            return .paused(seconds: pause, attempt: attempt, reason: reason)
+            return pause(&state, attempt: state.consecutiveRejections - 1, now: now, reason: reason)
         }
     }
 
@@ -101,14 +112,8 @@ final class MerchantGate: Sendable {
     /// sent before the previous one arrived are the same episode: nil for those.
     func merchantWideError(now: Double, sentAt: Double, reason: String) -> Event? {
         state.withLock { state in
-            if state.consecutiveRejections > 0, sentAt < state.lastRejectionAt { return nil }
-            state.lastRejectionAt = now
-            state.consecutiveRejections += 1
-            state.probeInFlight = false
-            let attempt = state.consecutiveRejections
-            let pause = min(maximumPause, basePause * Double(1 << min(attempt - 1, 10)))
-            state.pausedUntil = now + pause
-            return .paused(seconds: pause, attempt: attempt, reason: reason)
+            guard state.recordRejection(now: now, sentAt: sentAt) else { return nil }
+            return pause(&state, attempt: state.consecutiveRejections, now: now, reason: reason)
         }
     }
 

@@ -3,14 +3,30 @@ import WatcherSync
 /// Lets one task sleep until a deadline or until someone has news for it, whichever comes first.
 ///
 /// A signal that arrives while nobody waits is remembered, so news is never missed between a check and a wait.
+///
+/// One timer task serves successive waits: a wait that a signal ended leaves its timer running, and the next wait
+/// (a lane usually waits again for the same permit) keeps it instead of starting and cancelling a task of its own,
+/// which at full rate was several tasks and timers per poll.
 final class Wakeup: Sendable {
     private struct State {
         var signaled = false
         var waiter: CheckedContinuation<Void, Never>?
-        var generation: UInt64 = 0
+        /// Until when the waiter waits; nil while it waits for a signal only (or nobody waits).
+        var waiterDeadline: Double?
+        /// When the running timer task fires; nil when none runs.
+        var timerDeadline: Double?
+        var timer: Task<Void, Never>?
+        /// Tells the running timer from one that was replaced by an earlier one.
+        var timerGeneration: UInt64 = 0
     }
 
     private let state = Locked(State())
+
+    /// True while a task waits (tests look).
+    var isWaiting: Bool { state.withLock { $0.waiter != nil } }
+
+    /// When the running timer fires; nil when none runs (tests look).
+    var timerDeadline: Double? { state.withLock { $0.timerDeadline } }
 
     /// Wakes the waiter, or makes the next wait return at once.
     func signal() {
@@ -20,6 +36,7 @@ final class Wakeup: Sendable {
                 return nil
             }
             state.waiter = nil
+            state.waiterDeadline = nil
             return waiter
         }
         waiter?.resume()
@@ -28,44 +45,58 @@ final class Wakeup: Sendable {
     /// Returns at `deadline` (monotonic seconds), on a signal, or at once if a signal is pending.
     /// A nil deadline waits for a signal only.
     func wait(until deadline: Double?, clock: any WatcherClock) async {
-        let generation = state.withLock { state -> UInt64? in
-            if state.signaled {
-                state.signaled = false
-                return nil
-            }
-            state.generation += 1
-            return state.generation
-        }
-        guard let generation else { return }
-        let timer = deadline.map { deadline in
-            Task {
-                try? await clock.sleep(until: deadline)
-                self.expire(generation)
-            }
-        }
         await withCheckedContinuation { continuation in
-            let resumeNow = state.withLock { state -> Bool in
-                if state.signaled || state.generation != generation {
+            let (resumeNow, replaced) = state.withLock { state -> (Bool, Task<Void, Never>?) in
+                if state.signaled {
                     state.signaled = false
-                    return true
+                    return (true, nil)
                 }
+                if let deadline, clock.monotonicNow() >= deadline { return (true, nil) }
                 state.waiter = continuation
-                return false
+                state.waiterDeadline = deadline
+                // A running timer that fires no later than this deadline will serve this wait too.
+                guard let deadline, state.timerDeadline.map({ $0 > deadline }) ?? true else { return (false, nil) }
+                let replaced = state.timer
+                state.timerGeneration &+= 1
+                let generation = state.timerGeneration
+                state.timerDeadline = deadline
+                state.timer = Task { await self.runTimer(generation, until: deadline, clock: clock) }
+                return (false, replaced)
             }
+            replaced?.cancel()
             if resumeNow { continuation.resume() }
         }
-        timer?.cancel()
     }
 
-    /// The timer of wait number `generation` fired; a later wait is left alone.
-    private func expire(_ generation: UInt64) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard state.generation == generation else { return nil }
-            state.generation += 1
-            let waiter = state.waiter
-            state.waiter = nil
-            return waiter
+    /// Sleeps until `deadline`, then wakes the waiter whose deadline it reached, or sleeps on to a later deadline
+    /// of the wait in progress; ends when cancelled (replaced by an earlier timer) or when nobody needs it.
+    private func runTimer(_ generation: UInt64, until deadline: Double, clock: any WatcherClock) async {
+        var deadline = deadline
+        while true {
+            do {
+                try await clock.sleep(until: deadline)
+            } catch {
+                return
+            }
+            let reached = deadline
+            let (waiter, later) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Double?) in
+                guard state.timerGeneration == generation else { return (nil, nil) }
+                if state.waiter != nil, let later = state.waiterDeadline, later > reached {
+                    state.timerDeadline = later
+                    return (nil, later)
+                }
+                state.timerDeadline = nil
+                state.timer = nil
+                // A waiter without a deadline waits for a signal only.
+                guard state.waiterDeadline != nil else { return (nil, nil) }
+                let waiter = state.waiter
+                state.waiter = nil
+                state.waiterDeadline = nil
+                return (waiter, nil)
+            }
+            waiter?.resume()
+            guard let later else { return }
+            deadline = later
         }
-        waiter?.resume()
     }
 }

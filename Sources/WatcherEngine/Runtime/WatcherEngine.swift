@@ -27,8 +27,11 @@ package struct EngineSettings: Sendable {
     package var safetyMargin: Double
     /// Back-off and recovery of the limiter after 429s.
     package var limiterTuning: RateLimiter.Tuning
-    /// How often intake checks for new rows.
+    /// How soon intake checks again after a write to the database was reported (or always, without inotify).
     package var intakeInterval: Double
+    /// How often intake checks for new rows while no writes are reported; also how often it shows progress to the
+    /// watchdog, so it must stay below half the watchdog's ping interval.
+    package var intakeIdleInterval: Double
     /// How long failing writes are retried before the engine stops with a failure (a lock is waited out).
     package var writeRetry: Double
 
@@ -38,12 +41,14 @@ package struct EngineSettings: Sendable {
         safetyMargin: Double = 0.002,
         limiterTuning: RateLimiter.Tuning = RateLimiter.Tuning(),
         intakeInterval: Double = 0.1,
+        intakeIdleInterval: Double = 2,
         writeRetry: Double = 120
     ) {
         self.polling = polling
         self.safetyMargin = safetyMargin
         self.limiterTuning = limiterTuning
         self.intakeInterval = intakeInterval
+        self.intakeIdleInterval = intakeIdleInterval
         self.writeRetry = writeRetry
     }
 }
@@ -121,7 +126,8 @@ package final class WatcherEngine: Sendable {
             merchants: Set(merchants.map(\.client.mchid)),
             lanes: lanes,
             environment: environment,
-            interval: settings.intakeInterval
+            interval: settings.intakeInterval,
+            idleInterval: settings.intakeIdleInterval
         )
         let recorder = ActivityRecorder(
             store: store, statistics: statistics, clock: clock, logger: logger, identity: identity)

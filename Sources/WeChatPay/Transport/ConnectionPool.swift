@@ -10,18 +10,21 @@ struct PoolKey: Hashable, Sendable {
 }
 
 /// Idle keep-alive connections per ``PoolKey``, each closed once idle for the limit (below the server's 8 s, so
-/// the server never closes one under a request) or as soon as the server closes it or sends anything unasked.
+/// the server never closes one under a request), and never reused after the server closed it or sent anything
+/// unasked.
 ///
 /// There is no cap: an exchange that finds no idle connection opens one, so there are as many as the requests in
-/// flight need, and no request waits for another's connection.
+/// flight need, and no request waits for another's connection. One reactor deadline per pool, at the oldest idle
+/// connection's limit, closes what aged: putting a connection back costs no wake-up of the reactor's thread.
 final class ConnectionPool: Sendable {
-    private struct Idle {
-        var connection: Connection
-        var watch: Int
+    private struct State {
+        var idle: [PoolKey: [Connection]] = [:]
+        /// The reactor wait that sweeps out aged connections; nil while none is idle.
+        var sweep: Int?
     }
 
     let idleLimit: Duration
-    private let idle = Locked<[PoolKey: [Idle]]>([:])
+    private let state = Locked(State())
 
     init(idleLimit: Duration) {
         self.idleLimit = idleLimit
@@ -29,13 +32,8 @@ final class ConnectionPool: Sendable {
 
     /// The most recently used idle connection for `key` that is still fresh, or nil.
     func take(_ key: PoolKey) -> Connection? {
-        while let entry = idle.withLock({ $0[key]?.popLast() }) {
-            // The watch ending first means it is evicting this connection right now; it is ours to close.
-            let stillWatched = Reactor.shared.cancel(entry.watch)
-            let connection = entry.connection
-            if stillWatched, ContinuousClock.now - connection.idleSince < idleLimit,
-                !connection.hasPendingInputOrClosed
-            {
+        while let connection = state.withLock({ $0.idle[key]?.popLast() }) {
+            if ContinuousClock.now - connection.idleSince < idleLimit, !connection.hasPendingInputOrClosed {
                 return connection
             }
             connection.close()
@@ -47,53 +45,61 @@ final class ConnectionPool: Sendable {
     func put(_ connection: Connection) {
         connection.isReused = true
         connection.idleSince = ContinuousClock.now
-        let key = connection.key
-        idle.withLock { idle in
-            // Registered under the pool's lock so an eviction that fires at once still finds the entry.
-            let watch = Reactor.shared.register(
-                descriptor: connection.descriptor, events: Int16(POLLIN), deadline: connection.idleSince + idleLimit
-            ) { [weak self] _ in
-                self?.evict(connection)
-            }
-            idle[key, default: []].append(Idle(connection: connection, watch: watch))
+        state.withLock { state in
+            state.idle[connection.key, default: []].append(connection)
+            if state.sweep == nil { state.sweep = scheduleSweep(at: connection.idleSince + idleLimit) }
         }
     }
 
     /// Closes every idle connection for `key`: after one of them turned out dead, the others (opened to the
     /// same server, likely before the same restart) are suspect too.
     func discard(_ key: PoolKey) {
-        let entries = idle.withLock { $0.removeValue(forKey: key) ?? [] }
-        for entry in entries {
-            _ = Reactor.shared.cancel(entry.watch)
-            entry.connection.close()
-        }
+        let connections = state.withLock { $0.idle.removeValue(forKey: key) ?? [] }
+        for connection in connections { connection.close() }
     }
 
     /// How many idle connections `key` has now.
     func idleCount(_ key: PoolKey) -> Int {
-        idle.withLock { $0[key]?.count ?? 0 }
+        state.withLock { $0.idle[key]?.count ?? 0 }
     }
 
-    private func evict(_ connection: Connection) {
-        let found = idle.withLock { idle -> Bool in
-            guard let index = idle[connection.key]?.firstIndex(where: { $0.connection === connection }) else {
-                return false
-            }
-            idle[connection.key]?.remove(at: index)
-            return true
+    /// Registered under the pool's lock, so a sweep that fires at once still finds the pool's state settled.
+    private func scheduleSweep(at deadline: ContinuousClock.Instant) -> Int {
+        Reactor.shared.register(descriptor: -1, events: 0, deadline: deadline) { [weak self] _ in
+            self?.sweep()
         }
-        if found { connection.close() }
+    }
+
+    /// Closes the connections that reached the limit or that the server closed, and waits for the next oldest.
+    private func sweep() {
+        let now = ContinuousClock.now
+        let aged = state.withLock { state -> [Connection] in
+            var aged: [Connection] = []
+            var oldest: ContinuousClock.Instant?
+            for (key, connections) in state.idle {
+                var kept: [Connection] = []
+                for connection in connections {
+                    if now - connection.idleSince >= idleLimit || connection.hasPendingInputOrClosed {
+                        aged.append(connection)
+                    } else {
+                        kept.append(connection)
+                        oldest = min(oldest ?? connection.idleSince, connection.idleSince)
+                    }
+                }
+                state.idle[key] = kept.isEmpty ? nil : kept
+            }
+            state.sweep = oldest.map { scheduleSweep(at: $0 + idleLimit) }
+            return aged
+        }
+        for connection in aged { connection.close() }
     }
 
     deinit {
-        let all = idle.withLock { idle in
-            let all = idle.values.flatMap { $0 }
-            idle = [:]
-            return all
+        let (connections, sweep) = state.withLock { state in
+            defer { state = State() }
+            return (state.idle.values.flatMap { $0 }, state.sweep)
         }
-        for entry in all {
-            _ = Reactor.shared.cancel(entry.watch)
-            entry.connection.close()
-        }
+        if let sweep { _ = Reactor.shared.cancel(sweep) }
+        for connection in connections { connection.close() }
     }
 }

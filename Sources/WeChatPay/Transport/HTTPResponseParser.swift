@@ -207,17 +207,18 @@ package struct HTTPResponseParser: Sendable {
     }
 
     private mutating func readStatusLine(_ line: ArraySlice<UInt8>) throws(HTTPResponseParseError) {
-        let text = String(decoding: line, as: UTF8.self)
-        let bytes = Array(line)
+        let malformed = HTTPResponseParseError.malformedStatusLine(String(decoding: line, as: UTF8.self))
+        let bytes = line
+        let start = line.startIndex
         // "HTTP/1.x NNN" then an optional " reason".
-        guard bytes.count >= 12, bytes.starts(with: Array("HTTP/1.".utf8)),
-            bytes[7] == UInt8(ascii: "0") || bytes[7] == UInt8(ascii: "1"),
-            bytes[8] == UInt8(ascii: " "), bytes[9...11].allSatisfy(Self.isDigit),
-            bytes.count == 12 || bytes[12] == UInt8(ascii: " ")
-        else { throw .malformedStatusLine(text) }
-        isHTTP10 = bytes[7] == UInt8(ascii: "0")
-        status = bytes[9...11].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
-        guard status >= 100 else { throw .malformedStatusLine(text) }
+        guard bytes.count >= 12, bytes.starts(with: "HTTP/1.".utf8),
+            bytes[start + 7] == UInt8(ascii: "0") || bytes[start + 7] == UInt8(ascii: "1"),
+            bytes[start + 8] == UInt8(ascii: " "), bytes[(start + 9)...(start + 11)].allSatisfy(Self.isDigit),
+            bytes.count == 12 || bytes[start + 12] == UInt8(ascii: " ")
+        else { throw malformed }
+        isHTTP10 = bytes[start + 7] == UInt8(ascii: "0")
+        status = bytes[(start + 9)...(start + 11)].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        guard status >= 100 else { throw malformed }
         if status == 101 { throw .unexpectedStatus(status) }
         headers = []
         stage = .headers
@@ -311,18 +312,20 @@ package struct HTTPResponseParser: Sendable {
     }
 
     private func field(_ line: ArraySlice<UInt8>) throws(HTTPResponseParseError) -> HTTPHeader {
-        let shown = String(decoding: line, as: UTF8.self)
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
             line[line.startIndex..<colon].allSatisfy(Self.isTokenCharacter)
-        else { throw .malformedHeader(shown) }
-        let value = line[(colon + 1)...]
+        else { throw .malformedHeader(String(decoding: line, as: UTF8.self)) }
+        // Trimmed as bytes: space and tab are never part of a multi-byte UTF-8 sequence.
+        var start = colon + 1
+        var end = line.endIndex
+        while start < end, Self.isOptionalWhiteSpace(line[start]) { start += 1 }
+        while end > start, Self.isOptionalWhiteSpace(line[end - 1]) { end -= 1 }
+        let value = line[start..<end]
         guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) || $0 >= 0x80 }) else {
-            throw .malformedHeader(shown)
+            throw .malformedHeader(String(decoding: line, as: UTF8.self))
         }
         return HTTPHeader(
-            String(decoding: line[line.startIndex..<colon], as: UTF8.self),
-            String(decoding: value, as: UTF8.self).trimmingOWS
-        )
+            String(decoding: line[line.startIndex..<colon], as: UTF8.self), String(decoding: value, as: UTF8.self))
     }
 
     private func chunkSize(_ line: ArraySlice<UInt8>) throws(HTTPResponseParseError) -> Int {
@@ -343,6 +346,8 @@ package struct HTTPResponseParser: Sendable {
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+    private static func isOptionalWhiteSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
     private static func isIdentity(_ value: String) -> Bool {
         tokens(value).allSatisfy { $0 == "identity" }
@@ -372,17 +377,19 @@ extension UInt8 {
     }
 }
 
-extension StringProtocol {
+extension Substring {
     /// Without the optional white space (space, tab) HTTP allows around values.
     fileprivate var trimmingOWS: String {
-        let scalars = unicodeScalars.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }
-        return String(String.UnicodeScalarView(scalars.reversed()))
+        let isWhiteSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
+        guard let first = utf8.firstIndex(where: { !isWhiteSpace($0) }) else { return "" }
+        let last = utf8.lastIndex(where: { !isWhiteSpace($0) }) ?? first
+        return String(decoding: utf8[first...last], as: UTF8.self)
     }
 }
 
 extension [HTTPHeader] {
     /// Every value of the header called `name`, compared case-insensitively, in order.
     package func values(for name: String) -> [String] {
-        filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
+        filter { $0.hasName(name) }.map(\.value)
     }
 }

@@ -10,12 +10,25 @@ package struct HTTPHeader: Sendable, Equatable {
         self.name = name
         self.value = value
     }
+
+    /// True when the header is called `name`, compared case-insensitively as HTTP field names are (they are
+    /// ASCII tokens, so folding ASCII letters is the whole comparison).
+    package func hasName(_ name: String) -> Bool {
+        let own = self.name.utf8
+        let other = name.utf8
+        guard own.count == other.count else { return false }
+        return zip(own, other).allSatisfy { $0 == $1 || (Self.isASCIILetter($0) && $0 | 0x20 == $1 | 0x20) }
+    }
+
+    private static func isASCIILetter(_ byte: UInt8) -> Bool {
+        (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+    }
 }
 
 extension [HTTPHeader] {
     /// The first value of the header called `name`, compared case-insensitively.
     package func value(for name: String) -> String? {
-        first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        first { $0.hasName(name) }?.value
     }
 }
 

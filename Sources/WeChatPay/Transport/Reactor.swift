@@ -13,9 +13,9 @@ enum Readiness: Sendable, Equatable {
     case cancelled
 }
 
-/// One thread running `poll(2)` over the descriptors of idle pooled connections and the deadlines of exchanges in
-/// flight: an idle connection the server closes, or that reaches the idle limit, is evicted at once, and a caller
-/// is answered at its deadline whatever its I/O thread is doing. A waiter without a descriptor is a plain deadline.
+/// One thread running `poll(2)` over waited-on descriptors and the deadlines of exchanges in flight and of the
+/// pools' sweeps: a caller is answered at its deadline whatever its I/O thread is doing, and idle connections are
+/// closed at their limit. A waiter without a descriptor is a plain deadline.
 final class Reactor: Sendable {
     /// What a waiter is called with, on the reactor's thread or the completing one; must be quick.
     typealias Callback = @Sendable (Readiness) -> Void
@@ -30,6 +30,10 @@ final class Reactor: Sendable {
     private struct State {
         var waiters: [Int: Waiter] = [:]
         var nextID = 0
+        /// When the thread's current wait ends by itself; nil while it waits without a deadline.
+        var plannedWake: ContinuousClock.Instant?
+        /// A wake-up byte was written and the thread has not rebuilt its set since.
+        var wakePending = false
     }
 
     /// The process's reactor, started on first use.
@@ -60,13 +64,18 @@ final class Reactor: Sendable {
     func register(
         descriptor: Int32, events: Int16, deadline: ContinuousClock.Instant, callback: @escaping Callback
     ) -> Int {
-        let id = state.withLock { state in
+        let (id, mustWake) = state.withLock { state in
             state.nextID += 1
             state.waiters[state.nextID] = Waiter(
                 descriptor: descriptor, events: events, deadline: deadline, callback: callback)
-            return state.nextID
+            // A plain deadline no earlier than the thread's own wake-up is picked up then: most exchanges end
+            // long before their deadline, and waking the thread for each would cost two context switches.
+            let noticedAnyway = descriptor < 0 && state.plannedWake.map { $0 <= deadline } == true
+            let mustWake = !state.wakePending && !noticedAnyway
+            if mustWake { state.wakePending = true }
+            return (state.nextID, mustWake)
         }
-        wake()
+        if mustWake { wake() }
         return id
     }
 
@@ -124,6 +133,8 @@ final class Reactor: Sendable {
                 descriptors.append(pollfd(fd: waiter.descriptor, events: waiter.events, revents: 0))
                 ids.append(id)
             }
+            state.plannedWake = nearest
+            state.wakePending = false
             return nearest
         }
     }

@@ -89,6 +89,17 @@ struct ResponseParserTests {
         #expect(answer.headers[0].name == "Set-Cookie")
     }
 
+    @Test("a header value loses the spaces and tabs around it, keeps those inside, and may hold UTF-8")
+    func valueWhiteSpace() throws {
+        let text = "HTTP/1.1 200 OK\r\nX-A: \t one  two \t\r\nX-B:\r\nX-C: caf\u{E9} \r\nContent-Length: 0\r\n\r\n"
+        let answer = try #require(try parse(text))
+        #expect(answer.headers.value(for: "x-a") == "one  two")
+        #expect(answer.headers.value(for: "X-B") == "")
+        #expect(answer.headers.value(for: "X-C") == "caf\u{E9}")
+        #expect(answer.headers.value(for: "X-") == nil)
+        #expect(answer.headers.value(for: "X-A ") == nil)
+    }
+
     @Test("a compressed body is refused by name; identity is fine")
     func compressed() throws {
         #expect(
