@@ -1,4 +1,5 @@
 import Foundation
+import WatcherLog
 import WatcherSQLite
 
 /// A change to one watched row, written atomically with its `state_transitions` row.
@@ -90,4 +91,72 @@ package struct CommittedTransition: Sendable, Equatable {
     package var to: String
     /// The transition detail, if any.
     package var detail: String?
+}
+
+extension RowUpdate {
+    /// One column an update changes.
+    package enum Assignment: Sendable, Equatable {
+        /// `column = value`.
+        case set(String, SQLiteValue)
+        /// `column = NULL`.
+        case clear(String)
+        /// `column = column + 1`.
+        case increment(String)
+        /// `column = coalesce(column, value)`: set only if still NULL.
+        case setIfNull(String, SQLiteValue)
+    }
+
+    /// What the update does to the row, column by column: the one statement of the rule, from which both the SQL
+    /// the store runs and the row the engine keeps afterwards (``QueuedRow/applying(_:)``) are derived.
+    package var assignments: [Assignment] {
+        var assignments: [Assignment] = []
+        func assign<Value>(_ column: String, _ change: Change<Value>, _ value: (Value) -> SQLiteValue) {
+            switch change {
+            case .keep: break
+            case .set(let newValue): assignments.append(.set(column, value(newValue)))
+            case .clear: assignments.append(.clear(column))
+            }
+        }
+        let stamp = SQLiteValue.text(Timestamp.rfc3339(at))
+        if let newState { assignments.append(.set("state", .text(newState))) }
+        for column in table.resultColumns {
+            if let value = results[column] { assignments.append(.set(column, value)) }
+        }
+        assign("error", error) { .text($0) }
+        assign("next_poll_at", isTerminal ? .clear : nextPollAt) { .real($0) }
+        if countsAsPoll {
+            assignments.append(.increment("poll_count"))
+            assignments.append(.set("last_polled_at", .real(at.timeIntervalSince1970)))
+        }
+        if let failureCount { assignments.append(.set("failure_count", .integer(Int64(failureCount)))) }
+        assign("not_found_since", notFoundSince) { .real($0) }
+        if let firstSeenAt { assignments.append(.setIfNull("first_seen_at", .real(firstSeenAt))) }
+        assignments.append(.set("updated_at", stamp))
+        if isTerminal { assignments.append(.set("completed_at", stamp)) }
+        return assignments
+    }
+}
+
+extension QueuedRow {
+    /// The row as it will be after `update` is committed, or nil when the update ends the watch: its
+    /// ``RowUpdate/assignments`` applied to the columns a queued row carries.
+    package func applying(_ update: RowUpdate) -> QueuedRow? {
+        guard !update.isTerminal else { return nil }
+        var row = self
+        for assignment in update.assignments {
+            switch assignment {
+            case .set("state", let value): row.state = value.stringValue ?? row.state
+            case .set("next_poll_at", let value): row.nextPollAt = value.doubleValue
+            case .clear("next_poll_at"): row.nextPollAt = nil
+            case .increment("poll_count"): row.pollCount += 1
+            case .set("last_polled_at", let value): row.lastPolledAt = value.doubleValue
+            case .set("failure_count", let value): row.failureCount = Int(value.int64Value ?? 0)
+            case .set("not_found_since", let value): row.notFoundSince = value.doubleValue
+            case .clear("not_found_since"): row.notFoundSince = nil
+            case .setIfNull("first_seen_at", let value): row.firstSeenAt = row.firstSeenAt ?? value.doubleValue
+            default: break  // columns a queued row does not carry (results, error, timestamps)
+            }
+        }
+        return row
+    }
 }

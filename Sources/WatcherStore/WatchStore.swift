@@ -230,41 +230,25 @@ package final class WatchStore: Sendable {
         )
     }
 
-    /// Builds the UPDATE for one change. The SQL text depends only on which fields change, so the connection's
-    /// statement cache holds a handful of variants.
+    /// Builds the UPDATE for one change from its ``RowUpdate/assignments``. The SQL text depends only on which
+    /// fields change, so the connection's statement cache holds a handful of variants.
     static func updateStatement(_ update: RowUpdate) -> (String, [SQLiteValue]) {
         var assignments: [String] = []
         var arguments: [SQLiteValue] = []
-        func assign(_ column: String, _ value: SQLiteValue) {
-            assignments.append("\(column) = ?")
-            arguments.append(value)
-        }
-        func assign<Value>(_ column: String, _ change: RowUpdate.Change<Value>, _ value: (Value) -> SQLiteValue) {
-            switch change {
-            case .keep: break
-            case .set(let newValue): assign(column, value(newValue))
-            case .clear: assignments.append("\(column) = NULL")
+        for assignment in update.assignments {
+            switch assignment {
+            case .set(let column, let value):
+                assignments.append("\(column) = ?")
+                arguments.append(value)
+            case .clear(let column):
+                assignments.append("\(column) = NULL")
+            case .increment(let column):
+                assignments.append("\(column) = \(column) + 1")
+            case .setIfNull(let column, let value):
+                assignments.append("\(column) = coalesce(\(column), ?)")
+                arguments.append(value)
             }
         }
-        let at = Timestamp.rfc3339(update.at)
-        if let newState = update.newState { assign("state", .text(newState)) }
-        for column in update.table.resultColumns {
-            if let value = update.results[column] { assign(column, value) }
-        }
-        assign("error", update.error) { .text($0) }
-        assign("next_poll_at", update.isTerminal ? .clear : update.nextPollAt) { .real($0) }
-        if update.countsAsPoll {
-            assignments.append("poll_count = poll_count + 1")
-            assign("last_polled_at", .real(update.at.timeIntervalSince1970))
-        }
-        if let failureCount = update.failureCount { assign("failure_count", .integer(Int64(failureCount))) }
-        assign("not_found_since", update.notFoundSince) { .real($0) }
-        if let firstSeenAt = update.firstSeenAt {
-            assignments.append("first_seen_at = coalesce(first_seen_at, ?)")
-            arguments.append(.real(firstSeenAt))
-        }
-        assign("updated_at", .text(at))
-        if update.isTerminal { assign("completed_at", .text(at)) }
         let sql = """
             UPDATE \(update.table.table) SET \(assignments.joined(separator: ", "))
             WHERE rowid = ? AND merchant_id = ? AND \(update.table.idColumn) = ? AND state = ?

@@ -62,7 +62,23 @@ struct BudgetSchedulerTests {
         #expect(young + 0.2 >= 2.5, "nothing finishes before 2 s + the lognormal's first percentile: \(young) s")
         #expect(young + 0.2 <= 4.5, "but the row is back in play before the bulk of completions: \(young) s")
         #expect(interval(atAge: 7) == 1)
-        #expect(interval(atAge: 200) == 1, "past every observed completion the model knows nothing: swept")
+    }
+
+    @Test("past every completion seen a row is swept, unless rows of known ages compete: then it yields")
+    func pastTheOldestCompletion() {
+        let scheduler = BudgetScheduler()
+        teach(scheduler)
+        func interval(atAge age: Double, now: Double, utilisation: Double = 0.95) -> Double {
+            scheduler.nextPollTime(
+                context(row(1, created: now - age), now: now, pending: 40, utilisation: utilisation)) - now
+        }
+        #expect(interval(atAge: 700, now: 5_000) == 1, "no row of a known age placed in the last second: swept")
+        #expect(interval(atAge: 7, now: 5_001) == 1)
+        #expect(
+            interval(atAge: 700, now: 5_001.5) == 60,
+            "a tenth of the ~650 s by which it outlived the oldest completion, at most the maximum interval")
+        #expect(
+            interval(atAge: 700, now: 5_001.8, utilisation: 0.5) == 1, "with tokens to spare, waiting saves nothing")
     }
 
     @Test("cohorts learn separately: a fast type does not make a slow type's young rows be polled")

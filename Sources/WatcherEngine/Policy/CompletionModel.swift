@@ -4,16 +4,19 @@ import Foundation
 /// turned into a smoothed hazard (the chance per second that a still-unfinished one finishes now), and from it the
 /// ages at which a row of the cohort is *in play*: likely enough to finish that polling it is worth a token.
 ///
-/// In play are the ages whose hazard is at least ``inPlayShare`` of the typical hazard at which the cohort's
-/// rows finish (the median over its completions). Outside are the ages where rows practically never finish: too
-/// young (nothing finishes in its first seconds), or in a gap between a fast and a slow group. Past the oldest
-/// completion seen the model knows nothing (only finished rows teach it, so early on it sees the fast ones alone),
-/// and those ages are in play.
+/// Out of play are the ages of lowest hazard that together hold at most ``skippedShare`` of the completions:
+/// too young (nothing finishes in its first seconds), or a gap between a fast and a slow group. Past the oldest
+/// completion seen the model knows nothing (only finished rows teach it, so early on it sees the fast ones alone):
+/// such a row is in play, except that it yields to rows of known ages when they compete for the tokens (see
+/// ``BudgetScheduler``): then it is polled again after ``pastOldestSpacing`` of the time by which it has outlived
+/// that completion, so a new record is still noticed soon.
 ///
 /// A pure value; ages are seconds since the row's clock started.
 package struct CompletionModel: Sendable {
     /// The share of completions the ages out of play may hold.
     package static let skippedShare = 0.01
+    /// Past the oldest completion seen, the wait before the next poll as a share of how far past it the row is.
+    package static let pastOldestSpacing = 0.1
 
     /// The narrowest bin, in seconds; bins widen to cover the slowest completions seen.
     package let binWidth: Double
@@ -68,11 +71,24 @@ package struct CompletionModel: Sendable {
         return bin >= binCount || age > oldest || inPlay[bin]
     }
 
+    /// Whether completions as old as `age` have been seen: past the oldest one, the model knows nothing.
+    package mutating func knows(age: Double) -> Bool {
+        refresh()
+        return age <= oldest
+    }
+
     /// How long after a poll at `age` to poll again: the shortest interval of `range` if the row is then in play,
-    /// else the time until it enters play (at most the longest interval).
-    package mutating func interval(fromAge age: Double, within range: ClosedRange<Double>) -> Double {
+    /// else the time until it enters play (at most the longest interval). Past the oldest completion seen, the
+    /// shortest interval, or when `yielding`, ``pastOldestSpacing`` of the excess.
+    package mutating func interval(
+        fromAge age: Double, within range: ClosedRange<Double>, yielding: Bool = false
+    ) -> Double {
         refresh()
         let earliest = age + range.lowerBound
+        if earliest > oldest {
+            guard yielding else { return range.lowerBound }
+            return min(range.upperBound, max(range.lowerBound, Self.pastOldestSpacing * (age - oldest)))
+        }
         guard !isInPlay(atAge: earliest) else { return range.lowerBound }
         var bin = Int(earliest / width) + 1
         while bin < binCount, Double(bin) * width <= oldest, !inPlay[bin] { bin += 1 }

@@ -145,13 +145,14 @@ actor Intake: Service {
             }
             updates.append(update)
         }
-        guard let results = await environment.writer.submit(updates) else { return }
-        var touched = Set<String>()
-        for (update, result) in zip(updates, results) where result.isApplied && !update.isTerminal {
-            touched.insert(update.merchantID)
+        guard let (results, commit) = await environment.writer.commit(updates) else { return }
+        // Handed over only once committed: the lane then holds what a restart would read, in arrival order.
+        var arrived: [String: [QueuedRow]] = [:]
+        for (row, (update, result)) in zip(rows, zip(updates, results)) where result.isApplied {
+            if let admitted = row.applying(update) { arrived[row.merchantID, default: []].append(admitted) }
         }
-        for merchant in touched {
-            await lanes[LaneKey(merchant: merchant, resource: kind.resource)]?.rowsArrived()
+        for (merchant, rows) in arrived {
+            await lanes[LaneKey(merchant: merchant, resource: kind.resource)]?.rowsArrived(rows, committedIn: commit)
         }
     }
 

@@ -38,6 +38,9 @@ actor Lane {
     private var candidates: DueQueue
     private var inFlight: Set<Int64> = []
     private var refreshRequested = true
+    private var refreshing = false
+    /// The last transaction of the writer that the window's latest read saw.
+    private var readThrough = 0
     private var lastRefresh = -Double.infinity
     private var pending = 0
     private var lastCount = -Double.infinity
@@ -107,10 +110,25 @@ actor Lane {
         wakeup.signal()
     }
 
-    /// New rows arrived for this lane: read the database again.
+    /// Rows of this lane changed in the database behind its window (the deadline sweep ended some): read it again.
     func rowsArrived() {
         refreshRequested = true
         changedSinceCount = true
+        wakeup.signal()
+    }
+
+    /// New rows of this lane, as intake committed them in transaction `commit`: they join the window at their
+    /// place in due order (ahead of every re-poll) without a read of the database. When the window was read after
+    /// that commit, it already knew them (and may have polled them since): nothing to add.
+    func rowsArrived(_ rows: [QueuedRow], committedIn commit: Int) {
+        changedSinceCount = true
+        guard readThrough < commit else { return }
+        for row in rows
+        where !inFlight.contains(row.rowID) && !candidates.rows.contains(where: { $0.rowID == row.rowID }) {
+            candidates.insert(row)
+        }
+        // A read under way may have started before the commit, and would replace the window without them.
+        if refreshing { refreshRequested = true }
         wakeup.signal()
     }
 
@@ -166,14 +184,18 @@ actor Lane {
     private func refresh(now: Double) async {
         refreshRequested = false
         lastRefresh = now
+        refreshing = true
+        defer { refreshing = false }
         // Taken before the read: a change made while it runs is seen by the next one.
         let foreignVersion = environment.store.foreignVersion
         changedSinceRefresh = false
         foreignVersionRefreshed = foreignVersion
         do {
+            let seen = environment.writer.committedThrough
             let fetched = try await environment.store.upcomingRows(
                 kind.table, merchant: key.merchant, limit: windowSize + inFlight.count)
             candidates.replace(with: fetched, limit: windowSize + inFlight.count, inFlight: inFlight)
+            readThrough = max(readThrough, seen)
         } catch {
             logger.error("database.read_failed", ["error": .string(String(describing: error))])
             environment.statistics.recordError("database read: \(error)")
@@ -425,28 +447,6 @@ actor Lane {
             environment.statistics.recordError(
                 "merchant \(key.merchant): \(failures) verification failures in a minute")
         }
-    }
-}
-
-extension QueuedRow {
-    /// The row as it will be after `update` is committed, or nil when the update ends the watch.
-    func applying(_ update: RowUpdate) -> QueuedRow? {
-        guard !update.isTerminal else { return nil }
-        var row = self
-        if let state = update.newState { row.state = state }
-        if case .set(let next) = update.nextPollAt { row.nextPollAt = next }
-        if update.countsAsPoll {
-            row.pollCount += 1
-            row.lastPolledAt = update.at.timeIntervalSince1970
-        }
-        if let failures = update.failureCount { row.failureCount = failures }
-        switch update.notFoundSince {
-        case .keep: break
-        case .set(let since): row.notFoundSince = since
-        case .clear: row.notFoundSince = nil
-        }
-        if let firstSeen = update.firstSeenAt, row.firstSeenAt == nil { row.firstSeenAt = firstSeen }
-        return row
     }
 }
 

@@ -3,6 +3,7 @@ import WatcherLog
 import WatcherSQLite
 import WatcherServices
 import WatcherStore
+import WatcherSync
 
 /// Where the writer commits: the store, or a fake in tests that blocks or fails on command.
 package protocol RowUpdateSink: Sendable {
@@ -22,7 +23,7 @@ extension WatchStore: RowUpdateSink {}
 package actor ResultWriter: Service {
     private struct Entry {
         var updates: [RowUpdate]
-        var continuation: CheckedContinuation<[UpdateResult]?, Never>
+        var continuation: CheckedContinuation<(results: [UpdateResult], commit: Int)?, Never>
     }
 
     private let sink: any RowUpdateSink
@@ -38,6 +39,7 @@ package actor ResultWriter: Service {
     private let wakeup = Wakeup()
     private var troubleSince: Double?
     private var lastTroubleLog = -Double.infinity
+    private let commits = Locked(0)
 
     package init(
         sink: any RowUpdateSink,
@@ -58,13 +60,22 @@ package actor ResultWriter: Service {
     /// Queues updates and returns once they are committed, one result per update; nil if the writer gave up on
     /// the database (or has stopped).
     package func submit(_ updates: [RowUpdate]) async -> [UpdateResult]? {
-        guard !updates.isEmpty else { return [] }
+        await commit(updates)?.results
+    }
+
+    /// ``submit(_:)``, also returning the number of the transaction that wrote the updates (0 for none).
+    package func commit(_ updates: [RowUpdate]) async -> (results: [UpdateResult], commit: Int)? {
+        guard !updates.isEmpty else { return ([], 0) }
         guard failure == nil, !ended else { return nil }
         return await withCheckedContinuation { continuation in
             queue.append(Entry(updates: updates, continuation: continuation))
             wakeup.signal()
         }
     }
+
+    /// The number of the last transaction committed; they are numbered 1, 2, … in order. A read of the database
+    /// that starts after this returned `n` sees every update of transactions 1…`n`.
+    package nonisolated var committedThrough: Int { commits.withLock { $0 } }
 
     /// Updates waiting to be written, for status lines.
     package var backlog: Int { queue.reduce(0) { $0 + $1.updates.count } }
@@ -86,9 +97,13 @@ package actor ResultWriter: Service {
             let batch = takeBatch()
             do {
                 let applied = try await sink.apply(batch.flatMap(\.updates))
+                let commit = commits.withLock { count in
+                    count += 1
+                    return count
+                }
                 recovered()
                 report(applied)
-                resume(batch, with: applied)
+                resume(batch, with: applied, commit: commit)
             } catch {
                 queue.insert(contentsOf: batch, at: 0)
                 await handle(error)
@@ -115,11 +130,11 @@ package actor ResultWriter: Service {
     }
 
     /// Hands each submitter the results of its own updates.
-    private func resume(_ batch: [Entry], with results: [UpdateResult]) {
+    private func resume(_ batch: [Entry], with results: [UpdateResult], commit: Int) {
         var offset = 0
         for entry in batch {
             let count = entry.updates.count
-            entry.continuation.resume(returning: Array(results[offset..<offset + count]))
+            entry.continuation.resume(returning: (Array(results[offset..<offset + count]), commit))
             offset += count
         }
     }
