@@ -33,15 +33,14 @@ enum EnqueueCommand: Command {
         let merchant = try arguments.required("merchant")
         let brand = try arguments.required("brand")
         let (kind, id) = try NamedRow.parse(arguments)
-        var parameters: [String: String] = [:]
+        let row: QueuedRow
         if kind is ProductCouponKind {
             guard arguments.value("type") == nil else { throw .usage("--product-coupon takes no --type") }
+            row = ProductCouponKind.newRow(merchantID: merchant, productCouponID: id, brandID: brand)
         } else {
-            parameters["image_generation_type"] = try arguments.required("type")
+            row = ImageGenerationTaskKind.newRow(
+                merchantID: merchant, taskID: id, brandID: brand, generationType: try arguments.required("type"))
         }
-        let row = QueuedRow(
-            rowID: 0, merchantID: merchant, resourceID: id, brandID: brand, parameters: parameters,
-            state: LocalState.pending)
         let merchants = Set(configuration.merchants.map(\.mchid))
         switch RowValidation.problem(with: row, kind: kind, merchants: merchants) {
         case .unknownMerchant?: throw .usage("merchant \(merchant) is not configured in \(configuration.configFile)")
