@@ -49,7 +49,7 @@ enum ConfigurationEncoder {
 
     private static func merchant(_ merchant: MerchantSettings) -> JSONValue {
         .object([
-            JSONMember("mchid", .string(merchant.mchid)),
+            JSONMember("mchid", .string(merchant.merchantID)),
             JSONMember("certificate_serial", .string(merchant.certificateSerial)),
             JSONMember("private_key_file", .string(merchant.privateKeyFile)),
             JSONMember("wechatpay_public_key_id", optional(merchant.wechatpayPublicKeyID)),

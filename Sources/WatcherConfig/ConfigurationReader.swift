@@ -156,13 +156,13 @@ struct ConfigurationReader {
                 continue
             }
             let merchant = merchant(reader)
-            if let first = firstIndex[merchant.mchid] {
+            if let first = firstIndex[merchant.merchantID] {
                 reader.problem(
                     "mchid",
-                    "\(merchant.mchid.debugDescription) is also merchants[\(first)].mchid; list each merchant once"
+                    "\(merchant.merchantID.debugDescription) is also merchants[\(first)].mchid; list each merchant once"
                 )
-            } else if !merchant.mchid.isEmpty {  // "" stands for an mchid already reported as invalid
-                firstIndex[merchant.mchid] = index
+            } else if !merchant.merchantID.isEmpty {  // "" stands for an mchid already reported as invalid
+                firstIndex[merchant.merchantID] = index
             }
             merchants.append(merchant)
         }
@@ -170,7 +170,7 @@ struct ConfigurationReader {
     }
 
     private func merchant(_ merchant: ObjectReader) -> MerchantSettings {
-        let mchid = identifier(merchant, "mchid", rule: IdentifierRules.mchidProblem)
+        let merchantID = identifier(merchant, "mchid", rule: IdentifierRules.mchidProblem)
         let publicKeyID = identifier(
             merchant, "wechatpay_public_key_id", required: false, rule: IdentifierRules.publicKeyIDProblem)
         let publicKeyFile = path(merchant, "wechatpay_public_key_file", nullable: true)
@@ -189,7 +189,7 @@ struct ConfigurationReader {
             )
         }
         return MerchantSettings(
-            mchid: mchid ?? "",
+            merchantID: merchantID ?? "",
             certificateSerial: identifier(
                 merchant, "certificate_serial", rule: IdentifierRules.certificateSerialProblem)
                 ?? "",

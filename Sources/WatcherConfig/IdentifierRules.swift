@@ -1,10 +1,10 @@
 /// The rules for the merchant identifiers WeChat Pay issues.
 enum IdentifierRules {
     /// The problem with a `mchid`, if any: 1 to 32 ASCII digits.
-    static func mchidProblem(_ mchid: String) -> String? {
-        let bytes = Array(mchid.utf8)
+    static func mchidProblem(_ merchantID: String) -> String? {
+        let bytes = Array(merchantID.utf8)
         guard (1...32).contains(bytes.count), bytes.allSatisfy(isDigit) else {
-            return "\(JSONValue.quoted(mchid)) is not a merchant number; expected 1 to 32 ASCII digits"
+            return "\(JSONValue.quoted(merchantID)) is not a merchant number; expected 1 to 32 ASCII digits"
         }
         return nil
     }

@@ -125,7 +125,7 @@ package struct PollingSettings: Sendable, Equatable {
 /// One merchant the daemon polls for (an element of `merchants`). Key files are named, not read.
 package struct MerchantSettings: Sendable, Equatable {
     /// The merchant number, 1 to 32 digits.
-    package var mchid: String
+    package var merchantID: String
     /// The serial number of the merchant's API certificate, hexadecimal, as written in the file.
     package var certificateSerial: String
     /// The merchant's API private key (`apiclient_key.pem`), an absolute path.
@@ -143,7 +143,7 @@ package struct MerchantSettings: Sendable, Equatable {
 
     /// Settings from their parts.
     package init(
-        mchid: String,
+        merchantID: String,
         certificateSerial: String,
         privateKeyFile: String,
         wechatpayPublicKeyID: String?,
@@ -152,7 +152,7 @@ package struct MerchantSettings: Sendable, Equatable {
         apiv3KeyFile: String? = nil
     ) {
         self.apiv3KeyFile = apiv3KeyFile
-        self.mchid = mchid
+        self.merchantID = merchantID
         self.certificateSerial = certificateSerial
         self.privateKeyFile = privateKeyFile
         self.wechatpayPublicKeyID = wechatpayPublicKeyID

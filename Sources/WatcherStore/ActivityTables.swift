@@ -6,8 +6,8 @@ import WatcherSQLite
 package struct ActivityCounts: Sendable, Equatable {
     /// The merchant.
     package var merchantID: String
-    /// The API (resource), e.g. `image_generation_task`.
-    package var api: String
+    /// The resource kind (the `api` column), e.g. `image_generation_task`.
+    package var resource: String
     /// Requests sent.
     package var requests: Int
     /// 429 answers.
@@ -15,9 +15,9 @@ package struct ActivityCounts: Sendable, Equatable {
     /// Requests without a believable answer.
     package var failures: Int
 
-    package init(merchantID: String, api: String, requests: Int, throttled: Int, failures: Int) {
+    package init(merchantID: String, resource: String, requests: Int, throttled: Int, failures: Int) {
         self.merchantID = merchantID
-        self.api = api
+        self.resource = resource
         self.requests = requests
         self.throttled = throttled
         self.failures = failures
@@ -119,7 +119,7 @@ package enum ActivityTables {
                   throttled = throttled + excluded.throttled, failures = failures + excluded.failures
                 """,
                 [
-                    .text(minute), .text(counts.merchantID), .text(counts.api), .integer(Int64(counts.requests)),
+                    .text(minute), .text(counts.merchantID), .text(counts.resource), .integer(Int64(counts.requests)),
                     .integer(Int64(counts.throttled)), .integer(Int64(counts.failures)),
                 ]
             )
@@ -158,7 +158,7 @@ package enum ActivityTables {
             let requests = Int(row["requests"].int64Value ?? 0)
             return StatusReport.Rate(
                 merchantID: row["merchant_id"].stringValue ?? "",
-                api: row["api"].stringValue ?? "",
+                resource: row["api"].stringValue ?? "",
                 requests: requests,
                 throttled: Int(row["throttled"].int64Value ?? 0),
                 failures: Int(row["failures"].int64Value ?? 0),

@@ -35,8 +35,8 @@ package struct StatusReport: Codable, Sendable, Equatable {
     package struct Rate: Codable, Sendable, Equatable {
         /// The merchant.
         package var merchantID: String
-        /// The API (resource).
-        package var api: String
+        /// The resource kind (the activity table's `api` column).
+        package var resource: String
         /// Requests in the window.
         package var requests: Int
         /// 429s in the window.

@@ -144,7 +144,7 @@ package struct SimulationFolder: Sendable {
             polling: .defaults,
             merchants: merchants.map {
                 MerchantSettings(
-                    mchid: $0.mchid,
+                    merchantID: $0.mchid,
                     certificateSerial: $0.serial,
                     privateKeyFile: privateKeyFile(of: $0.mchid),
                     wechatpayPublicKeyID: Self.platformKeyID,

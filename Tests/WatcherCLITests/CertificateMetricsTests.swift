@@ -29,7 +29,7 @@ struct CertificateMetricsTests {
         }
         let client = WeChatPayClient(
             credentials: MerchantCredentials(
-                mchid: "1900000001", certificateSerial: "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",
+                merchantID: "1900000001", certificateSerial: "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",
                 privateKey: TestKeys.merchant, wechatpayPublicKey: nil,
                 platformCertificates: PlatformCertificateSettings(
                     apiv3Key: Array(PlatformCertificateVectors.apiv3Key.utf8), apiv3KeyFile: "/k", cacheFile: nil)),

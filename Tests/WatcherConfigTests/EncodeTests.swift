@@ -16,7 +16,7 @@ import WatcherConfig
             minimumIntervalSeconds: 0.05, deadlineHours: 0.5, notFoundGraceSeconds: 0, safetyMarginMilliseconds: 1.5),
         merchants: [
             MerchantSettings(
-                mchid: "1900000001",
+                merchantID: "1900000001",
                 certificateSerial: "abc123",
                 privateKeyFile: "/srv/watcher/1900000001/apiclient_key.pem",
                 wechatpayPublicKeyID: "PUB_KEY_ID_01",
@@ -24,7 +24,7 @@ import WatcherConfig
                 requestsPerSecond: 7
             ),
             MerchantSettings(
-                mchid: "1900000002",
+                merchantID: "1900000002",
                 certificateSerial: "DEF456",
                 privateKeyFile: "/srv/watcher/1900000002/apiclient_key.pem",
                 wechatpayPublicKeyID: "PUB_KEY_ID_02",

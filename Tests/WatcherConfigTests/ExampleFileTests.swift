@@ -29,7 +29,7 @@ import WatcherConfig
             polling: .defaults,
             merchants: [
                 MerchantSettings(
-                    mchid: "1900000001",
+                    merchantID: "1900000001",
                     certificateSerial: "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",
                     privateKeyFile: "/etc/wechatpay-watcher/1900000001/apiclient_key.pem",
                     wechatpayPublicKeyID: "PUB_KEY_ID_0119000000012024111200000000000001",

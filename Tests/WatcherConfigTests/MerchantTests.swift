@@ -4,11 +4,11 @@ import WatcherConfig
 /// Merchant identifiers have the shapes WeChat Pay issues, and each merchant appears once.
 @Suite struct MerchantTests {
     @Test(arguments: ["19000x0001", "", "123456789012345678901234567890123", "１９００"])
-    func badMchidIsRefused(mchid: String) {
-        let text = Fixture.file(merchants: [Fixture.merchant(["mchid": mchid.debugDescription])])
+    func badMchidIsRefused(merchantID: String) {
+        let text = Fixture.file(merchants: [Fixture.merchant(["mchid": merchantID.debugDescription])])
         #expect(
             Fixture.problems(text) == [
-                "merchants[0].mchid: \(mchid.debugDescription) is not a merchant number; expected 1 to 32 ASCII digits"
+                "merchants[0].mchid: \(merchantID.debugDescription) is not a merchant number; expected 1 to 32 ASCII digits"
             ]
         )
     }

@@ -11,7 +11,7 @@ import WeChatPay
 /// The whole engine in this process: a store in a temporary folder, a ``FakeTransport`` answering as WeChat Pay
 /// does, and a ``ManualClock``, so rate-limit windows, timers and retries all run in simulated time.
 final class EngineHarness: Sendable {
-    static let mchid = "1900000001"
+    static let merchantID = "1900000001"
 
     let directory = TemporaryDirectory(prefix: "engine-harness")
     let clock = ManualClock()
@@ -48,7 +48,7 @@ final class EngineHarness: Sendable {
         }
         let logger = Logger(sink: logs, clock: { clock.wallNow() })
         let client = WeChatPayClient(
-            credentials: testCredentials(mchid: Self.mchid),
+            credentials: testCredentials(merchantID: Self.merchantID),
             hosts: APIHosts(primary: "https://primary.example", backup: nil),
             transport: transport,
             // Simulated time may run ahead of real work on a loaded machine: no request may time out meanwhile.
@@ -99,7 +99,7 @@ final class EngineHarness: Sendable {
     var result: Result<Void, any Error>? { finished.withLock { $0 } }
 
     /// Inserts rows the way a producer does, in this order, optionally with an explicit `created_at`.
-    func insert(_ ids: [String], merchant: String = EngineHarness.mchid, createdAt: Date? = nil) throws {
+    func insert(_ ids: [String], merchant: String = EngineHarness.merchantID, createdAt: Date? = nil) throws {
         let connection = try SQLiteConnection(path: store.path)
         defer { connection.close() }
         // A producer waits for the engine's write lock, as the README tells producers to.

@@ -122,7 +122,7 @@ struct EngineRuntimeTests {
         try harness.insert(["task_old"], createdAt: harness.clock.wallNow().addingTimeInterval(-3_600))
         try harness.insert(["task_liar"])
         harness.start()
-        let lane = LaneKey(merchant: EngineHarness.mchid, resource: "image_generation_task")
+        let lane = LaneKey(merchant: EngineHarness.merchantID, resource: "image_generation_task")
         func counters() -> LaneCounters? {
             harness.statistics.snapshot(at: 0, wallNow: harness.clock.wallNow()).lanes[lane]
         }

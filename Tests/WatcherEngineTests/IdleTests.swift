@@ -68,7 +68,7 @@ struct IdleTests {
         }
         try harness.insert(["task_a", "task_b"])
         harness.start()
-        let lane = LaneKey(merchant: EngineHarness.mchid, resource: "image_generation_task")
+        let lane = LaneKey(merchant: EngineHarness.merchantID, resource: "image_generation_task")
         func pending() -> Int? {
             harness.statistics.snapshot(at: 0, wallNow: harness.clock.wallNow()).lanes[lane]?.pending
         }

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Merchant gate: a 401 is confirmed before the merchant pauses")
 struct MerchantGateTests {
-    let gate = MerchantGate(mchid: "1900000001", basePause: 30, maximumPause: 300, confirmationPause: 1)
+    let gate = MerchantGate(merchantID: "1900000001", basePause: 30, maximumPause: 300, confirmationPause: 1)
 
     @Test("a first 401 holds the merchant for the confirmation pause only")
     func firstRejectionConfirms() {

@@ -22,7 +22,7 @@ struct ThirdKindTests {
 
         let reports = ["report_1", "report_2", "report_3"].map { id in
             QueuedRow(
-                rowID: 0, merchantID: EngineHarness.mchid, resourceID: id, brandID: "120344",
+                rowID: 0, merchantID: EngineHarness.merchantID, resourceID: id, brandID: "120344",
                 state: LocalState.pending)
         }
         #expect(

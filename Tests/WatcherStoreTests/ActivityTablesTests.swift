@@ -18,7 +18,7 @@ struct ActivityTablesTests {
         let fixture = try StoreFixture()
         try await fixture.store.recordStart(pid: 42, hostname: "host", version: "1.0", at: start)
         let counts = ActivityCounts(
-            merchantID: "1900000001", api: "image_generation_task", requests: 30, throttled: 1, failures: 2)
+            merchantID: "1900000001", resource: "image_generation_task", requests: 30, throttled: 1, failures: 2)
         try await fixture.store.record(
             ActivityRecord(
                 at: start.addingTimeInterval(5), counts: [counts], newError: nil, status: "a", isFinal: false))
@@ -59,7 +59,7 @@ struct ActivityTablesTests {
     func oldActivityDropped() async throws {
         let fixture = try StoreFixture()
         let counts = ActivityCounts(
-            merchantID: "1900000001", api: "image_generation_task", requests: 1, throttled: 0, failures: 0)
+            merchantID: "1900000001", resource: "image_generation_task", requests: 1, throttled: 0, failures: 0)
         try await fixture.store.record(
             ActivityRecord(at: start, counts: [counts], newError: nil, status: nil, isFinal: false))
         try await fixture.store.record(

@@ -63,9 +63,9 @@ package enum SignedAnswers {
 }
 
 /// Credentials for merchant `1900000001` with the reference key, trusting the test platform key.
-package func testCredentials(mchid: String = "1900000001") -> MerchantCredentials {
+package func testCredentials(merchantID: String = "1900000001") -> MerchantCredentials {
     MerchantCredentials(
-        mchid: mchid,
+        merchantID: merchantID,
         certificateSerial: "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",
         privateKey: TestKeys.merchant,
         wechatpayPublicKeyID: TestKeys.platformKeyID,

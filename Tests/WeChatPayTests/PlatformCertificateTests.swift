@@ -40,7 +40,7 @@ struct PlatformCertificateTests {
         -> MerchantCredentials
     {
         MerchantCredentials(
-            mchid: "1900000001", certificateSerial: "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",
+            merchantID: "1900000001", certificateSerial: "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",
             privateKey: TestKeys.merchant,
             wechatpayPublicKey: publicKey ? (TestKeys.platformKeyID, TestKeys.platform.publicKey) : nil,
             platformCertificates: PlatformCertificateSettings(
@@ -325,7 +325,7 @@ struct PlatformCertificateExpiryTests {
         }
         let client = WeChatPayClient(
             credentials: MerchantCredentials(
-                mchid: "1900000001", certificateSerial: "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",
+                merchantID: "1900000001", certificateSerial: "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",
                 privateKey: TestKeys.merchant, wechatpayPublicKey: nil,
                 platformCertificates: PlatformCertificateSettings(
                     apiv3Key: Platform.apiv3Key, apiv3KeyFile: "/k", cacheFile: nil)),

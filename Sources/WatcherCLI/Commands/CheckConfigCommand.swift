@@ -70,13 +70,13 @@ enum CheckConfigCommand: Command {
             case nil: continue
             case .transport(let failure)?:
                 warnings.append(
-                    "merchant \(merchant.mchid): cannot reach WeChat Pay to check the APIv3 key (\(failure))")
+                    "merchant \(merchant.merchantID): cannot reach WeChat Pay to check the APIv3 key (\(failure))")
             case .errorAnswer(let status, let code, let message, let requestID)?:
                 let error = PlatformCertificateError.errorAnswer(
                     status: status, code: code, message: message, requestID: requestID)
-                warnings.append("merchant \(merchant.mchid): cannot check the APIv3 key: \(error)")
+                warnings.append("merchant \(merchant.merchantID): cannot check the APIv3 key: \(error)")
             case let error?:
-                problems.append("merchant \(merchant.mchid): \(error)")
+                problems.append("merchant \(merchant.merchantID): \(error)")
             }
         }
         return (problems, warnings)

@@ -23,10 +23,10 @@ enum DownloadCertificatesCommand: Command {
     static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
         let configuration = try Setup.configuration(try arguments.required("config")).configuration
         let only = arguments.value("merchant")
-        if let only, !configuration.merchants.contains(where: { $0.mchid == only }) {
+        if let only, !configuration.merchants.contains(where: { $0.merchantID == only }) {
             throw .usage("merchant \(only) is not in \(configuration.configFile)")
         }
-        let credentials = try Setup.credentials(configuration).filter { only == nil || $0.mchid == only }
+        let credentials = try Setup.credentials(configuration).filter { only == nil || $0.merchantID == only }
         let eligible = credentials.filter { $0.platformCertificates != nil }
         guard !eligible.isEmpty else {
             throw .configuration(
@@ -40,10 +40,10 @@ enum DownloadCertificatesCommand: Command {
             let client = Setup.client(configuration, credentials: merchant, transport: transport, logger: logger)
             switch await client.downloadPlatformCertificates() {
             case .success(let set):
-                Output.line("merchant \(merchant.mchid) (\(merchant.verificationMode) mode):")
+                Output.line("merchant \(merchant.merchantID) (\(merchant.verificationMode) mode):")
                 for line in describe(set) { Output.line("  " + line) }
             case .failure(let error):
-                failures.append("merchant \(merchant.mchid): \(error)")
+                failures.append("merchant \(merchant.merchantID): \(error)")
             case nil:
                 break
             }

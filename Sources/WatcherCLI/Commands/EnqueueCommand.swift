@@ -41,7 +41,7 @@ enum EnqueueCommand: Command {
             row = ImageGenerationTaskKind.newRow(
                 merchantID: merchant, taskID: id, brandID: brand, generationType: try arguments.required("type"))
         }
-        let merchants = Set(configuration.merchants.map(\.mchid))
+        let merchants = Set(configuration.merchants.map(\.merchantID))
         switch RowValidation.problem(with: row, kind: kind, merchants: merchants) {
         case .unknownMerchant?: throw .usage("merchant \(merchant) is not configured in \(configuration.configFile)")
         case .invalidColumn(let problem)?: throw .usage(problem)

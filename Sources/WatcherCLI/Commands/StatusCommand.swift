@@ -84,7 +84,7 @@ enum StatusCommand: Command {
                     header: ["MERCHANT", "API", "REQUESTS", "PER SECOND", "THROTTLED", "FAILED"],
                     rows: report.rates.map {
                         [
-                            $0.merchantID, $0.api, String($0.requests), String($0.requestsPerSecond),
+                            $0.merchantID, $0.resource, String($0.requests), String($0.requestsPerSecond),
                             String($0.throttled), String($0.failures),
                         ]
                     }

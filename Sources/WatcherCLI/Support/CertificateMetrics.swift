@@ -19,16 +19,16 @@ package enum CertificateMetrics {
             help: "Held platform certificates that expire within 10 days.", kind: .gauge)
         for client in clients {
             for (key, count) in client.verifiedAnswersByKey.sorted(by: { $0.key < $1.key }) {
-                verified.samples.append(.init(["merchant": client.mchid, "key": key], Double(count)))
+                verified.samples.append(.init(["merchant": client.merchantID, "key": key], Double(count)))
             }
             guard let held = client.platformCertificates else { continue }
             for certificate in held.certificates {
                 let left = Double(certificate.notAfter) - now.timeIntervalSince1970
                 expiresIn.samples.append(
-                    .init(["merchant": client.mchid, "serial": certificate.serialNumber], left))
+                    .init(["merchant": client.merchantID, "serial": certificate.serialNumber], left))
             }
             let soon = held.expiring(at: now.timeIntervalSince1970).count
-            expiring.samples.append(.init(["merchant": client.mchid], Double(soon)))
+            expiring.samples.append(.init(["merchant": client.merchantID], Double(soon)))
         }
         return [verified, expiresIn, expiring]
     }

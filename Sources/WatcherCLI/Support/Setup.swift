@@ -37,7 +37,7 @@ enum Setup {
             do {
                 credentials.append(try self.credentials(merchant, database: configuration.database))
             } catch {
-                problems.append("merchant \(merchant.mchid): \(error)")
+                problems.append("merchant \(merchant.merchantID): \(error)")
             }
         }
         guard problems.isEmpty else {
@@ -58,10 +58,10 @@ enum Setup {
         let platformCertificates = try merchant.apiv3KeyFile.map { file throws(KeyLoadError) in
             PlatformCertificateSettings(
                 apiv3Key: try KeyFile.loadAPIv3Key(path: file), apiv3KeyFile: file,
-                cacheFile: PlatformCertificateSettings.cacheFile(database: database, mchid: merchant.mchid))
+                cacheFile: PlatformCertificateSettings.cacheFile(database: database, merchantID: merchant.merchantID))
         }
         return MerchantCredentials(
-            mchid: merchant.mchid, certificateSerial: merchant.certificateSerial, privateKey: privateKey,
+            merchantID: merchant.merchantID, certificateSerial: merchant.certificateSerial, privateKey: privateKey,
             wechatpayPublicKey: publicKey, platformCertificates: platformCertificates)
     }
 
@@ -90,7 +90,10 @@ enum Setup {
                 if let held = client.platformCertificates {
                     logger.info(
                         "certificates.ready",
-                        ["merchant": .string(client.mchid), "serials": .string(held.serials.joined(separator: ","))])
+                        [
+                            "merchant": .string(client.merchantID),
+                            "serials": .string(held.serials.joined(separator: ",")),
+                        ])
                 }
                 continue
             }
@@ -98,11 +101,12 @@ enum Setup {
             case .transport, .errorAnswer:
                 logger.warning(
                     "certificates.unavailable",
-                    ["merchant": .string(client.mchid), "error": .string(error.description)])
+                    ["merchant": .string(client.merchantID), "error": .string(error.description)])
             default:
                 logger.error(
-                    "certificates.unusable", ["merchant": .string(client.mchid), "error": .string(error.description)])
-                problems.append("merchant \(client.mchid): \(error)")
+                    "certificates.unusable",
+                    ["merchant": .string(client.merchantID), "error": .string(error.description)])
+                problems.append("merchant \(client.merchantID): \(error)")
             }
         }
         guard problems.isEmpty else {
@@ -217,11 +221,12 @@ enum Setup {
         logger: Logger
     ) -> [MerchantEndpoint] {
         let rates = Dictionary(
-            configuration.merchants.map { ($0.mchid, $0.requestsPerSecond) }, uniquingKeysWith: { first, _ in first })
+            configuration.merchants.map { ($0.merchantID, $0.requestsPerSecond) },
+            uniquingKeysWith: { first, _ in first })
         return credentials.map { credentials in
             MerchantEndpoint(
                 client: client(configuration, credentials: credentials, transport: transport, logger: logger),
-                requestsPerSecond: rates[credentials.mchid] ?? 20
+                requestsPerSecond: rates[credentials.merchantID] ?? 20
             )
         }
     }

@@ -92,7 +92,7 @@ package actor ActivityRecorder: Service {
             counts: deltas.sorted { $0.key < $1.key }.compactMap { lane, delta in
                 guard delta.requests > 0 || delta.throttled > 0 || delta.failures > 0 else { return nil }
                 return ActivityCounts(
-                    merchantID: lane.merchant, api: lane.resource, requests: delta.requests,
+                    merchantID: lane.merchant, resource: lane.resource, requests: delta.requests,
                     throttled: delta.throttled, failures: delta.failures)
             },
             newError: error,

@@ -61,16 +61,18 @@ actor Lane {
         kind: any ResourceKind, client: WeChatPayClient, gate: MerchantGate, limiter: RateLimiter,
         environment: LaneEnvironment
     ) {
-        self.key = LaneKey(merchant: client.mchid, resource: kind.resource)
+        self.key = LaneKey(merchant: client.merchantID, resource: kind.resource)
         self.kind = kind
         self.client = client
         self.gate = gate
-        self.laneGate = MerchantGate(mchid: client.mchid, basePause: 5, maximumPause: 300)
+        self.laneGate = MerchantGate(merchantID: client.merchantID, basePause: 5, maximumPause: 300)
         self.limiter = limiter
         self.environment = environment
         self.windowSize = max(32, limiter.limit * 2)
         self.candidates = DueQueue(capacity: windowSize)
-        self.logger = environment.logger.with(["merchant": .string(client.mchid), "resource": .string(kind.resource)])
+        self.logger = environment.logger.with([
+            "merchant": .string(client.merchantID), "resource": .string(kind.resource),
+        ])
     }
 
     /// What the loop does next.

@@ -49,7 +49,7 @@ final class MerchantGate: Sendable {
         return .paused(seconds: seconds, attempt: attempt, reason: reason)
     }
 
-    let mchid: String
+    let merchantID: String
     private let state = Locked(State())
     private let basePause: Double
     private let maximumPause: Double
@@ -58,10 +58,10 @@ final class MerchantGate: Sendable {
     private let confirmationPause: Double
 
     init(
-        mchid: String, basePause: Double = 30, maximumPause: Double = 300, confirmationPause: Double = 1,
+        merchantID: String, basePause: Double = 30, maximumPause: Double = 300, confirmationPause: Double = 1,
         alarmThreshold: Int = 5
     ) {
-        self.mchid = mchid
+        self.merchantID = merchantID
         self.confirmationPause = confirmationPause
         self.basePause = basePause
         self.maximumPause = maximumPause

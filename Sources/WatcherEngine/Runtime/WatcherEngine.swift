@@ -108,7 +108,7 @@ package final class WatcherEngine: Sendable {
         )
         var lanes: [LaneKey: Lane] = [:]
         for merchant in merchants {
-            let gate = MerchantGate(mchid: merchant.client.mchid)
+            let gate = MerchantGate(merchantID: merchant.client.merchantID)
             for kind in kinds {
                 let limiter = RateLimiter(
                     limit: merchant.requestsPerSecond,
@@ -123,7 +123,7 @@ package final class WatcherEngine: Sendable {
         laneCount = lanes.count
         let intake = Intake(
             kinds: kinds,
-            merchants: Set(merchants.map(\.client.mchid)),
+            merchants: Set(merchants.map(\.client.merchantID)),
             lanes: lanes,
             environment: environment,
             interval: settings.intakeInterval,

@@ -29,7 +29,7 @@ final class PlatformCertificateKeeper: Sendable {
     static let minimumInterval = 60.0
 
     let settings: PlatformCertificateSettings
-    let mchid: String
+    let merchantID: String
     /// In migration mode a download may also be signed with the public key.
     private let publicKey: (id: String, key: RSAPublicKey)?
     private let logger: Logger
@@ -41,11 +41,11 @@ final class PlatformCertificateKeeper: Sendable {
 
     /// Loads the cache if there is one.
     init(
-        settings: PlatformCertificateSettings, mchid: String, publicKey: (id: String, key: RSAPublicKey)?,
+        settings: PlatformCertificateSettings, merchantID: String, publicKey: (id: String, key: RSAPublicKey)?,
         logger: Logger, now: Date
     ) {
         self.settings = settings
-        self.mchid = mchid
+        self.merchantID = merchantID
         self.publicKey = publicKey
         self.logger = logger
         var initial = State(held: .empty)
@@ -135,13 +135,13 @@ final class PlatformCertificateKeeper: Sendable {
             logger.info(
                 "certificates.refreshed",
                 [
-                    "merchant": .string(mchid), "reason": .string(reason),
+                    "merchant": .string(merchantID), "reason": .string(reason),
                     "serials": .string(set.serials.joined(separator: ",")),
                 ])
         case (.failure(let error), _):
             logger.error(
                 "certificates.refresh_failed",
-                ["merchant": .string(mchid), "reason": .string(reason), "error": .string(error.description)])
+                ["merchant": .string(merchantID), "reason": .string(reason), "error": .string(error.description)])
         default:
             break
         }
@@ -180,7 +180,7 @@ final class PlatformCertificateKeeper: Sendable {
         } catch {
             logger.warning(
                 "certificates.cache_write_failed",
-                ["merchant": .string(mchid), "file": .string(cacheFile), "error": .string("\(error)")])
+                ["merchant": .string(merchantID), "file": .string(cacheFile), "error": .string("\(error)")])
         }
     }
 
@@ -202,7 +202,7 @@ final class PlatformCertificateKeeper: Sendable {
             logger.warning(
                 "certificates.expiring",
                 [
-                    "merchant": .string(mchid), "serial": .string(certificate.serialNumber),
+                    "merchant": .string(merchantID), "serial": .string(certificate.serialNumber),
                     "not_after": .string(PlatformCertificateSet.utc(certificate.notAfter)),
                     "successor": .string(successor ?? "none held yet"),
                     "hint": .string(

@@ -16,7 +16,7 @@ package struct PlatformCertificateSettings: Sendable {
 
     /// The cache file of merchant `mchid` for a database at `database`: next to it, so it lives where the state
     /// does (systemd's StateDirectory) and survives restarts.
-    package static func cacheFile(database: String, mchid: String) -> String {
-        "\(database).platform-certificates-\(mchid).json"
+    package static func cacheFile(database: String, merchantID: String) -> String {
+        "\(database).platform-certificates-\(merchantID).json"
     }
 }

@@ -3,7 +3,7 @@ import WatcherCrypto
 /// Everything needed to talk to WeChat Pay as one merchant: who we are, how we sign, whom we believe.
 package struct MerchantCredentials: Sendable {
     /// The merchant id (`mchid`).
-    package var mchid: String
+    package var merchantID: String
     /// The serial number of the merchant API certificate (`serial_no` in the Authorization header).
     package var certificateSerial: String
     /// The merchant API private key.
@@ -16,20 +16,20 @@ package struct MerchantCredentials: Sendable {
 
     /// Credentials in public-key mode.
     package init(
-        mchid: String,
+        merchantID: String,
         certificateSerial: String,
         privateKey: RSAPrivateKey,
         wechatpayPublicKeyID: String,
         wechatpayPublicKey: RSAPublicKey
     ) {
         self.init(
-            mchid: mchid, certificateSerial: certificateSerial, privateKey: privateKey,
+            merchantID: merchantID, certificateSerial: certificateSerial, privateKey: privateKey,
             wechatpayPublicKey: (wechatpayPublicKeyID, wechatpayPublicKey), platformCertificates: nil)
     }
 
     /// Credentials in any mode: public key only, platform certificates only, or both (the migration).
     package init(
-        mchid: String,
+        merchantID: String,
         certificateSerial: String,
         privateKey: RSAPrivateKey,
         wechatpayPublicKey: (id: String, key: RSAPublicKey)?,
@@ -37,8 +37,8 @@ package struct MerchantCredentials: Sendable {
     ) {
         precondition(
             wechatpayPublicKey != nil || platformCertificates != nil,
-            "merchant \(mchid) needs a WeChat Pay public key, platform certificates, or both")
-        self.mchid = mchid
+            "merchant \(merchantID) needs a WeChat Pay public key, platform certificates, or both")
+        self.merchantID = merchantID
         self.certificateSerial = certificateSerial
         self.privateKey = privateKey
         self.wechatpayPublicKey = wechatpayPublicKey

@@ -67,7 +67,7 @@ private let processStart = ContinuousClock.now
 /// sees its body; connection-level failures move traffic to the backup host.
 package final class WeChatPayClient: Sendable {
     /// The merchant this client speaks for.
-    package let mchid: String
+    package let merchantID: String
     private let signer: RequestSigner
     private let publicKey: (id: String, key: RSAPublicKey)?
     private let certificates: PlatformCertificateKeeper?
@@ -98,16 +98,17 @@ package final class WeChatPayClient: Sendable {
         nonce: @escaping @Sendable () -> String = { SecureRandom.alphanumeric(count: 32) },
         logger: Logger
     ) {
-        self.mchid = credentials.mchid
+        self.merchantID = credentials.merchantID
         self.signer = RequestSigner(
-            mchid: credentials.mchid,
+            mchid: credentials.merchantID,
             certificateSerial: credentials.certificateSerial,
             privateKey: credentials.privateKey
         )
         self.publicKey = credentials.wechatpayPublicKey
         self.certificates = credentials.platformCertificates.map {
             PlatformCertificateKeeper(
-                settings: $0, mchid: credentials.mchid, publicKey: credentials.wechatpayPublicKey, logger: logger,
+                settings: $0, merchantID: credentials.merchantID, publicKey: credentials.wechatpayPublicKey,
+                logger: logger,
                 now: clock.wall())
         }
         self.selector = HostSelector(hosts: hosts)
@@ -117,7 +118,7 @@ package final class WeChatPayClient: Sendable {
         self.userAgent = userAgent
         self.clock = clock
         self.nonce = nonce
-        self.logger = logger.with(["merchant": .string(credentials.mchid)])
+        self.logger = logger.with(["merchant": .string(credentials.merchantID)])
     }
 
     /// True while this merchant's traffic goes to the backup host.
