@@ -12,8 +12,8 @@
 # are not shared by a dozen instrumented daemons.
 #
 # Under ASan, LeakSanitizer checks at exit the unit tests' process and every daemon the end-to-end tests start, with
-# scripts/lsan-suppressions.txt naming the leaks of libcurl, FoundationNetworking, FoundationEssentials and XCTest
-# (none allocated by our code). It does not check the end-to-end tests' own process, whose Foundation Process objects
+# scripts/lsan-suppressions.txt naming the leaks of libcurl and FoundationNetworking (the tests' URLSession client
+# only), FoundationEssentials and XCTest (none allocated by our code). It does not check the end-to-end tests' own process, whose Foundation Process objects
 # are never freed. Memory errors (overflows, use after free) are reported everywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."

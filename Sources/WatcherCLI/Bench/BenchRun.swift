@@ -128,10 +128,7 @@ final class BenchRun {
                 try await Task.sleep(
                     for: .milliseconds(Int64(max(0, 500 - Date().timeIntervalSince(inserted) * 1000))))
             }
-            result.residentStart = Self.residentBytes(of: child.pid)
-            result.descriptorsStart = Self.openDescriptors(of: child.pid)
-            let remaining = workload.observeSeconds - Date().timeIntervalSince(started)
-            if remaining > 0 { try await Task.sleep(for: .milliseconds(Int64(remaining * 1000))) }
+            try await sampleEachMinute(child, simulator: simulator, since: started, into: &result)
         }
         if workload.idleSeconds > 0 {
             // The last answers settle first, with the one pending count and refresh they call for (a count every 5 s
@@ -144,10 +141,6 @@ final class BenchRun {
             if let before, let after = Self.cpuSeconds(of: child.pid) {
                 result.idleShareOfCore = (after - before) / elapsed
             }
-        }
-        if !workload.drains {
-            result.residentEnd = Self.residentBytes(of: child.pid)
-            result.descriptorsEnd = Self.openDescriptors(of: child.pid)
         }
         child.signal(SIGTERM)
         guard let exit = await child.wait(timeout: 60) else {
@@ -178,6 +171,38 @@ final class BenchRun {
         }
         try collectRows(producer, resources: resources, into: &result)
         return result
+    }
+
+    /// Reads the watcher's RSS, threads and descriptors at every whole minute after its start until the observation
+    /// ends, printing each reading as it is taken: a 30-minute run shows its progress, and a cut one still leaves
+    /// figures.
+    private func sampleEachMinute(
+        _ child: ChildProcess, simulator: WeChatPaySimulator, since started: Date, into result: inout BenchResult
+    ) async throws {
+        var previous = (at: started, requests: 0)
+        for minute in stride(from: 1, through: Int(workload.observeSeconds / 60), by: 1) {
+            let wait = started.addingTimeInterval(Double(minute) * 60).timeIntervalSinceNow
+            if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
+            let now = Date()
+            let sample = ResourceSample(
+                minute: minute, residentBytes: Self.statusField("VmRSS", of: child.pid).map { $0 * 1024 },
+                anonymousBytes: Self.statusField("RssAnon", of: child.pid).map { $0 * 1024 },
+                threads: Self.statusField("Threads", of: child.pid), descriptors: Self.openDescriptors(of: child.pid),
+                requests: simulator.statistics().totalRequests)
+            let rate = Double(sample.requests - previous.requests) / max(1e-3, now.timeIntervalSince(previous.at))
+            previous = (now, sample.requests)
+            result.samples.append(sample)
+            func megabytes(_ bytes: Int?) -> String {
+                bytes.map { BenchCommand.format(Double($0) / 1_048_576, 1) } ?? "–"
+            }
+            func count(_ value: Int?) -> String { value.map(String.init) ?? "–" }
+            Output.line(
+                "   minute \(minute): RSS \(megabytes(sample.residentBytes)) MB "
+                    + "(anonymous \(megabytes(sample.anonymousBytes))), \(count(sample.threads)) threads, "
+                    + "\(count(sample.descriptors)) fds, \(BenchCommand.format(rate, 1)) requests/s")
+        }
+        let remaining = workload.observeSeconds - Date().timeIntervalSince(started)
+        if remaining > 0 { try await Task.sleep(for: .milliseconds(Int64(remaining * 1000))) }
     }
 
     private func insert(_ tasks: [SimulatedResource], into connection: SQLiteConnection) throws {
@@ -281,12 +306,11 @@ final class BenchRun {
         }
     }
 
-    /// `VmRSS` from `/proc/PID/status`, in bytes.
-    static func residentBytes(of pid: pid_t) -> Int? {
+    /// The number in field `name` of `/proc/PID/status` (kB for sizes such as `VmRSS`, a count for `Threads`).
+    static func statusField(_ name: String, of pid: pid_t) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first
-            return kilobytes.map { $0 * 1024 }
+        for line in status.split(separator: "\n") where line.hasPrefix(name + ":") {
+            return line.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }.first
         }
         return nil
     }

@@ -222,11 +222,8 @@ struct BenchResult: Sendable {
     var pickups: [Double] = []
     var wrongRows = 0
     var exitStatus: Int32 = 0
-    /// Soak: resident set and open descriptors shortly after ready, and at the end.
-    var residentStart: Int?
-    var residentEnd: Int?
-    var descriptorsStart: Int?
-    var descriptorsEnd: Int?
+    /// Runs that observe (soak, large queue): the watcher's resident set, threads and descriptors once a minute.
+    var samples: [ResourceSample] = []
     /// CPU seconds the watcher used over `idleSeconds` with nothing due, as a share of one core.
     var idleShareOfCore: Double?
 
@@ -235,9 +232,43 @@ struct BenchResult: Sendable {
         return Double(requests) / (drainSeconds * 20 * Double(lanes))
     }
 
+    /// The reading taken `minute` minutes after the watcher started.
+    func sample(atMinute minute: Int) -> ResourceSample? { samples.first { $0.minute == minute } }
+
+    /// Requests per second from the reading at `minute` to the last one.
+    func requestRate(fromMinute minute: Int) -> Double? {
+        guard let first = sample(atMinute: minute), let last = samples.last, last.minute > minute else { return nil }
+        return Double(last.requests - first.requests) / Double((last.minute - minute) * 60)
+    }
+
+    /// Least-squares growth of RSS in bytes per minute from minute 5 on, once the queue and caches have filled.
+    var residentSlope: Double? {
+        let points = samples.filter { $0.minute >= 5 }.compactMap { sample in
+            sample.residentBytes.map { (x: Double(sample.minute), y: Double($0)) }
+        }
+        guard points.count >= 2 else { return nil }
+        let meanX = points.map(\.x).reduce(0, +) / Double(points.count)
+        let meanY = points.map(\.y).reduce(0, +) / Double(points.count)
+        let covariance = points.map { ($0.x - meanX) * ($0.y - meanY) }.reduce(0, +)
+        let variance = points.map { ($0.x - meanX) * ($0.x - meanX) }.reduce(0, +)
+        return covariance / variance
+    }
+
     func percentile(_ values: [Double], _ p: Double) -> Double? {
         guard !values.isEmpty else { return nil }
         let sorted = values.sorted()
         return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
     }
+}
+
+/// The watcher process read from `/proc` at one whole minute after its start.
+struct ResourceSample: Sendable {
+    var minute: Int
+    var residentBytes: Int?
+    /// The heap and stacks, without the mapped binary and libraries.
+    var anonymousBytes: Int?
+    var threads: Int?
+    var descriptors: Int?
+    /// Requests the simulator had answered by then, over all lanes.
+    var requests: Int
 }

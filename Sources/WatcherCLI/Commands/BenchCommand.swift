@@ -19,11 +19,12 @@ enum BenchCommand: Command {
         Policies: budget (the default scheduler), sweep (the least recently polled row, never one polled less
         than the minimum interval ago), exponential (1 s ×1.5 ≤ 20 s) and fixed-30s.
         --scale multiplies task counts and durations of arrival, for quick runs. `soak` (not part of `all`) runs a
-        million unfinished rows over ten merchants with faults on for --seconds (default 1800) and reports RSS and
-        open descriptors near the start and at the end. `retention` (not part of `all`) prunes a million final
-        rows while a thousand unfinished rows are polled and a producer inserts (see RetentionBench). `idle` (not part
-        of `all`) drains 80 tasks and then reads the watcher's CPU time from /proc/PID/stat over --seconds (default
-        60) with nothing due; large-queue does the same with its million rows after timing 100 new rows' pick-up.
+        million unfinished rows over ten merchants with faults on for --seconds (default 1800), prints the
+        watcher's RSS, threads, open descriptors and requests/s at every minute, and reports minute 5 against the
+        end. `retention` (not part of `all`) prunes a million final rows while a thousand unfinished rows are polled
+        and a producer inserts (see RetentionBench). `idle` (not part of `all`) drains 80 tasks and then reads the
+        watcher's CPU time from /proc/PID/stat over --seconds (default 60) with nothing due; large-queue does the
+        same with its million rows after timing 100 new rows' pick-up.
         """
     static let options: [Arguments.Option] = [
         .init(
@@ -130,7 +131,9 @@ enum BenchCommand: Command {
         header += ["p50 s", "p99 s", "max s", "polls/task", "CPU ms/req", "×sign+verify", "peak RSS MB"]
         if !workload.drains { header += ["ready s", "pick-up p50 ms", "pick-up p99 ms", "pick-up max ms"] }
         if workload.idleSeconds > 0 { header += ["idle % core"] }
-        if workload.faultProbability > 0 { header += ["RSS start→end MB", "fds start→end"] }
+        if workload.faultProbability > 0 {
+            header += ["req/s from m5", "RSS m5→end MB", "KB/min from m5", "fds m5→end"]
+        }
         header += ["wrong", "exit"]
         let rows = results.map { result -> [String] in
             let cpuPerRequest = result.requests > 0 ? result.cpuSeconds * 1000 / Double(result.requests) : nil
@@ -160,12 +163,14 @@ enum BenchCommand: Command {
             if workload.idleSeconds > 0 { row.append(show(result.idleShareOfCore, 3, scale: 100, suffix: "%")) }
             if workload.faultProbability > 0 {
                 let mb = 1.0 / 1_048_576
+                let (first, last) = (result.sample(atMinute: 5), result.samples.last)
+                row.append(show(result.requestRate(fromMinute: 5), 1))
                 row.append(
-                    show(result.residentStart.map(Double.init), 1, scale: mb) + "→"
-                        + show(result.residentEnd.map(Double.init), 1, scale: mb))
+                    show((first?.residentBytes).map(Double.init), 1, scale: mb) + "→"
+                        + show((last?.residentBytes).map(Double.init), 1, scale: mb))
+                row.append(show(result.residentSlope, 1, scale: 1.0 / 1024))
                 row.append(
-                    "\(result.descriptorsStart.map(String.init) ?? "–")→\(result.descriptorsEnd.map(String.init) ?? "–")"
-                )
+                    "\((first?.descriptors).map(String.init) ?? "–")→\((last?.descriptors).map(String.init) ?? "–")")
             }
             return row + ["\(result.wrongRows)", "\(result.exitStatus)"]
         }

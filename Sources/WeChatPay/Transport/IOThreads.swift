@@ -1,16 +1,24 @@
 import Foundation
+import WatcherSync
 
 /// The threads the transport's blocking work runs on: name resolution, connection, handshake, request and answer
 /// of one exchange at a time each, never on the cooperative pool.
 ///
 /// A thread is started when a job finds none idle, so a hung peer holds only its own thread (until its request's
-/// deadline) and never delays another request; idle threads end after a while.
-final class IOThreads: @unchecked Sendable {
-    // @unchecked: `jobs`, `idle` and `running` are read and written only while `condition` is locked.
-    private let condition = NSCondition()
-    private var jobs: [@Sendable () -> Void] = []
-    private var idle = 0
-    private var running = 0
+/// deadline) and never delays another request. A job goes to the thread that became idle last, so after a burst the
+/// threads the steady load does not need stay idle and end after `idleLifetime`: handing jobs round-robin kept every
+/// thread of the largest burst alive (and its stack resident) for the whole run.
+final class IOThreads: Sendable {
+    /// One idle thread's mailbox.
+    private final class Sleeper: @unchecked Sendable {
+        // @unchecked: `job` is read and written only while `condition` is locked.
+        let condition = NSCondition()
+        var job: (@Sendable () -> Void)?
+    }
+
+    /// Idle threads, the one that became idle last at the end.
+    private let sleepers = Locked<[Sleeper]>([])
+    private let started = Locked(0)
     private let idleLifetime: TimeInterval
 
     /// The process's threads.
@@ -20,37 +28,53 @@ final class IOThreads: @unchecked Sendable {
         self.idleLifetime = idleLifetime
     }
 
-    /// Runs `job` on an idle thread, or on a new one.
+    /// Threads alive now, busy or idle.
+    var threadCount: Int { started.withLock { $0 } }
+
+    /// Runs `job` on the thread that became idle last, or on a new one.
     func run(_ job: @escaping @Sendable () -> Void) {
-        condition.lock()
-        jobs.append(job)
-        let start = idle < jobs.count
-        if start { running += 1 } else { condition.signal() }
-        condition.unlock()
-        guard start else { return }
-        let thread = Thread { [self] in work() }
+        if let sleeper = sleepers.withLock({ $0.popLast() }) {
+            sleeper.condition.lock()
+            sleeper.job = job
+            sleeper.condition.signal()
+            sleeper.condition.unlock()
+            return
+        }
+        started.withLock { $0 += 1 }
+        let thread = Thread { [self] in work(first: job) }
         thread.name = "wechatpay-transport-io"
         thread.start()
     }
 
-    private func work() {
-        condition.lock()
-        while true {
-            if !jobs.isEmpty {
-                let job = jobs.removeFirst()
-                condition.unlock()
-                job()
-                condition.lock()
-                continue
-            }
-            idle += 1
-            let woken = condition.wait(until: Date(timeIntervalSinceNow: idleLifetime))
-            idle -= 1
-            if !woken, jobs.isEmpty {
-                running -= 1
-                condition.unlock()
-                return
-            }
+    private func work(first: @escaping @Sendable () -> Void) {
+        let sleeper = Sleeper()
+        var next: (@Sendable () -> Void)? = first
+        while let job = next {
+            job()
+            next = wait(as: sleeper)
         }
+        started.withLock { $0 -= 1 }
+    }
+
+    /// The next job handed to this thread, or nil once it has been idle for `idleLifetime`.
+    private func wait(as sleeper: Sleeper) -> (@Sendable () -> Void)? {
+        sleepers.withLock { $0.append(sleeper) }
+        let deadline = Date(timeIntervalSinceNow: idleLifetime)
+        sleeper.condition.lock()
+        defer { sleeper.condition.unlock() }
+        while sleeper.job == nil, sleeper.condition.wait(until: deadline) {}
+        if sleeper.job == nil {
+            let left = sleepers.withLock { sleepers -> Bool in
+                guard let index = sleepers.firstIndex(where: { $0 === sleeper }) else { return false }
+                sleepers.remove(at: index)
+                return true
+            }
+            if left { return nil }
+            // `run` took this thread off the list just as the wait ended: its job is on the way.
+            while sleeper.job == nil { sleeper.condition.wait() }
+        }
+        let job = sleeper.job
+        sleeper.job = nil
+        return job
     }
 }
