@@ -24,6 +24,8 @@ final class DatabaseWriteWatch: Sendable {
     private let descriptor: Int32
     private let state = Locked(State())
     private let source: SourceBox
+    /// How long the source rests after reporting a batch; intake checks at most once per quarter interval anyway.
+    private static let restMilliseconds = 20
 
     /// Starts watching `path` (which need not exist yet), calling `onWrite` on a Dispatch thread after each batch
     /// of writes; nil when inotify is unavailable.
@@ -33,13 +35,18 @@ final class DatabaseWriteWatch: Sendable {
             guard descriptor >= 0 else { return nil }
             self.path = path
             self.descriptor = descriptor
-            let source = DispatchSource.makeReadSource(
-                fileDescriptor: descriptor, queue: DispatchQueue(label: "wechatpay-watcher.write-watch"))
-            self.source = SourceBox(source)
+            let queue = DispatchQueue(label: "wechatpay-watcher.write-watch")
+            let source = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
+            let box = SourceBox(source)
+            self.source = box
             source.setEventHandler { [weak self] in
                 guard let self else { return }
                 self.drain()
                 onWrite()
+                // One commit is many writes, and the watcher's own commits come dozens a second: the kernel
+                // merges repeated events while the source rests, so a burst wakes this thread once per rest.
+                box.source.suspend()
+                queue.asyncAfter(deadline: .now() + .milliseconds(Self.restMilliseconds)) { box.source.resume() }
             }
             source.setCancelHandler { close(descriptor) }
             source.activate()
@@ -106,7 +113,8 @@ final class DatabaseWriteWatch: Sendable {
 
 /// The Dispatch source, which Dispatch does not declare `Sendable`.
 private final class SourceBox: @unchecked Sendable {
-    // @unchecked Sendable: `source` is a constant, and a Dispatch source's `cancel()` may be called from any thread.
+    // @unchecked Sendable: `source` is a constant; `cancel()` may be called from any thread, and `suspend()`/`resume()`
+    // are called only on the source's own serial queue, in pairs.
     let source: any DispatchSourceRead
 
     init(_ source: any DispatchSourceRead) {
