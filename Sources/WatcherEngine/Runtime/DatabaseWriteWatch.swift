@@ -24,8 +24,8 @@ final class DatabaseWriteWatch: Sendable {
     private let descriptor: Int32
     private let state = Locked(State())
     private let source: SourceBox
-    /// How long the source rests after reporting a batch; intake checks at most once per quarter interval anyway.
-    private static let restMilliseconds = 20
+    /// How long the source rests after reporting a batch: the most often a burst of commits makes intake look.
+    private static let restMilliseconds = 25
 
     /// Starts watching `path` (which need not exist yet), calling `onWrite` on a Dispatch thread after each batch
     /// of writes; nil when inotify is unavailable.

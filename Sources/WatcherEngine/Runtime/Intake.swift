@@ -84,12 +84,8 @@ actor Intake: Service {
                 }
             }
             if !readFailing { environment.statistics.markProgress() }
+            // A burst of commits (the writer's own, under load) is already spaced by the write watch's rest.
             await wakeup.wait(until: now + (readFailing ? interval : pause), clock: environment.clock)
-            // A burst of commits (the writer's own, under load) costs one check per quarter interval, not one each.
-            let spaced = now + interval / 4
-            if !stopping, environment.clock.monotonicNow() < spaced {
-                try? await environment.clock.sleep(until: spaced)
-            }
         }
     }
 
