@@ -17,6 +17,7 @@ package final class WatchStore: Sendable {
     private let counter: SerialDatabase
     private let identity: FileIdentity?
     private let writerDataVersion = Atomic<Int64>(0)
+    private let writerActivity = Atomic<UInt64>(0)
 
     /// Opens (creating if needed) and migrates the database: the store's own tables, then each kind's.
     ///
@@ -145,6 +146,10 @@ package final class WatchStore: Sendable {
     /// recorder's heartbeat (5 s).
     package var foreignVersion: Int64 { writerDataVersion.load(ordering: .relaxed) }
 
+    /// Moves when the writer connection starts or ends a piece of work. A change since an earlier look means the
+    /// daemon itself may have written the `-wal` file meanwhile, so a write reported then need not be a producer's.
+    package var writerActivityCount: UInt64 { writerActivity.load(ordering: .relaxed) }
+
     /// `PRAGMA data_version` of the reader: changes whenever another connection (a producer, or our writer)
     /// commits. Polling it is the cheap way to notice new rows.
     package func dataVersion() async throws -> Int64 {
@@ -201,11 +206,15 @@ package final class WatchStore: Sendable {
     /// the transaction fails (e.g. `SQLITE_BUSY`): the caller keeps the updates and retries.
     package func apply(_ updates: [RowUpdate]) async throws -> [UpdateResult] {
         try await writer.perform { connection in
+            self.noteWriterActivity()
+            defer { self.noteWriterActivity() }
             let results = try Self.apply(updates, on: connection)
             self.noteWriterDataVersion(connection)
             return results
         }
     }
+
+    private func noteWriterActivity() { writerActivity.wrappingAdd(1, ordering: .relaxed) }
 
     private func noteWriterDataVersion(_ connection: SQLiteConnection) {
         if let version = try? connection.dataVersion() { writerDataVersion.store(version, ordering: .relaxed) }
@@ -277,6 +286,8 @@ package final class WatchStore: Sendable {
     /// Work on the writer connection, for the store's own typed methods in other files.
     func performWrite<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await writer.perform { connection in
+            self.noteWriterActivity()
+            defer { self.noteWriterActivity() }
             let result = try body(connection)
             self.noteWriterDataVersion(connection)
             return result

@@ -39,6 +39,14 @@ struct IntakePacingTests {
         #expect(pauses == [0.002, 0.004, 0.008, 0.016, 0.002, 0.004])
     }
 
+    @Test("writes while the daemon's own writer worked get one look 100 ms on: most likely the tail of its commit")
+    func ownWrites() {
+        var pacing = IntakePacing(interval: 0.1, idleInterval: 2)
+        let own = pacing.pause(newWrites: true, versionMoved: false, ownWrites: true, watched: true)
+        let after = pacing.pause(newWrites: false, versionMoved: false, watched: true)
+        #expect([own, after] == [0.1, 2])
+    }
+
     @Test("without a working write watch intake looks every 100 ms, whatever it finds")
     func unwatched() {
         #expect(pauses([(false, false), (false, true), (true, false)], watched: false) == [0.1, 0.1, 0.1])

@@ -31,6 +31,7 @@ actor Intake: Service {
     private var stopping = false
     private var readFailing = false
     private var writesSeen: UInt64?
+    private var writerActivitySeen: UInt64?
     nonisolated let wakeup = Wakeup()
 
     init(
@@ -63,6 +64,9 @@ actor Intake: Service {
             let now = environment.clock.monotonicNow()
             // Taken before the check: writes reported while it runs call for another.
             let newWrites = noteWrites(writes)
+            let writerActivity = environment.store.writerActivityCount
+            let ownWrites = writerActivity != writerActivitySeen
+            writerActivitySeen = writerActivity
             var versionMoved = false
             do {
                 versionMoved = try await checkForNewRows(now: now)
@@ -87,7 +91,8 @@ actor Intake: Service {
             }
             if !readFailing { environment.statistics.markProgress() }
             let pause = pacing.pause(
-                newWrites: newWrites, versionMoved: versionMoved, watched: writes?.isArmed ?? false)
+                newWrites: newWrites, versionMoved: versionMoved, ownWrites: ownWrites,
+                watched: writes?.isArmed ?? false)
             // A burst of commits (the writer's own, under load) is already spaced by the write watch's rest.
             await wakeup.wait(until: now + (readFailing ? interval : pause), clock: environment.clock)
         }

@@ -4,8 +4,10 @@
 /// after its last write (and, for a producer on `synchronous = FULL`, its fsync), which nothing reports: a check
 /// woken by the first write often finds the data version unchanged. Measured at a million rows, most new rows
 /// waited for the next timed check, 100 ms later. So after write events that a check could not explain, intake
-/// looks again at once and then less and less often (2, 4, 8 … ms, until `interval` has passed): a commit in
-/// flight is seen within about twice the time it took.
+/// looks again soon and then less and less often (2, 4, 8 … ms, until `interval` has passed): a commit in
+/// flight is seen within about twice the time it took. Writes made while the daemon's own writer worked are most
+/// likely its own (a commit's last writes are reported after the write watch's rest, once the commit was seen), and
+/// get the single look `interval` on that every write used to get.
 struct IntakePacing {
     /// The pause after a check that saw the data version move; the longest quick re-check.
     let interval: Double
@@ -27,8 +29,11 @@ struct IntakePacing {
     /// - Parameters:
     ///   - newWrites: writes were reported since the previous check began.
     ///   - versionMoved: this check saw the data version move (another connection committed).
+    ///   - ownWrites: the daemon's writer worked since the previous check began, so the writes may be its own
+    ///     (the tail of a commit already seen, reported after the watch's rest): one look `interval` on, as after
+    ///     an explained write, instead of quick re-checks that would find nothing.
     ///   - watched: the write watch is armed; without it writes go unreported, and intake polls at `interval`.
-    mutating func pause(newWrites: Bool, versionMoved: Bool, watched: Bool) -> Double {
+    mutating func pause(newWrites: Bool, versionMoved: Bool, ownWrites: Bool = false, watched: Bool) -> Double {
         guard watched else {
             recheck = nil
             return interval
@@ -38,6 +43,10 @@ struct IntakePacing {
             let afterWrites = newWrites || recheck != nil
             recheck = nil
             return afterWrites ? interval : idleInterval
+        }
+        if newWrites, ownWrites {
+            recheck = nil
+            return interval
         }
         if newWrites {
             recheck = (firstRecheck * 2, firstRecheck)
