@@ -30,8 +30,6 @@ enum RunCommand: Command {
     ]
 
     static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
-        // Before the daemon starts its threads.
-        HeapReturn.limitArenas()
         // First of all, so that a stop during start-up is an orderly exit rather than the signal's default action.
         let stopRequest = StopRequest()
         let stopSignals = SignalHandlers([

@@ -13,8 +13,7 @@ enum HeapReturn {
     /// that shows (the soak workload: 2.20 ms of CPU per request with two arenas or sixteen).
     static let arenaLimit: Int32 = 2
 
-    /// Caps the number of arenas; must run before the daemon starts its threads, because glibc fixes its limit once
-    /// a ninth arena is wanted.
+    /// Caps the number of arenas, the main one included; see ``WatcherCLI/prepareProcess(_:)`` for when.
     static func limitArenas() {
         // M_ARENA_MAX in <malloc.h>.
         _ = malloc.option?(-8, arenaLimit)
