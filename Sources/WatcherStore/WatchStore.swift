@@ -108,20 +108,35 @@ package final class WatchStore: Sendable {
         }
     }
 
-    /// How many rows of a merchant are still watched, and when the oldest of them was created (one index seek).
+    /// How many rows of a merchant are being watched (intake has seen them: `next_poll_at` is set, and the state is
+    /// active), and when the oldest active row was created. The count reads every such row (~80 ms of CPU at a
+    /// million); the oldest is one index seek.
     package func activeSummary(_ table: ResourceTable, merchant: String) async throws -> ActiveSummary {
-        let active = "merchant_id = ? AND state IN (\(table.activeStateList))"
-        let count = "SELECT count(*) FROM \(table.table) INDEXED BY \(table.indexes.due) WHERE \(active)"
-        let oldest = """
-            SELECT (julianday(min(created_at)) - 2440587.5) * 86400.0
-            FROM \(table.table) INDEXED BY \(table.indexes.oldest) WHERE \(active)
+        let count = """
+            SELECT count(*) FROM \(table.table) INDEXED BY \(table.indexes.due)
+            WHERE merchant_id = ? AND state IN (\(table.activeStateList)) AND next_poll_at IS NOT NULL
             """
+        let oldest = Self.oldestActiveSQL(table)
         return try await counter.perform { connection in
             ActiveSummary(
                 count: Int(try connection.scalar(count, [.text(merchant)]).int64Value ?? 0),
                 oldestCreatedAt: try connection.scalar(oldest, [.text(merchant)]).doubleValue
             )
         }
+    }
+
+    /// `created_at` of a merchant's oldest active row, as unix seconds (one index seek); nil when there is none.
+    package func oldestActiveCreatedAt(_ table: ResourceTable, merchant: String) async throws -> Double? {
+        let oldest = Self.oldestActiveSQL(table)
+        return try await counter.perform { connection in try connection.scalar(oldest, [.text(merchant)]).doubleValue }
+    }
+
+    private static func oldestActiveSQL(_ table: ResourceTable) -> String {
+        """
+        SELECT (julianday(min(created_at)) - 2440587.5) * 86400.0
+        FROM \(table.table) INDEXED BY \(table.indexes.oldest)
+        WHERE merchant_id = ? AND state IN (\(table.activeStateList))
+        """
     }
 
     /// `PRAGMA data_version` of the writer as of its last transaction. It moves only when a connection other than
@@ -276,9 +291,9 @@ package final class WatchStore: Sendable {
 
 /// A merchant's rows still watched in one table.
 package struct ActiveSummary: Sendable, Equatable {
-    /// How many.
+    /// How many rows intake has seen that are still active.
     package var count: Int
-    /// `created_at` of the oldest, as unix seconds; nil when there is none.
+    /// `created_at` of the oldest active row, as unix seconds; nil when there is none.
     package var oldestCreatedAt: Double?
 
     package init(count: Int, oldestCreatedAt: Double?) {

@@ -65,6 +65,25 @@ struct AnswerPolicyTests {
         #expect(next == now.timeIntervalSince1970 + 1)
     }
 
+    @Test("the scheduler is asked for a next poll only when the row stays unfinished, as the simulator asks it")
+    func schedulerAskedOnlyForUnfinishedRows() {
+        var asked = 0
+        func ask(_ outcome: APIOutcome) -> PollDecision {
+            let exchange = APIExchange(request: kind.request(for: row), baseURL: "", outcome: outcome, requestID: nil)
+            return policy.decide(
+                exchange, row: row, kind: kind, now: now,
+                nextPoll: {
+                    asked += 1
+                    return 1_800_000_005
+                }())
+        }
+        _ = ask(answer("SUCCESS", url: "https://wxpaylogo.qpic.cn/x.jpg"))
+        _ = ask(answer("FAIL"))
+        #expect(asked == 0)
+        _ = ask(answer("PROCESSING"))
+        #expect(asked == 1)
+    }
+
     @Test("SUCCESS ends the watch with the URL and the completion age")
     func success() {
         let decision = decide(answer("SUCCESS", url: "https://wxpaylogo.qpic.cn/x.jpg"))

@@ -79,4 +79,27 @@ struct IdleTests {
         await harness.advance { harness.result != nil }
         #expect(recounted, "pending: \(String(describing: pending()))")
     }
+
+    @Test("the pending count follows new rows, final answers, and a row another connection deletes")
+    func pendingFollowsChanges() async throws {
+        let harness = try EngineHarness(scheduler: FixedIntervalScheduler(interval: 3_600)) { id in
+            EngineHarness.body(id, id.hasPrefix("task_done") ? "SUCCESS" : "PROCESSING")
+        }
+        try harness.insert(["task_a", "task_b", "task_done1"])
+        harness.start()
+        let lane = LaneKey(merchant: EngineHarness.merchantID, resource: "image_generation_task")
+        func pending() -> Int? {
+            harness.statistics.snapshot(at: 0, wallNow: harness.clock.wallNow()).lanes[lane]?.pending
+        }
+        #expect(
+            await harness.advance { pending() == 2 && harness.sentIDs.count >= 3 }, "\(String(describing: pending()))")
+        try harness.insert(["task_c", "task_d", "task_done2"])
+        #expect(
+            await harness.advance { pending() == 4 && harness.sentIDs.count >= 6 }, "\(String(describing: pending()))")
+        try harness.execute("DELETE FROM image_generation_tasks WHERE task_id = 'task_a'")
+        let recounted = await harness.advance { pending() == 3 }
+        harness.engine.stop()
+        await harness.advance { harness.result != nil }
+        #expect(recounted, "pending: \(String(describing: pending()))")
+    }
 }

@@ -176,13 +176,14 @@ struct QueueTests {
     }
 
     @Test(
-        "a merchant's active rows are counted with the creation time of the oldest; final rows and others' rows are not"
+        "a merchant's watched rows (seen by intake, still active) are counted, with the creation time of the oldest active row; final rows, rows not yet seen and others' rows are not counted"
     )
     func activeSummary() async throws {
         let fixture = try StoreFixture()
-        try fixture.insert(["task_old", "task_new", "task_done"])
+        try fixture.insert(["task_old", "task_new", "task_done", "task_unseen"])
         try fixture.insert(["task_other"], merchant: "1900000002")
         let connection = try SQLiteConnection(path: fixture.path)
+        try connection.run("UPDATE image_generation_tasks SET next_poll_at = 1 WHERE task_id != 'task_unseen'")
         try connection.run(
             "UPDATE image_generation_tasks SET created_at = '2026-11-22T08:00:00.500Z' WHERE task_id = 'task_old'")
         try connection.run(
@@ -195,6 +196,7 @@ struct QueueTests {
         #expect(summary.count == 2)
         let oldest = try #require(summary.oldestCreatedAt)
         #expect(abs(oldest - 1_795_334_400.5) < 0.001, "created_at of task_old, as unix seconds")
+        #expect(try await fixture.store.oldestActiveCreatedAt(imageTasks, merchant: "1900000001") == oldest)
         let none = try await fixture.store.activeSummary(imageTasks, merchant: "1900000003")
         #expect(none == ActiveSummary(count: 0, oldestCreatedAt: nil))
     }

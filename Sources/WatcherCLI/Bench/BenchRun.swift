@@ -5,6 +5,9 @@ import WeChatPaySimulator
 
 /// One run: a fresh folder, simulator and database; the watcher binary as a child process; the figures.
 final class BenchRun {
+    /// The seed of every real run's plan: `bench --simulated --seed` replays the same plan.
+    static let planSeed: UInt64 = 42
+
     var workload: BenchWorkload
     var policy: String
     var keep: Bool
@@ -50,7 +53,7 @@ final class BenchRun {
         producer.setBusyTimeout(milliseconds: 30_000)
         defer { producer.close() }
 
-        let plan = workload.plan(seed: 42)
+        let plan = workload.plan(seed: Self.planSeed)
         var serial = 0
         func resource(_ planned: PlannedResource) -> SimulatedResource {
             serial += 1

@@ -11,16 +11,16 @@ enum SimulatedBench {
         var runs: Int
     }
 
-    /// Runs `workload` under every policy on seeds `1…seeds`.
+    /// Runs `workload` under every policy on seeds `firstSeed…firstSeed + seeds - 1`.
     static func run(
-        _ workload: BenchWorkload, policies: [String], seeds: Int, minimumInterval: Double
+        _ workload: BenchWorkload, policies: [String], seeds: Int, firstSeed: Int = 1, minimumInterval: Double
     ) throws(CLIError) -> [Row] {
         var settings = SchedulingSimulation.Settings()
         settings.minimumInterval = minimumInterval
         var rows: [Row] = []
         for policy in policies {
             var pooled = SchedulingSimulation.Outcome()
-            for seed in 1...max(1, seeds) {
+            for seed in firstSeed..<(firstSeed + max(1, seeds)) {
                 // A fresh scheduler per run: each run starts with nothing learned, as the daemon does.
                 let scheduler = try Setup.scheduler(named: policy, minimumInterval: minimumInterval)
                 let outcome = SchedulingSimulation.run(

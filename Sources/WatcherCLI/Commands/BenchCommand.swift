@@ -9,7 +9,7 @@ enum BenchCommand: Command {
     static let name = "bench"
     static let summary = "Measure the watcher against the simulator on a workload, next to the baseline schedules."
     static let usage =
-        "bench --workload NAME|all|soak [--policies LIST] [--scale F] [--seconds N] [--keep] [--simulated [--seeds N]]"
+        "bench --workload NAME|all|soak [--policies LIST] [--scale F] [--seconds N] [--keep] [--simulated [--seeds N] [--seed FIRST]]"
     static let discussion = """
         Each run starts the simulator on 127.0.0.1 over TLS, prepares a database, starts `wechatpay-watcher run`
         as a child process with the named scheduler and measures: requests, 429s, the largest number of requests
@@ -43,6 +43,11 @@ enum BenchCommand: Command {
             help: "run the scheduling workloads on the deterministic simulator (virtual clock, no network)"),
         .init(name: "seeds", takesValue: true, help: "simulated only: runs per policy (default 100)", valueName: "N"),
         .init(
+            name: "seed", takesValue: true,
+            help:
+                "simulated only: the first seed (default 1; with --seed, --seeds defaults to 1); the real binary's runs use seed \(BenchRun.planSeed)",
+            valueName: "FIRST"),
+        .init(
             name: "minimum-interval", takesValue: true,
             help: "simulated only: minimum_interval_seconds (default 1)", valueName: "S"),
     ]
@@ -71,14 +76,20 @@ enum BenchCommand: Command {
             workloads.append(workload)
         }
         if simulated {
-            let seeds = Int(arguments.value("seeds") ?? "100") ?? 0
+            let first = arguments.value("seed").map { Int($0) ?? 0 }
+            let seeds = Int(arguments.value("seeds") ?? (first == nil ? "100" : "1")) ?? 0
             let minimum = Double(arguments.value("minimum-interval") ?? "1") ?? 0
-            guard seeds > 0, minimum > 0 else { throw .usage("--seeds and --minimum-interval must be positive") }
-            Output.line("deterministic simulator: \(seeds) seeds per policy, minimum interval \(format(minimum, 2)) s")
+            guard seeds > 0, first ?? 1 > 0, minimum > 0 else {
+                throw .usage("--seeds, --seed and --minimum-interval must be positive")
+            }
+            let which =
+                seeds == 1
+                ? "seed \(first ?? 1)" : "seeds \(first ?? 1)…\((first ?? 1) + seeds - 1), one run each per policy"
+            Output.line("deterministic simulator: \(which), minimum interval \(format(minimum, 2)) s")
             for workload in workloads {
                 Output.line("\n== \(workload.name): \(workload.description)")
                 let rows = try SimulatedBench.run(
-                    workload, policies: policies, seeds: seeds, minimumInterval: minimum)
+                    workload, policies: policies, seeds: seeds, firstSeed: first ?? 1, minimumInterval: minimum)
                 Output.line(SimulatedBench.report(rows, rate: 20))
             }
             return 0

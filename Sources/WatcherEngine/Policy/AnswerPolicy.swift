@@ -82,7 +82,8 @@ package struct AnswerPolicy: Sendable {
     /// Decides what a poll's outcome means.
     ///
     /// - Parameters:
-    ///   - nextPoll: when the scheduler would poll the row again if it is still unfinished.
+    ///   - nextPoll: when the scheduler would poll the row again; asked only for a row still unfinished, since
+    ///     asking teaches a learning scheduler (as the scheduling simulator asks it).
     ///   - rejection: the lane's ``RejectionJudge`` verdict for a rejecting code; nil rejects the row at once.
     package func decide(
         _ exchange: APIExchange,
@@ -98,7 +99,7 @@ package struct AnswerPolicy: Sendable {
         case .verified(_, let body):
             switch kind.interpret(body, for: row) {
             case .state(let state, let results, let detail, let notice):
-                decision.answered(state: state, results: results, detail: detail, nextPoll: nextPoll())
+                decision.answered(state: state, results: results, detail: detail, nextPoll: nextPoll)
                 if let notice { decision.notice(notice) }
             case .anomaly(let reason):
                 decision.retry(error: "answer not believed: \(reason)", event: "answer.anomaly", level: .warning)
@@ -165,7 +166,9 @@ private struct Decision {
     }
 
     /// A believed answer: record the state; a final one ends the watch.
-    mutating func answered(state: String, results: [String: SQLiteValue], detail: String?, nextPoll: Double) {
+    mutating func answered(
+        state: String, results: [String: SQLiteValue], detail: String?, nextPoll: () -> Double
+    ) {
         update.newState = state
         update.results = results
         update.countsAsPoll = true
@@ -177,7 +180,7 @@ private struct Decision {
             update.isTerminal = true
             completedAge = row.startedAt.map { nowSeconds - $0 }
         } else {
-            update.nextPollAt = .set(max(nextPoll, nowSeconds + settings.minimumInterval))
+            update.nextPollAt = .set(max(nextPoll(), nowSeconds + settings.minimumInterval))
         }
     }
 

@@ -7,9 +7,9 @@ import WatcherStore
 ///
 /// Producers notify nobody, but every commit writes the `-wal` file, and inotify reports that at once: intake then
 /// checks `PRAGMA data_version` (which changes when another connection commits) and reads the new rows, so a
-/// committed row is picked up as soon as it is visible, and an idle daemon does not wake to look. One more check
-/// `interval` (100 ms) after each write catches a commit that became visible just after its check; without writes
-/// it checks every `idleInterval` (2 s) in case the file system does not report them.
+/// committed row is picked up as soon as it is visible, and an idle daemon does not wake to look. A commit still
+/// in flight when its first write woke intake is caught by quick re-checks (``IntakePacing``); without writes it
+/// checks every `idleInterval` (2 s) in case the file system does not report them.
 actor Intake: Service {
     /// A row never polled is due this many seconds *before* its first sight: `next_poll_at` orders the queue,
     /// so every never-polled row comes before every re-poll (the first answer also tells whether the resource
@@ -21,7 +21,7 @@ actor Intake: Service {
     private let lanes: [LaneKey: Lane]
     private let environment: LaneEnvironment
     private let interval: Double
-    private let idleInterval: Double
+    private var pacing: IntakePacing
     private let sweepInterval: Double
     private let batchSize = 500
     private var lastVersion: Int64?
@@ -47,7 +47,7 @@ actor Intake: Service {
         self.lanes = lanes
         self.environment = environment
         self.interval = interval
-        self.idleInterval = max(interval, idleInterval)
+        self.pacing = IntakePacing(interval: interval, idleInterval: idleInterval)
         self.sweepInterval = sweepInterval
     }
 
@@ -61,9 +61,11 @@ actor Intake: Service {
         let writes = DatabaseWriteWatch(path: environment.store.path + "-wal") { wakeup.signal() }
         while !stopping {
             let now = environment.clock.monotonicNow()
-            let pause = nextPause(writes)
+            // Taken before the check: writes reported while it runs call for another.
+            let newWrites = noteWrites(writes)
+            var versionMoved = false
             do {
-                try await checkForNewRows(now: now)
+                versionMoved = try await checkForNewRows(now: now)
                 if now - lastSweep >= sweepInterval {
                     lastSweep = now
                     try await sweepExpired()
@@ -84,27 +86,28 @@ actor Intake: Service {
                 }
             }
             if !readFailing { environment.statistics.markProgress() }
+            let pause = pacing.pause(
+                newWrites: newWrites, versionMoved: versionMoved, watched: writes?.isArmed ?? false)
             // A burst of commits (the writer's own, under load) is already spaced by the write watch's rest.
             await wakeup.wait(until: now + (readFailing ? interval : pause), clock: environment.clock)
         }
     }
 
-    /// How long to sleep after this check: `interval` while writes are being reported (or cannot be), else
-    /// `idleInterval`.
-    private func nextPause(_ writes: DatabaseWriteWatch?) -> Double {
-        guard let writes else { return interval }
+    /// True when the write watch reported writes since the last call (re-arming it first if it was lost).
+    private func noteWrites(_ writes: DatabaseWriteWatch?) -> Bool {
+        guard let writes else { return false }
         writes.rearm()
         let events = writes.events
         defer { writesSeen = events }
-        guard writes.isArmed, events == writesSeen else { return interval }
-        return idleInterval
+        return events != writesSeen
     }
 
     /// One pass over every kind's new rows, when the data version moved (or once a second as a safety net:
-    /// a producer's connection may have committed before ours opened).
-    private func checkForNewRows(now: Double) async throws {
+    /// a producer's connection may have committed before ours opened); true when it moved.
+    private func checkForNewRows(now: Double) async throws -> Bool {
         let version = try await environment.store.dataVersion()
-        guard version != lastVersion || now - lastFullCheck >= 1 else { return }
+        let moved = version != lastVersion
+        guard moved || now - lastFullCheck >= 1 else { return false }
         lastVersion = version
         lastFullCheck = now
         for kind in kinds {
@@ -115,6 +118,7 @@ actor Intake: Service {
                 if rows.count < batchSize { break }
             }
         }
+        return moved
     }
 
     /// Validates new rows: valid ones become due now, invalid ones `REJECTED` with the reason.
@@ -165,11 +169,14 @@ actor Intake: Service {
                 Expiry.end(&update, state: row.state, deadline: deadline)
                 return update
             }
-            guard let results = await environment.writer.submit(updates) else { continue }
-            // The lanes' windows and pending counts held these rows.
-            let touched = Set(zip(updates, results).filter { $0.1.isApplied }.map(\.0.merchantID))
-            for merchant in touched {
-                await lanes[LaneKey(merchant: merchant, resource: kind.resource)]?.rowsArrived()
+            guard let (results, commit) = await environment.writer.commit(updates) else { continue }
+            // The lanes' windows held these rows, and their pending counts those intake had admitted.
+            var ended: [String: Int] = [:]
+            for (row, result) in zip(rows, results) where result.isApplied {
+                ended[row.merchantID, default: 0] += row.nextPollAt == nil ? 0 : 1
+            }
+            for (merchant, count) in ended {
+                await lanes[LaneKey(merchant: merchant, resource: kind.resource)]?.rowsEnded(count, committedIn: commit)
             }
         }
     }

@@ -20,9 +20,9 @@ struct LaneEnvironment: Sendable {
 /// The database is the priority queue. The lane keeps a window of the next `window` rows in poll order
 /// (`candidates`), spends each limiter permit on the first due one, and after the answer is committed puts the
 /// row back into the window at its new place — so in the steady state it reads the database only when the
-/// window runs dry, when intake reports new rows, or every few seconds as a safety net. The safety net, and the
-/// count of pending rows, run only when something may have changed them: an answer or new rows of this lane, or a
-/// commit by another connection than the daemon's writer.
+/// window runs dry, when intake reports new rows, or every few seconds as a safety net. The safety net runs only
+/// when something may have changed the rows: an answer or new rows of this lane, or a commit by another connection
+/// than the daemon's writer. The count of pending rows follows the lane's own changes (``PendingCount``).
 actor Lane {
     let key: LaneKey
     private let kind: any ResourceKind
@@ -42,20 +42,20 @@ actor Lane {
     /// The last transaction of the writer that the window's latest read saw.
     private var readThrough = 0
     private var lastRefresh = -Double.infinity
-    private var pending = 0
-    private var lastCount = -Double.infinity
-    /// This lane's own changes since the last refresh and the last count.
+    private var pending = PendingCount()
+    /// When the pending count and the oldest row's age were last published; the lane's changes since.
+    private var lastSummary = -Double.infinity
+    private var changedSinceSummary = true
+    private var summarizing = false
+    /// This lane's own changes since the last refresh.
     private var changedSinceRefresh = true
-    private var changedSinceCount = true
-    /// ``WatchStore/foreignVersion`` as of the last refresh and the last count.
+    /// ``WatchStore/foreignVersion`` as of the last refresh.
     private var foreignVersionRefreshed: Int64?
-    private var foreignVersionCounted: Int64?
-    private var counting = false
     private var stopping = false
     nonisolated let wakeup = Wakeup()
 
     private static let refreshInterval = 2.0
-    private static let countInterval = 5.0
+    private static let summaryInterval = 5.0
 
     init(
         kind: any ResourceKind, client: WeChatPayClient, gate: MerchantGate, limiter: RateLimiter,
@@ -79,7 +79,8 @@ actor Lane {
     private enum Action {
         case poll(QueuedRow, RateLimiter.Permit, lateness: Double)
         case expire(QueuedRow)
-        case count
+        /// Publishes the pending count and the oldest row's age, counting the rows again when `full`.
+        case summarize(full: Bool)
         case wait(until: Double?)
         case stop
     }
@@ -93,9 +94,9 @@ actor Lane {
                     group.addTask { await self.poll(row, permit: permit, lateness: lateness) }
                 case .expire(let row):
                     group.addTask { await self.expire(row) }
-                case .count:
+                case .summarize(let full):
                     // Off the polling path: a count over a million rows must not delay the next poll.
-                    group.addTask { await self.countPending() }
+                    group.addTask { await self.summarize(full: full) }
                 case .wait(let deadline):
                     await wakeup.wait(until: deadline, clock: environment.clock)
                 case .stop:
@@ -103,7 +104,7 @@ actor Lane {
                 }
             }
         }
-        await countPending()
+        await summarize(full: false)
     }
 
     /// Stops starting polls; polls in flight finish.
@@ -112,10 +113,12 @@ actor Lane {
         wakeup.signal()
     }
 
-    /// Rows of this lane changed in the database behind its window (the deadline sweep ended some): read it again.
-    func rowsArrived() {
+    /// `count` rows of this lane ended in the database behind its window, in the writer's transaction `commit` (the
+    /// deadline sweep expired them): read it again.
+    func rowsEnded(_ count: Int, committedIn commit: Int) {
         refreshRequested = true
-        changedSinceCount = true
+        pending.changed(by: -count, committedIn: commit)
+        changedSinceSummary = true
         wakeup.signal()
     }
 
@@ -123,7 +126,8 @@ actor Lane {
     /// place in due order (ahead of every re-poll) without a read of the database. When the window was read after
     /// that commit, it already knew them (and may have polled them since): nothing to add.
     func rowsArrived(_ rows: [QueuedRow], committedIn commit: Int) {
-        changedSinceCount = true
+        pending.changed(by: rows.count, committedIn: commit)
+        changedSinceSummary = true
         guard readThrough < commit else { return }
         for row in rows
         where !inFlight.contains(row.rowID) && !candidates.rows.contains(where: { $0.rowID == row.rowID }) {
@@ -144,18 +148,18 @@ actor Lane {
             now - lastRefresh >= Self.refreshInterval
             && (changedSinceRefresh || foreignVersion != foreignVersionRefreshed)
         if refreshRequested || safetyRefresh || (candidates.rows.isEmpty && !candidates.isComplete) {
-            await refresh(now: now)
-            if stopping { return .stop }
+            // Again when a commit or new rows came while it read: the rows it read may be stale (a row answered
+            // meanwhile would be polled twice).
+            repeat {
+                await refresh(now: now)
+                if stopping { return .stop }
+            } while refreshRequested
         }
-        // At a million rows a count costs ~80 ms of CPU: not again while nothing can have changed it.
-        if now - lastCount >= Self.countInterval, !counting,
-            changedSinceCount || foreignVersion != foreignVersionCounted
-        {
-            lastCount = now
-            changedSinceCount = false
-            foreignVersionCounted = foreignVersion
-            counting = true
-            return .count
+        if !summarizing, pending.isDue(now: now, foreignVersion: foreignVersion) {
+            return startSummary(now: now, full: true)
+        }
+        if !summarizing, changedSinceSummary, now - lastSummary >= Self.summaryInterval {
+            return startSummary(now: now, full: false)
         }
         let wallNow = environment.clock.wallNow().timeIntervalSince1970
         switch candidates.choose(now: wallNow, deadline: environment.policy.settings.deadline) {
@@ -204,20 +208,39 @@ actor Lane {
         }
     }
 
-    /// Counts the rows still watched, for the scheduler and the status line.
-    private func countPending() async {
-        defer { counting = false }
-        let summary: ActiveSummary
+    private func startSummary(now: Double, full: Bool) -> Action {
+        lastSummary = now
+        changedSinceSummary = false
+        summarizing = true
+        return .summarize(full: full)
+    }
+
+    /// Publishes the rows still watched and the oldest one's age, for the scheduler and the status line; counts
+    /// them first when `full` (``PendingCount`` has started the count).
+    private func summarize(full: Bool) async {
+        defer { summarizing = false }
+        let oldest: Double?
         do {
-            summary = try await environment.store.activeSummary(kind.table, merchant: key.merchant)
+            if full {
+                // Read as late as possible: the count sees at least every transaction committed by now.
+                pending.started(
+                    now: environment.clock.monotonicNow(), through: environment.writer.committedThrough,
+                    foreignVersion: environment.store.foreignVersion)
+                let summary = try await environment.store.activeSummary(kind.table, merchant: key.merchant)
+                pending.finished(count: summary.count)
+                oldest = summary.oldestCreatedAt
+            } else {
+                oldest = try await environment.store.oldestActiveCreatedAt(kind.table, merchant: key.merchant)
+            }
         } catch {
+            if full { pending.finished(count: nil) }
             return
         }
-        pending = summary.count
+        let count = pending.value
         let rate = limiter.rate
         environment.statistics.update(key) {
-            $0.pending = summary.count
-            $0.oldestPendingCreatedAt = summary.oldestCreatedAt
+            $0.pending = count
+            $0.oldestPendingCreatedAt = oldest
             $0.rate = rate
         }
     }
@@ -227,8 +250,8 @@ actor Lane {
     private nonisolated func poll(_ row: QueuedRow, permit: RateLimiter.Permit, lateness: Double) async {
         let exchange = await client.send(kind.request(for: row))
         let update = await settle(row, exchange: exchange, permit: permit, lateness: lateness)
-        let results = await environment.writer.submit([update])
-        await committed(row, update: update, result: results?.first)
+        let written = await environment.writer.commit([update])
+        await committed(row, update: update, result: written?.results.first, commit: written?.commit ?? 0)
     }
 
     /// Everything an answer changes in the lane, in one visit to the actor: the scheduler's context, the judge's
@@ -257,8 +280,8 @@ actor Lane {
     private nonisolated func expire(_ row: QueuedRow) async {
         var update = RowUpdate(row: row, table: kind.table, at: environment.clock.wallNow())
         Expiry.end(&update, state: row.state, deadline: environment.policy.settings.deadline)
-        let results = await environment.writer.submit([update])
-        await committed(row, update: update, result: results?.first)
+        let written = await environment.writer.commit([update])
+        await committed(row, update: update, result: written?.results.first, commit: written?.commit ?? 0)
     }
 
     /// The judge's verdict for a rejecting code; believed answers tell it which brands work.
@@ -283,7 +306,7 @@ actor Lane {
             now: environment.clock.wallNow().timeIntervalSince1970,
             row: row,
             cohort: kind.cohort(of: row),
-            pendingInLane: max(pending, candidates.rows.count + inFlight.count),
+            pendingInLane: max(pending.value, candidates.rows.count + inFlight.count),
             ratePerSecond: limiter.rate,
             resource: kind.resource,
             utilisation: limiter.utilisation(now: environment.clock.monotonicNow()),
@@ -360,17 +383,21 @@ actor Lane {
         }
     }
 
-    /// The row's update is committed (or abandoned): it leaves flight and, if still watched, re-enters the window.
-    private func committed(_ row: QueuedRow, update: RowUpdate, result: UpdateResult?) {
+    /// The row's update is committed in the writer's transaction `commit` (or abandoned): it leaves flight and, if
+    /// still watched, re-enters the window.
+    private func committed(_ row: QueuedRow, update: RowUpdate, result: UpdateResult?, commit: Int) {
         inFlight.remove(row.rowID)
         changedSinceRefresh = true
-        changedSinceCount = true
+        changedSinceSummary = true
+        // A read under way may have started before the commit, and would put the row back as it was.
+        if refreshing { refreshRequested = true }
         if update.isTerminal { rejections.forget(rowID: row.rowID) }
         defer { wakeup.signal() }
         guard let result, result.isApplied else {
             refreshRequested = true
             return
         }
+        if update.isTerminal { pending.changed(by: -1, committedIn: commit) }
         guard !update.isTerminal, let next = row.applying(update) else { return }
         candidates.insert(next)
     }
