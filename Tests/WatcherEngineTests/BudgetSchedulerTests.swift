@@ -126,21 +126,77 @@ struct SweepSchedulerTests {
 
 @Suite("CompletionModel")
 struct CompletionModelTests {
-    @Test("the hazard is near zero before the first completion and high where completions cluster")
-    func hazardShape() {
+    /// A model taught `count` completions of the steady workload's distribution.
+    private func steady(count: Int = 300) -> CompletionModel {
         var model = CompletionModel()
-        for index in 0..<500 { model.record(age: 5 + Double(index % 20) * 0.1) }
-        #expect(model.sampleCount == 500)
-        #expect(model.hazard(at: 1) < model.hazard(at: 6) / 100)
+        var random = SeededRandom(seed: 5)
+        let lifetimes = DurationModel.lognormal(offset: 2, median: 6, sigma: 0.6)
+        for _ in 0..<count { model.record(age: lifetimes.draw(&random)) }
+        return model
+    }
+
+    @Test("the youngest ages are out of play: until half a minimum interval before the first percentile of completions")
+    func tooYoung() {
+        var model = CompletionModel()
+        for index in 0..<100 { model.record(age: 5 + Double(index) * 0.1) }
+        #expect(model.sampleCount == 100)
+        let atFourPointFour = model.isInPlay(atAge: 4.4, minimumInterval: 1)
+        #expect(!atFourPointFour)
+        let atFive = model.isInPlay(atAge: 5.0, minimumInterval: 1)
+        #expect(atFive, "the first percentile is 5.1 s, less 0.5 s")
+        let firstWait = model.interval(fromAge: 0.1, within: 1...60)
+        #expect(firstWait == 4.5)
+    }
+
+    @Test("the sparse tail of a group stays in play: a row that outlived most of its cohort is polled as often as any")
+    func sparseTailInPlay() {
+        var model = steady()
+        for age in [12.0, 18, 25, 30] {
+            let inPlay = model.isInPlay(atAge: age, minimumInterval: 1)
+            #expect(inPlay, "age \(age) s")
+            let wait = model.interval(fromAge: age - 1, within: 1...60)
+            #expect(wait == 1)
+        }
+    }
+
+    @Test("a gap between a fast and a slow group is out of play until the slow group's first completion")
+    func gapBetweenGroups() {
+        var model = CompletionModel()
+        for index in 0..<70 { model.record(age: 3 + Double(index % 7) * 0.7) }
+        for index in 0..<30 { model.record(age: 100 + Double(index % 3) * 20) }
+        let inGap = model.isInPlay(atAge: 50, minimumInterval: 1)
+        #expect(!inGap)
+        let fromTwenty = model.interval(fromAge: 20, within: 1...60)
+        #expect(fromTwenty == 60, "the gap ends at 100 s: at most the longest wait")
+        let fromSeventy = model.interval(fromAge: 70, within: 1...60)
+        #expect(fromSeventy == 30)
+        let pastGap = model.isInPlay(atAge: 110, minimumInterval: 1)
+        #expect(pastGap)
+    }
+
+    @Test("a few late completions after a fast group are its tail, not a gap")
+    func fewLateAreNoGap() {
+        var model = CompletionModel()
+        for index in 0..<200 { model.record(age: 3 + Double(index % 10) * 0.1) }
+        for _ in 0..<(CompletionModel.fewestAfterGap - 1) { model.record(age: 100) }
+        let inPlay = model.isInPlay(atAge: 50, minimumInterval: 1)
+        #expect(inPlay)
+        let wait = model.interval(fromAge: 50, within: 1...60)
+        #expect(wait == 1)
     }
 
     @Test("it keeps only the most recent completions, so it follows a change in the platform's speed")
     func forgets() {
         var model = CompletionModel(capacity: 100)
         for _ in 0..<100 { model.record(age: 50) }
+        let before = model.isInPlay(atAge: 10, minimumInterval: 1)
+        #expect(!before)
         for _ in 0..<100 { model.record(age: 3) }
         #expect(model.sampleCount == 100)
-        #expect(model.hazard(at: 3) > model.hazard(at: 50))
+        let after = model.isInPlay(atAge: 10, minimumInterval: 1)
+        #expect(after)
+        let knowsTen = model.knows(age: 10)
+        #expect(!knowsTen, "the 50 s completions are forgotten")
     }
 
     @Test("nonsense ages are ignored")
