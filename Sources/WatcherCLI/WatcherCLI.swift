@@ -10,6 +10,12 @@ package enum WatcherCLI {
         ]
     }
 
+    /// What must be set before the process starts a second thread: the daemon's malloc arena limit, which glibc fixes
+    /// once a ninth arena is wanted.
+    package static func prepareProcess(_ arguments: [String]) {
+        if arguments.first == RunCommand.name { HeapReturn.limitArenas() }
+    }
+
     /// Runs the command named by `arguments` (without the program name); returns the exit status:
     /// 0 success, 2 bad usage or configuration, 1 a runtime failure.
     package static func main(_ arguments: [String]) async -> Int32 {

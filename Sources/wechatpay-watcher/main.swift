@@ -2,4 +2,6 @@ import Foundation
 import WatcherCLI
 
 // Kept tiny: globals in main.swift are MainActor-isolated; everything lives in WatcherCLI.
-exit(await WatcherCLI.main(Array(CommandLine.arguments.dropFirst())))
+let arguments = Array(CommandLine.arguments.dropFirst())
+WatcherCLI.prepareProcess(arguments)  // on the main thread, before the first await starts the others
+exit(await WatcherCLI.main(arguments))

@@ -90,6 +90,13 @@ struct MigrationTests {
 
 @Suite("The queue")
 struct QueueTests {
+    @Test("the reading connections keep a 512 KiB page cache, the writer SQLite's default 2 MB")
+    func cacheSizes() async throws {
+        let fixture = try StoreFixture()
+        // Another connection's commit empties a reader's cache: only the writer's lasts from one statement to the next.
+        #expect(try await fixture.store.cacheSizes() == [-2000, -512, -512])
+    }
+
     @Test("new rows are found until the daemon schedules them; due rows come in next_poll_at order")
     func newAndDue() async throws {
         let fixture = try StoreFixture()

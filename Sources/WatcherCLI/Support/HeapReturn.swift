@@ -2,14 +2,22 @@
     import Glibc
 #endif
 
-/// Hands the memory the allocator holds but no longer uses back to the kernel, once a minute.
+/// Keeps glibc's allocator from holding on to memory the daemon no longer uses.
 ///
-/// glibc keeps freed memory in its per-thread arenas for reuse and rarely returns it: with URLSession's and
-/// SQLite's short-lived buffers spread over a dozen threads, the daemon's RSS measured 110–115 MB while its live heap
-/// was about 80 MB, and the difference grew over a long run. `malloc_trim(0)` gives the free pages of every arena
-/// back; measured on the soak workload it takes RSS from 112 to 86 MB and costs a few milliseconds a minute.
+/// glibc keeps freed pages resident in the arena they came from, and bursts of transport threads and their buffers
+/// leave many behind: `malloc_trim(0)` hands them back once a minute, and two arenas instead of glibc's eight per
+/// core let every thread reuse the same free pages.
 enum HeapReturn {
     static let interval = Duration.seconds(60)
+    /// The daemon's threads mostly wait on sockets and SQLite: two arenas carry its allocations without contention
+    /// that shows (the soak workload: 2.20 ms of CPU per request with two arenas or sixteen).
+    static let arenaLimit: Int32 = 2
+
+    /// Caps the number of arenas, the main one included; see ``WatcherCLI/prepareProcess(_:)`` for when.
+    static func limitArenas() {
+        // M_ARENA_MAX in <malloc.h>.
+        _ = malloc.option?(-8, arenaLimit)
+    }
 
     /// Runs until cancelled.
     static func run() async {
@@ -21,17 +29,22 @@ enum HeapReturn {
 
     /// One pass.
     static func trim() {
-        _ = mallocTrim?(0)
+        _ = malloc.trim?(0)
     }
 
-    /// glibc's `malloc_trim`, looked up at run time: it is declared in `<malloc.h>`, which the Glibc module does not
-    /// import, and another C library may not have it (then trimming is skipped).
-    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
-        #if canImport(Glibc)
-            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-            return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
-        #else
-            return nil
-        #endif
-    }()
+    /// glibc's `malloc_trim` and `mallopt`, looked up at run time: they are declared in `<malloc.h>`, which the
+    /// Glibc module does not import, and another C library may not have them (then nothing is done).
+    private static let malloc:
+        (trim: (@convention(c) (Int) -> Int32)?, option: (@convention(c) (Int32, Int32) -> Int32)?) = {
+            #if canImport(Glibc)
+                let trim = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim")
+                let option = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt")
+                return (
+                    trim.map { unsafeBitCast($0, to: (@convention(c) (Int) -> Int32).self) },
+                    option.map { unsafeBitCast($0, to: (@convention(c) (Int32, Int32) -> Int32).self) }
+                )
+            #else
+                return (nil, nil)
+            #endif
+        }()
 }
