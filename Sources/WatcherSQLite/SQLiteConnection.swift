@@ -140,6 +140,9 @@ package final class SQLiteConnection {
         return value
     }
 
+    /// Prepared statements kept for reuse, one per distinct SQL text.
+    package var cachedStatementCount: Int { statements.count }
+
     /// The rowid of the last inserted row.
     package var lastInsertRowID: Int64 { handle.map { sqlite3_last_insert_rowid($0) } ?? 0 }
 

@@ -225,7 +225,8 @@ package enum Retention {
     /// Returns up to `pages` free pages to the file system: one short write transaction that moves pages from the
     /// end of the file into free slots and truncates it. Does nothing unless `auto_vacuum` is incremental.
     package static func vacuumStep(pages: Int, on connection: SQLiteConnection) throws {
-        try connection.run("PRAGMA incremental_vacuum(\(max(1, pages)))")
+        // Not through the statement cache: the page count is part of the text and changes with every batch size.
+        try connection.execute("PRAGMA incremental_vacuum(\(max(1, pages)))")
     }
 
     /// The oldest final row of `table`: its `completed_at`, or nil when there is none.

@@ -17,6 +17,24 @@ struct RetentionMigrationTests {
         #expect(try StorageFigures.read(connection).autoVacuum == "incremental")
     }
 
+    @Test("vacuum steps of any size return free pages without adding a cached statement for each size")
+    func vacuumSteps() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let connection = try SQLiteConnection(path: directory.file("db.sqlite3"))
+        defer { connection.close() }
+        try Migrator.migrate(connection, kinds: shippedKinds)
+        try connection.run("CREATE TABLE filler (bytes BLOB)")
+        for _ in 0..<64 { try connection.run("INSERT INTO filler VALUES (zeroblob(4000))") }
+        try connection.run("DELETE FROM filler")
+        let free = try Retention.freePages(on: connection)
+        #expect(free > 0)
+        let cached = connection.cachedStatementCount
+        for pages in 1...5 { try Retention.vacuumStep(pages: pages, on: connection) }
+        #expect(try Retention.freePages(on: connection) == free - 15)
+        #expect(connection.cachedStatementCount == cached)
+    }
+
     @Test("an existing database without it is rewritten once, keeping its rows, and is then incremental")
     func existingDatabase() throws {
         let directory = TemporaryDirectory()
