@@ -118,16 +118,29 @@ package final class WatchStore: Sendable {
     /// active), and when the oldest active row was created. The count reads every such row (~80 ms of CPU at a
     /// million); the oldest is one index seek.
     package func activeSummary(_ table: ResourceTable, merchant: String) async throws -> ActiveSummary {
+        try await activeSummary(table, merchant: merchant, marking: {}).summary
+    }
+
+    /// ``activeSummary(_:merchant:)`` in one read transaction, with `mark` called just before its first read and
+    /// just after its last: the database it read is at least as new as the first mark and no newer than the second
+    /// (e.g. the writer's last transaction number).
+    package func activeSummary<Mark: Sendable>(
+        _ table: ResourceTable, merchant: String, marking mark: @escaping @Sendable () -> Mark
+    ) async throws -> (summary: ActiveSummary, before: Mark, after: Mark) {
         let count = """
             SELECT count(*) FROM \(table.table) INDEXED BY \(table.indexes.due)
             WHERE merchant_id = ? AND state IN (\(table.activeStateList)) AND next_poll_at IS NOT NULL
             """
         let oldest = Self.oldestActiveSQL(table)
         return try await counter.perform { connection in
-            ActiveSummary(
+            try connection.execute("BEGIN")
+            defer { try? connection.execute("COMMIT") }
+            let before = mark()
+            let summary = ActiveSummary(
                 count: Int(try connection.scalar(count, [.text(merchant)]).int64Value ?? 0),
                 oldestCreatedAt: try connection.scalar(oldest, [.text(merchant)]).doubleValue
             )
+            return (summary, before, mark())
         }
     }
 
@@ -215,10 +228,20 @@ package final class WatchStore: Sendable {
     /// An update whose row is no longer in the expected state is skipped. Throws without writing anything when
     /// the transaction fails (e.g. `SQLITE_BUSY`): the caller keeps the updates and retries.
     package func apply(_ updates: [RowUpdate]) async throws -> [UpdateResult] {
+        try await apply(updates, committed: {}).results
+    }
+
+    /// ``apply(_:)``, calling `committed` on the writing connection's queue as soon as the transaction is
+    /// committed, and returning what it returned: whatever it records is in place before the writer's next
+    /// statement, with no thread hop between the commit and it.
+    package func apply<Mark: Sendable>(
+        _ updates: [RowUpdate], committed: @escaping @Sendable () -> Mark
+    ) async throws -> (results: [UpdateResult], mark: Mark) {
         try await writer.perform { connection in
             let results = try Self.apply(updates, on: connection)
+            let mark = committed()
             self.noteWriterDataVersion(connection)
-            return results
+            return (results, mark)
         }
     }
 

@@ -9,8 +9,8 @@ struct PendingCountTests {
         var count = PendingCount()
         let startUp = count.isDue(now: 0, foreignVersion: foreignVersion)
         #expect(startUp, "start-up counts")
-        count.started(now: 0, through: through, foreignVersion: foreignVersion)
-        count.finished(count: rows)
+        count.started(now: 0, foreignVersion: foreignVersion)
+        count.finished(count: rows, through: through)
         return count
     }
 
@@ -36,9 +36,9 @@ struct PendingCountTests {
         var count = counted(0)
         let due = countsAfterPause(&count, foreignVersion: 2, at: 10)
         #expect(due)
-        count.started(now: 15, through: 4, foreignVersion: 2)
+        count.started(now: 15, foreignVersion: 2)
         count.changed(by: 2, committedIn: 3)
-        count.finished(count: 10)
+        count.finished(count: 10, through: 4)
         #expect(count.value == 10, "transaction 3 is in the count")
         count.changed(by: 1, committedIn: 4)
         #expect(count.value == 10, "so is transaction 4")
@@ -46,16 +46,45 @@ struct PendingCountTests {
         #expect(count.value == 11)
     }
 
+    @Test("a change the lane hears of while the count waits to read is not added again when the read saw it")
+    func heardBeforeTheRead() {
+        var count = counted(0)
+        let due = countsAfterPause(&count, foreignVersion: 2, at: 10)
+        #expect(due)
+        count.started(now: 15, foreignVersion: 2)
+        count.changed(by: 2, committedIn: 7)
+        count.finished(count: 12, through: 7)
+        #expect(count.value == 12, "the two rows of transaction 7 are among the twelve")
+    }
+
+    @Test("a count the writer committed during is repeated at once, and the repeat puts the value right")
+    func ambiguousCountRepeats() {
+        var count = PendingCount()
+        let startUp = count.isDue(now: 0, foreignVersion: 1)
+        #expect(startUp)
+        count.started(now: 0, foreignVersion: 1)
+        count.finished(count: 2, through: 0, seenAtMost: 1)
+        count.changed(by: 2, committedIn: 1)
+        #expect(count.value == 4, "transaction 1 may or may not have been in the count")
+        let repeated = count.isDue(now: 0.1, foreignVersion: 1)
+        #expect(repeated, "at once, not after the minimum gap")
+        count.started(now: 0.1, foreignVersion: 1)
+        count.finished(count: 2, through: 1)
+        #expect(count.value == 2)
+        let again = count.isDue(now: 0.2, foreignVersion: 1)
+        #expect(!again)
+    }
+
     @Test("a change committed while the count runs is added to its result")
     func duringTheCount() {
         var count = counted(0)
         let due = countsAfterPause(&count, foreignVersion: 2, at: 10)
         #expect(due)
-        count.started(now: 15, through: 4, foreignVersion: 2)
+        count.started(now: 15, foreignVersion: 2)
         count.changed(by: -1, committedIn: 6)
         count.changed(by: 2, committedIn: 7)
         #expect(count.isCounting)
-        count.finished(count: 10)
+        count.finished(count: 10, through: 4)
         #expect(count.value == 11)
         #expect(!count.isCounting)
     }
@@ -69,8 +98,8 @@ struct PendingCountTests {
             let version = Int64(min(second, 100))
             if count.isDue(now: Double(second), foreignVersion: version) {
                 starts.append(Double(second))
-                count.started(now: Double(second), through: 0, foreignVersion: version)
-                count.finished(count: 0)
+                count.started(now: Double(second), foreignVersion: version)
+                count.finished(count: 0, through: 0)
             }
         }
         #expect(starts == [70, 105], "60 s after the first commit, then 5 s after the last")
@@ -81,7 +110,7 @@ struct PendingCountTests {
         var count = counted(4)
         let due = countsAfterPause(&count, foreignVersion: 2, at: 10)
         #expect(due)
-        count.started(now: 15, through: 1, foreignVersion: 2)
+        count.started(now: 15, foreignVersion: 2)
         count.changed(by: 1, committedIn: 2)
         count.finished(count: nil)
         #expect(count.value == 5)

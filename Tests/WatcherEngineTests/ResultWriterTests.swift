@@ -28,7 +28,9 @@ final class RecordingSink: RowUpdateSink {
     /// The resource ids of each committed transaction, in commit order.
     var batches: [[String]] { state.withLock { $0.batches } }
 
-    func apply(_ updates: [RowUpdate]) async throws -> [UpdateResult] {
+    func apply<Mark: Sendable>(
+        _ updates: [RowUpdate], committed: @escaping @Sendable () -> Mark
+    ) async throws -> (results: [UpdateResult], mark: Mark) {
         let hold = state.withLock { state -> Latch? in
             defer { state.holdFirst = nil }
             return state.holdFirst
@@ -36,7 +38,7 @@ final class RecordingSink: RowUpdateSink {
         await hold?.wait()
         if let failure = state.withLock({ $0.failures.isEmpty ? nil : $0.failures.removeFirst() }) { throw failure }
         state.withLock { $0.batches.append(updates.map(\.resourceID)) }
-        return updates.map { _ in .applied(nil) }
+        return (updates.map { _ in .applied(nil) }, committed())
     }
 }
 

@@ -222,12 +222,11 @@ actor Lane {
         let oldest: Double?
         do {
             if full {
-                // Read as late as possible: the count sees at least every transaction committed by now.
-                pending.started(
-                    now: environment.clock.monotonicNow(), through: environment.writer.committedThrough,
-                    foreignVersion: environment.store.foreignVersion)
-                let summary = try await environment.store.activeSummary(kind.table, merchant: key.merchant)
-                pending.finished(count: summary.count)
+                pending.started(now: environment.clock.monotonicNow(), foreignVersion: environment.store.foreignVersion)
+                let writer = environment.writer
+                let (summary, through, seenAtMost) = try await environment.store.activeSummary(
+                    kind.table, merchant: key.merchant, marking: { writer.committedThrough })
+                pending.finished(count: summary.count, through: through, seenAtMost: seenAtMost)
                 oldest = summary.oldestCreatedAt
             } else {
                 oldest = try await environment.store.oldestActiveCreatedAt(kind.table, merchant: key.merchant)

@@ -7,8 +7,11 @@ import WatcherSync
 
 /// Where the writer commits: the store, or a fake in tests that blocks or fails on command.
 package protocol RowUpdateSink: Sendable {
-    /// Writes `updates` in one transaction; one result per update, in order. Throws having written nothing.
-    func apply(_ updates: [RowUpdate]) async throws -> [UpdateResult]
+    /// Writes `updates` in one transaction; one result per update, in order, and what `committed` returned, called
+    /// on the writing thread the moment the transaction is committed. Throws having written nothing.
+    func apply<Mark: Sendable>(
+        _ updates: [RowUpdate], committed: @escaping @Sendable () -> Mark
+    ) async throws -> (results: [UpdateResult], mark: Mark)
 }
 
 extension WatchStore: RowUpdateSink {}
@@ -96,10 +99,14 @@ package actor ResultWriter: Service {
             }
             let batch = takeBatch()
             do {
-                let applied = try await sink.apply(batch.flatMap(\.updates))
-                let commit = commits.withLock { count in
-                    count += 1
-                    return count
+                // Numbered where it commits: a reader that notes ``committedThrough`` just before it reads then
+                // knows which transactions it sees, even while this actor waits to resume.
+                let commits = self.commits
+                let (applied, commit) = try await sink.apply(batch.flatMap(\.updates)) {
+                    commits.withLock { count in
+                        count += 1
+                        return count
+                    }
                 }
                 recovered()
                 report(applied)
