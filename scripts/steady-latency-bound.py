@@ -17,7 +17,12 @@ smallest D whose cost fits the budget. That D for q = 1% is the best possible p9
 Every poll counts, including the one that finds the row finished: an earlier version of this script charged only
 polls of unfinished rows (one poll per task too few) and so reported an unreachable p99 of 1.43 s.
 
-Run: python3 scripts/steady-latency-bound.py [steady|saturated]   (about a minute)
+With `--joint P50 P99` it asks whether one schedule mix can have both: at least half the completions detected within
+P50 seconds and 99% within P99, within the budget. It prints a lower bound on the polls per task any such mix
+needs (the Lagrange dual of the two conditions, maximised over a grid of prices): above the budget proves the pair
+impossible; below it does not prove it possible.
+
+Run: python3 scripts/steady-latency-bound.py [steady|saturated] [--joint P50 P99]   (about a minute; --joint several)
 """
 import math
 import sys
@@ -103,10 +108,60 @@ def best_latency(S, share, budget):
     return high
 
 
-workload = sys.argv[1] if len(sys.argv) > 1 else "steady"
+def cheapest_joint(S, delay1, price1, delay2, price2):
+    """Polls, and shares missed within each delay, of the schedule minimising polls + the two priced misses."""
+    F = 1 - S
+    n = len(S)
+    value = np.zeros(n)
+    following = np.full(n, -1)
+    shortest = int(round(MINIMUM_INTERVAL / STEP))
+    longest = int(round(LONGEST_GAP / STEP))
+    for i in range(n - 1, -1, -1):
+        stop = (price1 + price2) * S[i]
+        value[i] = stop
+        low, high = i + shortest, min(n - 1, i + longest)
+        if low > high:
+            continue
+        nexts = np.arange(low, high + 1)
+        missed1 = np.maximum(0.0, F[np.maximum(nexts - delay1, 0)] - F[i])
+        missed2 = np.maximum(0.0, F[np.maximum(nexts - delay2, 0)] - F[i])
+        costs = S[i] + price1 * missed1 + price2 * missed2 + value[nexts]
+        best = int(np.argmin(costs))
+        if costs[best] < stop:
+            value[i], following[i] = costs[best], nexts[best]
+    polls, missed1, missed2, i = 1.0, 0.0, 0.0, FIRST_POLL_STEP
+    while following[i] >= 0:
+        j = following[i]
+        polls += S[i]
+        missed1 += max(0.0, F[max(j - delay1, 0)] - F[i])
+        missed2 += max(0.0, F[max(j - delay2, 0)] - F[i])
+        i = j
+    return polls, missed1 + S[i], missed2 + S[i]
+
+
+def joint_lower_bound(S, p50, p99):
+    """A lower bound on the polls per task of any mix of schedules with p50 <= p50 and p99 <= p99."""
+    steps1, steps2 = int(round(p50 / STEP)), int(round(p99 / STEP))
+    best = -math.inf
+    for price1 in np.linspace(0, 8, 17):
+        for price2 in np.linspace(0, 40, 21):
+            polls, missed1, missed2 = cheapest_joint(S, steps1, price1, steps2, price2)
+            best = max(best, polls + price1 * (missed1 - 0.5) + price2 * (missed2 - 0.01))
+    return best
+
+
+arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
+workload = arguments[0] if arguments and arguments[0] in ("steady", "saturated") else "steady"
 arrivals = {"steady": 4.0, "saturated": 8.0}[workload]
 budget = 20.0 / arrivals
 S = survival(np.arange(0, 150, STEP))
 print(f"{workload}: {arrivals:.0f} tasks/s, at most {budget:.2f} polls per task, minimum interval {MINIMUM_INTERVAL:.0f} s")
-for label, share in (("p50", 0.5), ("p99", 0.01)):
-    print(f"best possible {label}: {best_latency(S, share, budget):.2f} s")
+if "--joint" in sys.argv:
+    index = sys.argv.index("--joint")
+    p50, p99 = float(sys.argv[index + 1]), float(sys.argv[index + 2])
+    bound = joint_lower_bound(S, p50, p99)
+    verdict = "impossible" if bound > budget else "not proven impossible"
+    print(f"p50 <= {p50:.2f} s and p99 <= {p99:.2f} s together need at least {bound:.2f} polls per task: {verdict}")
+else:
+    for label, share in (("p50", 0.5), ("p99", 0.01)):
+        print(f"best possible {label}: {best_latency(S, share, budget):.2f} s")
