@@ -242,13 +242,9 @@ package final class WatchStore: Sendable {
     package func apply<Mark: Sendable>(
         _ updates: [RowUpdate], committed: @escaping @Sendable () -> Mark
     ) async throws -> (results: [UpdateResult], mark: Mark) {
-        try await writer.perform { connection in
-            self.noteWriterActivity()
-            defer { self.noteWriterActivity() }
+        try await performWrite { connection in
             let results = try Self.apply(updates, on: connection)
-            let mark = committed()
-            self.noteWriterDataVersion(connection)
-            return (results, mark)
+            return (results, committed())
         }
     }
 

@@ -14,13 +14,18 @@ final class RecordingSink: RowUpdateSink {
         var batches: [[String]] = []
         var failures: [any Error] = []
         var holdFirst: Latch?
+        var holdAfterCommit: Latch?
     }
 
     private let state = Locked(State())
 
-    init(holdingTheFirstBatchUntil latch: Latch? = nil, failing failures: [any Error] = []) {
+    init(
+        holdingTheFirstBatchUntil latch: Latch? = nil, holdingAfterCommitUntil afterCommit: Latch? = nil,
+        failing failures: [any Error] = []
+    ) {
         state.withLock {
             $0.holdFirst = latch
+            $0.holdAfterCommit = afterCommit
             $0.failures = failures
         }
     }
@@ -38,7 +43,9 @@ final class RecordingSink: RowUpdateSink {
         await hold?.wait()
         if let failure = state.withLock({ $0.failures.isEmpty ? nil : $0.failures.removeFirst() }) { throw failure }
         state.withLock { $0.batches.append(updates.map(\.resourceID)) }
-        return (updates.map { _ in .applied(nil) }, committed())
+        let mark = committed()
+        await state.withLock { $0.holdAfterCommit }?.wait()
+        return (updates.map { _ in .applied(nil) }, mark)
     }
 }
 
@@ -120,6 +127,24 @@ struct ResultWriterTests {
         #expect(sink.batches.first == ["first"])
         #expect(Set(sink.batches.last ?? []) == ["a", "a2", "b", "b2", "c", "c2", "d", "d2"])
         #expect(results.withLock { $0 } == ["first": 1, "a": 2, "b": 2, "c": 2, "d": 2])
+    }
+
+    @Test("a transaction is numbered the moment it commits, before the writer hears back from the database")
+    func numberedAtCommit() async {
+        let afterCommit = Latch()
+        let sink = RecordingSink(holdingAfterCommitUntil: afterCommit)
+        let writer = writer(sink)
+        let numbered = Locked(-1)
+        let error = await running(writer) {
+            await withDiscardingTaskGroup { group in
+                group.addTask { _ = await writer.commit([update("first")]) }
+                #expect(await until { afterCommit.waiting == 1 })
+                numbered.withLock { $0 = writer.committedThrough }
+                afterCommit.open()
+            }
+        }
+        #expect(error == nil)
+        #expect(numbered.withLock { $0 } == 1, "a read that starts now sees transaction 1 and knows it")
     }
 
     @Test("a producer's lock is waited out however long it lasts; the episode is logged once, then its end")

@@ -67,7 +67,7 @@ package struct CompletionModel: Sendable {
     /// Whether a row of this age is in play, for polls at least `minimumInterval` apart.
     package mutating func isInPlay(atAge age: Double, minimumInterval: Double) -> Bool {
         refresh()
-        return age >= playsFrom - minimumInterval / 2 && !gaps.contains { age > $0.lowerBound && age < $0.upperBound }
+        return entersPlay(atOrAfter: age, minimumInterval: minimumInterval) == age
     }
 
     /// Whether completions as old as `age` have been seen: past the oldest one, the model knows nothing.
@@ -88,9 +88,15 @@ package struct CompletionModel: Sendable {
             guard yielding else { return range.lowerBound }
             return min(range.upperBound, max(range.lowerBound, Self.pastOldestSpacing * (age - oldest)))
         }
-        var entersPlay = max(earliest, playsFrom - range.lowerBound / 2)
-        for gap in gaps where entersPlay > gap.lowerBound && entersPlay < gap.upperBound { entersPlay = gap.upperBound }
+        let entersPlay = entersPlay(atOrAfter: earliest, minimumInterval: range.lowerBound)
         return min(range.upperBound, max(range.lowerBound, entersPlay - age))
+    }
+
+    /// The first age from `age` on that is in play (the gaps are in order).
+    private func entersPlay(atOrAfter age: Double, minimumInterval: Double) -> Double {
+        var entersPlay = max(age, playsFrom - minimumInterval / 2)
+        for gap in gaps where entersPlay > gap.lowerBound && entersPlay < gap.upperBound { entersPlay = gap.upperBound }
+        return entersPlay
     }
 
     /// Derives the ages out of play from the samples.
