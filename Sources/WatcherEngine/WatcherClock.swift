@@ -12,14 +12,34 @@ package protocol WatcherClock: Sendable {
     func wallNow() -> Date
     /// Suspends until `monotonicNow() >= deadline`, or throws `CancellationError` when the task is cancelled.
     func sleep(until deadline: Double) async throws
+    /// Calls `action` at `deadline` (monotonic seconds) on a thread of the clock's own, without a task, and returns
+    /// what cancels it; nil when the clock has no such thread, and the caller sleeps in a task instead.
+    func callback(at deadline: Double, _ action: @escaping @Sendable () -> Void) -> TimerCancellation?
 }
 
-/// The real clocks: `ContinuousClock` for monotonic time, `Date` for wall time.
+extension WatcherClock {
+    /// No thread of its own: callers sleep in a task.
+    package func callback(at deadline: Double, _ action: @escaping @Sendable () -> Void) -> TimerCancellation? {
+        nil
+    }
+}
+
+/// Cancels a timer started by ``WatcherClock/callback(at:_:)``; cancelling one that fired does nothing.
+package struct TimerCancellation: Sendable {
+    /// Removes the timer.
+    package let cancel: @Sendable () -> Void
+}
+
+/// The real clocks: `ContinuousClock` for monotonic time, `Date` for wall time; with an ``EngineThread``, its
+/// timers for callbacks.
 package struct SystemClock: WatcherClock {
     private let origin = ContinuousClock.now
+    private let timers: EngineThread?
 
-    /// Creates a clock whose monotonic origin is now.
-    package init() {}
+    /// Creates a clock whose monotonic origin is now; `timers` runs its callbacks (nil: none, waits sleep in tasks).
+    package init(timers: EngineThread? = nil) {
+        self.timers = timers
+    }
 
     /// Monotonic seconds since this clock was created.
     package func monotonicNow() -> Double {
@@ -34,5 +54,12 @@ package struct SystemClock: WatcherClock {
         let remaining = deadline - monotonicNow()
         guard remaining > 0 else { return }
         try await Task.sleep(for: .nanoseconds(Int64(remaining * 1e9)))
+    }
+
+    /// Runs `action` on the engine thread at `deadline`; nil without one.
+    package func callback(at deadline: Double, _ action: @escaping @Sendable () -> Void) -> TimerCancellation? {
+        guard let timers else { return nil }
+        let id = timers.schedule(afterSeconds: deadline - monotonicNow(), action)
+        return TimerCancellation { timers.cancelTimer(id) }
     }
 }

@@ -109,14 +109,18 @@ private struct Daemon: Sendable {
             // The watchdog is pinged only after intake's loop has gone round again.
             settings.intakeIdleInterval = min(settings.intakeIdleInterval, watchdog.pingInterval / 2)
         }
+        // The engine's tasks, actors and timers on one thread: hand-offs between them wake no other thread.
+        let thread = EngineThread(name: "wechatpay-engine")
         engine = WatcherEngine(
             store: store,
             kinds: Setup.kinds,
             merchants: endpoints,
             settings: settings,
             scheduler: scheduler,
+            clock: SystemClock(timers: thread),
             logger: logger,
-            identity: ProcessIdentity(pid: getpid(), hostname: Setup.hostname, version: wechatpayWatcherVersion)
+            identity: ProcessIdentity(pid: getpid(), hostname: Setup.hostname, version: wechatpayWatcherVersion),
+            executor: thread
         )
         let reloader = ConfigReload(configuration: configuration, output: output, logger: logger)
         let notifier = SystemdNotifier()

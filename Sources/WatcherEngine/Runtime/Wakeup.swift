@@ -4,20 +4,34 @@ import WatcherSync
 ///
 /// A signal that arrives while nobody waits is remembered, so news is never missed between a check and a wait.
 ///
-/// One timer task serves successive waits: a wait that a signal ended leaves its timer running, and the next wait
-/// (a lane usually waits again for the same permit) keeps it instead of starting and cancelling a task of its own,
-/// which at full rate was several tasks and timers per poll.
+/// One timer serves successive waits: a wait that a signal ended leaves its timer running, and the next wait (a
+/// lane usually waits again for the same permit) keeps it instead of starting and cancelling one of its own, which
+/// at full rate was several tasks and timers per poll. With a clock that has a thread for callbacks the timer is a
+/// callback there, not a task.
 final class Wakeup: Sendable {
     private struct State {
         var signaled = false
         var waiter: CheckedContinuation<Void, Never>?
         /// Until when the waiter waits; nil while it waits for a signal only (or nobody waits).
         var waiterDeadline: Double?
-        /// When the running timer task fires; nil when none runs.
+        /// When the running timer fires; nil when none runs.
         var timerDeadline: Double?
-        var timer: Task<Void, Never>?
+        var timer: Timer?
         /// Tells the running timer from one that was replaced by an earlier one.
         var timerGeneration: UInt64 = 0
+    }
+
+    /// A timer task sleeping on the clock, or a callback of a clock that has a thread for them (no task at all).
+    private enum Timer {
+        case task(Task<Void, Never>)
+        case callback(TimerCancellation)
+
+        func cancel() {
+            switch self {
+            case .task(let task): task.cancel()
+            case .callback(let callback): callback.cancel()
+            }
+        }
     }
 
     private let state = Locked(State())
@@ -46,7 +60,7 @@ final class Wakeup: Sendable {
     /// A nil deadline waits for a signal only.
     func wait(until deadline: Double?, clock: any WatcherClock) async {
         await withCheckedContinuation { continuation in
-            let (resumeNow, replaced) = state.withLock { state -> (Bool, Task<Void, Never>?) in
+            let (resumeNow, replaced) = state.withLock { state -> (Bool, Timer?) in
                 if state.signaled {
                     state.signaled = false
                     return (true, nil)
@@ -60,12 +74,27 @@ final class Wakeup: Sendable {
                 state.timerGeneration &+= 1
                 let generation = state.timerGeneration
                 state.timerDeadline = deadline
-                state.timer = Task { await self.runTimer(generation, until: deadline, clock: clock) }
+                state.timer = startTimer(generation, until: deadline, clock: clock)
                 return (false, replaced)
             }
             replaced?.cancel()
             if resumeNow { continuation.resume() }
         }
+    }
+
+    /// A timer for `deadline`: the clock's callback when it has a thread for them, otherwise a task that sleeps.
+    /// Called with the state locked.
+    private func startTimer(_ generation: UInt64, until deadline: Double, clock: any WatcherClock) -> Timer {
+        let callback = clock.callback(at: deadline) { [self] in
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                let (waiter, later) = timerFired(generation, reached: deadline, state: &state)
+                if let later { state.timer = startTimer(generation, until: later, clock: clock) }
+                return waiter
+            }
+            waiter?.resume()
+        }
+        if let callback { return .callback(callback) }
+        return .task(Task { await self.runTimer(generation, until: deadline, clock: clock) })
     }
 
     /// Sleeps until `deadline`, then wakes the waiter whose deadline it reached, or sleeps on to a later deadline
@@ -79,24 +108,30 @@ final class Wakeup: Sendable {
                 return
             }
             let reached = deadline
-            let (waiter, later) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Double?) in
-                guard state.timerGeneration == generation else { return (nil, nil) }
-                if state.waiter != nil, let later = state.waiterDeadline, later > reached {
-                    state.timerDeadline = later
-                    return (nil, later)
-                }
-                state.timerDeadline = nil
-                state.timer = nil
-                // A waiter without a deadline waits for a signal only.
-                guard state.waiterDeadline != nil else { return (nil, nil) }
-                let waiter = state.waiter
-                state.waiter = nil
-                state.waiterDeadline = nil
-                return (waiter, nil)
-            }
+            let (waiter, later) = state.withLock { timerFired(generation, reached: reached, state: &$0) }
             waiter?.resume()
             guard let later else { return }
             deadline = later
         }
+    }
+
+    /// The timer of `generation` reached `reached`: the waiter to wake, or the later deadline of the wait in
+    /// progress to go on to; neither when the timer was replaced or nobody needs it.
+    private func timerFired(_ generation: UInt64, reached: Double, state: inout State)
+        -> (CheckedContinuation<Void, Never>?, Double?)
+    {
+        guard state.timerGeneration == generation else { return (nil, nil) }
+        if state.waiter != nil, let later = state.waiterDeadline, later > reached {
+            state.timerDeadline = later
+            return (nil, later)
+        }
+        state.timerDeadline = nil
+        state.timer = nil
+        // A waiter without a deadline waits for a signal only.
+        guard state.waiterDeadline != nil else { return (nil, nil) }
+        let waiter = state.waiter
+        state.waiter = nil
+        state.waiterDeadline = nil
+        return (waiter, nil)
     }
 }

@@ -74,6 +74,7 @@ package final class WatcherEngine: Sendable {
     private let logger: Logger
     private let laneCount: Int
     private let trigger = StopTrigger()
+    private let executor: (any TaskExecutor)?
     /// In start order; stopped last-first.
     private let parts: [any Service]
 
@@ -82,6 +83,7 @@ package final class WatcherEngine: Sendable {
     /// - Parameters:
     ///   - kinds: the resource kinds to watch; each merchant gets one lane per kind.
     ///   - scheduler: places re-polls of unfinished rows.
+    ///   - executor: where the engine's tasks and actors run (the daemon's ``EngineThread``); nil: the global pool.
     package init(
         store: WatchStore,
         kinds: [any ResourceKind],
@@ -91,9 +93,11 @@ package final class WatcherEngine: Sendable {
         clock: any WatcherClock = SystemClock(),
         logger: Logger,
         statistics: EngineStatistics = EngineStatistics(),
-        identity: ProcessIdentity? = nil
+        identity: ProcessIdentity? = nil,
+        executor: (any TaskExecutor)? = nil
     ) {
         self.statistics = statistics
+        self.executor = executor
         self.logger = logger
         let writer = ResultWriter(
             sink: store, clock: clock, logger: logger, statistics: statistics, giveUpAfter: settings.writeRetry)
@@ -141,7 +145,8 @@ package final class WatcherEngine: Sendable {
     /// - Parameter alongside: the process's other services, started after the engine's parts and stopped before.
     package func run(alongside services: [any Service] = []) async throws {
         logger.info("engine.started", ["lanes": .int(laneCount)])
-        try await ServiceGroup(parts + services + [trigger]).run()
+        let group = ServiceGroup(parts + services + [trigger])
+        try await withTaskExecutorPreference(executor) { try await group.run() }
         logger.info("engine.stopped")
     }
 
