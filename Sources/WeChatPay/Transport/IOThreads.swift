@@ -36,8 +36,9 @@ final class IOThreads: Sendable {
         if let sleeper = sleepers.withLock({ $0.popLast() }) {
             sleeper.condition.lock()
             sleeper.job = job
-            sleeper.condition.signal()
             sleeper.condition.unlock()
+            // Signalled after the unlock: a thread woken while the lock is held wakes only to wait for it again.
+            sleeper.condition.signal()
             return
         }
         started.withLock { $0 += 1 }
