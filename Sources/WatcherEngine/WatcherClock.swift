@@ -28,6 +28,11 @@ extension WatcherClock {
 package struct TimerCancellation: Sendable {
     /// Removes the timer.
     package let cancel: @Sendable () -> Void
+
+    /// A cancellation that runs `cancel`.
+    package init(cancel: @escaping @Sendable () -> Void) {
+        self.cancel = cancel
+    }
 }
 
 /// The real clocks: `ContinuousClock` for monotonic time, `Date` for wall time; with an ``EngineThread``, its

@@ -4,6 +4,8 @@ import WatcherTestSupport
 
 @testable import WatcherEngine
 
+/// Each timed case runs twice: with a clock whose waits sleep in a timer task, and with one that calls back (the
+/// daemon's engine thread).
 @Suite("Wakeup")
 struct WakeupTests {
     /// Starts a wait and records when it returned.
@@ -28,9 +30,9 @@ struct WakeupTests {
         await wakeup.wait(until: nil, clock: ManualClock())
     }
 
-    @Test("a wait returns at its deadline")
-    func deadline() async {
-        let clock = ManualClock()
+    @Test("a wait returns at its deadline", arguments: [false, true])
+    func deadline(callbacks: Bool) async {
+        let clock = ManualClock(timerCallbacks: callbacks)
         let wakeup = Wakeup()
         let done = Locked(false)
         let wait = startWait(wakeup, until: 5, clock: clock, done: done)
@@ -40,9 +42,11 @@ struct WakeupTests {
         #expect(done.withLock { $0 })
     }
 
-    @Test("a wait after one a signal ended returns at its own later deadline, not at the first one's")
-    func laterDeadlineAfterSignal() async {
-        let clock = ManualClock()
+    @Test(
+        "a wait after one a signal ended returns at its own later deadline, not at the first one's",
+        arguments: [false, true])
+    func laterDeadlineAfterSignal(callbacks: Bool) async {
+        let clock = ManualClock(timerCallbacks: callbacks)
         let wakeup = Wakeup()
         let first = Locked(false)
         let firstWait = startWait(wakeup, until: 10, clock: clock, done: first)
@@ -65,9 +69,10 @@ struct WakeupTests {
         #expect(second.withLock { $0 })
     }
 
-    @Test("a wait with an earlier deadline than the running timer returns at its own deadline")
-    func earlierDeadlineAfterSignal() async {
-        let clock = ManualClock()
+    @Test(
+        "a wait with an earlier deadline than the running timer returns at its own deadline", arguments: [false, true])
+    func earlierDeadlineAfterSignal(callbacks: Bool) async {
+        let clock = ManualClock(timerCallbacks: callbacks)
         let wakeup = Wakeup()
         let first = Locked(false)
         let firstWait = startWait(wakeup, until: 20, clock: clock, done: first)
@@ -85,9 +90,9 @@ struct WakeupTests {
         #expect(second.withLock { $0 })
     }
 
-    @Test("a timer left running does not wake a later wait for a signal only")
-    func signalOnlyWaitIgnoresTimer() async {
-        let clock = ManualClock()
+    @Test("a timer left running does not wake a later wait for a signal only", arguments: [false, true])
+    func signalOnlyWaitIgnoresTimer(callbacks: Bool) async {
+        let clock = ManualClock(timerCallbacks: callbacks)
         let wakeup = Wakeup()
         let first = Locked(false)
         let firstWait = startWait(wakeup, until: 5, clock: clock, done: first)

@@ -6,26 +6,48 @@ import WatcherSync
 /// of the engine then runs in simulated time, and nothing sleeps on the wall clock.
 ///
 /// Wall time is `start` plus the monotonic seconds advanced so far, so the two never disagree.
+///
+/// With `timerCallbacks` it also offers ``WatcherClock/callback(at:_:)``, as the daemon's clock does with its engine
+/// thread: the callbacks fire in ``advance(by:)`` and count as sleepers.
 package final class ManualClock: WatcherClock {
     private struct Sleeper {
         var deadline: Double
         var continuation: CheckedContinuation<Void, any Error>
     }
 
+    private struct Callback {
+        var deadline: Double
+        var action: @Sendable () -> Void
+    }
+
     private struct State {
         var now: Double = 0
         var sleepers: [UInt64: Sleeper] = [:]
+        var callbacks: [UInt64: Callback] = [:]
         var cancelledBeforeSleeping: Set<UInt64> = []
         var nextID: UInt64 = 0
     }
 
     private let start: Date
+    private let timerCallbacks: Bool
     private let state = Locked(State())
 
     /// A clock whose wall time starts at `start` (by default the real time now, so rows a test inserts with
-    /// SQLite's `now` are as old as the clock says).
-    package init(start: Date = Date()) {
+    /// SQLite's `now` are as old as the clock says); with `timerCallbacks`, one that runs timer callbacks.
+    package init(start: Date = Date(), timerCallbacks: Bool = false) {
         self.start = start
+        self.timerCallbacks = timerCallbacks
+    }
+
+    /// Runs `action` once the clock is advanced to `deadline`; nil unless made with `timerCallbacks`.
+    package func callback(at deadline: Double, _ action: @escaping @Sendable () -> Void) -> TimerCancellation? {
+        guard timerCallbacks else { return nil }
+        let id = state.withLock { state in
+            state.nextID += 1
+            state.callbacks[state.nextID] = Callback(deadline: deadline, action: action)
+            return state.nextID
+        }
+        return TimerCancellation { [state] in _ = state.withLock { $0.callbacks.removeValue(forKey: id) } }
     }
 
     package func monotonicNow() -> Double { state.withLock { $0.now } }
@@ -73,18 +95,24 @@ package final class ManualClock: WatcherClock {
         }
     }
 
-    /// Moves time forward and wakes every sleeper whose deadline has come, earliest first.
+    /// Moves time forward and wakes every sleeper whose deadline has come, earliest first, then runs the callbacks
+    /// that are due, earliest first.
     package func advance(by seconds: Double) {
-        let due = state.withLock { state -> [Sleeper] in
+        let (due, callbacks) = state.withLock { state -> ([Sleeper], [Callback]) in
             state.now += seconds
             let now = state.now
             let due = state.sleepers.filter { $0.value.deadline <= now }
             for id in due.keys { state.sleepers.removeValue(forKey: id) }
-            return due.values.sorted { $0.deadline < $1.deadline }
+            let callbacks = state.callbacks.filter { $0.value.deadline <= now }
+            for id in callbacks.keys { state.callbacks.removeValue(forKey: id) }
+            return (
+                due.values.sorted { $0.deadline < $1.deadline }, callbacks.values.sorted { $0.deadline < $1.deadline }
+            )
         }
         for sleeper in due { sleeper.continuation.resume() }
+        for callback in callbacks { callback.action() }
     }
 
-    /// How many tasks wait on this clock now.
-    package var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+    /// How many tasks (and, with `timerCallbacks`, callbacks) wait on this clock now.
+    package var sleeperCount: Int { state.withLock { $0.sleepers.count + $0.callbacks.count } }
 }
