@@ -64,21 +64,21 @@ struct BudgetSchedulerTests {
         #expect(interval(atAge: 7) == 1)
     }
 
-    @Test("past every completion seen a row is swept, unless rows of known ages compete: then it yields")
+    @Test("past every completion seen a row is swept, yielding to rows of known ages by a share of its excess")
     func pastTheOldestCompletion() {
         let scheduler = BudgetScheduler()
         teach(scheduler)
-        func interval(atAge age: Double, now: Double, utilisation: Double = 0.95) -> Double {
-            scheduler.nextPollTime(
-                context(row(1, created: now - age), now: now, pending: 40, utilisation: utilisation)) - now
+        func placement(atAge age: Double) -> Placement {
+            let now = 5_000.0
+            let placed = scheduler.placement(context(row(1, created: now - age), now: now, pending: 40))
+            return Placement(dueAt: placed.dueAt - now, yielding: placed.yielding)
         }
-        #expect(interval(atAge: 700, now: 5_000) == 1, "no row of a known age placed in the last second: swept")
-        #expect(interval(atAge: 7, now: 5_001) == 1)
-        #expect(
-            interval(atAge: 700, now: 5_001.5) == 60,
-            "a tenth of the ~650 s by which it outlived the oldest completion, at most the maximum interval")
-        #expect(
-            interval(atAge: 700, now: 5_001.8, utilisation: 0.5) == 1, "with tokens to spare, waiting saves nothing")
+        #expect(placement(atAge: 7) == Placement(dueAt: 1), "a known age: the sweep's interval, no yield")
+        let past = placement(atAge: 60)
+        #expect(past.dueAt == 1, "past the oldest completion it is due as soon as any row in play")
+        #expect(past.yielding > 0 && past.yielding < CompletionModel.longestYield)
+        #expect(placement(atAge: 700).yielding == CompletionModel.longestYield, "at most the longest yield")
+        #expect(scheduler.nextPollTime(context(row(1, created: 4_300), now: 5_000, pending: 40)) == 5_001)
     }
 
     @Test("cohorts learn separately: a fast type does not make a slow type's young rows be polled")

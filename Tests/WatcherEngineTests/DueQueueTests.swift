@@ -52,4 +52,29 @@ struct DueQueueTests {
         queue.insert(row(5, due: 0))
         #expect(queue.rows.map(\.rowID) == [5, 1])
     }
+
+    @Test("a yielding row goes after every due row that fell due less than its yield after it, and no further")
+    func yielding() {
+        var queue = DueQueue(capacity: 10, isComplete: true)
+        queue.insert(row(1, due: 10, lastPolled: 9), yielding: 3)
+        queue.insert(row(2, due: 11, lastPolled: 10))
+        queue.insert(row(3, due: 14, lastPolled: 13))
+        #expect(queue.choose(now: 10.5, deadline: 1e9) == .poll(index: 0, lateness: 0.5), "alone due: it goes")
+        #expect(queue.choose(now: 12, deadline: 1e9) == .poll(index: 1, lateness: 1), "row 2 fell due 1 s after it")
+        _ = queue.remove(at: 1)
+        #expect(
+            queue.choose(now: 14.5, deadline: 1e9) == .poll(index: 0, lateness: 4.5),
+            "row 3 fell due 4 s after it: more than its 3 s yield")
+    }
+
+    @Test("a yield lasts for one placement and survives a refresh of the window")
+    func yieldLifetime() {
+        var queue = DueQueue(capacity: 10, isComplete: true)
+        queue.insert(row(1, due: 10, lastPolled: 9), yielding: 3)
+        queue.replace(with: [row(1, due: 10, lastPolled: 9), row(2, due: 11, lastPolled: 10)], limit: 10, inFlight: [])
+        #expect(queue.choose(now: 12, deadline: 1e9) == .poll(index: 1, lateness: 1), "still yielding after the read")
+        let polled = queue.remove(at: 0)
+        queue.insert(polled)
+        #expect(queue.choose(now: 12, deadline: 1e9) == .poll(index: 0, lateness: 2), "placed again without a yield")
+    }
 }

@@ -9,9 +9,10 @@ import WatcherSync
 ///   and a slow group) is due when it enters play, at most the maximum interval later. The lane spends every token
 ///   on the due row due first, so the tokens the sweep spends on rows that cannot have finished go to those that
 ///   may have.
-/// - **Known ages first.** A row older than every completion its model has seen may be slow or lost; while the
-///   lane is busy and rows of known ages are in play, it is polled again only after a tenth of the time by which it
-///   outlived that completion (``CompletionModel/pastOldestSpacing``), so it does not take their tokens.
+/// - **Known ages first.** A row older than every completion its model has seen may be slow or lost: it is due
+///   after the minimum interval like any row in play, but yields to them by 7% of the time by which it
+///   outlived that completion, at most a few seconds (``CompletionModel/yielding(atAge:)``). So it takes no token
+///   a row of a known age wants, and every token no such row wants.
 /// - **Before it knows.** Until a cohort has enough completions, the lane's pooled model; until that has enough,
 ///   the sweep's one minimum interval.
 ///
@@ -26,8 +27,6 @@ package final class BudgetScheduler: PollScheduler {
         /// Completions a cohort needs before its own model is trusted; until then the lane's pooled model, and
         /// until that has enough, the minimum interval.
         package var minimumSamples: Int = 5
-        /// The share of the lane's budget in use above which the lane counts as busy (see ``CompletionModel``).
-        package var busyUtilisation = 0.9
 
         /// The defaults.
         package init() {}
@@ -36,9 +35,6 @@ package final class BudgetScheduler: PollScheduler {
     private struct LaneState {
         var pooled = CompletionModel()
         var cohorts: [String: CompletionModel] = [:]
-        /// When a row of an age its model knows was last placed: rows in play are placed once per minimum
-        /// interval, so a later placement within one means such rows are still competing for the tokens.
-        var lastKnownPlacedAt = -Double.infinity
     }
 
     /// The tuning in use.
@@ -55,28 +51,29 @@ package final class BudgetScheduler: PollScheduler {
 
     /// When to poll the row again; see ``PollScheduler``.
     package func nextPollTime(_ context: ScheduleContext) -> Double {
+        placement(context).dueAt
+    }
+
+    /// When to poll the row again and how far it yields; see ``PollScheduler``.
+    package func placement(_ context: ScheduleContext) -> Placement {
         let range = settings.minimumInterval...max(settings.minimumInterval, settings.maximumInterval)
         let key = context.row.merchantID + "/" + context.resource
-        let isBusy = context.utilisation >= settings.busyUtilisation
-        let interval = lanes.withLock { lanes -> Double in
-            guard var lane = lanes[key] else { return range.lowerBound }
+        return lanes.withLock { lanes -> Placement in
+            let swept = Placement(dueAt: context.now + range.lowerBound)
+            guard var lane = lanes[key] else { return swept }
             defer { lanes[key] = lane }
             var model = lane.pooled
             var isOwn = false
             if let cohort = lane.cohorts[context.cohort], cohort.sampleCount >= settings.minimumSamples {
                 (model, isOwn) = (cohort, true)
             }
-            guard model.sampleCount >= settings.minimumSamples else { return range.lowerBound }
+            guard model.sampleCount >= settings.minimumSamples else { return swept }
             // The model caches what it derives from its samples: keep the cache.
             defer { if isOwn { lane.cohorts[context.cohort] = model } else { lane.pooled = model } }
-            if model.knows(age: context.age + range.lowerBound) {
-                lane.lastKnownPlacedAt = context.now
-                return model.interval(fromAge: context.age, within: range)
-            }
-            let competing = isBusy && context.now - lane.lastKnownPlacedAt < range.lowerBound
-            return model.interval(fromAge: context.age, within: range, yielding: competing)
+            return Placement(
+                dueAt: context.now + model.interval(fromAge: context.age, within: range),
+                yielding: model.yielding(atAge: context.age + range.lowerBound))
         }
-        return context.now + interval
     }
 
     /// Learns a completion; see ``PollScheduler``.

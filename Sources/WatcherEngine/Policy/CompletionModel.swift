@@ -18,9 +18,9 @@ import Foundation
 /// of seconds.
 ///
 /// Past the oldest completion seen the model knows nothing (only finished rows teach it, so early on it sees the
-/// fast ones alone): such a row is in play, except that it yields to rows of known ages when they compete for the
-/// tokens (see ``BudgetScheduler``): then it is polled again after ``pastOldestSpacing`` of the time by which it has
-/// outlived that completion, so a new record is still noticed soon.
+/// fast ones alone): such a row is in play, but yields to rows of known ages (see ``Placement/yielding``) by
+/// ``pastOldestShare`` of the time by which it has outlived that completion, at most ``longestYield``, so a new
+/// record is still noticed soon.
 ///
 /// A pure value; ages are seconds since the row's clock started.
 package struct CompletionModel: Sendable {
@@ -30,8 +30,11 @@ package struct CompletionModel: Sendable {
     package static let shortestGap = 5.0
     /// The fewest completions older than a gap: fewer are the tail of the group before it.
     package static let fewestAfterGap = 5
-    /// Past the oldest completion seen, the wait before the next poll as a share of how far past it the row is.
-    package static let pastOldestSpacing = 0.1
+    /// Past the oldest completion seen, the yield as a share of how far past it the row is.
+    package static let pastOldestShare = 0.07
+    /// The longest yield in seconds: while rows of known ages take every token, a yielding row waits this long
+    /// beyond its due time at most, so the first completions of a slow group are still seen within seconds.
+    package static let longestYield = 3.0
 
     /// How many recent completions are kept.
     package let capacity: Int
@@ -76,20 +79,22 @@ package struct CompletionModel: Sendable {
         return age <= oldest
     }
 
-    /// How long after a poll at `age` to poll again: the shortest interval of `range` if the row is then in play,
-    /// else the time until it enters play (at most the longest interval). Past the oldest completion seen, the
-    /// shortest interval, or when `yielding`, ``pastOldestSpacing`` of the excess.
-    package mutating func interval(
-        fromAge age: Double, within range: ClosedRange<Double>, yielding: Bool = false
-    ) -> Double {
+    /// How long after a poll at `age` to poll again: the shortest interval of `range` if the row is then in play
+    /// (as it is past the oldest completion seen), else the time until it enters play (at most the longest
+    /// interval).
+    package mutating func interval(fromAge age: Double, within range: ClosedRange<Double>) -> Double {
         refresh()
         let earliest = age + range.lowerBound
-        if earliest > oldest {
-            guard yielding else { return range.lowerBound }
-            return min(range.upperBound, max(range.lowerBound, Self.pastOldestSpacing * (age - oldest)))
-        }
+        if earliest > oldest { return range.lowerBound }
         let entersPlay = entersPlay(atOrAfter: earliest, minimumInterval: range.lowerBound)
         return min(range.upperBound, max(range.lowerBound, entersPlay - age))
+    }
+
+    /// How far a row due at `age` yields to rows of known ages: nothing up to the oldest completion seen, past it
+    /// ``pastOldestShare`` of the excess, at most ``longestYield``.
+    package mutating func yielding(atAge age: Double) -> Double {
+        refresh()
+        return min(Self.longestYield, max(0, Self.pastOldestShare * (age - oldest)))
     }
 
     /// The first age from `age` on that is in play (the gaps are in order).

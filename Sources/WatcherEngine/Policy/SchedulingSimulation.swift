@@ -240,12 +240,13 @@ private struct SimulatedLane {
                 now: wallNow, row: row, cohort: task.cohort, pendingInLane: pending,
                 ratePerSecond: limiter.rate, resource: resource, utilisation: limiter.utilisation(now: first.at),
                 lateness: row.pollCount > 0 ? first.lateness : 0)
-            row.nextPollAt = max(scheduler.nextPollTime(context), wallNow + settings.minimumInterval)
+            let placement = scheduler.placement(context)
+            row.nextPollAt = max(placement.dueAt, wallNow + settings.minimumInterval)
             row.state = "PROCESSING"
             row.pollCount += 1
             row.lastPolledAt = wallNow
             rows[first.index] = row
-            queue.insert(row)
+            queue.insert(row, yielding: placement.yielding)
         }
     }
 }

@@ -248,24 +248,27 @@ actor Lane {
 
     private nonisolated func poll(_ row: QueuedRow, permit: RateLimiter.Permit, lateness: Double) async {
         let exchange = await client.send(kind.request(for: row))
-        let update = await settle(row, exchange: exchange, permit: permit, lateness: lateness)
+        let (update, yielding) = await settle(row, exchange: exchange, permit: permit, lateness: lateness)
         let written = await environment.writer.commit([update])
-        await committed(row, update: update, result: written?.results.first, commit: written?.commit ?? 0)
+        await committed(
+            row, update: update, result: written?.results.first, commit: written?.commit ?? 0, yielding: yielding)
     }
 
     /// Everything an answer changes in the lane, in one visit to the actor: the scheduler's context, the judge's
-    /// verdict, the decision, the limiter and gates; returns the row's update to commit.
+    /// verdict, the decision, the limiter and gates; returns the row's update to commit and how far the row yields
+    /// once due again.
     private func settle(_ row: QueuedRow, exchange: APIExchange, permit: RateLimiter.Permit, lateness: Double)
-        -> RowUpdate
+        -> (RowUpdate, yielding: Double)
     {
         let context = scheduleContext(for: row, lateness: lateness)
         let rejection = judge(exchange, row: row)
+        let placement = environment.scheduler.placement(context)
         let decision = environment.policy.decide(
             exchange,
             row: row,
             kind: kind,
             now: environment.clock.wallNow(),
-            nextPoll: environment.scheduler.nextPollTime(context),
+            nextPoll: placement.dueAt,
             rejection: rejection
         )
         answered(permit: permit, exchange: exchange, decision: decision)
@@ -273,7 +276,7 @@ actor Lane {
             environment.scheduler.recordCompletion(
                 merchant: key.merchant, resource: key.resource, cohort: context.cohort, age: age)
         }
-        return decision.update
+        return (decision.update, placement.yielding)
     }
 
     private nonisolated func expire(_ row: QueuedRow) async {
@@ -384,7 +387,9 @@ actor Lane {
 
     /// The row's update is committed in the writer's transaction `commit` (or abandoned): it leaves flight and, if
     /// still watched, re-enters the window.
-    private func committed(_ row: QueuedRow, update: RowUpdate, result: UpdateResult?, commit: Int) {
+    private func committed(
+        _ row: QueuedRow, update: RowUpdate, result: UpdateResult?, commit: Int, yielding: Double = 0
+    ) {
         inFlight.remove(row.rowID)
         changedSinceRefresh = true
         changedSinceSummary = true
@@ -398,7 +403,7 @@ actor Lane {
         }
         if update.isTerminal { pending.changed(by: -1, committedIn: commit) }
         guard !update.isTerminal, let next = row.applying(update) else { return }
-        candidates.insert(next)
+        candidates.insert(next, yielding: yielding)
     }
 
     // MARK: Logging
