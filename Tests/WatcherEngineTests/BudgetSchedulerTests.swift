@@ -64,7 +64,7 @@ struct BudgetSchedulerTests {
         #expect(interval(atAge: 7) == 1)
     }
 
-    @Test("past every completion seen a row is swept, yielding to rows of known ages by a share of its excess")
+    @Test("past every completion seen a row is swept, yielding to rows of known ages once polls show such rows linger")
     func pastTheOldestCompletion() {
         let scheduler = BudgetScheduler()
         teach(scheduler)
@@ -74,11 +74,16 @@ struct BudgetSchedulerTests {
             return Placement(dueAt: placed.dueAt - now, yielding: placed.yielding)
         }
         #expect(placement(atAge: 7) == Placement(dueAt: 1), "a known age: the sweep's interval, no yield")
-        let past = placement(atAge: 60)
-        #expect(past.dueAt == 1, "past the oldest completion it is due as soon as any row in play")
-        #expect(past.yielding > 0 && past.yielding < CompletionModel.longestYield)
-        #expect(placement(atAge: 700).yielding == CompletionModel.longestYield, "at most the longest yield")
-        #expect(scheduler.nextPollTime(context(row(1, created: 4_300), now: 5_000, pending: 40)) == 5_001)
+        let first = placement(atAge: 700)
+        #expect(first.dueAt == 1, "past the oldest completion it is due as soon as any row in play")
+        #expect(
+            first.yielding > 0 && first.yielding < CompletionModel.longestYield,
+            "one poll past it is little evidence: \(first.yielding) s")
+        for _ in 0..<CompletionModel.pastOldestEvidence { _ = placement(atAge: 700) }
+        #expect(placement(atAge: 700).yielding == CompletionModel.longestYield, "with evidence, the longest yield")
+        scheduler.recordCompletion(
+            merchant: "1900000001", resource: "image_generation_task", cohort: "COMBINE_IMAGE", age: 650)
+        #expect(placement(atAge: 700).yielding < 1, "a new oldest completion: the evidence starts again")
     }
 
     @Test("cohorts learn separately: a fast type does not make a slow type's young rows be polled")
@@ -146,6 +151,24 @@ struct CompletionModelTests {
         #expect(atFive, "the first percentile is 5.1 s, less 0.5 s")
         let firstWait = model.interval(fromAge: 0.1, within: 1...60)
         #expect(firstWait == 4.5)
+    }
+
+    @Test("past the oldest completion the yield grows with the share by which a row outlived it, not with seconds")
+    func yieldIsRelative() {
+        var fast = CompletionModel()
+        var slow = CompletionModel()
+        for index in 0..<100 {
+            fast.record(age: 1 + Double(index) / 10)  // oldest 10.9 s
+            slow.record(age: 100 + Double(index) * 10)  // oldest 1,090 s
+        }
+        for _ in 0..<CompletionModel.pastOldestEvidence {
+            _ = fast.yielding(atAge: 11)
+            _ = slow.yielding(atAge: 1_100)
+        }
+        let (fastYield, slowYield) = (fast.yielding(atAge: 10.9 * 1.2), slow.yielding(atAge: 1_090 * 1.2))
+        #expect(abs(fastYield - slowYield) < 1e-9, "both rows outlived their oldest completion by a fifth")
+        #expect(abs(fastYield - 0.2 * CompletionModel.pastOldestYield) < 1e-9)
+        #expect(fast.yielding(atAge: 10) == 0, "an age completions have been seen at never yields")
     }
 
     @Test("the sparse tail of a group stays in play: a row that outlived most of its cohort is polled as often as any")

@@ -10,9 +10,10 @@ import WatcherSync
 ///   on the due row due first, so the tokens the sweep spends on rows that cannot have finished go to those that
 ///   may have.
 /// - **Known ages first.** A row older than every completion its model has seen may be slow or lost: it is due
-///   after the minimum interval like any row in play, but yields to them by 7% of the time by which it
-///   outlived that completion, at most a few seconds (``CompletionModel/yielding(atAge:)``). So it takes no token
-///   a row of a known age wants, and every token no such row wants.
+///   after the minimum interval like any row in play, but yields to rows of known ages, by up to a few seconds
+///   the further it outlived that completion and the more polls found such rows unfinished
+///   (``CompletionModel/yielding(atAge:)``). So it takes no token a row of a known age wants, and every token no
+///   such row wants.
 /// - **Before it knows.** Until a cohort has enough completions, the lane's pooled model; until that has enough,
 ///   the sweep's one minimum interval.
 ///

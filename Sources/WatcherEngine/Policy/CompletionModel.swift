@@ -18,9 +18,9 @@ import Foundation
 /// of seconds.
 ///
 /// Past the oldest completion seen the model knows nothing (only finished rows teach it, so early on it sees the
-/// fast ones alone): such a row is in play, but yields to rows of known ages (see ``Placement/yielding``) by
-/// ``pastOldestShare`` of the time by which it has outlived that completion, at most ``longestYield``, so a new
-/// record is still noticed soon.
+/// fast ones alone): such a row is in play, but yields to rows of known ages (see ``Placement/yielding``), the more
+/// the further it outlived that completion and the more polls have found rows past it unfinished since the last
+/// record (see ``yielding(atAge:)``), at most ``longestYield``, so a new record is still noticed soon.
 ///
 /// A pure value; ages are seconds since the row's clock started.
 package struct CompletionModel: Sendable {
@@ -30,11 +30,13 @@ package struct CompletionModel: Sendable {
     package static let shortestGap = 5.0
     /// The fewest completions older than a gap: fewer are the tail of the group before it.
     package static let fewestAfterGap = 5
-    /// Past the oldest completion seen, the yield as a share of how far past it the row is.
-    package static let pastOldestShare = 0.07
+    /// Past the oldest completion seen, the yield in seconds per oldest completion's age by which a row outlived it.
+    package static let pastOldestYield = 3.0
+    /// Polls finding rows past the oldest completion unfinished before that yield is whole; until then a share.
+    package static let pastOldestEvidence = 30
     /// The longest yield in seconds: while rows of known ages take every token, a yielding row waits this long
     /// beyond its due time at most, so the first completions of a slow group are still seen within seconds.
-    package static let longestYield = 3.0
+    package static let longestYield = 4.0
 
     /// How many recent completions are kept.
     package let capacity: Int
@@ -45,6 +47,9 @@ package struct CompletionModel: Sendable {
     private var gaps: [ClosedRange<Double>] = []
     private var oldest = 0.0
     private var isStale = true
+    /// The oldest completion ever learned, and the polls since then that found a row older still unfinished.
+    private var oldestEver = 0.0
+    private var pollsPastRecord = 0
 
     /// Creates an empty model.
     package init(capacity: Int = 1_000) {
@@ -58,6 +63,7 @@ package struct CompletionModel: Sendable {
     /// Learns that one resource finished `age` seconds after its clock started.
     package mutating func record(age: Double) {
         guard age.isFinite, age >= 0 else { return }
+        if age > oldestEver { (oldestEver, pollsPastRecord) = (age, 0) }
         if samples.count < capacity {
             samples.append(age)
         } else {
@@ -90,11 +96,16 @@ package struct CompletionModel: Sendable {
         return min(range.upperBound, max(range.lowerBound, entersPlay - age))
     }
 
-    /// How far a row due at `age` yields to rows of known ages: nothing up to the oldest completion seen, past it
-    /// ``pastOldestShare`` of the excess, at most ``longestYield``.
+    /// How far a row due at `age`, still unfinished at its last poll, yields to rows of known ages: nothing up to
+    /// the oldest completion seen; past it ``pastOldestYield`` per multiple of that age by which it outlived it,
+    /// scaled by the evidence (polls that found rows past it unfinished, of ``pastOldestEvidence``: the first rows
+    /// past a young model's oldest completion are usually just the next to finish), at most ``longestYield``.
     package mutating func yielding(atAge age: Double) -> Double {
         refresh()
-        return min(Self.longestYield, max(0, Self.pastOldestShare * (age - oldest)))
+        guard age > oldest else { return 0 }
+        pollsPastRecord += 1
+        let evidence = min(1, Double(pollsPastRecord) / Double(Self.pastOldestEvidence))
+        return min(Self.longestYield, Self.pastOldestYield * (age - oldest) / max(oldest, 1) * evidence)
     }
 
     /// The first age from `age` on that is in play (the gaps are in order).
