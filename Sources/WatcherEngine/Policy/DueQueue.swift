@@ -30,6 +30,9 @@ package struct DueQueue: Sendable {
     /// How long before its due time each row placed early may be polled, by row id.
     private var early: [Int64: Double] = [:]
 
+    /// The rows a lane holds for a budget of `rate` requests a second: two seconds' worth, at least 32.
+    package static func window(rate: Int) -> Int { max(32, rate * 2) }
+
     /// An empty queue of at most `capacity` rows; `isComplete` when the lane has no rows elsewhere (a simulation)
     /// rather than until the first read of the database says so.
     package init(capacity: Int, isComplete: Bool = false) {

@@ -8,8 +8,9 @@ import WatcherStore
 /// What it models of the daemon: intake notices a new row on its next 100 ms check and makes it due before every
 /// re-poll; each answer arrives one round trip after its request and is committed before the row re-enters the
 /// queue; the answer's next poll is the scheduler's, never sooner than the minimum interval (as ``AnswerPolicy``
-/// decides); every task of one resource shares one lane's limiter. What it leaves out: failures, 429s (the limiter
-/// makes none), and the database window (the queue holds every row).
+/// decides); every task of one resource shares one lane's limiter; the lane holds a window of the rows first in due
+/// order (``Settings/window``), read again every ``Settings/refreshInterval`` and whenever it runs dry, as the lane
+/// reads the database. What it leaves out: failures and 429s (the limiter makes none).
 package enum SchedulingSimulation {
     /// One task of a workload.
     package struct Task: Sendable {
@@ -43,6 +44,11 @@ package enum SchedulingSimulation {
         package var commitDelay = 0.002
         /// How often intake looks for new rows.
         package var intakeInterval = 0.1
+        /// The rows the lane holds in memory, first in due order (nil: the daemon's, ``DueQueue/window(rate:)``);
+        /// `Int.max` holds every row.
+        package var window: Int?
+        /// How often the lane reads its window again while rows change.
+        package var refreshInterval = 2.0
 
         /// The defaults: the daemon's, with loopback-like network times.
         package init() {}
@@ -122,7 +128,11 @@ private struct SimulatedLane {
     let scheduler: any PollScheduler
     let settings: SchedulingSimulation.Settings
     var limiter: RateLimiter
-    var queue = DueQueue(capacity: .max, isComplete: true)
+    let window: Int
+    var queue: DueQueue
+    var nextRefresh = -Double.infinity
+    var unfinished = Set<Int>()
+    var inFlight = Set<Int64>()
     var rows: [QueuedRow] = []
     var answers: [Answer] = []
     var arrivalOrder: [Int]
@@ -142,6 +152,8 @@ private struct SimulatedLane {
         self.scheduler = scheduler
         self.settings = settings
         self.limiter = RateLimiter(limit: settings.rate)
+        self.window = settings.window ?? DueQueue.window(rate: settings.rate)
+        self.queue = DueQueue(capacity: window, isComplete: window == .max)
         self.arrivalOrder = tasks.indices.sorted { tasks[$0].arrival < tasks[$1].arrival }
         self.rows = tasks.enumerated().map { index, task in
             QueuedRow(
@@ -170,8 +182,10 @@ private struct SimulatedLane {
                 admit(upTo: now)
                 nextIntake = ((now / settings.intakeInterval).rounded(.down) + 1) * settings.intakeInterval
             }
+            if now >= nextRefresh || (queue.rows.isEmpty && !queue.isComplete) { refresh(now: now) }
             let wake = poll(now: now)
             var next = [answers.map(\.at).min(), wake].compactMap { $0 }.min()
+            if !unfinished.isEmpty, window != .max { next = min(next ?? nextRefresh, nextRefresh) }
             if nextArrival < arrivalOrder.count {
                 let arrives = tasks[arrivalOrder[nextArrival]].arrival
                 let tick = max(nextIntake, (arrives / settings.intakeInterval).rounded(.up) * settings.intakeInterval)
@@ -182,6 +196,17 @@ private struct SimulatedLane {
         }
     }
 
+    /// The lane's read of the database: the first rows in due order, less those in flight.
+    mutating func refresh(now: Double) {
+        nextRefresh = now + settings.refreshInterval
+        guard window != .max else { return }
+        let limit = window + inFlight.count
+        let stored = unfinished.map { rows[$0] }.sorted {
+            ($0.nextPollAt ?? 0, $0.rowID) < ($1.nextPollAt ?? 0, $1.rowID)
+        }
+        queue.replace(with: Array(stored.prefix(limit)), limit: limit, inFlight: inFlight)
+    }
+
     /// Intake: rows inserted by now become due before every re-poll.
     mutating func admit(upTo now: Double) {
         while nextArrival < arrivalOrder.count, tasks[arrivalOrder[nextArrival]].arrival <= now {
@@ -189,6 +214,7 @@ private struct SimulatedLane {
             nextArrival += 1
             rows[index].firstSeenAt = Self.epoch + now
             rows[index].nextPollAt = Self.epoch + now - Intake.firstPollPriority
+            unfinished.insert(index)
             queue.insert(rows[index])
             pending += 1
         }
@@ -206,6 +232,7 @@ private struct SimulatedLane {
                 guard let earliest = limiter.earliestIssue(now: now) else { return nil }
                 if earliest > now { return earliest }
                 let row = queue.remove(at: index)
+                inFlight.insert(row.rowID)
                 let permit = limiter.issue(now: now)
                 requests += 1
                 serverArrivals.append(now + settings.roundTrip / 2)
@@ -223,6 +250,7 @@ private struct SimulatedLane {
         while let first = answers.first, first.at <= now {
             answers.removeFirst()
             limiter.complete(first.permit, at: first.at)
+            inFlight.remove(Int64(first.index))
             let task = tasks[first.index]
             var row = rows[first.index]
             let committed = first.at + settings.commitDelay
@@ -231,6 +259,7 @@ private struct SimulatedLane {
             if task.arrival + task.lifetime <= first.serverAt {
                 latencies.append(committed - (task.arrival + task.lifetime))
                 pending -= 1
+                unfinished.remove(first.index)
                 scheduler.recordCompletion(
                     merchant: Self.merchant, resource: resource, cohort: task.cohort,
                     age: wallNow - (row.startedAt ?? wallNow))

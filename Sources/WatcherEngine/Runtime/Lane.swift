@@ -68,7 +68,7 @@ actor Lane {
         self.laneGate = MerchantGate(merchantID: client.merchantID, basePause: 5, maximumPause: 300)
         self.limiter = limiter
         self.environment = environment
-        self.windowSize = max(32, limiter.limit * 2)
+        self.windowSize = DueQueue.window(rate: limiter.limit)
         self.candidates = DueQueue(capacity: windowSize)
         self.logger = environment.logger.with([
             "merchant": .string(client.merchantID), "resource": .string(kind.resource),
