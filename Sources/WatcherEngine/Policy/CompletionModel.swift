@@ -30,7 +30,8 @@ package struct CompletionModel: Sendable {
     package static let shortestGap = 5.0
     /// The fewest completions older than a gap: fewer are the tail of the group before it.
     package static let fewestAfterGap = 5
-    /// Past the oldest completion seen, the yield in seconds per oldest completion's age by which a row outlived it.
+    /// Past the oldest completion seen, the yield in seconds per multiple of that completion's age by which a row
+    /// outlived it (at 1.5 × that age, half of this).
     package static let pastOldestYield = 3.0
     /// Polls finding rows past the oldest completion unfinished before that yield is whole; until then a share.
     package static let pastOldestEvidence = 30
@@ -77,12 +78,6 @@ package struct CompletionModel: Sendable {
     package mutating func isInPlay(atAge age: Double, minimumInterval: Double) -> Bool {
         refresh()
         return entersPlay(atOrAfter: age, minimumInterval: minimumInterval) == age
-    }
-
-    /// Whether completions as old as `age` have been seen: past the oldest one, the model knows nothing.
-    package mutating func knows(age: Double) -> Bool {
-        refresh()
-        return age <= oldest
     }
 
     /// How long after a poll at `age` to poll again: the shortest interval of `range` if the row is then in play
