@@ -71,19 +71,24 @@ struct BudgetSchedulerTests {
         func placement(atAge age: Double) -> Placement {
             let now = 5_000.0
             let placed = scheduler.placement(context(row(1, created: now - age), now: now, pending: 40))
-            return Placement(dueAt: placed.dueAt - now, yielding: placed.yielding)
+            return Placement(dueAt: placed.dueAt - now, earlyBy: placed.earlyBy)
         }
         #expect(placement(atAge: 7) == Placement(dueAt: 1), "a known age: the sweep's interval, no yield")
         let first = placement(atAge: 700)
-        #expect(first.dueAt == 1, "past the oldest completion it is due as soon as any row in play")
         #expect(
-            first.yielding > 0 && first.yielding < CompletionModel.longestYield,
-            "one poll past it is little evidence: \(first.yielding) s")
+            abs(first.dueAt - first.earlyBy - 1) < 1e-9,
+            "past the oldest completion it may go as soon as any row in play")
+        #expect(
+            first.earlyBy > 0 && first.earlyBy < CompletionModel.longestYield,
+            "one poll past it is little evidence: it yields \(first.earlyBy) s")
         for _ in 0..<CompletionModel.pastOldestEvidence { _ = placement(atAge: 700) }
-        #expect(placement(atAge: 700).yielding == CompletionModel.longestYield, "with evidence, the longest yield")
+        #expect(
+            placement(atAge: 700)
+                == Placement(dueAt: 1 + CompletionModel.longestYield, earlyBy: CompletionModel.longestYield),
+            "with evidence, it yields the longest yield")
         scheduler.recordCompletion(
             merchant: "1900000001", resource: "image_generation_task", cohort: "COMBINE_IMAGE", age: 650)
-        #expect(placement(atAge: 700).yielding < 1, "a new oldest completion: the evidence starts again")
+        #expect(placement(atAge: 700).earlyBy < 1, "a new oldest completion: the evidence starts again")
     }
 
     @Test("cohorts learn separately: a fast type does not make a slow type's young rows be polled")
@@ -101,7 +106,8 @@ struct BudgetSchedulerTests {
         var fast = slow
         fast.cohort = "CUT_OUT"
         slow.cohort = "COMBINE_IMAGE"
-        #expect(scheduler.nextPollTime(fast) == 2.5)
+        let fastPlaced = scheduler.placement(fast)
+        #expect(abs(fastPlaced.dueAt - fastPlaced.earlyBy - 2.5) < 1e-9, "after the minimum interval at the latest")
         #expect(scheduler.nextPollTime(slow) > 20)
     }
 

@@ -53,28 +53,25 @@ struct DueQueueTests {
         #expect(queue.rows.map(\.rowID) == [5, 1])
     }
 
-    @Test("a yielding row goes after every due row that fell due less than its yield after it, and no further")
-    func yielding() {
+    @Test("a row placed early waits for its due time behind the rows due before it, but takes a token none wants")
+    func placedEarly() {
         var queue = DueQueue(capacity: 10, isComplete: true)
-        queue.insert(row(1, due: 10, lastPolled: 9), yielding: 3)
-        queue.insert(row(2, due: 11, lastPolled: 10))
-        queue.insert(row(3, due: 14, lastPolled: 13))
-        #expect(queue.choose(now: 10.5, deadline: 1e9) == .poll(index: 0, lateness: 0.5), "alone due: it goes")
-        #expect(queue.choose(now: 12, deadline: 1e9) == .poll(index: 1, lateness: 1), "row 2 fell due 1 s after it")
-        _ = queue.remove(at: 1)
-        #expect(
-            queue.choose(now: 14.5, deadline: 1e9) == .poll(index: 0, lateness: 4.5),
-            "row 3 fell due 4 s after it: more than its 3 s yield")
+        queue.insert(row(1, due: 13, lastPolled: 9), earlyBy: 3)
+        queue.insert(row(2, due: 12, lastPolled: 11))
+        #expect(queue.rows.map(\.rowID) == [2, 1], "in due order: the early allowance does not move it up")
+        #expect(queue.choose(now: 9.5, deadline: 1e9) == .wait(until: 10), "nothing may go before 13 - 3 s")
+        #expect(queue.choose(now: 10.5, deadline: 1e9) == .poll(index: 1, lateness: 0), "no row due: it may go")
+        #expect(queue.choose(now: 12.5, deadline: 1e9) == .poll(index: 0, lateness: 0.5), "a due row goes first")
     }
 
-    @Test("a yield lasts for one placement and survives a refresh of the window")
-    func yieldLifetime() {
+    @Test("the early allowance lasts for one placement and survives a refresh of the window, not a read-back")
+    func earlyAllowanceLifetime() {
         var queue = DueQueue(capacity: 10, isComplete: true)
-        queue.insert(row(1, due: 10, lastPolled: 9), yielding: 3)
-        queue.replace(with: [row(1, due: 10, lastPolled: 9), row(2, due: 11, lastPolled: 10)], limit: 10, inFlight: [])
-        #expect(queue.choose(now: 12, deadline: 1e9) == .poll(index: 1, lateness: 1), "still yielding after the read")
+        queue.insert(row(1, due: 13, lastPolled: 9), earlyBy: 3)
+        queue.replace(with: [row(1, due: 13, lastPolled: 9)], limit: 10, inFlight: [])
+        #expect(queue.choose(now: 11, deadline: 1e9) == .poll(index: 0, lateness: 0), "still early after the read")
         let polled = queue.remove(at: 0)
         queue.insert(polled)
-        #expect(queue.choose(now: 12, deadline: 1e9) == .poll(index: 0, lateness: 2), "placed again without a yield")
+        #expect(queue.choose(now: 11, deadline: 1e9) == .wait(until: 13), "placed again without an allowance")
     }
 }

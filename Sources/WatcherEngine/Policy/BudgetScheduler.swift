@@ -9,11 +9,11 @@ import WatcherSync
 ///   and a slow group) is due when it enters play, at most the maximum interval later. The lane spends every token
 ///   on the due row due first, so the tokens the sweep spends on rows that cannot have finished go to those that
 ///   may have.
-/// - **Known ages first.** A row older than every completion its model has seen may be slow or lost: it is due
-///   after the minimum interval like any row in play, but yields to rows of known ages, by up to a few seconds
-///   the further it outlived that completion and the more polls found such rows unfinished
-///   (``CompletionModel/yielding(atAge:)``). So it takes no token a row of a known age wants, and every token no
-///   such row wants.
+/// - **Known ages first.** A row older than every completion its model has seen may be slow or lost: it yields to
+///   rows of known ages, placed up to a few seconds later than the minimum interval, the further it outlived that
+///   completion and the more polls found such rows unfinished (``CompletionModel/yielding(atAge:)``), but may be
+///   polled from the minimum interval on when no row is due. So it takes no token a row of a known age wants, and
+///   every token no such row wants.
 /// - **Before it knows.** Until a cohort has enough completions, the lane's pooled model; until that has enough,
 ///   the sweep's one minimum interval.
 ///
@@ -55,7 +55,7 @@ package final class BudgetScheduler: PollScheduler {
         placement(context).dueAt
     }
 
-    /// When to poll the row again and how far it yields; see ``PollScheduler``.
+    /// When to poll the row again and how much earlier it may be; see ``PollScheduler``.
     package func placement(_ context: ScheduleContext) -> Placement {
         let range = settings.minimumInterval...max(settings.minimumInterval, settings.maximumInterval)
         let key = context.row.merchantID + "/" + context.resource
@@ -71,9 +71,9 @@ package final class BudgetScheduler: PollScheduler {
             guard model.sampleCount >= settings.minimumSamples else { return swept }
             // The model caches what it derives from its samples: keep the cache.
             defer { if isOwn { lane.cohorts[context.cohort] = model } else { lane.pooled = model } }
-            return Placement(
-                dueAt: context.now + model.interval(fromAge: context.age, within: range),
-                yielding: model.yielding(atAge: context.age + range.lowerBound))
+            let interval = model.interval(fromAge: context.age, within: range)
+            let yielding = model.yielding(atAge: context.age + interval)
+            return Placement(dueAt: context.now + interval + yielding, earlyBy: yielding)
         }
     }
 

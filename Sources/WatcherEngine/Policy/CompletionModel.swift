@@ -18,7 +18,7 @@ import Foundation
 /// of seconds.
 ///
 /// Past the oldest completion seen the model knows nothing (only finished rows teach it, so early on it sees the
-/// fast ones alone): such a row is in play, but yields to rows of known ages (see ``Placement/yielding``), the more
+/// fast ones alone): such a row is in play, but yields to rows of known ages (see ``BudgetScheduler``), the more
 /// the further it outlived that completion and the more polls have found rows past it unfinished since the last
 /// record (see ``yielding(atAge:)``), at most ``longestYield``, so a new record is still noticed soon.
 ///

@@ -5,8 +5,9 @@ import WatcherStore
 /// and the scheduling simulator both call it, so the simulator's choices are the daemon's.
 ///
 /// The order is `next_poll_at`; a row never polled is due ``Intake/firstPollPriority`` seconds before its first
-/// sight, so it comes before every re-poll. Of the rows due, the first in that order is polled, except that a row
-/// placed with a yield (``Placement/yielding``) goes after every due row that fell due less than its yield after it.
+/// sight, so it comes before every re-poll. The first row in that order is polled once it is due; while none is due,
+/// a row placed early (``Placement/earlyBy``) may be polled from that much before its due time. The database keeps
+/// the order; the early allowance lives only here, so a row read back from the database waits for its due time.
 /// The queue holds at most `capacity` rows (the lane's window of the database); `isComplete` says whether it holds
 /// every row the lane has.
 package struct DueQueue: Sendable {
@@ -26,8 +27,8 @@ package struct DueQueue: Sendable {
     package private(set) var isComplete = false
     /// The most rows held.
     package let capacity: Int
-    /// The yields of the rows placed with one, by row id (the database keeps only due times).
-    private var yields: [Int64: Double] = [:]
+    /// How long before its due time each row placed early may be polled, by row id.
+    private var early: [Int64: Double] = [:]
 
     /// An empty queue of at most `capacity` rows; `isComplete` when the lane has no rows elsewhere (a simulation)
     /// rather than until the first read of the database says so.
@@ -41,22 +42,22 @@ package struct DueQueue: Sendable {
     package mutating func replace(with fetched: [QueuedRow], limit: Int, inFlight: Set<Int64>) {
         rows = Array(fetched.filter { !inFlight.contains($0.rowID) }.prefix(capacity))
         isComplete = fetched.count < limit
-        if !yields.isEmpty {
+        if !early.isEmpty {
             let held = Set(rows.map(\.rowID)).union(inFlight)
-            yields = yields.filter { held.contains($0.key) }
+            early = early.filter { held.contains($0.key) }
         }
     }
 
-    /// Puts a row back at its place in due order (after an answer), giving way by `yielding` seconds once due; a
-    /// row that falls past the end of an incomplete window stays in the database only.
-    package mutating func insert(_ row: QueuedRow, yielding: Double = 0) {
+    /// Puts a row back at its place in due order (after an answer), to be polled up to `earlyBy` seconds before its
+    /// due time when no row is due; a row that falls past the end of an incomplete window stays in the database only.
+    package mutating func insert(_ row: QueuedRow, earlyBy: Double = 0) {
         let due = row.nextPollAt ?? 0
         let index = rows.firstIndex { ($0.nextPollAt ?? 0) > due } ?? rows.endIndex
         if index == rows.endIndex, !isComplete { return }
         rows.insert(row, at: index)
-        yields[row.rowID] = yielding > 0 ? yielding : nil
+        early[row.rowID] = earlyBy > 0 ? earlyBy : nil
         if rows.count > capacity {
-            yields[rows.removeLast().rowID] = nil
+            early[rows.removeLast().rowID] = nil
             isComplete = false
         }
     }
@@ -64,28 +65,24 @@ package struct DueQueue: Sendable {
     /// Takes the row at `index` out (it is being polled or expired).
     package mutating func remove(at index: Int) -> QueuedRow {
         let row = rows.remove(at: index)
-        yields[row.rowID] = nil
+        early[row.rowID] = nil
         return row
     }
 
-    /// The next thing to do at wall-clock time `now`: the first row in due order once it is due, unless it yields
-    /// to a due row after it.
+    /// The next thing to do at wall-clock time `now`: the first row in due order once it is due; until then the
+    /// first row placed early whose allowance has begun.
     package func choose(now: Double, deadline: Double) -> Choice {
         guard let first = rows.first else { return .wait(until: nil) }
         if Expiry.isDue(first, now: now, deadline: deadline) { return .expire(index: 0) }
-        guard (first.nextPollAt ?? 0) <= now else { return .wait(until: first.nextPollAt ?? 0) }
-        var chosen = 0
-        if !yields.isEmpty {
-            var earliest = Double.infinity
-            for (index, row) in rows.enumerated() {
-                let due = row.nextPollAt ?? 0
-                // Rows are in due order: none after this one can go before the chosen row.
-                guard due <= now, due < earliest else { break }
-                let turn = due + (yields[row.rowID] ?? 0)
-                if turn < earliest { (chosen, earliest) = (index, turn) }
-            }
+        let due = first.nextPollAt ?? 0
+        if due <= now { return .poll(index: 0, lateness: first.pollCount > 0 ? now - due : 0) }
+        var wake = due
+        for (index, row) in rows.enumerated() {
+            guard let allowance = early[row.rowID] else { continue }
+            let from = (row.nextPollAt ?? 0) - allowance
+            if from <= now { return .poll(index: index, lateness: 0) }
+            wake = min(wake, from)
         }
-        let row = rows[chosen]
-        return .poll(index: chosen, lateness: row.pollCount > 0 ? now - (row.nextPollAt ?? 0) : 0)
+        return .wait(until: wake)
     }
 }

@@ -39,36 +39,38 @@ package struct ScheduleContext: Sendable, Equatable {
     package var age: Double { now - (row.startedAt ?? now) }
 }
 
-/// Where a scheduler puts a row after an answer: from when it may be polled, and how far it gives way once due.
+/// Where a scheduler puts a row after an answer: when it is due, and how much earlier it may take a token that no
+/// due row wants.
 package struct Placement: Sendable, Equatable {
-    /// Wall-clock unix seconds from which the row may be polled.
+    /// Wall-clock unix seconds at which the row is due: its place in the lane's order.
     package var dueAt: Double
-    /// Seconds by which the row gives way: once due, it goes after every due row that fell due less than this
-    /// much after it. It never waits for a token no other row wants.
-    package var yielding: Double
+    /// Seconds before ``dueAt`` from which the row may be polled when no row is due, so a row placed late to give
+    /// way to others never leaves a token unused.
+    package var earlyBy: Double
 
     /// Creates a placement.
-    package init(dueAt: Double, yielding: Double = 0) {
+    package init(dueAt: Double, earlyBy: Double = 0) {
         self.dueAt = dueAt
-        self.yielding = yielding
+        self.earlyBy = earlyBy
     }
 }
 
 /// Decides when a row that is still unfinished is polled again. The engine spends tokens on due rows in order
-/// of their next poll time (less what a row yields), so a scheduler expresses priorities by placing rows in time.
+/// of their next poll time, so a scheduler expresses priorities by placing rows in time.
 package protocol PollScheduler: Sendable {
     /// A name for logs and the benchmark table.
     var name: String { get }
     /// Wall-clock unix seconds at which to poll the row again after an answer that did not finish it.
     func nextPollTime(_ context: ScheduleContext) -> Double
-    /// Where to place the row after an answer that did not finish it: ``nextPollTime(_:)``, and how far it yields.
+    /// Where to place the row after an answer that did not finish it: ``nextPollTime(_:)``, and how much earlier
+    /// it may take a token no due row wants.
     func placement(_ context: ScheduleContext) -> Placement
     /// Learns that a row of `cohort` finished `age` seconds after its clock started.
     func recordCompletion(merchant: String, resource: String, cohort: String, age: Double)
 }
 
 extension PollScheduler {
-    /// Schedulers that never give way place the row at its next poll time.
+    /// Schedulers that place no row early place it at its next poll time.
     package func placement(_ context: ScheduleContext) -> Placement {
         Placement(dueAt: nextPollTime(context))
     }

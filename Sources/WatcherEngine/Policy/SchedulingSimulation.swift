@@ -246,7 +246,7 @@ private struct SimulatedLane {
             row.pollCount += 1
             row.lastPolledAt = wallNow
             rows[first.index] = row
-            queue.insert(row, yielding: placement.yielding)
+            queue.insert(row, earlyBy: row.nextPollAt == placement.dueAt ? placement.earlyBy : 0)
         }
     }
 }

@@ -248,27 +248,34 @@ actor Lane {
 
     private nonisolated func poll(_ row: QueuedRow, permit: RateLimiter.Permit, lateness: Double) async {
         let exchange = await client.send(kind.request(for: row))
-        let (update, yielding) = await settle(row, exchange: exchange, permit: permit, lateness: lateness)
+        let (update, earlyBy) = await settle(row, exchange: exchange, permit: permit, lateness: lateness)
         let written = await environment.writer.commit([update])
         await committed(
-            row, update: update, result: written?.results.first, commit: written?.commit ?? 0, yielding: yielding)
+            row, update: update, result: written?.results.first, commit: written?.commit ?? 0, earlyBy: earlyBy)
     }
 
     /// Everything an answer changes in the lane, in one visit to the actor: the scheduler's context, the judge's
-    /// verdict, the decision, the limiter and gates; returns the row's update to commit and how far the row yields
-    /// once due again.
+    /// verdict, the decision, the limiter and gates; returns the row's update to commit and how much before its next
+    /// due time the row may be polled when nothing is due.
     private func settle(_ row: QueuedRow, exchange: APIExchange, permit: RateLimiter.Permit, lateness: Double)
-        -> (RowUpdate, yielding: Double)
+        -> (RowUpdate, earlyBy: Double)
     {
         let context = scheduleContext(for: row, lateness: lateness)
         let rejection = judge(exchange, row: row)
-        let placement = environment.scheduler.placement(context)
+        // The scheduler is asked only for a row still unfinished, and only then may the row be polled early.
+        var placement: Placement?
+        let scheduler = environment.scheduler
+        func place() -> Double {
+            let placed = scheduler.placement(context)
+            placement = placed
+            return placed.dueAt
+        }
         let decision = environment.policy.decide(
             exchange,
             row: row,
             kind: kind,
             now: environment.clock.wallNow(),
-            nextPoll: placement.dueAt,
+            nextPoll: place(),
             rejection: rejection
         )
         answered(permit: permit, exchange: exchange, decision: decision)
@@ -276,7 +283,11 @@ actor Lane {
             environment.scheduler.recordCompletion(
                 merchant: key.merchant, resource: key.resource, cohort: context.cohort, age: age)
         }
-        return (decision.update, placement.yielding)
+        // Early only when the policy kept the scheduler's time (not a back-off or the minimum interval's floor).
+        guard let placement, case .set(let next) = decision.update.nextPollAt, next == placement.dueAt else {
+            return (decision.update, 0)
+        }
+        return (decision.update, placement.earlyBy)
     }
 
     private nonisolated func expire(_ row: QueuedRow) async {
@@ -388,7 +399,7 @@ actor Lane {
     /// The row's update is committed in the writer's transaction `commit` (or abandoned): it leaves flight and, if
     /// still watched, re-enters the window.
     private func committed(
-        _ row: QueuedRow, update: RowUpdate, result: UpdateResult?, commit: Int, yielding: Double = 0
+        _ row: QueuedRow, update: RowUpdate, result: UpdateResult?, commit: Int, earlyBy: Double = 0
     ) {
         inFlight.remove(row.rowID)
         changedSinceRefresh = true
@@ -403,7 +414,7 @@ actor Lane {
         }
         if update.isTerminal { pending.changed(by: -1, committedIn: commit) }
         guard !update.isTerminal, let next = row.applying(update) else { return }
-        candidates.insert(next, yielding: yielding)
+        candidates.insert(next, earlyBy: earlyBy)
     }
 
     // MARK: Logging
