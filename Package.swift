@@ -36,7 +36,7 @@ var targets: [Target] = [
     // System-call helpers: small files with exact modes, the secret-file permission rule, temporary folders,
     // shell quoting for suggested commands, durations as poll(2) and clocks take them.
     .target(name: "WatcherPOSIX"),
-    .target(name: "WatcherCrypto", dependencies: ["COpenSSL", "WatcherPOSIX"]),
+    .target(name: "WatcherCrypto", dependencies: ["COpenSSL", "WatcherPOSIX", "WatcherSync"]),
     .target(name: "WatcherSQLite", dependencies: ["CSQLite", "WatcherSync"]),
     .target(name: "LoopbackHTTPServer", dependencies: ["COpenSSL", "WatcherCrypto", "WatcherPOSIX", "WatcherSync"]),
     // Services with one run() each, started in order and stopped in reverse by one group.

@@ -8,15 +8,17 @@ package final class RSAPrivateKey: @unchecked Sendable {
     // `@unchecked Sendable` is sound because `key` is a `let` written once in `init` and freed only in `deinit`;
     // no method mutates the EVP_PKEY, and OpenSSL 3 (openssl-threads(7)) allows a key to be used from many
     // threads at once for read-only operations such as signing, as long as each uses its own EVP_MD_CTX,
-    // which `signSHA256` creates per call.
+    // which `signSHA256` copies per call from `signing`.
     let key: OpaquePointer
     /// The public half, for verifying what this key signed (the simulator signs as the merchant does).
     package let publicKey: RSAPublicKey
+    private let signing: PreparedDigestContext
 
     /// Takes ownership of `key`, which must already satisfy `RSAKeyPolicy`.
     private init(owning key: OpaquePointer, publicKey: RSAPublicKey) {
         self.key = key
         self.publicKey = publicKey
+        self.signing = PreparedDigestContext(key: key, operation: .sign)
     }
 
     deinit {
@@ -82,15 +84,8 @@ package final class RSAPrivateKey: @unchecked Sendable {
     /// RSASSA-PKCS1-v1_5 over SHA-256 (what `openssl dgst -sha256 -sign` produces).
     package func signSHA256(_ message: [UInt8]) throws(CryptoError) -> [UInt8] {
         let operation = "signing with a \(bits)-bit RSA key"
-        guard let context = EVP_MD_CTX_new() else { throw CryptoError.openSSL(operation) }
+        guard let context = signing.makeContext() else { throw CryptoError.openSSL(operation) }
         defer { EVP_MD_CTX_free(context) }
-        // Owned by `context`; set explicitly so the padding does not depend on OpenSSL's default.
-        var keyContext: OpaquePointer? = nil
-        guard EVP_DigestSignInit(context, &keyContext, EVP_sha256(), nil, key) == 1,
-            EVP_PKEY_CTX_set_rsa_padding(keyContext, RSA_PKCS1_PADDING) == 1
-        else {
-            throw CryptoError.openSSL(operation)
-        }
         var signature = [UInt8](repeating: 0, count: Int(EVP_PKEY_get_size(key)))
         var length = signature.count
         guard EVP_DigestSign(context, &signature, &length, message, message.count) == 1 else {

@@ -7,12 +7,14 @@ package final class RSAPublicKey: @unchecked Sendable {
     // `@unchecked Sendable` is sound because `key` is a `let` written once in `init` and freed only in `deinit`;
     // no method mutates the EVP_PKEY, and OpenSSL 3 (openssl-threads(7)) allows a key to be used from many
     // threads at once for read-only operations such as verification, as long as each uses its own
-    // EVP_MD_CTX, which `isValidSignatureSHA256` creates per call.
+    // EVP_MD_CTX, which `isValidSignatureSHA256` copies per call from `verifying`.
     private let key: OpaquePointer
+    private let verifying: PreparedDigestContext
 
     /// Takes ownership of `key`, which must already satisfy `RSAKeyPolicy`.
     private init(owning key: OpaquePointer) {
         self.key = key
+        self.verifying = PreparedDigestContext(key: key, operation: .verify)
     }
 
     deinit {
@@ -59,14 +61,8 @@ package final class RSAPublicKey: @unchecked Sendable {
         // A failed verification leaves reasons in this thread's error queue; they are expected, and left
         // there they would be blamed for the next unrelated failure.
         defer { OpenSSLErrorQueue.clear() }
-        guard signature.count == signatureLength, let context = EVP_MD_CTX_new() else { return false }
+        guard signature.count == signatureLength, let context = verifying.makeContext() else { return false }
         defer { EVP_MD_CTX_free(context) }
-        var keyContext: OpaquePointer? = nil
-        guard EVP_DigestVerifyInit(context, &keyContext, EVP_sha256(), nil, key) == 1,
-            EVP_PKEY_CTX_set_rsa_padding(keyContext, RSA_PKCS1_PADDING) == 1
-        else {
-            return false
-        }
         return EVP_DigestVerify(context, signature, signature.count, message, message.count) == 1
     }
 }
