@@ -46,7 +46,7 @@ package struct DueQueue: Sendable {
         rows = Array(fetched.filter { !inFlight.contains($0.rowID) }.prefix(capacity))
         isComplete = fetched.count < limit
         if !early.isEmpty {
-            let held = Set(rows.map(\.rowID)).union(inFlight)
+            let held = Set(rows.map(\.rowID))
             early = early.filter { held.contains($0.key) }
         }
     }
