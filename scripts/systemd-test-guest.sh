@@ -170,7 +170,7 @@ as_producer "$name enqueue --config $config --merchant 1900000001 --brand 120344
     fail "enqueue the coupon"
 pass
 check "a producer in the group inserts with the sqlite3 shell"
-as_producer "sqlite3 $database \"INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type) VALUES ('1900000001', 'task_sqlite3', '120344', 'COMBINE_IMAGE')\"" ||
+as_producer "sqlite3 -cmd '.timeout 5000' $database \"INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type) VALUES ('1900000001', 'task_sqlite3', '120344', 'COMBINE_IMAGE')\"" ||
     fail "the sqlite3 shell could not insert"
 pass
 check "wait returns each row's final state"
