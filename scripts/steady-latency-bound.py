@@ -46,32 +46,8 @@ def survival(ages):
 
 def cheapest(S, delay_steps, price):
     """The schedule minimising polls + price x missed share: (polls per task, missed share)."""
-    F = 1 - S
-    n = len(S)
-    value = np.zeros(n)
-    following = np.full(n, -1)
-    shortest = int(round(MINIMUM_INTERVAL / STEP))
-    longest = int(round(LONGEST_GAP / STEP))
-    for i in range(n - 1, -1, -1):
-        stop = price * S[i]  # never poll again: every later completion is missed
-        value[i] = stop
-        low, high = i + shortest, min(n - 1, i + longest)
-        if low > high:
-            continue
-        nexts = np.arange(low, high + 1)
-        missed = np.maximum(0.0, F[np.maximum(nexts - delay_steps, 0)] - F[i])
-        costs = S[i] + price * missed + value[nexts]
-        best = int(np.argmin(costs))
-        if costs[best] < stop:
-            value[i], following[i] = costs[best], nexts[best]
-    polls, missed, i = 1.0, 0.0, FIRST_POLL_STEP
-    missed += F[i]  # finished before the first poll and detected later than 0.05 s: none here (F = 0 before 2 s)
-    while following[i] >= 0:
-        j = following[i]
-        polls += S[i]
-        missed += max(0.0, F[max(j - delay_steps, 0)] - F[i])
-        i = j
-    return polls, missed + S[i]
+    polls, missed, _ = cheapest_joint(S, delay_steps, price, delay_steps, 0.0)
+    return polls, missed
 
 
 def fewest_polls(S, delay, share):
@@ -129,7 +105,9 @@ def cheapest_joint(S, delay1, price1, delay2, price2):
         best = int(np.argmin(costs))
         if costs[best] < stop:
             value[i], following[i] = costs[best], nexts[best]
-    polls, missed1, missed2, i = 1.0, 0.0, 0.0, FIRST_POLL_STEP
+    polls, i = 1.0, FIRST_POLL_STEP
+    # Finished before the first poll and detected later than 0.05 s: none here (F = 0 before 2 s).
+    missed1 = missed2 = F[i]
     while following[i] >= 0:
         j = following[i]
         polls += S[i]

@@ -4,7 +4,7 @@ import WatcherCrypto
 /// The server's OpenSSL context: TLS 1.2 or newer, its certificate chain and key, shared by every connection.
 final class TLSContext: @unchecked Sendable {
     // `@unchecked Sendable` is sound because `context` is configured completely in `init` and only read after
-    // (SSL_new), which OpenSSL 3 (openssl-threads(7)) allows from many threads at once; `deinit` frees it.
+    // (SSL_new), which OpenSSL 3 allows from many threads at once; `deinit` frees it.
     let context: OpaquePointer
 
     init(_ configuration: ServerTLSConfiguration) throws(HTTPServerError) {

@@ -12,7 +12,7 @@ import COpenSSL
 /// ```
 package final class CertificateAuthority: @unchecked Sendable {
     // `@unchecked Sendable` is sound because both pointers are `let`s written once in `init` and freed only in
-    // `deinit`; `issue` only reads them (the name, the key for signing), and OpenSSL 3 (openssl-threads(7))
+    // `deinit`; `issue` only reads them (the name, the key for signing), and OpenSSL 3
     // allows concurrent read-only use of an X509 and an EVP_PKEY, its lazily cached extension data being locked.
     let certificate: OpaquePointer
     let key: OpaquePointer

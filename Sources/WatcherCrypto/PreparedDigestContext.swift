@@ -63,7 +63,7 @@ final class PreparedDigestContext: Sendable {
 }
 
 /// An OpenSSL object handed between threads or into the lock's closure: the key (never mutated; OpenSSL 3 allows
-/// read-only use from many threads, openssl-threads(7)), the template context (only read, and only under its lock)
+/// read-only use of a key from many threads), the template context (only read, and only under its lock)
 /// or a context just made for one call.
 private struct SharedPointer: @unchecked Sendable {
     // @unchecked Sendable: see above; the owner of the key keeps it alive as long as the prepared context.

@@ -6,7 +6,7 @@ import COpenSSL
 /// that holds one never has to ask.
 package final class RSAPrivateKey: @unchecked Sendable {
     // `@unchecked Sendable` is sound because `key` is a `let` written once in `init` and freed only in `deinit`;
-    // no method mutates the EVP_PKEY, and OpenSSL 3 (openssl-threads(7)) allows a key to be used from many
+    // no method mutates the EVP_PKEY, and OpenSSL 3 allows a key to be used from many
     // threads at once for read-only operations such as signing, as long as each uses its own EVP_MD_CTX,
     // which `signSHA256` copies per call from `signing`.
     let key: OpaquePointer

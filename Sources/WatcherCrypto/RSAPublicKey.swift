@@ -5,7 +5,7 @@ import COpenSSL
 /// Every instance is RSA of at least 2048 bits and holds no private half.
 package final class RSAPublicKey: @unchecked Sendable {
     // `@unchecked Sendable` is sound because `key` is a `let` written once in `init` and freed only in `deinit`;
-    // no method mutates the EVP_PKEY, and OpenSSL 3 (openssl-threads(7)) allows a key to be used from many
+    // no method mutates the EVP_PKEY, and OpenSSL 3 allows a key to be used from many
     // threads at once for read-only operations such as verification, as long as each uses its own
     // EVP_MD_CTX, which `isValidSignatureSHA256` copies per call from `verifying`.
     private let key: OpaquePointer
