@@ -64,6 +64,24 @@ struct BudgetSchedulerTests {
         #expect(interval(atAge: 7) == 1)
     }
 
+    @Test(
+        "behind a backlog three times its wait to enter play, a young row is placed as the sweep places it, so overdue rows go in the order they were last polled"
+    )
+    func deepBacklog() {
+        let scheduler = BudgetScheduler()
+        teach(scheduler)
+        let created = 1_000.0
+        func interval(pending: Int) -> Double {
+            scheduler.nextPollTime(context(row(1, created: created), now: created + 0.2, pending: pending))
+                - (created + 0.2)
+        }
+        let wait = interval(pending: 40)
+        #expect(wait > 2, "40 rows watched at 20/s: the young row waits to enter play (\(wait) s)")
+        let deep = Int((3 * wait * 20).rounded(.up))
+        #expect(interval(pending: deep) == 1, "\(deep) rows watched take three times that wait to poll once")
+        #expect(interval(pending: deep - 2) == wait, "a shallower backlog keeps the wait")
+    }
+
     @Test("past every completion seen a row is swept, yielding to rows of known ages once polls show such rows linger")
     func pastTheOldestCompletion() {
         let scheduler = BudgetScheduler()

@@ -14,6 +14,10 @@ import WatcherSync
 ///   completion and the more polls found such rows unfinished (``CompletionModel/yielding(atAge:)``), but may be
 ///   polled from the minimum interval on when no row is due. So it takes no token a row of a known age wants, and
 ///   every token no such row wants.
+/// - **Behind a deep backlog.** When polling every watched row once takes at least ``Settings/deepBacklog`` times a
+///   row's wait to enter play, the row will be overdue when it gets there anyway; it is placed as the sweep places it,
+///   so overdue rows go in the order they were last polled, not in the order their cohorts enter play (after a burst
+///   of new rows, a cohort that enters play later would otherwise wait behind every row of the earlier one).
 /// - **Before it knows.** Until a cohort has enough completions, the lane's pooled model; until that has enough,
 ///   the sweep's one minimum interval.
 ///
@@ -28,6 +32,10 @@ package final class BudgetScheduler: PollScheduler {
         /// Completions a cohort needs before its own model is trusted; until then the lane's pooled model, and
         /// until that has enough, the minimum interval.
         package var minimumSamples: Int = 5
+        /// How many times a row's wait to enter play the lane's backlog (rows watched ÷ the budget per second) must
+        /// be before the row is placed as the sweep places it: the backlog counts rows out of play too, so it
+        /// overstates the wait for a turn, and a lane kept saturated by arrivals stays well under this.
+        package var deepBacklog: Double = 3
 
         /// The defaults.
         package init() {}
@@ -71,7 +79,9 @@ package final class BudgetScheduler: PollScheduler {
             guard model.sampleCount >= settings.minimumSamples else { return swept }
             // The model caches what it derives from its samples: keep the cache.
             defer { if isOwn { lane.cohorts[context.cohort] = model } else { lane.pooled = model } }
-            let interval = model.interval(fromAge: context.age, within: range)
+            var interval = model.interval(fromAge: context.age, within: range)
+            let backlog = Double(context.pendingInLane) / max(context.ratePerSecond, 1)
+            if interval > range.lowerBound, backlog >= settings.deepBacklog * interval { interval = range.lowerBound }
             let yielding = model.yielding(atAge: context.age + interval)
             return Placement(dueAt: context.now + interval + yielding, earlyBy: yielding)
         }
