@@ -109,6 +109,20 @@ struct BudgetSchedulerTests {
         #expect(placement(atAge: 700).earlyBy < 1, "a new oldest completion: the evidence starts again")
     }
 
+    @Test("the sweep until the lane has seen three completions; then a young row waits for its cohort to start finishing")
+    func threeCompletionsToLearn() {
+        let scheduler = BudgetScheduler()
+        let young = context(row(1, created: 1_000), now: 1_000.2, pending: 40)
+        for age in [10.0, 11.0] {
+            scheduler.recordCompletion(
+                merchant: "1900000001", resource: "image_generation_task", cohort: "COMBINE_IMAGE", age: age)
+            #expect(scheduler.nextPollTime(young) == 1_001.2, "after a completion at \(age) s: still the sweep")
+        }
+        scheduler.recordCompletion(
+            merchant: "1900000001", resource: "image_generation_task", cohort: "COMBINE_IMAGE", age: 12)
+        #expect(scheduler.nextPollTime(young) == 1_000 + 9.5, "half a minimum interval before the youngest seen")
+    }
+
     @Test("cohorts learn separately: a fast type does not make a slow type's young rows be polled")
     func cohortsAreSeparate() {
         let scheduler = BudgetScheduler()

@@ -30,8 +30,9 @@ package final class BudgetScheduler: PollScheduler {
         /// The longest interval between two polls of a row.
         package var maximumInterval: Double = 60
         /// Completions a cohort needs before its own model is trusted; until then the lane's pooled model, and
-        /// until that has enough, the minimum interval.
-        package var minimumSamples: Int = 5
+        /// until that has enough, the minimum interval. Few: the young edge of few completions is late, but a
+        /// second cohort judged by the first one's completions is wrong in both directions for longer.
+        package var minimumSamples: Int = 3
         /// How many times a row's wait to enter play the lane's backlog (rows watched ÷ the budget per second) must
         /// be before the row is placed as the sweep places it: the backlog counts rows out of play too, so it
         /// overstates the wait for a turn, and a lane kept saturated by arrivals stays well under this.
