@@ -109,7 +109,8 @@ struct BudgetSchedulerTests {
         #expect(placement(atAge: 700).earlyBy < 1, "a new oldest completion: the evidence starts again")
     }
 
-    @Test("the sweep until the lane has seen three completions; then a young row waits for its cohort to start finishing")
+    @Test(
+        "the sweep until the lane has seen three completions; then a young row waits for its cohort to start finishing")
     func threeCompletionsToLearn() {
         let scheduler = BudgetScheduler()
         let young = context(row(1, created: 1_000), now: 1_000.2, pending: 40)
