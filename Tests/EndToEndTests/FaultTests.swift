@@ -20,8 +20,14 @@ struct FaultTests {
         )
         let daemon = try scenario.startDaemon()
         let started = Date()
-        let drained = try await eventually(timeout: 180 * Double(longRunFactor)) {
-            try scenario.unfinishedCount() == 0 || !daemon.process.isRunning
+        let isDone = { try scenario.unfinishedCount() == 0 || !daemon.process.isRunning }
+        var drained = try await eventually(timeout: 180 * Double(longRunFactor), isDone)
+        if !drained {
+            // With a third of requests failing, a row now and then fails eight times in a row, and its retries
+            // (1, 2, 4 … 60 s apart) outlast the first wait. Such a row is late, not lost; any other is a bug.
+            let unexplained = try scenario.unfinishedRows().filter { $0.failures < 6 }
+            #expect(unexplained.isEmpty, "rows left behind without a failure streak: \(unexplained)")
+            drained = try await eventually(timeout: 150, isDone)
         }
         #expect(daemon.process.isRunning, "the daemon never exits: \(daemon.errorOutput)")
         daemon.signal(SIGTERM)

@@ -164,6 +164,20 @@ final class Scenario: Sendable {
             ).int64Value ?? -1)
     }
 
+    /// The rows still being watched, with their failures in a row and when they are due next.
+    func unfinishedRows() throws -> [(id: String, failures: Int, nextPollAt: Double)] {
+        let connection = try openDatabase()
+        defer { connection.close() }
+        return try connection.query(
+            """
+            SELECT merchant_id || '/' || task_id, failure_count, next_poll_at FROM image_generation_tasks
+            WHERE state IN ('PENDING', 'PROCESSING')
+            """
+        ).map { row in
+            (row[0].stringValue ?? "", Int(row[1].int64Value ?? -1), row[2].doubleValue ?? -1)
+        }
+    }
+
     /// Every row: id → (state, image_url, error).
     func rows() throws -> [String: (state: String, url: String?, error: String?)] {
         let connection = try openDatabase()
