@@ -28,21 +28,25 @@ final class EngineHarness: Sendable {
     ///   tables.
     /// - Parameter answer: the `task_state` (and its URL for `SUCCESS`) WeChat Pay gives for a task id; by default
     ///   every task is already `SUCCESS`.
+    /// - Parameter outage: when it gives a result for a task id, the request gets that instead (a 5xx, or no
+    ///   answer at all).
     init(
         requestsPerSecond: Int = 20,
         writeRetry: Double = 120,
         intakeIdleInterval: Double = 2,
         scheduler: any PollScheduler = BudgetScheduler(),
         kinds: [any ResourceKind] = [ImageGenerationTaskKind()],
-        answer: @escaping @Sendable (String) async -> String = { id in EngineHarness.body(id, "SUCCESS") }
+        answer: @escaping @Sendable (String) async -> String = { id in EngineHarness.body(id, "SUCCESS") },
+        outage: @escaping @Sendable (String) -> Result<HTTPResponse, TransportFailure>? = { _ in nil }
     ) throws {
         store = try WatchStore(
             path: directory.file("watcher.sqlite3"), kinds: kinds.map(\.schema))
         let clock = self.clock
         let sends = self.sends
-        transport = FakeTransport { request in
+        transport = FakeTransport { (request) async throws(TransportFailure) -> HTTPResponse in
             let id = URLComponents(string: request.url)?.path.split(separator: "/").last.map(String.init) ?? ""
             sends.withLock { $0.append((clock.monotonicNow(), id)) }
+            if let instead = outage(id) { return try instead.get() }
             let body = await answer(id)
             return SignedAnswers.ok(body, timestamp: Int64(clock.wallNow().timeIntervalSince1970))
         }

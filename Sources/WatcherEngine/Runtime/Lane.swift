@@ -30,6 +30,8 @@ actor Lane {
     private let gate: MerchantGate
     /// This lane's own pause, for rejecting codes that are the merchant's problem on this API.
     private let laneGate: MerchantGate
+    /// One probe at a time while the API gives no answers at all.
+    private let outage: OutageBreaker
     private var rejections = RejectionJudge()
     private let environment: LaneEnvironment
     private let windowSize: Int
@@ -66,6 +68,7 @@ actor Lane {
         self.client = client
         self.gate = gate
         self.laneGate = MerchantGate(merchantID: client.merchantID, basePause: 5, maximumPause: 300)
+        self.outage = OutageBreaker(merchantID: client.merchantID)
         self.limiter = limiter
         self.environment = environment
         self.windowSize = DueQueue.window(rate: limiter.limit)
@@ -141,7 +144,9 @@ actor Lane {
     private func nextAction() async -> Action {
         if stopping { return .stop }
         let now = environment.clock.monotonicNow()
-        if let until = gate.admission(now: now) ?? laneGate.admission(now: now) { return .wait(until: until) }
+        if let until = gate.admission(now: now) ?? laneGate.admission(now: now) ?? outage.admission(now: now) {
+            return .wait(until: until)
+        }
         if let change = limiter.recover(now: now) { log(change) }
         let foreignVersion = environment.store.foreignVersion
         let safetyRefresh =
@@ -171,10 +176,16 @@ actor Lane {
         case .poll(let index, let lateness):
             guard let earliest = limiter.earliestIssue(now: now) else { return .wait(until: nil) }
             if earliest > now { return .wait(until: earliest) }
-            // The probe after a 401 is claimed only now that a request really leaves.
-            guard laneGate.claim(now: now) else { return .wait(until: laneGate.admission(now: now) ?? now + 0.05) }
+            // The probes (after an outage, a rejecting code or a 401) are claimed only now that a request really
+            // leaves; a claim is given back when a later one fails and the request does not leave.
+            guard outage.claim(now: now) else { return .wait(until: outage.admission(now: now) ?? now + 0.05) }
+            guard laneGate.claim(now: now) else {
+                outage.release()
+                return .wait(until: laneGate.admission(now: now) ?? now + 0.05)
+            }
             guard gate.claim(now: now) else {
-                laneGate.requestFailed()  // gives back the lane's probe: this request does not leave
+                laneGate.requestFailed()
+                outage.release()
                 return .wait(until: gate.admission(now: now) ?? now + 0.05)
             }
             return .poll(take(index), limiter.issue(now: now), lateness: max(0, lateness))
@@ -278,7 +289,7 @@ actor Lane {
             nextPoll: place(),
             rejection: rejection
         )
-        answered(permit: permit, exchange: exchange, decision: decision)
+        answered(row, permit: permit, exchange: exchange, decision: decision)
         if let age = decision.completedAge {
             environment.scheduler.recordCompletion(
                 merchant: key.merchant, resource: key.resource, cohort: context.cohort, age: age)
@@ -327,14 +338,22 @@ actor Lane {
         )
     }
 
-    /// Accounts for an answer: limiter, merchant gate, counters, the poll's log line.
-    private func answered(permit: RateLimiter.Permit, exchange: APIExchange, decision: PollDecision) {
+    /// Accounts for an answer: limiter, outage breaker, merchant gate, counters, the poll's log line.
+    private func answered(
+        _ row: QueuedRow, permit: RateLimiter.Permit, exchange: APIExchange, decision: PollDecision
+    ) {
         // The lane's own clock, read now, is at or after the moment the answer arrived: a conservative bound on
         // when the request reached the server, in the same time base as the permit.
         let now = environment.clock.monotonicNow()
         limiter.complete(permit, at: now)
         wakeup.signal()
         record(exchange.outcome, isAnomaly: decision.isAnomaly)
+        if OutageBreaker.isUnavailable(exchange.outcome) {
+            let reason = Self.unavailableReason(exchange.outcome)
+            logOutage(outage.unavailable(rowID: row.rowID, now: now, sentAt: permit.issuedAt, reason: reason))
+        } else {
+            logOutage(outage.answered(now: now))
+        }
         switch (exchange.outcome, decision.signal) {
         case (.failed, _): gate.requestFailed()
         case (_, .signatureRejected): break
@@ -432,6 +451,35 @@ actor Lane {
         case .recovered(let from, let to):
             logger.info(
                 "rate.recovered", ["from": .double(from.rounded(toPlaces: 2)), "to": .double(to.rounded(toPlaces: 2))])
+        }
+    }
+
+    private static func unavailableReason(_ outcome: APIOutcome) -> String {
+        switch outcome {
+        case .failed(let failure): failure.description
+        case .errorAnswer(let status, let error, let excerpt):
+            "HTTP \(status)" + (error.map { " \($0.code): \($0.message)" } ?? (excerpt.isEmpty ? "" : " \(excerpt)"))
+        default: "no usable answer"
+        }
+    }
+
+    private func logOutage(_ event: OutageBreaker.Event?) {
+        switch event {
+        case .opened(let failures, let seconds, let reason):
+            logger.error(
+                "lane.unavailable",
+                [
+                    "failures_in_a_row": .int(failures), "reason": .string(reason),
+                    "probe_in_seconds": .double(seconds),
+                    "hint":
+                        "WeChat Pay, or the network, proxy or TLS path to it, gives no answer: one request at a time probes it, at most \(Int(OutageBreaker.maximumPause)) s apart, until one is answered; rows keep their state",
+                ]
+            )
+            environment.statistics.recordError("merchant \(key.merchant) \(key.resource) unavailable: \(reason)")
+        case .closed(let seconds):
+            logger.info("lane.available", ["down_seconds": .double(seconds.rounded(toPlaces: 1))])
+        case nil:
+            break
         }
     }
 
