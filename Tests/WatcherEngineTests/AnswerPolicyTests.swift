@@ -172,6 +172,28 @@ struct AnswerPolicyTests {
         #expect(later.update.newState == "REJECTED")
     }
 
+    @Test("a 404 that is not WeChat Pay's unknown-resource answer (a gateway's page, another code) never rejects")
+    func foreignNotFound() {
+        var waited = row
+        waited.notFoundSince = now.timeIntervalSince1970 - 3_600
+        for answer in [
+            APIOutcome.errorAnswer(status: 404, error: nil, excerpt: "<html>blocked by the gateway</html>"),
+            .errorAnswer(status: 404, error: APIErrorBody(code: "SYSTEM_ERROR", message: "系统错误"), excerpt: ""),
+        ] {
+            let decision = decide(answer, row: waited)
+            #expect(decision.update.newState == nil && !decision.update.isTerminal)
+            #expect(decision.event?.name == "request.unexpected_status")
+            guard case .set(let next) = decision.update.nextPollAt else {
+                Issue.record("not retried")
+                continue
+            }
+            #expect(next > now.timeIntervalSince1970)
+        }
+        let notFound = decide(
+            .errorAnswer(status: 404, error: APIErrorBody(code: "NOT_FOUND", message: "不存在"), excerpt: ""), row: waited)
+        #expect(notFound.update.newState == "REJECTED", "NOT_FOUND is WeChat Pay's answer too")
+    }
+
     @Test("5xx and transport failures retry with growing back-off; an unparsable body is kept raw")
     func transient() {
         let server = decide(.errorAnswer(status: 502, error: nil, excerpt: "<html>bad gateway</html>"))

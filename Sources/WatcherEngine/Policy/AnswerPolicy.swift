@@ -259,8 +259,13 @@ private struct Decision {
                     level: .warning, name: "row.rejected",
                     fields: baseFields + fields + [LogField(key: "error", value: .string(described))])
             }
-        case (404, _):
+        case (404, let code) where code.contains("NOT_EXIST") || code.contains("NOT_FOUND"):
             notFound(described: described, fields: fields)
+        case (404, _):
+            // Not WeChat Pay saying the resource is unknown (a gateway's or proxy's page, another code): a final
+            // state must not come from it.
+            let raw = error == nil ? " (unparsable body: \(excerpt))" : ""
+            retry(error: described + raw, event: "request.unexpected_status", level: .warning, extra: fields)
         case (500...599, _):
             retry(error: described, event: "request.server_error", level: .warning, extra: fields)
         default:

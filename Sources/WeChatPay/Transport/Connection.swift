@@ -144,6 +144,9 @@ final class Connection: @unchecked Sendable {
             guard watcher_SSL_set_tlsext_host_name(ssl, host) == 1, SSL_set1_host(ssl, host) == 1 else {
                 throw .handshake("cannot set the host name \(host) to verify: \(TLSContext.errorQueueText())")
             }
+            // The name must be among the certificate's subject alternative names: no fallback to its common name,
+            // which browsers and public CAs gave up long ago.
+            X509_VERIFY_PARAM_set_hostflags(SSL_get0_param(ssl), UInt32(X509_CHECK_FLAG_NEVER_CHECK_SUBJECT))
         }
         while true {
             ERR_clear_error()

@@ -98,7 +98,8 @@ package struct HTTPResponseParser: Sendable {
     ///
     /// - Parameters:
     ///   - maxBodyBytes: a longer body fails with ``HTTPResponseParseError/bodyTooLarge(limit:)``.
-    ///   - headOnly: stop after the head of a 2xx (a proxy's answer to `CONNECT`, which has no body).
+    ///   - headOnly: stop after the head (a proxy's answer to `CONNECT`: a 2xx has no body, and of any other
+    ///     answer only the status matters, as the connection is closed).
     package init(maxBodyBytes: Int, maxHeaderBytes: Int = defaultHeaderLimit, headOnly: Bool = false) {
         self.maxBodyBytes = maxBodyBytes
         self.maxHeaderBytes = maxHeaderBytes
@@ -174,7 +175,13 @@ package struct HTTPResponseParser: Sendable {
             if !line.isEmpty { try readStatusLine(line) }
         case .headers:
             guard let line = try headLine() else { return false }
-            if line.isEmpty { try endOfHead() } else { try headers.append(field(line)) }
+            if line.isEmpty {
+                try endOfHead()
+            } else if let first = line.first, Self.isOptionalWhiteSpace(first) {
+                try unfold(line)
+            } else {
+                try headers.append(field(line))
+            }
         case .fixedBody(let remaining):
             let count = min(remaining, buffer.count - position)
             guard count > 0 else { return false }
@@ -207,7 +214,7 @@ package struct HTTPResponseParser: Sendable {
     }
 
     private mutating func readStatusLine(_ line: ArraySlice<UInt8>) throws(HTTPResponseParseError) {
-        let malformed = HTTPResponseParseError.malformedStatusLine(String(decoding: line, as: UTF8.self))
+        let malformed = HTTPResponseParseError.malformedStatusLine(Self.excerpt(line))
         let bytes = line
         let start = line.startIndex
         // "HTTP/1.x NNN" then an optional " reason".
@@ -231,14 +238,14 @@ package struct HTTPResponseParser: Sendable {
             stage = .statusLine
             return
         }
-        if let encoding = headers.values(for: "Content-Encoding").first(where: { !Self.isIdentity($0) }) {
-            throw .compressedBody(encoding)
-        }
         let connection = headers.values(for: "Connection").flatMap(Self.tokens)
         keepAlive = isHTTP10 ? connection.contains("keep-alive") : !connection.contains("close")
-        if headOnly, (200..<300).contains(status) {
+        if headOnly {
             stage = .complete
             return
+        }
+        if let encoding = headers.values(for: "Content-Encoding").first(where: { !Self.isIdentity($0) }) {
+            throw .compressedBody(encoding)
         }
         if status == 204 || status == 304 {
             stage = .complete
@@ -314,7 +321,7 @@ package struct HTTPResponseParser: Sendable {
     private func field(_ line: ArraySlice<UInt8>) throws(HTTPResponseParseError) -> HTTPHeader {
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
             line[line.startIndex..<colon].allSatisfy(Self.isTokenCharacter)
-        else { throw .malformedHeader(String(decoding: line, as: UTF8.self)) }
+        else { throw .malformedHeader(Self.excerpt(line)) }
         // Trimmed as bytes: space and tab are never part of a multi-byte UTF-8 sequence.
         var start = colon + 1
         var end = line.endIndex
@@ -322,19 +329,34 @@ package struct HTTPResponseParser: Sendable {
         while end > start, Self.isOptionalWhiteSpace(line[end - 1]) { end -= 1 }
         let value = line[start..<end]
         guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) || $0 >= 0x80 }) else {
-            throw .malformedHeader(String(decoding: line, as: UTF8.self))
+            throw .malformedHeader(Self.excerpt(line))
         }
         return HTTPHeader(
             String(decoding: line[line.startIndex..<colon], as: UTF8.self), String(decoding: value, as: UTF8.self))
+    }
+
+    /// RFC 9112 §5.2: a line starting with white space continues the previous field (obs-fold); a client
+    /// replaces the fold with a space.
+    private mutating func unfold(_ line: ArraySlice<UInt8>) throws(HTTPResponseParseError) {
+        guard let last = headers.indices.last else { throw .malformedHeader(Self.excerpt(line)) }
+        let continued: HTTPHeader
+        do {
+            continued = try field(Array("x:".utf8)[...] + line)
+        } catch {
+            throw .malformedHeader(Self.excerpt(line))
+        }
+        headers[last].value += continued.value.isEmpty ? "" : " " + continued.value
     }
 
     private func chunkSize(_ line: ArraySlice<UInt8>) throws(HTTPResponseParseError) -> Int {
         // chunk-size [; extensions]: the extensions mean nothing to this client.
         let digits = line.prefix { $0 != UInt8(ascii: ";") }.drop { $0 == 0x20 || $0 == 0x09 }.reversed()
             .drop { $0 == 0x20 || $0 == 0x09 }.reversed()
-        guard !digits.isEmpty, digits.count <= 15, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16),
-            digits.allSatisfy(\.isHexDigit)
-        else { throw .malformedChunk("chunk size \(String(decoding: line, as: UTF8.self).debugDescription)") }
+        // Leading zeros are legal and say nothing about the size.
+        let significant = Array(digits.drop { $0 == UInt8(ascii: "0") })
+        guard !digits.isEmpty, significant.count <= 15, digits.allSatisfy(\.isHexDigit),
+            let size = significant.isEmpty ? 0 : Int(String(decoding: significant, as: UTF8.self), radix: 16)
+        else { throw .malformedChunk("chunk size \(Self.excerpt(line).debugDescription)") }
         guard body.count + size <= maxBodyBytes else { throw .bodyTooLarge(limit: maxBodyBytes) }
         return size
     }
@@ -343,6 +365,14 @@ package struct HTTPResponseParser: Sendable {
         guard position > 0, position >= buffer.count / 2 || position == buffer.count else { return }
         buffer.removeSubrange(..<position)
         position = 0
+    }
+
+    /// The start of a line the parser refuses, for its error: a server must not be able to write 64 KiB into
+    /// every log line and row error.
+    private static func excerpt(_ line: ArraySlice<UInt8>) -> String {
+        let limit = 80
+        guard line.count > limit else { return String(decoding: line, as: UTF8.self) }
+        return String(decoding: line.prefix(limit), as: UTF8.self) + "… (\(line.count) bytes)"
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }

@@ -80,6 +80,22 @@ struct ProxyTests {
         #expect(proxy.statistics.authenticationsRefused == 1)
     }
 
+    @Test("a refusal with a body, as real proxies send, is still named by its status", arguments: [407, 403])
+    func refusalWithBody(status: Int) async throws {
+        let page = "<html><body>access denied by policy</body></html>"
+        let proxy = ScriptedServer { peer in
+            _ = peer.readRequest()
+            peer.write(
+                "HTTP/1.1 \(status) Denied\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nContent-Type: text/html\r\n"
+                    + "Content-Length: \(page.utf8.count)\r\n\r\n\(page)")
+        }
+        defer { proxy.stop() }
+        let failure = await failure(try transport(HTTPProxy(host: "127.0.0.1", port: proxy.port)), "http://api.test:1/")
+        let reason = try #require(proxyReason(failure))
+        #expect(
+            status == 407 ? reason.contains("407") && reason.contains("api.proxy_url") : reason.contains("status 403"))
+    }
+
     @Test("another status to CONNECT is named with the status")
     func badGateway() async throws {
         let proxy = try ConnectProxy(hosts: [:])

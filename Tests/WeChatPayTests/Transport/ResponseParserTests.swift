@@ -156,6 +156,51 @@ struct ResponseParserTests {
         #expect(error.description.contains(named))
     }
 
+    @Test("a folded header line continues the one before it, joined by one space")
+    func obsoleteLineFolding() throws {
+        let answer = try #require(
+            try parse("HTTP/1.1 200 OK\r\nX-Long: first\r\n \t second \r\n\tthird\r\nContent-Length: 0\r\n\r\n"))
+        #expect(answer.headers.values(for: "X-Long") == ["first second third"])
+        #expect(answer.headers.values(for: "Content-Length") == ["0"])
+    }
+
+    @Test("leading zeros in a chunk size are legal however many; sixteen significant digits are not")
+    func chunkSizeLeadingZeros() throws {
+        let zeros = String(repeating: "0", count: 20)
+        let answer = try #require(
+            try parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\(zeros)3\r\nabc\r\n\(zeros)\r\n\r\n"))
+        #expect(answer.body == Array("abc".utf8))
+        let error = try #require(
+            failure("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n"))
+        #expect(error.description.contains("chunk size"))
+    }
+
+    @Test("a refused line is quoted by its start only: a server cannot write 60 KiB into every log line")
+    func refusedLinesAreShortened() throws {
+        let long = String(repeating: "A", count: 60_000)
+        for text in ["HTTP/1.1 200 OK\r\n\(long)\r\n\r\n", "ICY 200 \(long)\r\n\r\n"] {
+            guard let error = failure(text) else {
+                Issue.record("no failure for \(text.prefix(20))…")
+                continue
+            }
+            #expect(error.description.count < 200, "\(error.description.prefix(300))")
+            #expect(error.description.contains("(60"))
+        }
+    }
+
+    @Test("head only (a proxy's CONNECT answer): complete at the end of the head whatever the status and body")
+    func headOnly() throws {
+        for text in [
+            "HTTP/1.1 200 Connection established\r\n\r\n",
+            "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 20\r\n\r\n<html>denied</html>\n",
+            "HTTP/1.1 502 Bad Gateway\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n5\r\n",
+        ] {
+            var parser = HTTPResponseParser(maxBodyBytes: 0, headOnly: true)
+            let answer = try #require(try parser.consume(Array(text.utf8)))
+            #expect(answer.status == Int(text.split(separator: " ")[1]))
+        }
+    }
+
     @Test("an oversized head is refused at the limit")
     func headerLimit() {
         var parser = HTTPResponseParser(maxBodyBytes: 100, maxHeaderBytes: 64)

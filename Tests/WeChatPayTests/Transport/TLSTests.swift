@@ -71,7 +71,7 @@ struct TLSTests {
 
     @Test(
         "a refused certificate names OpenSSL's reason and no request reaches the server's HTTP layer",
-        arguments: ["expired", "other host", "untrusted CA"])
+        arguments: ["expired", "other host", "untrusted CA", "common name only"])
     func refused(_ case: String) async throws {
         let setup = try Setup()
         defer { setup.remove() }
@@ -84,6 +84,10 @@ struct TLSTests {
             reason = "certificate has expired"
         case "other host":
             leaf = try setup.authority.issue(commonName: "api.other.example", dnsNames: ["api.other.example"])
+            reason = "hostname mismatch"
+        case "common name only":
+            // The name only in the subject, not among the alternative names: no fallback to it.
+            leaf = try setup.authority.issue(commonName: "localhost")
             reason = "hostname mismatch"
         default:
             let stranger = try CertificateAuthority(commonName: "someone else's CA")
