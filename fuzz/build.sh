@@ -15,7 +15,7 @@ mkdir -p "$out"
 flags=(-swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g -package-name wechatpay_watcher
     -I "$out" -I Sources/COpenSSL -I Sources/CSQLite)
 # In dependency order (Package.swift): a module is compiled after every module it imports.
-modules=(WatcherSync WatcherLog WatcherCrypto WatcherSQLite WeChatPay WatcherStore WatcherServices WatcherEngine ImageGenerationTasks
+modules=(WatcherSync WatcherLog WatcherPOSIX WatcherCrypto WatcherSQLite WeChatPay WatcherStore WatcherServices WatcherEngine ImageGenerationTasks
     ProductCoupons WatcherConfig)
 # Sources a target compiles into its own module besides its harness: the verifier's fixed key.
 declare -A extra_sources=([verifier]="Tests/WatcherTestSupport/TestKeys.swift")

@@ -104,16 +104,32 @@ package final class WatchStore: Sendable {
     }
 
     /// Active rows created before `cutoff`: past their deadline.
+    ///
+    /// The index orders `created_at` as text, which is time order only within one format: it narrows the rows to
+    /// those that may be old (every row of the cutoff's date or earlier in any `YYYY-MM-DD…` format, and every
+    /// number), and the instant each one really names decides. A time written with a positive offset from UTC may
+    /// be found up to that offset late; the lane, which checks each row it reaches, is not.
     package func rowsCreatedBefore(_ table: ResourceTable, cutoff: Date, limit: Int) async throws -> [QueuedRow] {
         let sql = """
             SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.indexes.deadline)
-            WHERE state IN (\(table.activeStateList)) AND created_at < ? LIMIT ?
+            WHERE state IN (\(table.activeStateList)) AND created_at < ? AND \(Self.createdSeconds) < ? LIMIT ?
             """
         let cutoffText = Timestamp.rfc3339(cutoff)
         return try await reader.perform { connection in
-            try connection.query(sql, [.text(cutoffText), .integer(Int64(limit))]).map { Self.row($0, table) }
+            try connection.query(
+                sql, [.text(cutoffText), .real(cutoff.timeIntervalSince1970), .integer(Int64(limit))]
+            ).map { Self.row($0, table) }
         }
     }
+
+    /// `created_at` as Unix seconds: a number (the column's text affinity stores one as its digits) is taken as
+    /// Unix seconds, other text as any date and time SQLite reads (`2026-12-02T08:00:00Z`, `2026-12-02 08:00:00`,
+    /// with or without an offset); NULL when it is neither.
+    static let createdSeconds = """
+        CASE WHEN typeof(created_at) IN ('integer', 'real') OR (created_at NOT LIKE '%-%' \
+        AND CAST(created_at AS REAL) > 1e8) THEN CAST(created_at AS REAL) \
+        ELSE (julianday(created_at) - 2440587.5) * 86400.0 END
+        """
 
     /// How many rows of a merchant are being watched (intake has seen them: `next_poll_at` is set, and the state is
     /// active), and when the oldest active row was created. The count reads every such row (~80 ms of CPU at a
@@ -188,7 +204,7 @@ package final class WatchStore: Sendable {
         let parameters = table.parameterColumns.map { ", \($0)" }.joined()
         return """
             rowid, merchant_id, \(table.idColumn), brand_id\(parameters), state,
-            (julianday(created_at) - 2440587.5) * 86400.0, first_seen_at, next_poll_at, poll_count,
+            \(createdSeconds), first_seen_at, next_poll_at, poll_count,
             last_polled_at, failure_count, not_found_since
             """
     }

@@ -182,6 +182,31 @@ struct QueueTests {
         #expect(old.map(\.resourceID) == ["task_old"])
     }
 
+    @Test("the deadline compares instants, whatever format the producer wrote created_at in")
+    func deadlineFormats() async throws {
+        let fixture = try StoreFixture()
+        let ids = ["space_3h", "space_1m", "epoch_1m", "offset_3h", "space_25h", "epoch_25h", "offset_26h"]
+        try fixture.insert(ids)
+        let connection = try SQLiteConnection(path: fixture.path)
+        for (id, value) in [
+            ("space_3h", "datetime('now', '-3 hours')"), ("space_1m", "datetime('now', '-1 minutes')"),
+            ("epoch_1m", "CAST(strftime('%s', 'now', '-1 minutes') AS INTEGER)"),
+            ("offset_3h", "strftime('%Y-%m-%dT%H:%M:%S+08:00', 'now', '+5 hours')"),
+            ("space_25h", "datetime('now', '-25 hours')"),
+            ("epoch_25h", "CAST(strftime('%s', 'now', '-25 hours') AS INTEGER)"),
+            ("offset_26h", "strftime('%Y-%m-%dT%H:%M:%S-02:00', 'now', '-28 hours')"),
+        ] {
+            try connection.run("UPDATE image_generation_tasks SET created_at = \(value) WHERE task_id = '\(id)'")
+        }
+        connection.close()
+        let old = try await fixture.store.rowsCreatedBefore(
+            imageTasks, cutoff: Date().addingTimeInterval(-24 * 3600), limit: 10)
+        #expect(Set(old.map(\.resourceID)) == ["space_25h", "epoch_25h", "offset_26h"])
+        let ages = Dictionary(uniqueKeysWithValues: old.map { ($0.resourceID, Date().timeIntervalSince1970 - ($0.createdAt ?? 0)) })
+        #expect(abs((ages["space_25h"] ?? 0) - 25 * 3600) < 120 && abs((ages["epoch_25h"] ?? 0) - 25 * 3600) < 120)
+        #expect(abs((ages["offset_26h"] ?? 0) - 26 * 3600) < 120, "\(ages)")
+    }
+
     @Test(
         "a merchant's watched rows (seen by intake, still active) are counted, with the creation time of the oldest active row; final rows, rows not yet seen and others' rows are not counted"
     )
