@@ -202,7 +202,8 @@ struct QueueTests {
         let old = try await fixture.store.rowsCreatedBefore(
             imageTasks, cutoff: Date().addingTimeInterval(-24 * 3600), limit: 10)
         #expect(Set(old.map(\.resourceID)) == ["space_25h", "epoch_25h", "offset_26h"])
-        let ages = Dictionary(uniqueKeysWithValues: old.map { ($0.resourceID, Date().timeIntervalSince1970 - ($0.createdAt ?? 0)) })
+        let ages = Dictionary(
+            uniqueKeysWithValues: old.map { ($0.resourceID, Date().timeIntervalSince1970 - ($0.createdAt ?? 0)) })
         #expect(abs((ages["space_25h"] ?? 0) - 25 * 3600) < 120 && abs((ages["epoch_25h"] ?? 0) - 25 * 3600) < 120)
         #expect(abs((ages["offset_26h"] ?? 0) - 26 * 3600) < 120, "\(ages)")
     }
