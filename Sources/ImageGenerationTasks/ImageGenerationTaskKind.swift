@@ -37,7 +37,7 @@ package struct ImageGenerationTaskKind: ResourceKind {
         }
         let type = row.parameters["image_generation_type"] ?? ""
         guard Self.generationTypes.contains(type) else {
-            return "image_generation_type \(type.debugDescription) is not COMBINE_IMAGE or CUT_OUT"
+            return "image_generation_type \(RowValidation.quoted(type)) is not COMBINE_IMAGE or CUT_OUT"
         }
         return nil
     }

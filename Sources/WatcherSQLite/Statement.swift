@@ -26,7 +26,9 @@ final class Statement {
             case .null: result = sqlite3_bind_null(handle, index)
             case .integer(let number): result = sqlite3_bind_int64(handle, index, number)
             case .real(let number): result = sqlite3_bind_double(handle, index, number)
-            case .text(let text): result = sqlite3_bind_text(handle, index, text, -1, transientDestructor)
+            // By its length, so an embedded NUL is bound too.
+            case .text(let text):
+                result = sqlite3_bind_text(handle, index, text, Int32(clamping: text.utf8.count), transientDestructor)
             case .blob(let bytes):
                 result = bytes.withUnsafeBytes { buffer in
                     buffer.baseAddress.map {
@@ -51,7 +53,12 @@ final class Statement {
             switch sqlite3_column_type(handle, column) {
             case SQLITE_INTEGER: return .integer(sqlite3_column_int64(handle, column))
             case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, column))
-            case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(handle, column)))
+            case SQLITE_TEXT:
+                // By its length, so an embedded NUL survives; bytes that are not UTF-8 are read as the bytes they are.
+                guard let text = sqlite3_column_text(handle, column) else { return .text("") }
+                let bytes = UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column)))
+                if let string = String(validating: bytes, as: UTF8.self) { return .text(string) }
+                return .blob(Array(bytes))
             case SQLITE_BLOB:
                 let count = Int(sqlite3_column_bytes(handle, column))
                 guard count > 0, let bytes = sqlite3_column_blob(handle, column) else { return .blob([]) }

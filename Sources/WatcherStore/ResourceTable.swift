@@ -69,6 +69,9 @@ package struct QueuedRow: Sendable, Equatable {
     package var failureCount: Int
     /// Unix seconds of the first 404 in the current run of 404s.
     package var notFoundSince: Double?
+    /// Why an identifying column cannot be read back as the text it holds (a BLOB, bytes that are not UTF-8), so
+    /// no update could find the row by it; nil for every row a producer wrote as text.
+    package var unreadable: String?
 
     /// Creates a row value (tests and the engine build these; the store reads them).
     package init(

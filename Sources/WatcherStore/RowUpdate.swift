@@ -49,6 +49,9 @@ package struct RowUpdate: Sendable {
     package var at: Date
     /// Free text for the transition's `detail` column.
     package var transitionDetail: String?
+    /// The row is found by its rowid and state alone: its merchant or id column holds something no text
+    /// compares equal to (``QueuedRow/unreadable``).
+    package var matchesRowIDOnly: Bool
 
     /// Creates an update that changes nothing yet; set the fields that change.
     package init(row: QueuedRow, table: ResourceTable, at: Date) {
@@ -68,6 +71,7 @@ package struct RowUpdate: Sendable {
         self.firstSeenAt = nil
         self.at = at
         self.transitionDetail = nil
+        self.matchesRowIDOnly = row.unreadable != nil
     }
 
     /// True when the update moves the row to another state.

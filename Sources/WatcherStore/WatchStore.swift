@@ -215,7 +215,9 @@ package final class WatchStore: Sendable {
             parameters[column] = text(row[4 + offset])
         }
         let base = 4 + table.parameterColumns.count
-        return QueuedRow(
+        let identifying = ["merchant_id", table.idColumn, "brand_id"]
+        let unreadable = zip(identifying, [row[1], row[2], row[3]]).first { if case .blob = $1 { true } else { false } }
+        var queued = QueuedRow(
             rowID: row[0].int64Value ?? 0,
             merchantID: text(row[1]) ?? "",
             resourceID: text(row[2]) ?? "",
@@ -230,6 +232,8 @@ package final class WatchStore: Sendable {
             failureCount: Int(row[base + 6].int64Value ?? 0),
             notFoundSince: row[base + 7].doubleValue
         )
+        queued.unreadable = unreadable.map { "\($0.0) is not text: a BLOB, or bytes that are not UTF-8" }
+        return queued
     }
 
     /// Producers may store numbers in TEXT columns of other affinity; read them back as text.
@@ -322,6 +326,12 @@ package final class WatchStore: Sendable {
                 assignments.append("\(column) = coalesce(\(column), ?)")
                 arguments.append(value)
             }
+        }
+        if update.matchesRowIDOnly {
+            let sql = """
+                UPDATE \(update.table.table) SET \(assignments.joined(separator: ", ")) WHERE rowid = ? AND state = ?
+                """
+            return (sql, arguments + [.integer(update.rowID), .text(update.expectedState)])
         }
         let sql = """
             UPDATE \(update.table.table) SET \(assignments.joined(separator: ", "))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WatcherEngine
 import WatcherLog
+import WatcherSQLite
 import WatcherTestSupport
 
 @Suite("The engine in process: intake and lanes against a fake WeChat Pay, in simulated time")
@@ -111,6 +112,52 @@ struct EngineRuntimeTests {
         #expect(harness.sentIDs.isEmpty)
         #expect(try harness.rows()["task_other"]?.error?.contains("not a configured merchant") == true)
         #expect(harness.logs.records(named: "row.rejected").count == 2)
+    }
+
+    @Test(
+        "ids no update can match (a BLOB, bytes that are not UTF-8, a NUL), however many, end REJECTED; intake goes on")
+    func unreadableIdentifiers() async throws {
+        let harness = try EngineHarness()
+        try harness.execute(
+            """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600)
+            INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type)
+            SELECT '1900000001', CAST('blob_task_' || i AS BLOB), '120344', 'COMBINE_IMAGE' FROM n;
+            INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type)
+            VALUES ('1900000001', CAST(X'6261645F75746638FF5F3031' AS TEXT), '120344', 'COMBINE_IMAGE'),
+                   ('1900000001', 'nul_id' || char(0) || '_01', '120344', 'COMBINE_IMAGE');
+            """)
+        try harness.insert(["task_after_them"])
+        let long = String(repeating: "7", count: 100_000)
+        try harness.insert([long])
+        harness.start()
+        // Keyed by state and error: the BLOB ids have no text to key a row by.
+        func outcomes() throws -> [String: Int] {
+            let connection = try SQLiteConnection(path: harness.store.path, mode: .readOnly)
+            defer { connection.close() }
+            var counts: [String: Int] = [:]
+            for row in try connection.query(
+                "SELECT state, coalesce(error, ''), count(*) FROM image_generation_tasks GROUP BY 1, 2")
+            {
+                counts["\(row[0].stringValue ?? "") \(row[1].stringValue ?? "")"] = Int(row[2].int64Value ?? 0)
+            }
+            return counts
+        }
+        let done = try await harness.advance {
+            try outcomes().keys.allSatisfy { $0.hasPrefix("REJECTED") || $0.hasPrefix("SUCCESS") }
+        }
+        harness.engine.stop()
+        await harness.advance { harness.result != nil }
+        #expect(done)
+        let counts = try outcomes()
+        #expect(counts.values.reduce(0, +) == 604)
+        #expect(counts["REJECTED task_id is not text: a BLOB, or bytes that are not UTF-8"] == 601)
+        #expect(counts.keys.contains { $0.contains("nul_id\\0_01") && $0.contains("other than [0-9A-Za-z_-]") })
+        #expect(counts.keys.contains { $0.contains("… (100000 characters) has 100000 characters") })
+        #expect(
+            counts.keys.allSatisfy { $0.count < 200 }, "a long id is quoted by its start: \(counts.keys.map(\.count))")
+        #expect(try harness.rows()["task_after_them"]?.state == "SUCCESS")
+        #expect(harness.sentIDs == ["task_after_them"])
     }
 
     @Test("the lane reports its oldest unfinished row; an answer that cannot be right counts as an anomaly")

@@ -35,6 +35,22 @@ struct SQLiteConnectionTests {
         #expect(row.columnNames == ["i", "r", "s", "b", "n"])
     }
 
+    @Test("text with a NUL inside round-trips whole; text that is not UTF-8 is read as the bytes it is")
+    func textAsStored() throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        let connection = try SQLiteConnection(path: scratch.file("db.sqlite3"))
+        try connection.execute("CREATE TABLE t (s TEXT)")
+        try connection.run("INSERT INTO t VALUES (?)", [.text("before\u{0}after")])
+        try connection.run("INSERT INTO t VALUES (CAST(X'62616466FF21' AS TEXT))")
+        let rows = try connection.query("SELECT s, typeof(s), length(CAST(s AS BLOB)) FROM t ORDER BY rowid")
+        #expect(rows[0][0] == .text("before\u{0}after"))
+        #expect(rows[0][2] == .integer(12), "all twelve bytes were stored")
+        #expect(rows[1][0] == .blob([0x62, 0x61, 0x64, 0x66, 0xFF, 0x21]))
+        #expect(rows[1][1] == .text("text"))
+        #expect(try connection.query("SELECT count(*) FROM t WHERE s = ?", [.text("before\u{0}after")])[0][0] == 1)
+    }
+
     @Test("run returns the number of rows it changed and remembers the last rowid")
     func changesAndRowID() throws {
         let scratch = Scratch()

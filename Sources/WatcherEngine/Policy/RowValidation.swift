@@ -10,7 +10,8 @@ package enum RowProblem: Sendable, Equatable, CustomStringConvertible {
     /// The text a `REJECTED` row's `error` holds.
     package var description: String {
         switch self {
-        case .unknownMerchant(let merchant): "merchant_id \(merchant.debugDescription) is not a configured merchant"
+        case .unknownMerchant(let merchant):
+            "merchant_id \(RowValidation.quoted(merchant)) is not a configured merchant"
         case .invalidColumn(let problem): problem
         }
     }
@@ -21,6 +22,7 @@ package enum RowProblem: Sendable, Equatable, CustomStringConvertible {
 package enum RowValidation {
     /// Nil when the daemon can watch `row`; otherwise the first problem: the merchant, the brand, the kind's columns.
     package static func problem(with row: QueuedRow, kind: any ResourceKind, merchants: Set<String>) -> RowProblem? {
+        if let unreadable = row.unreadable { return .invalidColumn(unreadable) }
         if !merchants.contains(row.merchantID) { return .unknownMerchant(row.merchantID) }
         if let problem = brandProblem(row.brandID) ?? kind.validate(row) { return .invalidColumn(problem) }
         return nil
@@ -31,7 +33,7 @@ package enum RowValidation {
         if brand.isEmpty { return "brand_id is empty" }
         if brand.utf8.count > 64 { return "brand_id is longer than 64 characters" }
         if !brand.utf8.allSatisfy(isIdentifierByte) {
-            return "brand_id \(brand.debugDescription) contains characters other than [0-9A-Za-z_-]"
+            return "brand_id \(quoted(brand)) contains characters other than [0-9A-Za-z_-]"
         }
         return nil
     }
@@ -40,13 +42,28 @@ package enum RowValidation {
     package static func identifierProblem(_ id: String, column: String, minimum: Int, maximum: Int) -> String? {
         let length = id.count
         if length < minimum || length > maximum {
-            return "\(column) \(id.debugDescription) has \(length) characters; it must have \(minimum) to \(maximum)"
+            return "\(column) \(quoted(id)) has \(length) characters; it must have \(minimum) to \(maximum)"
         }
         if !id.utf8.allSatisfy(isIdentifierByte) {
-            return "\(column) \(id.debugDescription) contains characters other than [0-9A-Za-z_-]"
+            return "\(column) \(quoted(id)) contains characters other than [0-9A-Za-z_-]"
         }
         return nil
     }
+
+    /// `value` quoted for an error, by its first 64 characters when longer: a producer's 30 MiB id must not be
+    /// copied into every error, transition and log line about it.
+    package static func quoted(_ value: String) -> String {
+        guard value.count > shownCharacters else { return value.debugDescription }
+        return String(value.prefix(shownCharacters)).debugDescription + "… (\(value.count) characters)"
+    }
+
+    /// `value` for a log field, by its first 64 characters when longer.
+    package static func shortened(_ value: String) -> String {
+        guard value.count > shownCharacters else { return value }
+        return String(value.prefix(shownCharacters)) + "… (\(value.count) characters)"
+    }
+
+    private static let shownCharacters = 64
 
     static func isIdentifierByte(_ byte: UInt8) -> Bool {
         switch byte {

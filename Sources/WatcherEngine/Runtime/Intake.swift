@@ -140,8 +140,9 @@ actor Intake: Service {
                 environment.logger.warning(
                     "row.rejected",
                     [
-                        "resource": .string(kind.resource), "merchant": .string(row.merchantID),
-                        "id": .string(row.resourceID), "error": .string(problem),
+                        "resource": .string(kind.resource),
+                        "merchant": .string(RowValidation.shortened(row.merchantID)),
+                        "id": .string(RowValidation.shortened(row.resourceID)), "error": .string(problem),
                     ]
                 )
             } else {
