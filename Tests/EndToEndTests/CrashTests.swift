@@ -70,6 +70,27 @@ struct CrashTests {
         #expect(!scenario.log.contains("engine.started"))
     }
 
+    @Test("SIGHUP while start-up waits (logrotate's reload at a bad moment): the daemon starts, then reloads")
+    func sighupDuringStartUp() async throws {
+        let scenario = try Scenario()
+        let holder = try scenario.openDatabase()
+        defer { holder.close() }
+        try holder.execute("BEGIN EXCLUSIVE")
+        let daemon = try scenario.startDaemon()
+        let opening = await eventually(timeout: 10) { daemon.hasOpen(scenario.database) }
+        daemon.signal(SIGHUP)
+        try await Task.sleep(for: .milliseconds(300))
+        let survived = daemon.process.isRunning
+        try holder.execute("ROLLBACK")
+        let reloaded = await eventually(timeout: 20) { scenario.log.contains("config.reloaded") }
+        #expect(opening)
+        #expect(survived, "SIGHUP's default action would have ended it: \(daemon.errorOutput)")
+        #expect(reloaded, "the reload asked for during start-up is done once it is up")
+        #expect(scenario.log.contains("engine.started"))
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait(timeout: 20) == 0)
+    }
+
     @Test("a producer holding the write lock for seconds: answers wait in memory, the episode is logged once")
     func producerHoldsTheLock() async throws {
         let scenario = try Scenario()

@@ -4,6 +4,7 @@ import WatcherEngine
 import WatcherLog
 import WatcherServices
 import WatcherStore
+import WatcherSync
 import WatcherSystemd
 import WeChatPay
 
@@ -30,17 +31,32 @@ enum RunCommand: Command {
     ]
 
     static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
-        // First of all, so that a stop during start-up is an orderly exit rather than the signal's default action.
+        // First of all, so that a stop during start-up is an orderly exit rather than the signal's default action,
+        // and a SIGHUP then (logrotate's) is a reload once the daemon is up rather than the end of it.
         let stopRequest = StopRequest()
-        let stopSignals = SignalHandlers([
+        let reload = Locked<(action: (@Sendable () -> Void)?, requestedEarly: Bool)>((nil, false))
+        let signals = SignalHandlers([
             (SIGTERM, { @Sendable in stopRequest.received("SIGTERM") }),
             (SIGINT, { @Sendable in stopRequest.received("SIGINT") }),
+            (
+                SIGHUP,
+                { @Sendable in
+                    let action = reload.withLock { state in
+                        if state.action == nil { state.requestedEarly = true }
+                        return state.action
+                    }
+                    action?()
+                }
+            ),
         ])
-        defer { stopSignals.cancel() }
+        defer { signals.cancel() }
         let daemon = try await Daemon(arguments)
         defer { daemon.close() }
-        let reloadSignal = SignalHandlers([(SIGHUP, { @Sendable in daemon.reload() })])
-        defer { reloadSignal.cancel() }
+        let requestedEarly = reload.withLock { state in
+            state.action = { daemon.reload() }
+            return state.requestedEarly
+        }
+        if requestedEarly { daemon.reload() }
         stopRequest.attach(logger: daemon.logger, notifier: daemon.notifier)
         daemon.announceReady()
         do {
