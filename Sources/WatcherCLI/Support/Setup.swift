@@ -131,7 +131,8 @@ enum Setup {
     static func store(_ path: String) throws(CLIError) -> WatchStore {
         // SQLite opens a file it may not write read-only, without a word: the first answer would fail instead.
         if FileManager.default.fileExists(atPath: path), access(path, W_OK) != 0 {
-            throw .runtime("cannot open database \(path): the file is not writable: \(String(cString: strerror(errno)))")
+            throw .runtime(
+                "cannot open database \(path): the file is not writable: \(String(cString: strerror(errno)))")
         }
         do {
             return try WatchStore(path: path, kinds: kinds.map(\.schema))
