@@ -302,6 +302,22 @@ struct PlatformCertificateTests {
             .preparePlatformCertificates()
         #expect(error?.description.hasPrefix("wrong APIv3 key") == true)
     }
+
+    @Test("a damaged cache file is named in a warning and ignored: the certificates are downloaded and rewritten")
+    func damagedCache() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let cacheFile = directory.file("certificates.json")
+        try Data(#"{"data":[{"serial_no":"AB"#.utf8).write(to: URL(fileURLWithPath: cacheFile))
+        let transport = FakeTransport { _ in Platform.answer([Platform.current]) }
+        let log = InMemoryLogSink()
+        #expect(await client(transport, credentials(cacheFile: cacheFile), log: log).preparePlatformCertificates() == nil)
+        let warning = try #require(log.records(named: "certificates.cache_unusable").first)
+        #expect(warning.fields.contains { $0.key == "file" && "\($0.value)".contains(cacheFile) })
+        #expect(transport.requests.contains(where: Self.isDownload))
+        let rewritten = try #require(FileManager.default.contents(atPath: cacheFile))
+        #expect(rewritten.count > 30, "the download replaced the damaged file")
+    }
 }
 
 @Suite("Platform certificates: expiry")

@@ -35,8 +35,9 @@ final class PlatformCertificateKeeper: Sendable {
     private let logger: Logger
     private let state: Locked<State>
 
-    /// Why the cache could not be used: it does not decrypt with the configured key (the key changed), or it is
-    /// damaged. No certificate from it is used then.
+    /// Why the cache could not be used: it does not decrypt with the configured key (the key changed). A cache
+    /// that is merely damaged is logged and ignored (the certificates are downloaded). No certificate from it is used
+    /// then.
     let cacheProblem: PlatformCertificateError?
 
     /// Loads the cache if there is one.
@@ -59,7 +60,19 @@ final class PlatformCertificateKeeper: Sendable {
                 let attributes = try? FileManager.default.attributesOfItem(atPath: cacheFile)
                 initial.refreshedAt = ((attributes?[.modificationDate] as? Date) ?? now).timeIntervalSince1970
             } catch {
-                problem = error
+                switch error {
+                case .wrongAPIv3Key:
+                    problem = error
+                default:
+                    // A damaged file (a crash while copying it, a full disk) says nothing about the merchant's
+                    // certificates: download them as if there were no cache, and the download rewrites it.
+                    logger.warning(
+                        "certificates.cache_unusable",
+                        [
+                            "merchant": .string(merchantID), "file": .string(cacheFile),
+                            "error": .string(error.description), "hint": "ignored; the certificates are downloaded",
+                        ])
+                }
             }
         }
         self.cacheProblem = problem
