@@ -311,7 +311,8 @@ struct PlatformCertificateTests {
         try Data(#"{"data":[{"serial_no":"AB"#.utf8).write(to: URL(fileURLWithPath: cacheFile))
         let transport = FakeTransport { _ in Platform.answer([Platform.current]) }
         let log = InMemoryLogSink()
-        #expect(await client(transport, credentials(cacheFile: cacheFile), log: log).preparePlatformCertificates() == nil)
+        #expect(
+            await client(transport, credentials(cacheFile: cacheFile), log: log).preparePlatformCertificates() == nil)
         let warning = try #require(log.records(named: "certificates.cache_unusable").first)
         #expect(warning.fields.contains { $0.key == "file" && "\($0.value)".contains(cacheFile) })
         #expect(transport.requests.contains(where: Self.isDownload))
