@@ -22,6 +22,19 @@ package final class InstanceLock: Sendable {
     /// The open lock file while held; nil once released.
     private let descriptor: Locked<Int32?>
 
+    /// `path` with its symbolic links and `.`/`..` resolved, as far as it exists (a database not created yet:
+    /// its folder resolved); `path` itself when even the folder does not exist.
+    static func resolved(_ path: String) -> String {
+        if let real = realpath(path, nil) {
+            defer { free(real) }
+            return String(cString: real)
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        guard let real = realpath(folder.isEmpty ? "." : folder, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real) + "/" + (path as NSString).lastPathComponent
+    }
+
     /// Takes the lock for `databasePath`, or throws naming the instance that holds it.
     ///
     /// The lock file is created with mode 0660 (group-writable like the database beside it) and never followed
@@ -30,7 +43,9 @@ package final class InstanceLock: Sendable {
     package static func acquire(
         databasePath: String, now: Date = Date(), pid: pid_t = getpid()
     ) throws(InstanceLockError) -> InstanceLock {
-        let path = databasePath + ".lock"
+        // Beside the file the path resolves to: a second configuration naming the database through a symbolic link
+        // (or `..`) must meet the same lock.
+        let path = resolved(databasePath) + ".lock"
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o660)
         guard descriptor >= 0 else { throw .cannotOpen(lockPath: path, code: errno) }
         do throws(InstanceLockError) {
@@ -59,7 +74,7 @@ package final class InstanceLock: Sendable {
     /// The instance recorded in the lock file of `databasePath`, whether or not it still runs; nil when there is
     /// no readable record.
     package static func recordedHolder(databasePath: String) -> InstanceLockHolder? {
-        let descriptor = open(databasePath + ".lock", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        let descriptor = open(resolved(databasePath) + ".lock", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         return readHolder(descriptor)

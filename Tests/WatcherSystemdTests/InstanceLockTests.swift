@@ -23,6 +23,20 @@ struct InstanceLockTests {
                 + "\(database); two daemons would double the request rate")
     }
 
+    @Test("the same database named through a symbolic link or `..` meets the same lock")
+    func samePathsMeet() throws {
+        _ = FileManager.default.createFile(atPath: database, contents: nil)
+        try FileManager.default.createSymbolicLink(atPath: folder.file("link.sqlite3"), withDestinationPath: database)
+        try FileManager.default.createDirectory(atPath: folder.file("sub"), withIntermediateDirectories: false)
+        let first = try InstanceLock.acquire(databasePath: database, pid: 1234)
+        for alias in [folder.file("link.sqlite3"), folder.file("sub/../watcher.sqlite3")] {
+            let error = #expect(throws: InstanceLockError.self) { try InstanceLock.acquire(databasePath: alias) }
+            #expect(error?.description.contains("pid 1234") == true, "\(alias)")
+            #expect(InstanceLock.recordedHolder(databasePath: alias)?.pid == 1234)
+        }
+        first.release()
+    }
+
     @Test("release lets the next instance in, and is idempotent")
     func release() throws {
         let first = try InstanceLock.acquire(databasePath: database)

@@ -95,7 +95,8 @@ private struct Daemon: Sendable {
         do {
             lock = try InstanceLock.acquire(databasePath: configuration.database)
         } catch {
-            logger.error("watcher.already_running", ["error": .string(error.description)])
+            let event = if case .alreadyRunning = error { "watcher.already_running" } else { "watcher.lock_failed" }
+            logger.error(event, ["error": .string(error.description)])
             throw .runtime(error.description)
         }
         if let notice = Setup.rewriteNotice(configuration.database) {
