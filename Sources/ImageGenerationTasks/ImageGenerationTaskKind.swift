@@ -63,10 +63,10 @@ package struct ImageGenerationTaskKind: ResourceKind {
         }
         let type = row.parameters["image_generation_type"] ?? ""
         if answer.taskID != row.resourceID {
-            return .anomaly("answer is about task_id \(String(describing: answer.taskID)), not \(row.resourceID)")
+            return .anomaly(Self.mismatch("task_id", answered: answer.taskID, expected: row.resourceID))
         }
         if answer.brandID != row.brandID {
-            return .anomaly("answer is about brand_id \(String(describing: answer.brandID)), not \(row.brandID)")
+            return .anomaly(Self.mismatch("brand_id", answered: answer.brandID, expected: row.brandID))
         }
         if let answered = answer.imageGenerationType, answered != type {
             return .anomaly("answer has image_generation_type \(answered), not \(type)")
@@ -82,6 +82,12 @@ package struct ImageGenerationTaskKind: ResourceKind {
     }
 
     /// Tasks of one generation type take similar times.
+    /// The problem with an answer about another resource, in the words of the log.
+    static func mismatch(_ field: String, answered: String?, expected: String) -> String {
+        guard let answered else { return "\(field) is missing (expected \(expected))" }
+        return "answer is about \(field) \(RowValidation.quoted(answered)), not \(expected)"
+    }
+
     package func cohort(of row: QueuedRow) -> String {
         row.parameters["image_generation_type"] ?? ""
     }

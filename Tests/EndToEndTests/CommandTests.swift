@@ -51,6 +51,21 @@ struct CommandTests {
         }
     }
 
+    @Test("check-config refuses a log file or metrics file that is a folder, as run would")
+    func outputFilesThatAreFolders() async throws {
+        let scenario = try Scenario()
+        let folder = scenario.folder.directory + "/a-folder"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        try scenario.editConfiguration {
+            $0.replacingOccurrences(of: scenario.folder.logFile, with: folder)
+                .replacingOccurrences(of: "\"log_level\"", with: "\"metrics_file\" : \"\(folder)\", \"log_level\"")
+        }
+        let check = try await scenario.run(["check-config", "--config", scenario.folder.configFile])
+        #expect(check.status == 2)
+        #expect(check.error.contains("log file \(folder) is a folder"), "\(check.error)")
+        #expect(check.error.contains("metrics file \(folder) is a folder"), "\(check.error)")
+    }
+
     @Test("a key file readable by others is refused with the chmod that fixes it; a certificate is named as such")
     func badKeys() async throws {
         let scenario = try Scenario()

@@ -78,8 +78,12 @@ struct ImageGenerationTaskKindTests {
             ("not json", "invalid JSON"),
             (#"{"brand_id":"120344","task_id":"image_generation_task_1"}"#, "task_state is missing"),
             (#"{"brand_id":"120344","task_id":"image_generation_task_1","task_state":"DONE"}"#, "unknown task_state"),
-            (#"{"brand_id":"120344","task_id":"other_task","task_state":"FAIL"}"#, "not image_generation_task_1"),
-            (#"{"brand_id":"999","task_id":"image_generation_task_1","task_state":"FAIL"}"#, "not 120344"),
+            (
+                #"{"brand_id":"120344","task_id":"other_task","task_state":"FAIL"}"#,
+                #"answer is about task_id "other_task", not image_generation_task_1"#
+            ),
+            (#"{"brand_id":"120344","task_state":"FAIL"}"#, "task_id is missing (expected image_generation_task_1)"),
+            (#"{"brand_id":"999","task_id":"image_generation_task_1","task_state":"FAIL"}"#, #""999", not 120344"#),
             (
                 #"{"brand_id":"120344","task_id":"image_generation_task_1","image_generation_type":"CUT_OUT","task_state":"FAIL"}"#,
                 "not COMBINE_IMAGE"

@@ -32,8 +32,10 @@ enum CheckConfigCommand: Command {
             problems.append(problem)
         }
         if let metricsFile = configuration.metricsFile,
-            let problem = writableDirectoryProblem(
-                (metricsFile as NSString).deletingLastPathComponent, what: "metrics file folder")
+            let problem = isFolder(metricsFile)
+                ? "metrics file \(metricsFile) is a folder"
+                : writableDirectoryProblem(
+                    (metricsFile as NSString).deletingLastPathComponent, what: "metrics file folder")
         {
             problems.append(problem)
         }
@@ -107,7 +109,13 @@ enum CheckConfigCommand: Command {
         }
     }
 
+    private static func isFolder(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
     private static func writableFileProblem(_ path: String, what: String) -> String? {
+        if isFolder(path) { return "\(what) \(path) is a folder" }
         if FileManager.default.fileExists(atPath: path) {
             return access(path, W_OK) == 0
                 ? nil : "\(what) \(path) is not writable: \(String(cString: strerror(errno)))"
