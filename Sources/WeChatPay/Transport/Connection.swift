@@ -112,7 +112,9 @@ final class Connection: @unchecked Sendable {
         while true {
             if let abandonment = control?.abandonment { throw abandonment }
             let remaining = deadline - ContinuousClock.now
-            guard remaining > .zero else { throw .timedOut(responseStarted: responseStarted) }
+            guard remaining > .zero else {
+                throw control?.timeout ?? .timedOut(responseStarted: responseStarted)
+            }
             var request = pollfd(fd: descriptor, events: events, revents: 0)
             let result = poll(&request, 1, remaining.pollMilliseconds)
             if result > 0 {

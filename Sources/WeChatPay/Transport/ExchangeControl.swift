@@ -8,6 +8,7 @@ final class ExchangeControl: Sendable {
         var abandoned: TransportFailure?
         var descriptor: Int32?
         var responseStarted = false
+        var stage: String?
     }
 
     private let state = Locked(State())
@@ -19,6 +20,17 @@ final class ExchangeControl: Sendable {
     var responseStarted: Bool {
         get { state.withLock { $0.responseStarted } }
         set { state.withLock { $0.responseStarted = newValue } }
+    }
+
+    /// What the exchange is doing now, for a timeout's account of it (`connecting to 10.0.0.1:443`).
+    var stage: String? {
+        get { state.withLock { $0.stage } }
+        set { state.withLock { $0.stage = newValue } }
+    }
+
+    /// The deadline passed now: the failure that says so.
+    var timeout: TransportFailure {
+        state.withLock { .timedOut(responseStarted: $0.responseStarted, during: $0.stage) }
     }
 
     /// The socket the I/O thread waits on now; nil when it waits on none.

@@ -74,8 +74,9 @@ package struct HTTPResponse: Sendable, Equatable {
 package enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// The connection could not be made or secured: refused, DNS, TLS, unreachable. Nothing was sent or answered.
     case connectFailed(String)
-    /// The deadline passed. `responseStarted` tells whether any part of an answer had arrived.
-    case timedOut(responseStarted: Bool)
+    /// The deadline passed. `responseStarted` tells whether any part of an answer had arrived; `during` what the
+    /// exchange was doing then (`resolving api.mch.weixin.qq.com`, `the TLS handshake`), when known.
+    case timedOut(responseStarted: Bool, during: String? = nil)
     /// The connection broke; `responseStarted` tells whether any part of an answer had arrived.
     case connectionLost(String, responseStarted: Bool)
     /// The answer is larger than the cap; reading stopped there.
@@ -102,7 +103,7 @@ package enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertib
     package var isConnectionLevel: Bool {
         switch self {
         case .connectFailed, .tls, .proxy: true
-        case .timedOut(let started): !started
+        case .timedOut(let started, _): !started
         case .connectionLost(_, let started): !started
         // The host answered on that connection before; only our kept-alive copy of it aged.
         case .reusedConnectionClosed: false
@@ -130,7 +131,8 @@ package enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertib
     package var description: String {
         switch self {
         case .connectFailed(let reason): "cannot connect: \(reason)"
-        case .timedOut(let started): started ? "timed out while reading the answer" : "timed out before any answer"
+        case .timedOut(true, _): "timed out while reading the answer"
+        case .timedOut(false, let during): "timed out before any answer" + (during.map { " (during \($0))" } ?? "")
         case .connectionLost(let reason, let started):
             started
                 ? "connection lost while reading the answer: \(reason)" : "connection lost before any answer: \(reason)"
@@ -151,7 +153,8 @@ package enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertib
             .malformedResponse(let reason), .other(let reason):
             reason
         case .connectionLost(let reason, _): reason
-        case .timedOut, .bodyTooLarge, .cancelled: nil
+        case .timedOut(let started, let during): started ? nil : during.map { "during \($0)" }
+        case .bodyTooLarge, .cancelled: nil
         }
     }
 }

@@ -21,6 +21,7 @@ enum ProxyTunnel {
             guard case .connectFailed(let reason) = error else { throw error }
             throw .proxy(reason: reason)
         }
+        control.stage = "the CONNECT to \(target.authority) through the proxy \(proxy)"
         do {
             try establish(connection, to: target, via: proxy, until: deadline)
         } catch {

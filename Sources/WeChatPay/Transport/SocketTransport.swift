@@ -70,9 +70,8 @@ package final class SocketTransport: HTTPTransport {
             await withCheckedContinuation { continuation in
                 answer.withLock { $0 = continuation }
                 let timer = Reactor.shared.register(descriptor: -1, events: 0, deadline: deadline) { _ in
-                    if control.abandon(because: .timedOut(responseStarted: control.responseStarted)) {
-                        finish(.failure(.timedOut(responseStarted: control.responseStarted)))
-                    }
+                    let timeout = control.timeout
+                    if control.abandon(because: timeout) { finish(.failure(timeout)) }
                 }
                 IOThreads.shared.run { [self] in
                     let result = Result { () throws(TransportFailure) in
@@ -101,6 +100,7 @@ package final class SocketTransport: HTTPTransport {
             connection = reused
             connection.attach(control)
         } else {
+            control.stage = proxy.map { "connecting to the proxy \($0)" } ?? "resolving \(target.host)"
             connection = try open(key, target: target, proxy: proxy, control: control, until: deadline)
         }
         let parsed: ParsedResponse
@@ -136,9 +136,11 @@ package final class SocketTransport: HTTPTransport {
                 ? .reusedConnectionClosed(what, requestDelivered: delivered)
                 : .connectionLost(what, responseStarted: false)
         }
+        control.stage = "sending the request"
         guard try connection.write(bytes, until: deadline) else {
             throw closedEarly("the server closed the connection while the request was written", false)
         }
+        control.stage = "waiting for the answer"
         var parser = HTTPResponseParser(maxBodyBytes: maxBodyBytes)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readSize, alignment: 1)
         defer { buffer.deallocate() }
@@ -178,11 +180,13 @@ package final class SocketTransport: HTTPTransport {
             connection = try ProxyTunnel.open(to: target, via: proxy, key: key, control: control, until: deadline)
         } else {
             let addresses = try Resolver.resolve(host: target.host, port: target.port)
+            control.stage = "connecting to \(target.authority)"
             connection = try Connection.open(
                 key: key, addresses: addresses, hostDescription: target.authority, control: control,
                 until: deadline)
         }
         guard target.isTLS else { return connection }
+        control.stage = "the TLS handshake with \(target.authority)"
         do {
             try connection.startTLS(context: tls, host: target.host, until: deadline)
         } catch {

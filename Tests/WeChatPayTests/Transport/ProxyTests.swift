@@ -105,6 +105,28 @@ struct ProxyTests {
         #expect(try #require(proxyReason(failure)).contains("status 502"))
     }
 
+    @Test("a proxy that never answers the CONNECT times out saying so, not as a slow WeChat Pay would")
+    func muteProxy() async throws {
+        let proxy = ScriptedServer { peer in
+            _ = peer.readRequest()
+            peer.stayMute()
+        }
+        defer { proxy.stop() }
+        let transport = try transport(HTTPProxy(host: "127.0.0.1", port: proxy.port))
+        let failure: TransportFailure?
+        do {
+            _ = try await transport.send(
+                HTTPRequest(method: "GET", url: "https://api.test:443/", headers: []), timeout: .milliseconds(300),
+                maxBodyBytes: 1024)
+            failure = nil
+        } catch {
+            failure = error
+        }
+        #expect(failure?.kind == "timeout")
+        #expect(
+            failure?.reason == "during the CONNECT to api.test:443 through the proxy http://127.0.0.1:\(proxy.port)")
+    }
+
     @Test("a proxy that dies during the tunnel set-up is a named proxy failure")
     func diesDuringTunnel() async throws {
         let proxy = ScriptedServer { peer in _ = peer.readRequest() }

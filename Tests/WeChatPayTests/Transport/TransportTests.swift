@@ -165,7 +165,7 @@ struct TransportTests {
             _ = try await transport.send(get(healthy.url + "/"), timeout: .seconds(60), maxBodyBytes: 100)
         }
         #expect(healthy.requests.count == 3)
-        #expect(await hung == .timedOut(responseStarted: false))
+        #expect(await hung == .timedOut(responseStarted: false, during: "waiting for the answer"))
     }
 
     @Test("a server that accepts TCP and never answers the TLS handshake is bounded by the deadline")
@@ -174,7 +174,8 @@ struct TransportTests {
         defer { server.stop() }
         let failure = await failure(
             of: try transport(), "https://127.0.0.1:\(server.port)/", timeout: .milliseconds(300))
-        #expect(failure == .timedOut(responseStarted: false))
+        #expect(failure == .timedOut(responseStarted: false, during: "the TLS handshake with 127.0.0.1:\(server.port)"))
+        #expect(failure?.description.hasSuffix("(during the TLS handshake with 127.0.0.1:\(server.port))") == true)
         #expect(failure?.isConnectionLevel == true)
     }
 
