@@ -335,8 +335,8 @@ package struct HTTPResponseParser: Sendable {
             String(decoding: line[line.startIndex..<colon], as: UTF8.self), String(decoding: value, as: UTF8.self))
     }
 
-    /// RFC 9112 §5.2: a line starting with white space continues the previous field (obs-fold); a client
-    /// replaces the fold with a space.
+    /// A line starting with white space continues the previous field (obsolete line folding); a client reads the
+    /// fold as one space.
     private mutating func unfold(_ line: ArraySlice<UInt8>) throws(HTTPResponseParseError) {
         guard let last = headers.indices.last else { throw .malformedHeader(Self.excerpt(line)) }
         let continued: HTTPHeader
