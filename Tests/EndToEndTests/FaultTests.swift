@@ -55,6 +55,28 @@ struct FaultTests {
         #expect(log.contains("request_id="), "failures carry the Request-ID")
     }
 
+    @Test("WeChat Pay answering 500 to everything: one probe at a time, then every row at once when it is back")
+    func outageThenRecovery() async throws {
+        let scenario = try Scenario(faults: FaultPlan(probabilities: [.serverError: 1]))
+        #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
+        try scenario.addTasks(scenario.tasks(60, durations: .uniform(0, 2)))
+        let daemon = try scenario.startDaemon()
+        let declared = await eventually(timeout: 20) { scenario.log.contains("lane.unavailable") }
+        let atDeclaration = scenario.simulator.statistics().totalRequests
+        try await Task.sleep(for: .seconds(8))
+        let duringOutage = scenario.simulator.statistics().totalRequests - atDeclaration
+        scenario.simulator.setFaults(FaultPlan())
+        let (drained, exitStatus) = try await scenario.drainThenStop(daemon, timeout: 60)
+        #expect(declared)
+        // Without the breaker the 60 rows would retry on their own, 1, 2, 4 s … apart: some 60 requests in 8 s.
+        #expect(duringOutage <= 8, "probes only, about one per 1, 2, 4 s: \(duringOutage)")
+        #expect(drained)
+        #expect(exitStatus == 0)
+        #expect(try problems(in: scenario) == [])
+        #expect(scenario.log.contains("lane.available"))
+        #expect(scenario.log.components(separatedBy: "lane.unavailable").count - 1 == 1, "declared once")
+    }
+
     @Test("when the primary host refuses connections, the backup serves everything")
     func failover() async throws {
         let scenario = try Scenario()
