@@ -15,7 +15,7 @@ package final class WatchStore: Sendable {
     private let writer: SerialDatabase
     /// Counting a million rows takes ~100 ms: on its own connection, so it never delays the scheduler's reads.
     private let counter: SerialDatabase
-    private let identity: FileIdentity?
+    private let identity: DatabaseFileIdentity?
     private let writerDataVersion = Atomic<Int64>(0)
     private let writerActivity = Atomic<UInt64>(0)
 
@@ -39,21 +39,14 @@ package final class WatchStore: Sendable {
             connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
             try connection.execute(Self.readerCacheSize)
         }
-        identity = FileIdentity(path: path)
+        identity = DatabaseFileIdentity(path: path)
     }
 
     /// Nil while the path still names the file the connections opened. After the file is deleted or replaced,
     /// SQLite goes on writing happily into the orphaned inode, which nobody will ever read again: the caller
     /// must stop, not lose answers silently.
     package func fileProblem() -> String? {
-        guard let identity else { return nil }
-        guard let now = FileIdentity(path: path) else {
-            return "the database file \(path) was deleted while the watcher had it open (\(String(cValue: errno)))"
-        }
-        guard now == identity else {
-            return "the database file \(path) was replaced by another file while the watcher had it open"
-        }
-        return nil
+        identity?.problem(path: path, holder: "the watcher")
     }
 
     /// The page cache of the reading connections, 512 KiB instead of SQLite's 2 MB: it is emptied whenever the writer
@@ -390,24 +383,5 @@ package enum UpdateResult: Sendable, Equatable {
     package var transition: CommittedTransition? {
         if case .applied(let transition) = self { return transition }
         return nil
-    }
-}
-
-/// A file's device and inode.
-private struct FileIdentity: Equatable {
-    var device: UInt64
-    var inode: UInt64
-
-    init?(path: String) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        device = UInt64(info.st_dev)
-        inode = UInt64(info.st_ino)
-    }
-}
-
-extension String {
-    fileprivate init(cValue code: Int32) {
-        self = String(cString: strerror(code))
     }
 }

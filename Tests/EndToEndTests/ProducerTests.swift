@@ -103,6 +103,33 @@ struct ProducerTests {
         #expect(both.status == 2 && both.error.contains("--product-coupon takes no TASK_ID"))
     }
 
+    @Test("wait gives up with exit 1 when its database is deleted or replaced under it")
+    func waitOnAVanishedDatabase() async throws {
+        let scenario = try Scenario()
+        let config = scenario.folder.configFile
+        #expect(try await scenario.run(["migrate", "--config", config]).status == 0)
+        try scenario.addTasks(scenario.tasks(1))
+        let id = try #require(scenario.rows().keys.first?.split(separator: "/").last.map(String.init))
+        for replace in [false, true] {
+            let waiting = try WatcherProcess.start(
+                ["wait", "--config", config, "--merchant", scenario.mchid, id], in: scenario.folder.directory)
+            try await Task.sleep(for: .milliseconds(500))
+            let moved = scenario.database + ".moved"
+            try FileManager.default.moveItem(atPath: scenario.database, toPath: moved)
+            if replace { try FileManager.default.copyItem(atPath: moved, toPath: scenario.database) }
+            let status = try await waiting.wait(timeout: 10)
+            #expect(status == 1)
+            #expect(
+                waiting.errorOutput.contains(replace ? "was replaced by another file" : "was deleted"),
+                "\(waiting.errorOutput)")
+            if !replace {
+                try FileManager.default.moveItem(atPath: moved, toPath: scenario.database)
+            } else {
+                try FileManager.default.removeItem(atPath: moved)
+            }
+        }
+    }
+
     @Test("--version prints \"wechatpay-watcher X.Y.Z\", the version the overview names")
     func version() async throws {
         let directory = TemporaryDirectory()

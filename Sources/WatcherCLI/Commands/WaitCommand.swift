@@ -82,7 +82,12 @@ enum WaitCommand: Command {
     ) async throws -> WaitedRow {
         var seenVersion: Int64?
         var latest: WaitedRow?
+        let identity = DatabaseFileIdentity(path: connection.path)
         while true {
+            // A database deleted or replaced meanwhile would keep this connection reading a file nobody writes.
+            if let problem = identity?.problem(path: connection.path, holder: "wait") {
+                throw CLIError.runtime(problem)
+            }
             let version = try connection.dataVersion()
             if version != seenVersion || latest == nil {
                 seenVersion = version
