@@ -11,11 +11,71 @@ enum JSONDocument {
                     "the file is empty; it must hold a JSON object with at least \"database\", \"api\" and \"merchants\""
                 ))
         }
+        let value: JSONValue
         do {
-            return .success(try JSONDecoder().decode(JSONValue.self, from: Data(bytes)))
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
         } catch {
             return .failure(Problem("the file is not valid JSON: \(syntaxDescription(bytes, decodingError: error))"))
         }
+        // The decoder keeps one of two equal keys without a word: an operator who adds a second "log_level" at
+        // the end would never learn that it is ignored.
+        if let (path, line) = firstDuplicateKey(bytes) {
+            return .failure(Problem("the key \(path) appears twice in one object (again on line \(line)); keep one"))
+        }
+        return .success(value)
+    }
+
+    /// The dotted path of the first key that repeats within one object, and the line of its second appearance; the
+    /// bytes are valid JSON already.
+    static func firstDuplicateKey(_ bytes: [UInt8]) -> (path: String, line: Int)? {
+        // One entry per open object or array: the keys seen so far (nil for an array) and the key the container
+        // is the value of.
+        var open: [(keys: Set<String>?, name: String?)] = []
+        var pendingKey: String?
+        var expectingKey = false
+        var line = 1
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\n"):
+                line += 1
+            case UInt8(ascii: "{"):
+                open.append((keys: [], name: pendingKey))
+                pendingKey = nil
+                expectingKey = true
+            case UInt8(ascii: "["):
+                open.append((keys: nil, name: pendingKey))
+                pendingKey = nil
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                _ = open.popLast()
+            case UInt8(ascii: ","):
+                expectingKey = open.last?.keys != nil
+            case UInt8(ascii: "\""):
+                var end = index + 1
+                var text: [UInt8] = []
+                while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
+                    if bytes[end] == UInt8(ascii: "\\") { end += 1 }
+                    if end < bytes.count { text.append(bytes[end]) }
+                    end += 1
+                }
+                if expectingKey, var keys = open.last?.keys {
+                    let key = String(decoding: text, as: UTF8.self)
+                    let path = (open.compactMap(\.name) + [key]).joined(separator: ".")
+                    guard keys.insert(key).inserted else { return (path, line) }
+                    open[open.count - 1].keys = keys
+                    pendingKey = key
+                    expectingKey = false
+                } else {
+                    pendingKey = nil
+                }
+                index = end
+            default:
+                break
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// `JSONDecoder` only says "not valid JSON"; `JSONSerialization` usually says what and where, as a byte offset

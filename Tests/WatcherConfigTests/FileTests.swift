@@ -13,6 +13,29 @@ import WatcherConfig
         )
     }
 
+    @Test func aKeyGivenTwiceInOneObjectIsReportedWithItsPathAndLine() {
+        let text = """
+            {
+              "database": "/x",
+              "log_level": "info",
+              "api": {"base_url": "https://a.test", "request_timeout_seconds": 5,
+                      "request_timeout_seconds": 9},
+              "log_level": "debug"
+            }
+            """
+        #expect(
+            Fixture.problems(text) == [
+                "the key api.request_timeout_seconds appears twice in one object (again on line 5); keep one"
+            ])
+        #expect(
+            Fixture.problems(#"{"log_level": "info", "merchants": [{"a": 1}, {"a": 2}], "log_level": "x"}"#) == [
+                "the key log_level appears twice in one object (again on line 1); keep one"
+            ], "the same key in two objects of an array is not a repeat; the top-level one is")
+        #expect(
+            !Fixture.problems(#"{"a": "log_level, \"log_level\": 1", "log_level": "info"}"#)
+                .contains { $0.contains("appears twice") }, "a key's name inside a string value is not a key")
+    }
+
     @Test func truncatedJSONIsReported() {
         #expect(
             Fixture.problems(#"{"database": "/x""#) == [
