@@ -102,7 +102,7 @@ struct CertificateTests {
         let scenario = setup.scenario
         let metrics = scenario.directory.file("wechatpay_watcher.prom")
         try scenario.editConfiguration {
-            $0.replacingOccurrences(of: "\"log_level\"", with: "\"metrics_file\": \"\(metrics)\",\n  \"log_level\"")
+            $0.replacingOccurrences(of: "\"metrics_file\": null", with: "\"metrics_file\": \"\(metrics)\"")
         }
         #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
         try scenario.addTasks(scenario.tasks(30, durations: .uniform(0, 4)))

@@ -58,7 +58,7 @@ struct CommandTests {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
         try scenario.editConfiguration {
             $0.replacingOccurrences(of: scenario.folder.logFile, with: folder)
-                .replacingOccurrences(of: "\"log_level\"", with: "\"metrics_file\" : \"\(folder)\", \"log_level\"")
+                .replacingOccurrences(of: "\"metrics_file\": null", with: "\"metrics_file\": \"\(folder)\"")
         }
         let check = try await scenario.run(["check-config", "--config", scenario.folder.configFile])
         #expect(check.status == 2)

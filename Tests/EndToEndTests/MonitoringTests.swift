@@ -8,7 +8,7 @@ struct MonitoringTests {
         let scenario = try Scenario()
         let metrics = scenario.directory.file("wechatpay_watcher.prom")
         try scenario.editConfiguration {
-            $0.replacingOccurrences(of: "\"log_level\"", with: "\"metrics_file\": \"\(metrics)\",\n  \"log_level\"")
+            $0.replacingOccurrences(of: "\"metrics_file\": null", with: "\"metrics_file\": \"\(metrics)\"")
         }
         #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
         // Unknown to the simulator: answered 404 and retried during the grace period, so it stays PENDING.

@@ -88,7 +88,7 @@ struct ServiceTests {
         let scenario = try Scenario()
         let metrics = scenario.directory.file("wechatpay_watcher.prom")
         let config = try String(contentsOfFile: scenario.folder.configFile, encoding: .utf8)
-            .replacingOccurrences(of: "\"log_level\"", with: "\"metrics_file\": \"\(metrics)\",\n  \"log_level\"")
+            .replacingOccurrences(of: "\"metrics_file\": null", with: "\"metrics_file\": \"\(metrics)\"")
         try config.write(toFile: scenario.folder.configFile, atomically: true, encoding: .utf8)
         #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
         try scenario.addTasks(scenario.tasks(5))
