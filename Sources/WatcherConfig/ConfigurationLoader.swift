@@ -25,6 +25,7 @@ package enum ConfigurationLoader {
         case .failure(let problem): throw ConfigError(file: configFile, problems: [problem.text])
         }
         let diagnostics = Diagnostics()
+        if let warning = JSONDocument.duplicateKeyWarning(bytes) { diagnostics.warning(warning) }
         let configuration = ConfigurationReader(configFile: configFile, diagnostics: diagnostics).read(root)
         guard let configuration, diagnostics.problems.isEmpty else {
             throw ConfigError(file: configFile, problems: diagnostics.problems)

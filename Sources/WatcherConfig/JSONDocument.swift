@@ -11,23 +11,25 @@ enum JSONDocument {
                     "the file is empty; it must hold a JSON object with at least \"database\", \"api\" and \"merchants\""
                 ))
         }
-        let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            return .success(try JSONDecoder().decode(JSONValue.self, from: Data(bytes)))
         } catch {
             return .failure(Problem("the file is not valid JSON: \(syntaxDescription(bytes, decodingError: error))"))
         }
-        // The decoder keeps one of two equal keys without a word: an operator who adds a second "log_level" at
-        // the end would never learn that it is ignored.
-        if let (path, line) = firstDuplicateKey(bytes) {
-            return .failure(Problem("the key \(path) appears twice in one object (again on line \(line)); keep one"))
+    }
+
+    /// A warning for a key given twice in one object: the decoder keeps the first without a word, so an operator
+    /// who adds a second `"log_level"` at the end would never learn that it is ignored. A warning, not an error:
+    /// a file that worked before must not stop the daemon after an upgrade.
+    static func duplicateKeyWarning(_ bytes: [UInt8]) -> String? {
+        firstDuplicateKey(bytes).map { path, line in
+            "the key \(path) appears twice in one object (again on line \(line)); the first is used, the other ignored"
         }
-        return .success(value)
     }
 
     /// The dotted path of the first key that repeats within one object, and the line of its second appearance; the
     /// bytes are valid JSON already.
-    static func firstDuplicateKey(_ bytes: [UInt8]) -> (path: String, line: Int)? {
+    private static func firstDuplicateKey(_ bytes: [UInt8]) -> (path: String, line: Int)? {
         // One entry per open object or array: the keys seen so far (nil for an array) and the key the container
         // is the value of.
         var open: [(keys: Set<String>?, name: String?)] = []

@@ -13,27 +13,25 @@ import WatcherConfig
         )
     }
 
-    @Test func aKeyGivenTwiceInOneObjectIsReportedWithItsPathAndLine() {
-        let text = """
-            {
-              "database": "/x",
-              "log_level": "info",
-              "api": {"base_url": "https://a.test", "request_timeout_seconds": 5,
-                      "request_timeout_seconds": 9},
-              "log_level": "debug"
-            }
-            """
+    @Test func aKeyGivenTwiceInOneObjectIsAWarningWithItsPathAndLineAndTheFirstIsUsed() throws {
+        let text = Fixture.file()
+            .replacingOccurrences(
+                of: #"{"base_url": "https://api.mch.weixin.qq.com"}"#,
+                with: #"{"base_url": "https://api.mch.weixin.qq.com",\#n "base_url": "https://other.test"}"#)
+        let loaded = try Fixture.load(text)
         #expect(
-            Fixture.problems(text) == [
-                "the key api.request_timeout_seconds appears twice in one object (again on line 5); keep one"
+            loaded.warnings == [
+                "the key api.base_url appears twice in one object (again on line 2); the first is used, the other ignored"
             ])
+        #expect(loaded.configuration.api.baseURL == "https://api.mch.weixin.qq.com")
+        let merchants = try Fixture.load(
+            Fixture.file(merchants: [Fixture.merchant(), Fixture.merchant(["mchid": #""1900000002""#])]))
         #expect(
-            Fixture.problems(#"{"log_level": "info", "merchants": [{"a": 1}, {"a": 2}], "log_level": "x"}"#) == [
-                "the key log_level appears twice in one object (again on line 1); keep one"
-            ], "the same key in two objects of an array is not a repeat; the top-level one is")
-        #expect(
-            !Fixture.problems(#"{"a": "log_level, \"log_level\": 1", "log_level": "info"}"#)
-                .contains { $0.contains("appears twice") }, "a key's name inside a string value is not a key")
+            merchants.warnings.allSatisfy { !$0.contains("appears twice") },
+            "the same keys in two objects of an array are no repeat")
+        let inString = try Fixture.load(
+            Fixture.file(["log_level": #""info""#, "log_file": #""/var/log/w/log_level.log""#]))
+        #expect(inString.warnings.allSatisfy { !$0.contains("appears twice") }, "a key's name inside a value is no key")
     }
 
     @Test func truncatedJSONIsReported() {
