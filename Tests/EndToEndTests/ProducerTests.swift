@@ -103,6 +103,27 @@ struct ProducerTests {
         #expect(both.status == 2 && both.error.contains("--product-coupon takes no TASK_ID"))
     }
 
+    @Test("wait names a state the daemon neither watches nor writes instead of calling the row final")
+    func waitOnAHandWrittenState() async throws {
+        let scenario = try Scenario()
+        let config = scenario.folder.configFile
+        #expect(try await scenario.run(["migrate", "--config", config]).status == 0)
+        let connection = try scenario.openDatabase()
+        try connection.run(
+            """
+            INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type, state)
+            VALUES (?, 'task_lowercase', '120344', 'CUT_OUT', 'pending')
+            """, [.text(scenario.mchid)])
+        connection.close()
+        let result = try await scenario.run([
+            "wait", "--config", config, "--merchant", scenario.mchid, "task_lowercase",
+        ])
+        #expect(result.status == 1)
+        #expect(
+            result.error.contains(#"has state "pending", which the daemon neither watches nor writes"#),
+            "\(result.error)")
+    }
+
     @Test("wait gives up with exit 1 when its database is deleted or replaced under it")
     func waitOnAVanishedDatabase() async throws {
         let scenario = try Scenario()

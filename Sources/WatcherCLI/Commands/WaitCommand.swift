@@ -14,7 +14,8 @@ enum WaitCommand: Command {
     static let discussion = """
         Reads the database the daemon writes (it never calls WeChat Pay) and returns once the row leaves
         PENDING/PROCESSING/AUDITING. Exit status: 0 SUCCESS or EFFECTIVE, 3 FAIL or DEACTIVATED, 4 REJECTED or
-        EXPIRED, 5 still unfinished at --timeout, 1 no such row or an unreadable database, 2 bad usage.
+        EXPIRED, 5 still unfinished at --timeout, 1 no such row, a state the daemon does not write, or an unreadable
+        database, 2 bad usage.
         """
     static let options: [Arguments.Option] = [
         .init(name: "config", takesValue: true, help: "the configuration file (JSON)", valueName: "FILE"),
@@ -28,7 +29,7 @@ enum WaitCommand: Command {
         .init(name: "json", takesValue: false, help: "print one JSON object instead of text"),
     ]
 
-    /// The exit status a script sees for each final state; any other final state exits 4 like REJECTED.
+    /// The exit status a script sees for each final state the daemon writes.
     static let exitStatuses: [String: Int32] = [
         "SUCCESS": 0, "EFFECTIVE": 0, "FAIL": 3, "DEACTIVATED": 3, LocalState.rejected: 4, LocalState.expired: 4,
     ]
@@ -60,6 +61,13 @@ enum WaitCommand: Command {
             throw error
         } catch {
             throw .runtime("cannot read database \(database): \(error)")
+        }
+        if row.isFinal, exitStatuses[row.state] == nil {
+            // Not a state anyone writes but a producer by hand: the daemon neither watches nor finished the row.
+            throw .runtime(
+                "\(kind.table.resource) \(id) of merchant \(merchant) has state \(row.state.debugDescription), which the "
+                    + "daemon neither watches nor writes (it watches \(kind.table.activeStates.joined(separator: ", "))): "
+                    + "insert rows without a state, or with PENDING")
         }
         Output.line(arguments.flag("json") ? row.json : row.text)
         if !row.isFinal { return timedOutStatus }
