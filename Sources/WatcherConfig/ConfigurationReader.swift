@@ -67,10 +67,9 @@ struct ConfigurationReader {
         return APISettings(
             baseURL: url(api, "base_url", required: true) ?? "",
             backupBaseURL: url(api, "backup_base_url", nullable: true),
-            requestTimeoutSeconds: api.number(
-                "request_timeout_seconds",
-                in: NumberRange(minimum: 0, minimumIsExclusive: true, maximum: 300)
-            ) ?? Self.defaultRequestTimeoutSeconds,
+            // Below a tenth of a second not even a TLS handshake completes: every poll would time out.
+            requestTimeoutSeconds: api.number("request_timeout_seconds", in: NumberRange(minimum: 0.1, maximum: 300))
+                ?? Self.defaultRequestTimeoutSeconds,
             caFile: caFile(api),
             proxyURL: proxyURL(api),
             idleConnectionSeconds: idleConnectionSeconds(api)
@@ -119,10 +118,9 @@ struct ConfigurationReader {
             minimumIntervalSeconds: polling.number(
                 "minimum_interval_seconds", in: NumberRange(minimum: 0.05, maximum: 3600))
                 ?? defaults.minimumIntervalSeconds,
-            deadlineHours: polling.number(
-                "deadline_hours",
-                in: NumberRange(minimum: 0, minimumIsExclusive: true, maximum: 8760)
-            ) ?? defaults.deadlineHours,
+            // At least 36 s: a shorter deadline expires rows before their first answers.
+            deadlineHours: polling.number("deadline_hours", in: NumberRange(minimum: 0.01, maximum: 8760))
+                ?? defaults.deadlineHours,
             notFoundGraceSeconds: polling.number(
                 "not_found_grace_seconds", in: NumberRange(minimum: 0, maximum: 86_400))
                 ?? defaults.notFoundGraceSeconds,

@@ -7,11 +7,12 @@ import WatcherConfig
         Fixture.file(["api": #"{"base_url": "https://api.mch.weixin.qq.com", "request_timeout_seconds": \#(timeout)}"#])
     }
 
-    @Test(arguments: ["0", "-1", "301"])
+    @Test(arguments: ["0", "-1", "0.05", "1e-9", "301"])
     func requestTimeoutOutOfRangeIsRefused(timeout: String) {
+        let shown = timeout == "1e-9" ? "1e-09" : timeout
         #expect(
             Fixture.problems(Self.api(timeout: timeout)) == [
-                "api.request_timeout_seconds: \(timeout) is out of range; expected a number greater than 0 and at most 300"
+                "api.request_timeout_seconds: \(shown) is out of range; expected a number from 0.1 to 300"
             ]
         )
     }
@@ -49,7 +50,7 @@ import WatcherConfig
         #expect(
             Fixture.problems(Fixture.file(["polling": polling])) == [
                 "polling.minimum_interval_seconds: 0.01 is out of range; expected a number from 0.05 to 3600",
-                "polling.deadline_hours: 0 is out of range; expected a number greater than 0 and at most 8760",
+                "polling.deadline_hours: 0 is out of range; expected a number from 0.01 to 8760",
                 "polling.not_found_grace_seconds: -1 is out of range; expected a number from 0 to 86400",
                 "polling.safety_margin_milliseconds: 501 is out of range; expected a number from 0 to 500",
             ]
