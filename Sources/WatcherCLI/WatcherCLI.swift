@@ -31,11 +31,14 @@ package enum WatcherCLI {
             Output.error("wechatpay-watcher: unknown command \(name.debugDescription)\n\n\(overview)")
             return 2
         }
-        do {
+        do throws(CLIError) {
             let parsed = try Arguments(Array(arguments.dropFirst()), options: command.options)
             if parsed.wantsHelp {
                 Output.line(command.help)
                 return 0
+            }
+            if !command.takesOperands, let stray = parsed.operands.first {
+                throw CLIError.usage("unexpected \(stray.debugDescription): \(name) takes options only")
             }
             return try await command.run(parsed)
         } catch {

@@ -20,6 +20,8 @@ struct CommandTests {
         #expect(try await WatcherProcess.run(["frobnicate"], in: directory.path).status == 2)
         #expect(try await WatcherProcess.run(["status", "--colour"], in: directory.path).status == 2)
         #expect(try await WatcherProcess.run(["run"], in: directory.path).status == 2)
+        let stray = try await WatcherProcess.run(["status", "--config", "/x.json", "extra"], in: directory.path)
+        #expect(stray.status == 2 && stray.error.contains(#"unexpected "extra": status takes options only"#))
     }
 
     @Test("migrate is idempotent; check-config passes on a good configuration")

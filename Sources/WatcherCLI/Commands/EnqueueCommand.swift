@@ -16,6 +16,7 @@ enum EnqueueCommand: Command {
         Producers usually insert rows themselves (see the README); this command does the same from a shell, and
         refuses a row the daemon would reject.
         """
+    static let takesOperands = true
     static let options: [Arguments.Option] = [
         .init(name: "config", takesValue: true, help: "the configuration file (JSON)", valueName: "FILE"),
         .init(

@@ -17,6 +17,7 @@ enum WaitCommand: Command {
         EXPIRED, 5 still unfinished at --timeout, 1 no such row, a state the daemon does not write, or an unreadable
         database, 2 bad usage.
         """
+    static let takesOperands = true
     static let options: [Arguments.Option] = [
         .init(name: "config", takesValue: true, help: "the configuration file (JSON)", valueName: "FILE"),
         .init(name: "merchant", takesValue: true, help: "the merchant id (mchid)", valueName: "MCHID"),

@@ -110,12 +110,15 @@ protocol Command {
     static var discussion: String { get }
     /// The options the command accepts.
     static var options: [Arguments.Option] { get }
+    /// Whether the command reads operands (a task id); the others refuse any, so a stray word is not ignored.
+    static var takesOperands: Bool { get }
     /// Runs the command; returns the exit status.
     static func run(_ arguments: Arguments) async throws(CLIError) -> Int32
 }
 
 extension Command {
     static var discussion: String { "" }
+    static var takesOperands: Bool { false }
 
     static var help: String {
         var text = "usage: wechatpay-watcher \(usage)\n\n\(summary)\n"
