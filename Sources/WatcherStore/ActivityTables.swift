@@ -207,6 +207,11 @@ extension WatchStore {
         }
     }
 
+    /// The record of the last daemon that ran on the database, if any.
+    package func lastProcess() async throws -> StatusReport.Process? {
+        try await performRead { try ActivityTables.process(on: $0) }
+    }
+
     /// Writes one activity record in one transaction.
     package func record(_ record: ActivityRecord) async throws {
         try await performWrite { connection in

@@ -137,22 +137,19 @@ package struct StatusReport: Codable, Sendable, Equatable {
             )
         }
         for merchant in Set(counts.filter { $0.resource == table.resource }.map(\.merchantID)).sorted() {
+            let candidates = WatchStore.oldestActiveCandidatesSQL(table, columns: "\(table.idColumn), created_at, ")
             let oldest = try connection.query(
-                """
-                SELECT \(table.idColumn), created_at FROM \(table.table) INDEXED BY \(table.indexes.oldest)
-                WHERE merchant_id = ? AND state IN (\(table.activeStateList)) ORDER BY created_at LIMIT 1
-                """,
-                [.text(merchant)]
-            )
+                "SELECT * FROM (\(candidates)) ORDER BY created_seconds IS NULL, created_seconds LIMIT 1",
+                [.text(merchant)])
             guard let row = oldest.first else { continue }
-            let created = row[1].stringValue ?? ""
+            let created = row[1].stringValue ?? row[1].doubleValue.map { String($0) } ?? ""
             oldestUnfinished.append(
                 Oldest(
                     resource: table.resource,
                     merchantID: merchant,
                     resourceID: row[0].stringValue ?? "",
                     createdAt: created,
-                    ageSeconds: Timestamp.parse(created).map { now.timeIntervalSince($0).rounded() }
+                    ageSeconds: row[2].doubleValue.map { (now.timeIntervalSince1970 - $0).rounded() }
                 )
             )
         }

@@ -161,10 +161,16 @@ package final class WatchStore: Sendable {
     }
 
     private static func oldestActiveSQL(_ table: ResourceTable) -> String {
+        "SELECT min(created_seconds) FROM (\(oldestActiveCandidatesSQL(table, columns: "")))"
+    }
+
+    /// A merchant's active rows that may be its oldest, each with `created_seconds` (``createdSeconds``): the
+    /// first by the index's text order. That order is time order within one format, and puts the earliest date's
+    /// rows, and every Unix time, first; a bounded number of them keeps it one short index walk.
+    static func oldestActiveCandidatesSQL(_ table: ResourceTable, columns: String) -> String {
         """
-        SELECT (julianday(min(created_at)) - 2440587.5) * 86400.0
-        FROM \(table.table) INDEXED BY \(table.indexes.oldest)
-        WHERE merchant_id = ? AND state IN (\(table.activeStateList))
+        SELECT \(columns)\(createdSeconds) AS created_seconds FROM \(table.table) INDEXED BY \(table.indexes.oldest)
+        WHERE merchant_id = ? AND state IN (\(table.activeStateList)) ORDER BY created_at LIMIT 1000
         """
     }
 

@@ -91,6 +91,28 @@ struct CrashTests {
         #expect(try await daemon.wait(timeout: 20) == 0)
     }
 
+    @Test("a stop and an immediate start stay within 20 a second as the server counts: the new instance waits")
+    func restartAtOnce() async throws {
+        let scenario = try Scenario(durations: .uniform(30, 60))
+        #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
+        try scenario.addTasks(scenario.tasks(200))
+        let first = try scenario.startDaemon()
+        // 200 first polls: a backlog that keeps the budget spent when the stop comes.
+        let busy = await eventually(timeout: 20) { scenario.simulator.statistics().totalRequests >= 60 }
+        first.signal(SIGTERM)
+        #expect(try await first.wait(timeout: 20) == 0)
+        let atRestart = scenario.simulator.statistics().totalRequests
+        let second = try scenario.startDaemon()
+        let held = await eventually(timeout: 20) { scenario.log.contains("engine.start_held") }
+        let resumed = await eventually(timeout: 20) { scenario.simulator.statistics().totalRequests >= atRestart + 40 }
+        second.signal(SIGTERM)
+        #expect(try await second.wait(timeout: 20) == 0)
+        #expect(busy)
+        #expect(held, "the second instance holds back while the first one's last second is still counted")
+        #expect(resumed, "and then polls at the full rate")
+        #expect(scenario.simulator.statistics().maxRequestsInAnySecond <= 20)
+    }
+
     @Test("a producer holding the write lock for seconds: answers wait in memory, the episode is logged once")
     func producerHoldsTheLock() async throws {
         let scenario = try Scenario()

@@ -234,6 +234,29 @@ struct QueueTests {
         #expect(none == ActiveSummary(count: 0, oldestCreatedAt: nil))
     }
 
+    @Test("the oldest active row is found whatever format created_at is in, for the gauge and for status")
+    func oldestAcrossFormats() async throws {
+        let fixture = try StoreFixture()
+        try fixture.insert(["zulu_3h", "epoch_now", "space_1h", "offset_2h"])
+        let connection = try SQLiteConnection(path: fixture.path)
+        for (id, value) in [
+            ("zulu_3h", "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3 hours')"),
+            ("epoch_now", "CAST(strftime('%s', 'now') AS INTEGER)"), ("space_1h", "datetime('now', '-1 hours')"),
+            ("offset_2h", "strftime('%Y-%m-%dT%H:%M:%S+08:00', 'now', '+6 hours')"),
+        ] {
+            try connection.run("UPDATE image_generation_tasks SET created_at = \(value) WHERE task_id = '\(id)'")
+        }
+        connection.close()
+        let oldest = try #require(try await fixture.store.oldestActiveCreatedAt(imageTasks, merchant: "1900000001"))
+        #expect(abs(Date().timeIntervalSince1970 - oldest - 3 * 3600) < 60, "the 3-hour-old row, not the Unix-time one")
+        let reader = try SQLiteConnection(path: fixture.path, mode: .readOnly)
+        defer { reader.close() }
+        let report = try StatusReport.load(from: reader, tables: [imageTasks], now: Date())
+        let row = try #require(report.oldestUnfinished.first)
+        #expect(row.resourceID == "zulu_3h")
+        #expect(abs((row.ageSeconds ?? 0) - 3 * 3600) < 60)
+    }
+
     @Test("data_version moves when another connection commits")
     func dataVersion() async throws {
         let fixture = try StoreFixture()

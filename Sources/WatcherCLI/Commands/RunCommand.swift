@@ -122,6 +122,20 @@ private struct Daemon: Sendable {
         }
         self.pruner = pruner
         var settings = Setup.engineSettings(configuration)
+        // A restart must not spend a full second's budget on top of the last second of the instance before it.
+        let previous = try? await store.lastProcess()
+        settings.startHold = EngineSettings.startHold(
+            stoppedAt: previous?.stoppedAt.flatMap(Timestamp.parse),
+            heartbeatAt: previous.flatMap { Timestamp.parse($0.heartbeatAt) }, now: Date())
+        if settings.startHold > 0 {
+            logger.info(
+                "engine.start_held",
+                [
+                    "seconds": .double((settings.startHold * 100).rounded() / 100),
+                    "reason":
+                        "the previous instance was polling moments ago; WeChat Pay still counts its last requests",
+                ])
+        }
         if let watchdog = WatchdogSettings() {
             // The watchdog is pinged only after intake's loop has gone round again.
             settings.intakeIdleInterval = min(settings.intakeIdleInterval, watchdog.pingInterval / 2)

@@ -54,6 +54,8 @@ actor Lane {
     /// ``WatchStore/foreignVersion`` as of the last refresh.
     private var foreignVersionRefreshed: Int64?
     private var stopping = false
+    /// No request leaves before this monotonic time (``EngineSettings/startHold``).
+    private let sendsFrom: Double
     nonisolated let wakeup = Wakeup()
 
     private static let refreshInterval = 2.0
@@ -61,8 +63,9 @@ actor Lane {
 
     init(
         kind: any ResourceKind, client: WeChatPayClient, gate: MerchantGate, limiter: RateLimiter,
-        environment: LaneEnvironment
+        environment: LaneEnvironment, sendsFrom: Double = -.infinity
     ) {
+        self.sendsFrom = sendsFrom
         self.key = LaneKey(merchant: client.merchantID, resource: kind.resource)
         self.kind = kind
         self.client = client
@@ -174,6 +177,7 @@ actor Lane {
         case .expire(let index):
             return .expire(take(index))
         case .poll(let index, let lateness):
+            if now < sendsFrom { return .wait(until: sendsFrom) }
             guard let earliest = limiter.earliestIssue(now: now) else { return .wait(until: nil) }
             if earliest > now { return .wait(until: earliest) }
             // The probes (after an outage, a rejecting code or a 401) are claimed only now that a request really

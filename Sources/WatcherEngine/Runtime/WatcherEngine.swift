@@ -34,6 +34,9 @@ package struct EngineSettings: Sendable {
     package var intakeIdleInterval: Double
     /// How long failing writes are retried before the engine stops with a failure (a lock is waited out).
     package var writeRetry: Double
+    /// Seconds after start before any lane sends: WeChat Pay still counts the last requests of an instance that
+    /// stopped just before this one, which no limiter of this process has seen (``startHold(previous:now:)``).
+    package var startHold: Double
 
     /// Creates settings.
     package init(
@@ -42,7 +45,8 @@ package struct EngineSettings: Sendable {
         limiterTuning: RateLimiter.Tuning = RateLimiter.Tuning(),
         intakeInterval: Double = 0.1,
         intakeIdleInterval: Double = 2,
-        writeRetry: Double = 120
+        writeRetry: Double = 120,
+        startHold: Double = 0
     ) {
         self.polling = polling
         self.safetyMargin = safetyMargin
@@ -50,6 +54,17 @@ package struct EngineSettings: Sendable {
         self.intakeInterval = intakeInterval
         self.intakeIdleInterval = intakeIdleInterval
         self.writeRetry = writeRetry
+        self.startHold = startHold
+    }
+
+    /// How long to hold back after a previous instance was last seen alive on the database at `lastSeen` (its
+    /// clean stop, or else its last heartbeat, after which it may have gone on sending for one `heartbeat`
+    /// interval): until the server's one-second window has passed over its last requests.
+    package static func startHold(stoppedAt: Date?, heartbeatAt: Date?, heartbeat: Double = 5, now: Date) -> Double {
+        let window = 1.1
+        let quietFrom = stoppedAt ?? heartbeatAt.map { $0.addingTimeInterval(heartbeat) }
+        guard let quietFrom else { return 0 }
+        return min(heartbeat + window, max(0, quietFrom.timeIntervalSince(now) + window))
     }
 }
 
@@ -111,6 +126,7 @@ package final class WatcherEngine: Sendable {
             statistics: statistics
         )
         var lanes: [LaneKey: Lane] = [:]
+        let sendsFrom = clock.monotonicNow() + settings.startHold
         for merchant in merchants {
             let gate = MerchantGate(merchantID: merchant.client.merchantID)
             for kind in kinds {
@@ -120,7 +136,8 @@ package final class WatcherEngine: Sendable {
                     tuning: settings.limiterTuning
                 )
                 let lane = Lane(
-                    kind: kind, client: merchant.client, gate: gate, limiter: limiter, environment: environment)
+                    kind: kind, client: merchant.client, gate: gate, limiter: limiter, environment: environment,
+                    sendsFrom: sendsFrom)
                 lanes[lane.key] = lane
             }
         }
