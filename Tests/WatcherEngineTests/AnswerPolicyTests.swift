@@ -172,6 +172,28 @@ struct AnswerPolicyTests {
         #expect(later.update.newState == "REJECTED")
     }
 
+    @Test("a failing row is not asked again sooner than the minimum interval either, whatever the failure")
+    func retriesKeepTheMinimumInterval() {
+        let slow = AnswerPolicy(settings: PollingTuning(minimumInterval: 5, deadline: 86_400, notFoundGrace: 120))
+        for outcome in [
+            APIOutcome.errorAnswer(status: 500, error: APIErrorBody(code: "SYSTEM_ERROR", message: ""), excerpt: ""),
+            .errorAnswer(status: 404, error: APIErrorBody(code: "RESOURCE_NOT_EXISTS", message: ""), excerpt: ""),
+            .errorAnswer(status: 429, error: APIErrorBody(code: "FREQUENCY_LIMITED", message: ""), excerpt: ""),
+            .unverified(.missingHeader("Wechatpay-Signature"), status: 200),
+            .failed(.connectionLost("reset", responseStarted: false)),
+        ] {
+            let exchange = APIExchange(
+                request: kind.request(for: row), baseURL: "https://api.mch.weixin.qq.com", outcome: outcome,
+                requestID: nil)
+            let decision = slow.decide(exchange, row: row, kind: kind, now: now, nextPoll: 1_800_000_005)
+            guard case .set(let next) = decision.update.nextPollAt else {
+                Issue.record("not retried: \(outcome)")
+                continue
+            }
+            #expect(next >= now.timeIntervalSince1970 + 5, "\(outcome)")
+        }
+    }
+
     @Test("a 404 that is not WeChat Pay's unknown-resource answer (a gateway's page, another code) never rejects")
     func foreignNotFound() {
         var waited = row

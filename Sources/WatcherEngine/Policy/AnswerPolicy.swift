@@ -209,7 +209,8 @@ private struct Decision {
         update.error = keepsError ? .keep : .set(error + requestIDSuffix)
         let delay =
             retryAfter ?? RetryBackoff.delay(failures: failures, seed: row.rowID, cap: settings.maximumRetryInterval)
-        update.nextPollAt = .set(nowSeconds + delay)
+        // No retry sooner than the minimum interval either: it is the promise about every row, failing or not.
+        update.nextPollAt = .set(nowSeconds + max(delay, settings.minimumInterval))
         event = PollEvent(
             level: level, name: name, fields: baseFields + extra + [LogField(key: "error", value: .string(error))])
         if Expiry.isDue(row, now: nowSeconds, deadline: settings.deadline) {
