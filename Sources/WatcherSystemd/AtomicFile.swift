@@ -41,7 +41,8 @@ enum AtomicFile {
             if descriptor >= 0 { return (descriptor, temporary) }
             attempts += 1
             guard errno == EEXIST, attempts < 10 else {
-                throw .writeFailed(path: path, operation: "open \(temporary)", code: errno)
+                // Without the random name: the same failure must read the same each time, to be logged once.
+                throw .writeFailed(path: path, operation: "create a temporary file in \(folder)", code: errno)
             }
         }
     }

@@ -85,6 +85,12 @@ struct ProducerTests {
         let wait = ["wait", "--config", config, "--merchant", scenario.mchid]
         let missingDatabase = try await scenario.run(wait + ["task_000001"])
         #expect(missingDatabase.status == 1 && missingDatabase.error.contains("does not exist yet"))
+        #expect(FileManager.default.createFile(atPath: scenario.database, contents: nil))
+        for command in [wait + ["task_000001"], ["status", "--config", config]] {
+            let empty = try await scenario.run(command)
+            #expect(empty.status == 1 && empty.error.contains("has no tables yet (run `wechatpay-watcher migrate`"))
+        }
+        try FileManager.default.removeItem(atPath: scenario.database)
 
         #expect(try await scenario.run(["migrate", "--config", config]).status == 0)
         let unknown = try await scenario.run(wait + ["task_000001"])
@@ -95,8 +101,12 @@ struct ProducerTests {
         let coupon = try await scenario.run(wait + ["--product-coupon", "1000000013"])
         #expect(coupon.status == 1 && coupon.error.contains("no product_coupon"), "\(coupon.error)")
 
-        let badTimeout = try await scenario.run(wait + ["task_000001", "--timeout", "soon"])
-        #expect(badTimeout.status == 2 && badTimeout.error.contains("--timeout must be a positive number"))
+        for timeout in ["soon", "1e16", "-1"] {
+            let badTimeout = try await scenario.run(wait + ["task_000001", "--timeout", timeout])
+            #expect(
+                badTimeout.status == 2 && badTimeout.error.contains("--timeout must be a positive number"), "\(timeout)"
+            )
+        }
         let twoIDs = try await scenario.run(wait + ["task_000001", "task_000002"])
         #expect(twoIDs.status == 2 && twoIDs.error.contains("exactly one TASK_ID"))
         let both = try await scenario.run(wait + ["task_000001", "--product-coupon", "1000000013"])

@@ -112,6 +112,9 @@ struct EngineRuntimeTests {
         #expect(harness.sentIDs.isEmpty)
         #expect(try harness.rows()["task_other"]?.error?.contains("not a configured merchant") == true)
         #expect(harness.logs.records(named: "row.rejected").count == 2)
+        let lanes = harness.statistics.snapshot(at: 0, wallNow: Date()).lanes.keys
+        #expect(!lanes.contains { $0.merchant == "1900000999" }, "no lane, no metrics for a merchant not configured")
+        #expect(lanes.contains { $0.merchant == EngineHarness.merchantID })
     }
 
     @Test(

@@ -35,7 +35,12 @@ enum DemoCommand: Command {
     static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
         let started = ContinuousClock.now
         let directory: String
-        if let given = arguments.value("dir") { directory = given } else { directory = try temporaryDirectory() }
+        // Absolute, as simulate makes it: the configuration it writes names files inside it.
+        if let given = arguments.value("dir") {
+            directory = URL(fileURLWithPath: given).standardizedFileURL.path
+        } else {
+            directory = try temporaryDirectory()
+        }
         let seed = UInt64(try arguments.integer("seed", default: 7))
         Output.line("wechatpay-watcher demo: generating keys and starting the WeChat Pay simulator…")
         let setup = try simulationFolder(directory, merchants: 2)

@@ -15,16 +15,10 @@ enum StatusCommand: Command {
 
     static func run(_ arguments: Arguments) async throws(CLIError) -> Int32 {
         let configuration = try Setup.configuration(try arguments.required("config")).configuration
-        guard FileManager.default.fileExists(atPath: configuration.database) else {
-            throw .runtime(
-                "database \(configuration.database) does not exist yet (run `wechatpay-watcher migrate` or start the daemon)"
-            )
-        }
+        let connection = try Setup.readOnlyDatabase(configuration.database)
+        defer { connection.close() }
         let report: StatusReport
         do {
-            let connection = try SQLiteConnection(path: configuration.database, mode: .readOnly)
-            defer { connection.close() }
-            connection.setBusyTimeout(milliseconds: 5_000)
             report = try StatusReport.load(from: connection, tables: Setup.kinds.map(\.table), now: Date())
         } catch {
             throw .runtime("cannot read database \(configuration.database): \(error)")

@@ -46,16 +46,11 @@ enum WaitCommand: Command {
         let (kind, id) = try NamedRow.parse(arguments)
         let timeout = try timeoutOption(arguments)
         let database = configuration.database
-        guard FileManager.default.fileExists(atPath: database) else {
-            throw .runtime(
-                "database \(database) does not exist yet (run `wechatpay-watcher migrate` or start the daemon)")
-        }
         let deadline = timeout.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+        let connection = try Setup.readOnlyDatabase(database)
+        defer { connection.close() }
         let row: WaitedRow
         do {
-            let connection = try SQLiteConnection(path: database, mode: .readOnly)
-            defer { connection.close() }
-            connection.setBusyTimeout(milliseconds: 5_000)
             row = try await waitForFinal(
                 table: kind.table, merchant: merchant, id: id, connection: connection, deadline: deadline)
         } catch let error as CLIError {
@@ -78,8 +73,9 @@ enum WaitCommand: Command {
     /// `--timeout`: a positive number of seconds, or nil for no limit.
     static func timeoutOption(_ arguments: Arguments) throws(CLIError) -> Double? {
         guard let text = arguments.value("timeout") else { return nil }
-        guard let seconds = Double(text), seconds.isFinite, seconds > 0 else {
-            throw .usage("--timeout must be a positive number of seconds, got \(text.debugDescription)")
+        // At most about 31 years: the deadline is counted in milliseconds of a 64-bit clock.
+        guard let seconds = Double(text), seconds.isFinite, seconds > 0, seconds <= 1e9 else {
+            throw .usage("--timeout must be a positive number of seconds up to 1e9, got \(text.debugDescription)")
         }
         return seconds
     }

@@ -5,6 +5,7 @@ import WatcherConfig
 import WatcherCrypto
 import WatcherEngine
 import WatcherLog
+import WatcherSQLite
 import WatcherStore
 import WeChatPay
 
@@ -124,6 +125,27 @@ enum Setup {
             )
         } catch {
             throw .configuration(error.description)
+        }
+    }
+
+    /// Opens the database for a command that only reads it (`status`, `wait`): it must exist and have its tables.
+    static func readOnlyDatabase(_ path: String) throws(CLIError) -> SQLiteConnection {
+        let missing = "(run `wechatpay-watcher migrate` or start the daemon)"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw .runtime("database \(path) does not exist yet \(missing)")
+        }
+        do {
+            let connection = try SQLiteConnection(path: path, mode: .readOnly)
+            connection.setBusyTimeout(milliseconds: 5_000)
+            guard try Migrator.userVersion(connection) > 0 else {
+                connection.close()
+                throw CLIError.runtime("database \(path) has no tables yet \(missing)")
+            }
+            return connection
+        } catch let error as CLIError {
+            throw error
+        } catch {
+            throw .runtime("cannot read database \(path): \(error)")
         }
     }
 

@@ -99,10 +99,19 @@ package final class EngineStatistics: Sendable {
         state.withLock { body(&$0.lanes[lane, default: LaneCounters()]) }
     }
 
+    /// Counts a transition, also in its lane's counters when the merchant has a lane: a row of a merchant missing
+    /// from the configuration (rejected at intake) must not add a lane to the metrics and the summaries.
     package func recordTransition(resource: String, merchant: String, to state: String) {
         self.state.withLock {
             $0.transitions[resource, default: [:]][state, default: 0] += 1
-            $0.lanes[LaneKey(merchant: merchant, resource: resource), default: LaneCounters()].transitions += 1
+            $0.lanes[LaneKey(merchant: merchant, resource: resource)]?.transitions += 1
+        }
+    }
+
+    /// Gives each lane its counters from the start, so the metrics show every configured lane at once.
+    package func register(_ lanes: some Sequence<LaneKey>) {
+        state.withLock { state in
+            for lane in lanes where state.lanes[lane] == nil { state.lanes[lane] = LaneCounters() }
         }
     }
 

@@ -142,6 +142,7 @@ package final class WatcherEngine: Sendable {
             }
         }
         laneCount = lanes.count
+        statistics.register(lanes.keys)
         let intake = Intake(
             kinds: kinds,
             merchants: Set(merchants.map(\.client.merchantID)),
