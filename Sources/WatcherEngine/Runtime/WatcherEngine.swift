@@ -35,7 +35,8 @@ package struct EngineSettings: Sendable {
     /// How long failing writes are retried before the engine stops with a failure (a lock is waited out).
     package var writeRetry: Double
     /// Seconds after start before any lane sends: WeChat Pay still counts the last requests of an instance that
-    /// stopped just before this one, which no limiter of this process has seen (``startHold(previous:now:)``).
+    /// stopped just before this one, which no limiter of this process has seen
+    /// (``startHold(stoppedAt:heartbeatAt:heartbeat:now:)``).
     package var startHold: Double
 
     /// Creates settings.
