@@ -52,15 +52,24 @@ struct CrashTests {
             ])
     }
 
+    /// Starts the daemon while a producer holds `BEGIN EXCLUSIVE`: setting the database up waits (SQLite's busy
+    /// timeout) for that lock, so the daemon stays in start-up until `holder` rolls back. `opening` says whether it
+    /// got as far as opening the database.
+    private func startHeldInStartUp(_ scenario: Scenario) async throws -> (
+        daemon: WatcherProcess, holder: SQLiteConnection, opening: Bool
+    ) {
+        let holder = try scenario.openDatabase()
+        try holder.execute("BEGIN EXCLUSIVE")
+        let daemon = try scenario.startDaemon()
+        let opening = await eventually(timeout: 10) { daemon.hasOpen(scenario.database) }
+        return (daemon, holder, opening)
+    }
+
     @Test("SIGTERM while start-up waits for a locked database: exit 0 with a line on stderr, not a silent kill")
     func sigtermDuringStartUp() async throws {
         let scenario = try Scenario()
-        let holder = try scenario.openDatabase()
+        let (daemon, holder, opening) = try await startHeldInStartUp(scenario)
         defer { holder.close() }
-        try holder.execute("BEGIN EXCLUSIVE")
-        let daemon = try scenario.startDaemon()
-        // Setting the database up waits (SQLite's busy timeout) for the lock held above: the daemon is in start-up.
-        let opening = await eventually(timeout: 10) { daemon.hasOpen(scenario.database) }
         daemon.signal(SIGTERM)
         let status = try await daemon.wait(timeout: 10)
         try holder.execute("ROLLBACK")
@@ -73,11 +82,8 @@ struct CrashTests {
     @Test("SIGHUP while start-up waits (logrotate's reload at a bad moment): the daemon starts, then reloads")
     func sighupDuringStartUp() async throws {
         let scenario = try Scenario()
-        let holder = try scenario.openDatabase()
+        let (daemon, holder, opening) = try await startHeldInStartUp(scenario)
         defer { holder.close() }
-        try holder.execute("BEGIN EXCLUSIVE")
-        let daemon = try scenario.startDaemon()
-        let opening = await eventually(timeout: 10) { daemon.hasOpen(scenario.database) }
         daemon.signal(SIGHUP)
         try await Task.sleep(for: .milliseconds(300))
         let survived = daemon.process.isRunning
