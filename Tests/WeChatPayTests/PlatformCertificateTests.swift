@@ -342,6 +342,44 @@ struct PlatformCertificateTests {
         #expect(error?.description.contains("configure wechatpay_public_key_id and wechatpay_public_key_file") == true)
     }
 
+    @Test("no certificates to give stops the start only when no public key verifies either")
+    func whatStopsTheStart() {
+        let gone = PlatformCertificateError.noCertificates(
+            status: 404, code: "RESOURCE_NOT_EXISTS", message: "无可用的平台证书", requestID: nil)
+        #expect(gone.stopsStart(publicKeyConfigured: false))
+        #expect(!gone.stopsStart(publicKeyConfigured: true))
+        #expect(!PlatformCertificateError.empty(requestID: nil).stopsStart(publicKeyConfigured: true))
+        #expect(PlatformCertificateError.empty(requestID: nil).stopsStart(publicKeyConfigured: false))
+        let wrongKey = PlatformCertificateError.wrongAPIv3Key(keyFile: "/k", serial: "AB")
+        #expect(wrongKey.stopsStart(publicKeyConfigured: true), "a wrong key is the operator's to fix in any mode")
+        #expect(!PlatformCertificateError.transport(.connectFailed("refused")).stopsStart(publicKeyConfigured: false))
+    }
+
+    @Test("after WeChat Pay answers that it has no certificates, the next scheduled download waits 12 hours")
+    func noCertificatesIsAnAnswer() async {
+        let wall = Mutex(Date(timeIntervalSince1970: 1_760_000_000))
+        let clock = ClientClock(wall: { wall.withLock { $0 } }, monotonic: { 0 })
+        let transport = FakeTransport { request in
+            Self.isDownload(request)
+                ? SignedAnswers.error(404, code: "RESOURCE_NOT_EXISTS", message: "无可用的平台证书")
+                : SignedAnswers.ok("{}", timestamp: Int64(wall.withLock { $0 }.timeIntervalSince1970))
+        }
+        let client = WeChatPayClient(
+            credentials: credentials(publicKey: true), hosts: APIHosts(primary: "https://primary.example", backup: nil),
+            transport: transport, requestTimeout: .seconds(2), userAgent: "test", clock: clock,
+            logger: Logger(sink: InMemoryLogSink()))
+        let error = await client.preparePlatformCertificates()
+        #expect(error?.stopsStart(publicKeyConfigured: client.verifiesWithPublicKey) == false)
+        for minute in 1...5 {
+            wall.withLock { $0 = Date(timeIntervalSince1970: 1_760_000_000 + Double(minute) * 61) }
+            #expect(await client.send(poll).outcome == .verified(status: 200, body: Array("{}".utf8)))
+        }
+        #expect(transport.requests.filter(Self.isDownload).count == 1)
+        wall.withLock { $0 = Date(timeIntervalSince1970: 1_760_000_000 + 12 * 3600 + 1) }
+        _ = await client.send(poll)
+        #expect(transport.requests.filter(Self.isDownload).count == 2)
+    }
+
     @Test("a wrong APIv3 key fails preparation with exactly that")
     func wrongKey() async {
         let transport = FakeTransport { _ in Platform.answer([Platform.current]) }

@@ -41,6 +41,17 @@ package enum PlatformCertificateError: Error, Sendable, Equatable, CustomStringC
         }
     }
 
+    /// Whether the merchant cannot be served until this is fixed. Not for WeChat Pay out of reach or answering
+    /// an error (the first answers retry the download), nor for having no certificates to give when the WeChat Pay
+    /// public key is configured too: then the migration is over on WeChat Pay's side and the key verifies.
+    package func stopsStart(publicKeyConfigured: Bool) -> Bool {
+        switch self {
+        case .transport, .errorAnswer: false
+        case .noCertificates, .empty: !publicKeyConfigured
+        case .wrongAPIv3Key, .untrusted, .malformed: true
+        }
+    }
+
     private static func requestIDText(_ requestID: String?) -> String {
         requestID.map { ", Request-ID \($0)" } ?? ""
     }

@@ -14,7 +14,8 @@ final class PlatformCertificateKeeper: Sendable {
 
     private struct State {
         var held: PlatformCertificateSet
-        /// Wall-clock seconds of the last trusted answer (the cache file's time after a restart).
+        /// Wall-clock seconds of the last trusted answer (the cache file's time after a restart), or of WeChat Pay
+        /// saying it has no certificate to give.
         var refreshedAt: Double?
         var lastAttemptAt = -Double.infinity
         /// When an answer by an unknown serial last started a download.
@@ -141,12 +142,16 @@ final class PlatformCertificateKeeper: Sendable {
             switch result {
             case .success(let (downloaded, _, requestID)):
                 guard let replacement = state.held.replaced(by: downloaded, at: Int64(now)) else {
+                    // WeChat Pay answered that it has nothing valid to give: ask again on the 12-hour schedule
+                    // (or for an unknown serial), not every minute.
+                    state.refreshedAt = now
                     return .failure(.empty(requestID: requestID))
                 }
                 state.held = replacement
                 state.refreshedAt = now
                 return .success(replacement)
             case .failure(let error):
+                if case .noCertificates = error { state.refreshedAt = now }
                 return .failure(error)
             }
         }

@@ -172,6 +172,9 @@ package final class WeChatPayClient: Sendable {
         return nil
     }
 
+    /// True when answers may be verified with the WeChat Pay public key (public-key and migration mode).
+    package var verifiesWithPublicKey: Bool { publicKey != nil }
+
     /// The platform certificates held; nil in public-key mode.
     package var platformCertificates: PlatformCertificateSet? { certificates?.held }
 
