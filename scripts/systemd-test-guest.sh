@@ -137,6 +137,8 @@ rm "$config.new"
 grep -q "$database" "$config" || fatal "could not rewrite the simulator's configuration: $(cat "$config")"
 setpriv --reuid=$name --regid=$name --init-groups /usr/bin/$name check-config --config "$config" \
     >/ci/out/check-config.txt 2>&1 || fatal "$(cat /ci/out/check-config.txt)"
+# As an administrator would, ahead of the first start: root's database must still be the service's, 0660.
+$name migrate --config "$config" >/ci/out/migrate.txt 2>&1 || fatal "migrate as root: $(cat /ci/out/migrate.txt)"
 useradd --system --no-create-home --groups $name producer
 useradd --system --no-create-home outsider
 pass
