@@ -77,6 +77,9 @@ enum CheckConfigCommand: Command {
                 let error = PlatformCertificateError.errorAnswer(
                     status: status, code: code, message: message, requestID: requestID)
                 warnings.append("merchant \(merchant.merchantID): cannot check the APIv3 key: \(error)")
+            case let error? where !error.stopsStart(publicKeyConfigured: merchant.wechatpayPublicKey != nil):
+                warnings.append(
+                    "merchant \(merchant.merchantID): \(error); answers signed with the WeChat Pay public key verify")
             case let error?:
                 problems.append("merchant \(merchant.merchantID): \(error)")
             }

@@ -104,6 +104,15 @@ enum Setup {
                 logger.warning(
                     "certificates.unavailable",
                     ["merchant": .string(client.merchantID), "error": .string(error.description)])
+            case _ where !error.stopsStart(publicKeyConfigured: client.verifiesWithPublicKey):
+                logger.warning(
+                    "certificates.unavailable",
+                    [
+                        "merchant": .string(client.merchantID), "error": .string(error.description),
+                        "hint": .string(
+                            "answers signed with the WeChat Pay public key verify; remove apiv3_key_file once "
+                                + "no answer names a platform certificate"),
+                    ])
             default:
                 logger.error(
                     "certificates.unusable",
