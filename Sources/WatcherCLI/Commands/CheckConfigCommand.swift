@@ -120,8 +120,10 @@ enum CheckConfigCommand: Command {
     private static func writableFileProblem(_ path: String, what: String) -> String? {
         if isFolder(path) { return "\(what) \(path) is a folder" }
         if FileManager.default.fileExists(atPath: path) {
-            return access(path, W_OK) == 0
-                ? nil : "\(what) \(path) is not writable: \(String(cString: strerror(errno)))"
+            guard access(path, W_OK) != 0 else { return nil }
+            let reason = String(cString: strerror(errno))
+            let folder = (path as NSString).deletingLastPathComponent
+            return "\(what) " + (Setup.readOnlyViewProblem(folder) ?? "\(path) is not writable: \(reason)")
         }
         return writableDirectoryProblem((path as NSString).deletingLastPathComponent, what: "\(what) folder")
     }
@@ -131,7 +133,8 @@ enum CheckConfigCommand: Command {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             return "\(what) \(directory) does not exist"
         }
-        return access(directory, W_OK) == 0
-            ? nil : "\(what) \(directory) is not writable: \(String(cString: strerror(errno)))"
+        guard access(directory, W_OK) != 0 else { return nil }
+        let reason = String(cString: strerror(errno))
+        return "\(what) " + (Setup.readOnlyViewProblem(directory) ?? "\(directory) is not writable: \(reason)")
     }
 }
