@@ -33,6 +33,8 @@ actor Intake: Service {
     private var readFailing = false
     private var writesSeen: UInt64?
     private var writerActivitySeen: UInt64?
+    /// Per resource, the last rowid whose state was checked against the states the daemon knows.
+    private var statesCheckedThrough: [String: Int64] = [:]
     nonisolated let wakeup = Wakeup()
 
     init(
@@ -123,8 +125,36 @@ actor Intake: Service {
                 await admit(rows, kind: kind)
                 if rows.count < batchSize { break }
             }
+            try await reportUnknownStates(kind)
         }
         return moved
+    }
+
+    /// A row whose state is none the daemon knows (a producer's `pending`) is neither watched nor final: says so
+    /// once per row and run, looking only at rows inserted since the last look (all of them at start).
+    private func reportUnknownStates(_ kind: any ResourceKind) async throws {
+        let known = Set(kind.table.activeStates).union(kind.finalStates).union([
+            LocalState.rejected, LocalState.expired,
+        ])
+        let after = statesCheckedThrough[kind.resource] ?? 0
+        let (rows, through) = try await environment.store.rowsInUnknownStates(
+            kind.table, known: known.sorted(), after: after)
+        statesCheckedThrough[kind.resource] = through
+        for row in rows {
+            environment.logger.warning(
+                "row.unknown_state",
+                [
+                    "resource": .string(kind.resource),
+                    "merchant": .string(RowValidation.shortened(row.merchantID)),
+                    "id": .string(RowValidation.shortened(row.resourceID)),
+                    "state": .string(RowValidation.shortened(row.state)),
+                    "error": .string(
+                        "state \(RowValidation.quoted(row.state)) is none the watcher knows, so the row is neither "
+                            + "watched nor final; a producer inserts \(LocalState.pending) (the default) to have it watched"
+                    ),
+                ]
+            )
+        }
     }
 
     /// Validates new rows: valid ones become due now or where their scheduler places them, invalid ones `REJECTED`
