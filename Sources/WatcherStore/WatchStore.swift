@@ -61,7 +61,14 @@ package final class WatchStore: Sendable {
             throw MigrationError(path: connection.path, problem: "cannot switch to WAL journal mode (got \(mode))")
         }
         try connection.execute("PRAGMA synchronous = NORMAL")
+        try connection.execute(walSizeLimit)
     }
+
+    /// Without a limit SQLite reuses the `-wal` file from its start but never shortens it, so one burst (a reader
+    /// holding a transaction open for an hour, a `VACUUM`) left a file of hundreds of MB for as long as the daemon
+    /// ran. With it, the next write after a complete checkpoint cuts the file back to 16 MiB, four times what
+    /// the automatic checkpoint (1,000 pages) lets it reach in normal work, so that never truncates.
+    static let walSizeLimit = "PRAGMA journal_size_limit = 16777216"
 
     /// Closes both connections.
     package func close() {
