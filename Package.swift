@@ -6,7 +6,7 @@
 //
 //   wechatpay-watcher ─▶ WatcherCLI ─▶ ImageGenerationTasks, ProductCoupons (one module per resource kind:
 //                                      its table, migrations and API; listed in Setup.kinds)
-//                                   ─▶ WatcherSystemd (sd_notify, watchdog, instance lock, metrics textfile)
+//                                   ─▶ WatcherSystemd (sd_notify, watchdog, instance lock, metrics textfile, sandbox views)
 //                                   ─▶ WatcherEngine ─▶ WeChatPay ─▶ WatcherCrypto ─▶ COpenSSL
 //                                                    ─▶ WatcherStore ─▶ WatcherSQLite ─▶ CSQLite
 //                                   ─▶ WatcherConfig, WeChatPaySimulator ─▶ LoopbackHTTPServer ─▶ WatcherCrypto

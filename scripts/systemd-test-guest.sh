@@ -137,6 +137,8 @@ rm "$config.new"
 grep -q "$database" "$config" || fatal "could not rewrite the simulator's configuration: $(cat "$config")"
 setpriv --reuid=$name --regid=$name --init-groups /usr/bin/$name check-config --config "$config" \
     >/ci/out/check-config.txt 2>&1 || fatal "$(cat /ci/out/check-config.txt)"
+# As an administrator would, ahead of the first start: root's database must still be the service's, 0660.
+$name migrate --config "$config" >/ci/out/migrate.txt 2>&1 || fatal "migrate as root: $(cat /ci/out/migrate.txt)"
 useradd --system --no-create-home --groups $name producer
 useradd --system --no-create-home outsider
 pass
@@ -267,6 +269,29 @@ expected="$expected|(Stopping|Stopped) .*WeChat Pay job watcher|Deactivated succ
 unexpected="$(journalctl --after-cursor="$journal_cursor" -u "$unit" --no-pager -o cat | grep -Ev "$expected" || true)"
 [ -z "$unexpected" ] || fail "unexpected journal lines:
 $unexpected"
+pass
+
+check "a configuration the daemon refuses fails the start with the reason in the journal, and is not restarted"
+# Exit 2 is not restarted (RestartPreventExitStatus=2): the unit is failed at once, not waiting to start again.
+cp "$config" /ci/out/good.json
+refused() {
+    local cursor
+    cursor="$(journalctl -n 0 --show-cursor --no-pager | sed -n 's/^-- cursor: //p')"
+    systemctl start "$unit" 2>/dev/null && fail "systemctl start succeeded with $1"
+    [ "$(property ActiveState)/$(property Result)/$(property ExecMainStatus)" = failed/exit-code/2 ] ||
+        fail "with $1: $(property ActiveState)/$(property SubState), result $(property Result), exit $(property ExecMainStatus)"
+    journalctl --after-cursor="$cursor" -u "$unit" --no-pager -o cat | grep -q -e "$2" ||
+        fail "with $1 the journal does not say '$2': $(journalctl --after-cursor="$cursor" -u "$unit" --no-pager -o cat | head -5)"
+    systemctl reset-failed "$unit"
+}
+sed -i "s#/etc/$name/1900000001/apiclient_key.pem#/etc/$name/missing.pem#" "$config"
+refused "a missing private key" "/etc/$name/missing.pem: cannot read"
+cp /ci/out/good.json "$config"
+# Outside the unit's folders the database is read-only (ProtectSystem=strict); check-config from a shell says OK.
+install -d -m 2770 -o $name -g $name /srv/queue
+sed -i "s#$database#/srv/queue/watcher.sqlite3#" "$config"
+refused "the database in /srv/queue" "ReadWritePaths=/srv/queue"
+cp /ci/out/good.json "$config"
 pass
 
 cp "$log" /ci/out/watcher.log

@@ -216,5 +216,25 @@ extension SQLiteConnection: Sendable {}
 func createMissingDatabaseFile(_ path: String) {
     guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else { return }
     let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-    if descriptor >= 0 { close(descriptor) }
+    guard descriptor >= 0 else { return }
+    defer { close(descriptor) }
+    guard geteuid() == 0 else { return }
+    let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+    handOverToFolderOwner(descriptor, folder: folder.isEmpty ? "/" : folder)
+}
+
+/// A database root creates (`sudo wechatpay-watcher migrate` before the first start) would be root's, mode 0644,
+/// which the service user could not write: it is given the folder's owner and group instead, the group's read and
+/// write when the folder lets the group write, and nothing for others when the folder gives them nothing: what the
+/// service (`UMask=0007`) would have made in its setgid 2770 folder. SQLite, run as root, gives `-wal` and `-shm`
+/// files the database's owner and mode itself.
+private func handOverToFolderOwner(_ descriptor: Int32, folder: String) {
+    var folderStatus = stat()
+    var fileStatus = stat()
+    guard stat(folder, &folderStatus) == 0, fstat(descriptor, &fileStatus) == 0 else { return }
+    _ = fchown(descriptor, folderStatus.st_uid, folderStatus.st_gid)
+    var mode = fileStatus.st_mode & 0o777
+    if folderStatus.st_mode & S_IWGRP != 0 { mode |= S_IRGRP | S_IWGRP }
+    if folderStatus.st_mode & S_IRWXO == 0 { mode &= ~S_IRWXO }
+    _ = fchmod(descriptor, mode)
 }

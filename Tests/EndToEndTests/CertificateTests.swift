@@ -14,16 +14,18 @@ private struct CertificateScenario {
     ///   - migration: keep the public key configured as well, and sign answers with either.
     ///   - simulatorKey: the APIv3 key the simulator encrypts with (nil: the merchant has no certificates).
     ///   - configuredKey: the one in the watcher's key file.
+    ///   - signing: how the simulator signs answers, when not the mode's usual way.
     init(
         migration: Bool = false, simulatorKey: [UInt8]? = apiv3Key, configuredKey: [UInt8] = apiv3Key,
-        durations: DurationModel = .fixed(0)
+        durations: DurationModel = .fixed(0), signing: AnswerSigning? = nil
     ) throws {
         let certificate = try SimulatedPlatformCertificate.make(serial: "5157F09EFDC096DE15EBE81A47057A7232F1B8E1")
         first = certificate
         scenario = try Scenario(durations: durations) { configuration in
             configuration.platformCertificates = [certificate]
             configuration.answerSigning =
-                migration ? .alternating(serial: certificate.serial) : .certificate(serial: certificate.serial)
+                signing
+                ?? (migration ? .alternating(serial: certificate.serial) : .certificate(serial: certificate.serial))
             for index in configuration.merchants.indices { configuration.merchants[index].apiv3Key = simulatorKey }
         }
         _ = FileManager.default.createFile(
@@ -151,6 +153,24 @@ struct CertificateTests {
         let download = try await scenario.run(["download-certificates", "--config", scenario.folder.configFile])
         #expect(download.status == 1)
         #expect(download.error.contains("RESOURCE_NOT_EXISTS"))
+    }
+
+    @Test("a migration-mode merchant whose certificates are gone (404) starts, warns, and verifies with the public key")
+    func migrationAfterCertificatesEnd() async throws {
+        let setup = try CertificateScenario(migration: true, simulatorKey: nil, signing: .publicKey)
+        let scenario = setup.scenario
+        let check = try await scenario.run(["check-config", "--config", scenario.folder.configFile])
+        #expect(check.status == 0, "\(check.error)")
+        #expect((check.output + check.error).contains("answers signed with the WeChat Pay public key verify"))
+        #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
+        try scenario.addTasks(scenario.tasks(20, durations: .uniform(0, 2)))
+        let daemon = try scenario.startDaemon()
+        let (drained, exitStatus) = try await scenario.drainThenStop(daemon, timeout: 60)
+        #expect(drained)
+        #expect(exitStatus == 0)
+        #expect(try problems(in: scenario) == [])
+        #expect(scenario.log.contains("certificates.unavailable"))
+        #expect(setup.downloads == 2, "check-config's and the start's")
     }
 
     @Test("download-certificates prints each serial with its validity; a restart verifies from the cache first")

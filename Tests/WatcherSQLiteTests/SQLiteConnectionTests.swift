@@ -250,3 +250,50 @@ struct SerialDatabaseTests {
         await #expect(throws: SQLiteError.self) { try await database.perform { try $0.scalar("SELECT 1") } }
     }
 }
+
+@Suite(
+    "SQLiteConnection: a database root creates", .enabled(if: geteuid() == 0, "changing a file's owner needs root"))
+struct RootCreatedDatabaseTests {
+    /// nobody:nogroup stands for the service user of a state folder such as /var/lib/wechatpay-watcher.
+    static let owner: (uid: uid_t, gid: gid_t) = (65_534, 65_534)
+
+    @Test("in a setgid 2770 folder: the folder's owner and group, 0660, as the service would have made it")
+    func takesTheFolderOwner() throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        #expect(chown(scratch.path, Self.owner.uid, Self.owner.gid) == 0)
+        #expect(chmod(scratch.path, 0o2770) == 0)
+        let connection = try SQLiteConnection(path: scratch.file("queue.sqlite3"))
+        defer { connection.close() }
+        try connection.execute("PRAGMA journal_mode = WAL; CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1)")
+        for file in ["queue.sqlite3", "queue.sqlite3-wal", "queue.sqlite3-shm"] {
+            let status = try #require(Self.status(scratch.file(file)))
+            #expect(status.st_uid == Self.owner.uid, "\(file)")
+            #expect(status.st_gid == Self.owner.gid, "\(file)")
+            #expect(status.st_mode & 0o777 == 0o660, "\(file): the group reads and writes, others nothing")
+        }
+    }
+
+    @Test("in a folder the group may not write, only the owner changes; an existing file is left as it is")
+    func groupRightsFollowTheFolder() throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        #expect(chown(scratch.path, Self.owner.uid, Self.owner.gid) == 0)
+        #expect(chmod(scratch.path, 0o755) == 0)
+        let path = scratch.file("queue.sqlite3")
+        try SQLiteConnection(path: path).close()
+        let created = try #require(Self.status(path))
+        #expect(created.st_uid == Self.owner.uid)
+        #expect(created.st_mode & 0o020 == 0)
+
+        let existing = scratch.file("existing.sqlite3")
+        #expect(FileManager.default.createFile(atPath: existing, contents: nil))
+        try SQLiteConnection(path: existing).close()
+        #expect(try #require(Self.status(existing)).st_uid == 0)
+    }
+
+    private static func status(_ path: String) -> stat? {
+        var status = stat()
+        return stat(path, &status) == 0 ? status : nil
+    }
+}

@@ -100,3 +100,27 @@ private func monotonicMicroseconds() -> UInt64 {
     clock_gettime(CLOCK_MONOTONIC, &now)
     return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000
 }
+
+@Suite("SystemdNotifier.extendingStartTimeout")
+struct StartTimeoutExtensionTests {
+    @Test("while the step runs, systemd is asked for three intervals more, with the status on one line")
+    func extendsWhileTheStepRuns() throws {
+        let systemd = try FakeNotifySocket(.path)
+        let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": systemd.address]))
+        // The step waits for the message itself: it arrives while the step holds its thread.
+        let received = notifier.extendingStartTimeout(status: "rewriting\nthe database", every: .milliseconds(100)) {
+            systemd.receive()
+        }
+        #expect(received == "EXTEND_TIMEOUT_USEC=300000\nSTATUS=rewriting the database")
+    }
+
+    @Test("the step's error comes through unchanged")
+    func passesTheErrorOn() throws {
+        struct StepFailed: Error, Equatable {}
+        let systemd = try FakeNotifySocket(.path)
+        let notifier = try #require(SystemdNotifier(environment: ["NOTIFY_SOCKET": systemd.address]))
+        #expect(throws: StepFailed()) {
+            try notifier.extendingStartTimeout(status: "migrating") { () throws(StepFailed) in throw StepFailed() }
+        }
+    }
+}

@@ -116,11 +116,36 @@ struct PlatformCertificateTests {
         #expect(set.newestValid(at: 1_900_000_000)?.serialNumber == "5E1F0000AB")  // 2030-03, after current
     }
 
-    @Test("an empty download never replaces the held set")
+    @Test("an empty download, or one of certificates that start later, never replaces the held set")
     func neverReplaceWithEmpty() {
         let held = PlatformCertificateSet([Platform.current])
-        #expect(held.replaced(by: .empty) == nil)
-        #expect(held.replaced(by: PlatformCertificateSet([Platform.successor]))?.serials == ["5E1F0000AB"])
+        let successorOnly = PlatformCertificateSet([Platform.successor])
+        #expect(held.replaced(by: .empty, at: 1_760_000_000) == nil)
+        #expect(held.replaced(by: successorOnly, at: 1_760_000_000)?.serials == ["5E1F0000AB"])
+        // 2025-04: the successor starts only on 2025-06-01, so it verifies nothing yet.
+        #expect(held.replaced(by: successorOnly, at: 1_745_000_000) == nil)
+    }
+
+    @Test("a tag failing beside an entry that opens with the same key names the damaged entry, not the key")
+    func damagedEntryIsNotAWrongKey() throws {
+        let body = try PlatformCertificateAnswer.body(
+            [Platform.entry(Platform.current), Platform.entry(Platform.successor)], apiv3Key: Platform.apiv3Key)
+        var document = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        var entries = try #require(document["data"] as? [[String: Any]])
+        var sealed = try #require(entries[1]["encrypt_certificate"] as? [String: Any])
+        sealed["associated_data"] = "certificatX"
+        entries[1]["encrypt_certificate"] = sealed
+        document["data"] = entries
+        let altered = Array(try JSONSerialization.data(withJSONObject: document))
+        let error = #expect(throws: PlatformCertificateError.self) {
+            try PlatformCertificateDecoder.decode(altered, apiv3Key: Platform.apiv3Key, keyFile: "/k", now: 0)
+        }
+        #expect(
+            error
+                == .malformed(
+                    "certificate 5E1F0000AB fails its AES-256-GCM tag although certificate "
+                        + "\(Platform.current.serialNumber) decrypts with the same key: the entry was damaged or "
+                        + "altered on the way (the APIv3 key is right)"))
     }
 
     @Test("decoding opens every entry; a wrong key says so; an entry whose serial_no lies is refused")
@@ -222,6 +247,50 @@ struct PlatformCertificateTests {
         #expect(Set(client.platformCertificates?.serials ?? []) == [Platform.current.serialNumber, "5E1F0000AB"])
     }
 
+    @Test("certificates that all start later neither replace the held ones nor make a first download succeed")
+    func notYetValidDownload() async throws {
+        // 2025-04-18: the current certificate is valid; the successor starts on 2025-06-01.
+        let wall = Date(timeIntervalSince1970: 1_745_000_000)
+        let clock = ClientClock(wall: { wall }, monotonic: { 0 })
+        let successorOnly = Mutex(false)
+        let transport = FakeTransport { _ in
+            let later = successorOnly.withLock { $0 }
+            let body = try! PlatformCertificateAnswer.body(
+                [Platform.entry(later ? Platform.successor : Platform.current)], apiv3Key: Platform.apiv3Key)
+            return SignedAnswers.ok(
+                String(decoding: body, as: UTF8.self), key: Platform.currentKey, keyID: Platform.current.serialNumber,
+                timestamp: Int64(wall.timeIntervalSince1970))
+        }
+        func client() -> WeChatPayClient {
+            WeChatPayClient(
+                credentials: credentials(), hosts: APIHosts(primary: "https://primary.example", backup: nil),
+                transport: transport, requestTimeout: .seconds(2), userAgent: "test", clock: clock,
+                logger: Logger(sink: InMemoryLogSink()))
+        }
+        let running = client()
+        #expect(await running.preparePlatformCertificates() == nil)
+        successorOnly.withLock { $0 = true }
+        let refresh = await running.downloadPlatformCertificates()
+        #expect(refresh.map { if case .failure(.empty) = $0 { true } else { false } } == true)
+        #expect(running.platformCertificates?.serials == [Platform.current.serialNumber])
+        let error = await client().preparePlatformCertificates()
+        #expect(error?.description.contains("no certificate that is valid now") == true)
+    }
+
+    @Test("a certificate serial spelled in lower case with leading zeros counts under the certificate's own serial")
+    func verifiedKeyIsTheCertificatesSerial() async throws {
+        let spelled = "00" + Platform.current.serialNumber.lowercased()
+        let transport = FakeTransport { request in
+            Self.isDownload(request)
+                ? Platform.answer([Platform.current])
+                : SignedAnswers.ok("{}", key: Platform.currentKey, keyID: spelled)
+        }
+        let client = client(transport, credentials())
+        #expect(await client.preparePlatformCertificates() == nil)
+        #expect(await client.send(poll).outcome == .verified(status: 200, body: Array("{}".utf8)))
+        #expect(client.verifiedAnswersByKey == [Platform.current.serialNumber: 1])
+    }
+
     @Test("answers by an unknown serial share one download, and start at most one a minute")
     func singleFlight() async throws {
         let stranger = try RSAPrivateKey.generate()
@@ -232,13 +301,15 @@ struct PlatformCertificateTests {
             }
             return SignedAnswers.ok("{}", key: stranger, keyID: "0BADC0DE")
         }
-        let client = client(transport, credentials())
+        let log = InMemoryLogSink()
+        let client = client(transport, credentials(), log: log)
         #expect(await client.preparePlatformCertificates() == nil)
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<5 { group.addTask { _ = await client.send(poll) } }
         }
         _ = await client.send(poll)
         #expect(transport.requests.filter(Self.isDownload).count == 2, "the start-up one and one for the serial")
+        #expect(log.records(named: "certificates.unknown_serial").count == 1, "one line per download, not per answer")
     }
 
     @Test("a failed or empty download keeps the held certificates")
@@ -269,6 +340,44 @@ struct PlatformCertificateTests {
         let error = await client(transport, credentials()).preparePlatformCertificates()
         #expect(error?.description.contains("has no platform certificates") == true)
         #expect(error?.description.contains("configure wechatpay_public_key_id and wechatpay_public_key_file") == true)
+    }
+
+    @Test("no certificates to give stops the start only when no public key verifies either")
+    func whatStopsTheStart() {
+        let gone = PlatformCertificateError.noCertificates(
+            status: 404, code: "RESOURCE_NOT_EXISTS", message: "无可用的平台证书", requestID: nil)
+        #expect(gone.stopsStart(publicKeyConfigured: false))
+        #expect(!gone.stopsStart(publicKeyConfigured: true))
+        #expect(!PlatformCertificateError.empty(requestID: nil).stopsStart(publicKeyConfigured: true))
+        #expect(PlatformCertificateError.empty(requestID: nil).stopsStart(publicKeyConfigured: false))
+        let wrongKey = PlatformCertificateError.wrongAPIv3Key(keyFile: "/k", serial: "AB")
+        #expect(wrongKey.stopsStart(publicKeyConfigured: true), "a wrong key is the operator's to fix in any mode")
+        #expect(!PlatformCertificateError.transport(.connectFailed("refused")).stopsStart(publicKeyConfigured: false))
+    }
+
+    @Test("after WeChat Pay answers that it has no certificates, the next scheduled download waits 12 hours")
+    func noCertificatesIsAnAnswer() async {
+        let wall = Mutex(Date(timeIntervalSince1970: 1_760_000_000))
+        let clock = ClientClock(wall: { wall.withLock { $0 } }, monotonic: { 0 })
+        let transport = FakeTransport { request in
+            Self.isDownload(request)
+                ? SignedAnswers.error(404, code: "RESOURCE_NOT_EXISTS", message: "无可用的平台证书")
+                : SignedAnswers.ok("{}", timestamp: Int64(wall.withLock { $0 }.timeIntervalSince1970))
+        }
+        let client = WeChatPayClient(
+            credentials: credentials(publicKey: true), hosts: APIHosts(primary: "https://primary.example", backup: nil),
+            transport: transport, requestTimeout: .seconds(2), userAgent: "test", clock: clock,
+            logger: Logger(sink: InMemoryLogSink()))
+        let error = await client.preparePlatformCertificates()
+        #expect(error?.stopsStart(publicKeyConfigured: client.verifiesWithPublicKey) == false)
+        for minute in 1...5 {
+            wall.withLock { $0 = Date(timeIntervalSince1970: 1_760_000_000 + Double(minute) * 61) }
+            #expect(await client.send(poll).outcome == .verified(status: 200, body: Array("{}".utf8)))
+        }
+        #expect(transport.requests.filter(Self.isDownload).count == 1)
+        wall.withLock { $0 = Date(timeIntervalSince1970: 1_760_000_000 + 12 * 3600 + 1) }
+        _ = await client.send(poll)
+        #expect(transport.requests.filter(Self.isDownload).count == 2)
     }
 
     @Test("a wrong APIv3 key fails preparation with exactly that")

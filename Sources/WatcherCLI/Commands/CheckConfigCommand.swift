@@ -77,6 +77,9 @@ enum CheckConfigCommand: Command {
                 let error = PlatformCertificateError.errorAnswer(
                     status: status, code: code, message: message, requestID: requestID)
                 warnings.append("merchant \(merchant.merchantID): cannot check the APIv3 key: \(error)")
+            case let error? where !error.stopsStart(publicKeyConfigured: merchant.wechatpayPublicKey != nil):
+                warnings.append(
+                    "merchant \(merchant.merchantID): \(error); answers signed with the WeChat Pay public key verify")
             case let error?:
                 problems.append("merchant \(merchant.merchantID): \(error)")
             }
@@ -117,8 +120,10 @@ enum CheckConfigCommand: Command {
     private static func writableFileProblem(_ path: String, what: String) -> String? {
         if isFolder(path) { return "\(what) \(path) is a folder" }
         if FileManager.default.fileExists(atPath: path) {
-            return access(path, W_OK) == 0
-                ? nil : "\(what) \(path) is not writable: \(String(cString: strerror(errno)))"
+            guard access(path, W_OK) != 0 else { return nil }
+            let reason = String(cString: strerror(errno))
+            let folder = (path as NSString).deletingLastPathComponent
+            return "\(what) " + (Setup.readOnlyViewProblem(folder) ?? "\(path) is not writable: \(reason)")
         }
         return writableDirectoryProblem((path as NSString).deletingLastPathComponent, what: "\(what) folder")
     }
@@ -128,7 +133,8 @@ enum CheckConfigCommand: Command {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             return "\(what) \(directory) does not exist"
         }
-        return access(directory, W_OK) == 0
-            ? nil : "\(what) \(directory) is not writable: \(String(cString: strerror(errno)))"
+        guard access(directory, W_OK) != 0 else { return nil }
+        let reason = String(cString: strerror(errno))
+        return "\(what) " + (Setup.readOnlyViewProblem(directory) ?? "\(directory) is not writable: \(reason)")
     }
 }

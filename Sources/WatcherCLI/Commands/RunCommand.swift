@@ -92,6 +92,10 @@ private struct Daemon: Sendable {
         let logger = Logger(sink: output)
         for warning in loaded.warnings { logger.warning("config.warning", ["warning": .string(warning)]) }
         let credentials = try Setup.credentials(configuration)
+        // A configuration error (exit 2, which the unit does not restart), not a failure to retry every 5 s.
+        if let problem = Setup.readOnlyViewProblem((configuration.database as NSString).deletingLastPathComponent) {
+            throw .configuration("cannot open database \(configuration.database): \(problem)")
+        }
         do {
             lock = try InstanceLock.acquire(databasePath: configuration.database)
         } catch {
@@ -99,11 +103,18 @@ private struct Daemon: Sendable {
             logger.error(event, ["error": .string(error.description)])
             throw .runtime(error.description)
         }
-        if let notice = Setup.rewriteNotice(configuration.database) {
-            logger.info("database.rewriting", ["reason": .string(notice)])
-        }
+        let rewriteNotice = Setup.rewriteNotice(configuration.database)
+        if let rewriteNotice { logger.info("database.rewriting", ["reason": .string(rewriteNotice)]) }
         let transport = try Setup.transport(configuration, logger: logger)
-        store = try Setup.store(configuration.database)
+        let notifier = SystemdNotifier()
+        if rewriteNotice != nil, let notifier {
+            // Minutes on a large file: past TimeoutStartSec= systemd would kill it and restart it from the beginning.
+            store = try notifier.extendingStartTimeout(status: "rewriting the database once (VACUUM), see the log") {
+                () throws(CLIError) in try Setup.store(configuration.database)
+            }
+        } else {
+            store = try Setup.store(configuration.database)
+        }
         for index in store.restoredIndexes {
             logger.warning("database.index_restored", ["index": .string(index), "database": .string(store.path)])
         }
@@ -157,7 +168,6 @@ private struct Daemon: Sendable {
             executor: thread
         )
         let reloader = ConfigReload(configuration: configuration, output: output, logger: logger)
-        let notifier = SystemdNotifier()
         logger.info(
             "watcher.started",
             [

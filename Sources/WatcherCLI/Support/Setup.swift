@@ -7,6 +7,7 @@ import WatcherEngine
 import WatcherLog
 import WatcherSQLite
 import WatcherStore
+import WatcherSystemd
 import WeChatPay
 
 /// The program's version, sent in the User-Agent and recorded in the process row.
@@ -103,6 +104,15 @@ enum Setup {
                 logger.warning(
                     "certificates.unavailable",
                     ["merchant": .string(client.merchantID), "error": .string(error.description)])
+            case _ where !error.stopsStart(publicKeyConfigured: client.verifiesWithPublicKey):
+                logger.warning(
+                    "certificates.unavailable",
+                    [
+                        "merchant": .string(client.merchantID), "error": .string(error.description),
+                        "hint": .string(
+                            "answers signed with the WeChat Pay public key verify; remove apiv3_key_file once "
+                                + "no answer names a platform certificate"),
+                    ])
             default:
                 logger.error(
                     "certificates.unusable",
@@ -124,7 +134,10 @@ enum Setup {
                 level: configuration.logLevel
             )
         } catch {
-            throw .configuration(error.description)
+            let problem = configuration.logFile.flatMap {
+                readOnlyViewProblem(($0 as NSString).deletingLastPathComponent)
+            }
+            throw .configuration(error.description + (problem.map { " (\($0))" } ?? ""))
         }
     }
 
@@ -168,6 +181,7 @@ enum Setup {
     /// this user may not write (SQLite creates the `-wal` and `-shm` files next to the database). Nil otherwise.
     static func storageProblem(_ path: String) -> String? {
         let folder = (path as NSString).deletingLastPathComponent
+        if let problem = readOnlyViewProblem(folder) { return problem }
         var info = statvfs()
         if statvfs(folder, &info) == 0, info.f_flag & UInt(ST_RDONLY) != 0 {
             return "the file system holding \(folder) is mounted read-only"
@@ -177,6 +191,17 @@ enum Setup {
                 + "SQLite creates the -wal and -shm files next to the database"
         }
         return nil
+    }
+
+    /// Why `folder` is read-only when a read-only bind mount covers it and its file system is writable: under
+    /// systemd the unit's `ProtectSystem=strict`, which `check-config` run from a shell does not see. Nil when the
+    /// folder is writable or read-only for another reason.
+    static func readOnlyViewProblem(_ folder: String) -> String? {
+        guard access(folder, W_OK) != 0, errno == EROFS, ReadOnlyView.covers(folder) else { return nil }
+        return "\(folder) is read-only for this process, though its file system is writable: under systemd the "
+            + "unit (ProtectSystem=strict) lets the daemon write only its own folders, /var/lib/wechatpay-watcher and "
+            + "/var/log/wechatpay-watcher; use those, or allow this one in a drop-in "
+            + "(`systemctl edit wechatpay-watcher`: [Service] ReadWritePaths=\(folder))"
     }
 
     /// The engine's settings from the file's `polling` section.

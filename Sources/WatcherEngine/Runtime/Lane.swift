@@ -547,7 +547,7 @@ actor Lane {
                 [
                     "failures_last_minute": .int(failures),
                     "hint":
-                        "answers keep failing verification: wrong wechatpay_public_key_file/_id configured, or someone in the middle",
+                        "answers keep failing verification: the answer.unverified reason says why (a wrong wechatpay_public_key_file/_id, a platform certificate not held, a clock off by minutes), or someone in the middle",
                 ]
             )
             environment.statistics.recordError(

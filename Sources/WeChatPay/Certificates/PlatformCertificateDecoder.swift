@@ -43,9 +43,23 @@ package enum PlatformCertificateDecoder {
             throw .malformed("not a {\"data\":[…]} document of certificates (\(error))")
         }
         var certificates: [X509Certificate] = []
+        var opened: String?
+        var sealedShut: String?
         for entry in document.data {
-            let certificate = try decrypt(entry, apiv3Key: apiv3Key, keyFile: keyFile)
-            if certificate.notAfter >= now { certificates.append(certificate) }
+            do throws(PlatformCertificateError) {
+                let certificate = try decrypt(entry, apiv3Key: apiv3Key, keyFile: keyFile)
+                opened = opened ?? entry.serialNumber
+                if certificate.notAfter >= now { certificates.append(certificate) }
+            } catch .wrongAPIv3Key(_, let serial) {
+                sealedShut = sealedShut ?? serial
+            }
+        }
+        if let sealedShut {
+            // One entry opening with the key proves the key right: a tag that fails beside it is a damaged entry.
+            guard let opened else { throw .wrongAPIv3Key(keyFile: keyFile, serial: sealedShut) }
+            throw .malformed(
+                "certificate \(sealedShut) fails its AES-256-GCM tag although certificate \(opened) decrypts with "
+                    + "the same key: the entry was damaged or altered on the way (the APIv3 key is right)")
         }
         return certificates
     }

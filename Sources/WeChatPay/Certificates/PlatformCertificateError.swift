@@ -12,7 +12,7 @@ package enum PlatformCertificateError: Error, Sendable, Equatable, CustomStringC
     case untrusted(VerificationFailure, requestID: String?)
     /// The answer or an entry is not what WeChat Pay sends.
     case malformed(String)
-    /// The answer held no certificate valid now or later.
+    /// The answer held no certificate valid now: none at all, or only ones that expired or start later.
     case empty(requestID: String?)
 
     /// A human-readable account, for logs and error messages.
@@ -35,8 +35,20 @@ package enum PlatformCertificateError: Error, Sendable, Equatable, CustomStringC
                 + Self.requestIDText(requestID) + "; the held certificates stay in use"
         case .malformed(let what): "the /v3/certificates answer is malformed: \(what)"
         case .empty(let requestID):
-            "the /v3/certificates answer holds no certificate that is valid now or later"
-                + Self.requestIDText(requestID) + "; the held certificates stay in use"
+            "the /v3/certificates answer holds no certificate that is valid now (none, or only ones that expired "
+                + "or start later: check this machine's clock)" + Self.requestIDText(requestID)
+                + "; the held certificates stay in use"
+        }
+    }
+
+    /// Whether the merchant cannot be served until this is fixed. Not for WeChat Pay out of reach or answering
+    /// an error (the first answers retry the download), nor for having no certificates to give when the WeChat Pay
+    /// public key is configured too: then the migration is over on WeChat Pay's side and the key verifies.
+    package func stopsStart(publicKeyConfigured: Bool) -> Bool {
+        switch self {
+        case .transport, .errorAnswer: false
+        case .noCertificates, .empty: !publicKeyConfigured
+        case .wrongAPIv3Key, .untrusted, .malformed: true
         }
     }
 

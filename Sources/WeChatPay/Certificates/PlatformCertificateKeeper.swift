@@ -14,7 +14,8 @@ final class PlatformCertificateKeeper: Sendable {
 
     private struct State {
         var held: PlatformCertificateSet
-        /// Wall-clock seconds of the last trusted answer (the cache file's time after a restart).
+        /// Wall-clock seconds of the last trusted answer (the cache file's time after a restart), or of WeChat Pay
+        /// saying it has no certificate to give.
         var refreshedAt: Double?
         var lastAttemptAt = -Double.infinity
         /// When an answer by an unknown serial last started a download.
@@ -106,19 +107,27 @@ final class PlatformCertificateKeeper: Sendable {
     /// Downloads now unless a download is in flight (then waits for it) or, for an unknown serial, one was
     /// started for that reason less than a minute ago (then returns the held set). Never replaces the held set
     /// with an empty or failed download.
-    func refresh(_ reason: Reason, now: Double, download: @escaping Download) async
+    ///
+    /// - Parameter unknownSerial: the serial an answer named, logged when it starts a download.
+    func refresh(_ reason: Reason, now: Double, unknownSerial: String? = nil, download: @escaping Download) async
         -> Result<PlatformCertificateSet, PlatformCertificateError>
     {
-        let task = state.withLock { state -> Task<Result<PlatformCertificateSet, PlatformCertificateError>, Never>? in
-            if let inFlight = state.inFlight { return inFlight }
+        typealias Pending = Task<Result<PlatformCertificateSet, PlatformCertificateError>, Never>
+        let (task, started) = state.withLock { state -> (Pending?, Bool) in
+            if let inFlight = state.inFlight { return (inFlight, false) }
             if reason == .unknownSerial {
-                guard now - state.lastUnknownSerialAt >= Self.minimumInterval else { return nil }
+                guard now - state.lastUnknownSerialAt >= Self.minimumInterval else { return (nil, false) }
                 state.lastUnknownSerialAt = now
             }
             state.lastAttemptAt = now
             let task = Task { [self] in await self.download(reason: reason.rawValue, now: now, download: download) }
             state.inFlight = task
-            return task
+            return (task, true)
+        }
+        // Once per download, not once per answer: while the minute runs, the answers' own lines say enough.
+        if started, let unknownSerial {
+            logger.info(
+                "certificates.unknown_serial", ["merchant": .string(merchantID), "serial": .string(unknownSerial)])
         }
         guard let task else { return .success(held) }
         return await task.value
@@ -131,19 +140,23 @@ final class PlatformCertificateKeeper: Sendable {
         let outcome = state.withLock { state -> Result<PlatformCertificateSet, PlatformCertificateError> in
             state.inFlight = nil
             switch result {
-            case .success(let (downloaded, _)):
-                guard let replacement = state.held.replaced(by: downloaded) else {
-                    return .failure(.empty(requestID: nil))
+            case .success(let (downloaded, _, requestID)):
+                guard let replacement = state.held.replaced(by: downloaded, at: Int64(now)) else {
+                    // WeChat Pay answered that it has nothing valid to give: ask again on the 12-hour schedule
+                    // (or for an unknown serial), not every minute.
+                    state.refreshedAt = now
+                    return .failure(.empty(requestID: requestID))
                 }
                 state.held = replacement
                 state.refreshedAt = now
                 return .success(replacement)
             case .failure(let error):
+                if case .noCertificates = error { state.refreshedAt = now }
                 return .failure(error)
             }
         }
         switch (outcome, result) {
-        case (.success(let set), .success(let (_, body))):
+        case (.success(let set), .success(let (_, body, _))):
             store(body)
             logger.info(
                 "certificates.refreshed",
@@ -162,7 +175,7 @@ final class PlatformCertificateKeeper: Sendable {
     }
 
     private func fetch(now: Double, download: Download) async
-        -> Result<(PlatformCertificateSet, [UInt8]), PlatformCertificateError>
+        -> Result<(PlatformCertificateSet, [UInt8], requestID: String?), PlatformCertificateError>
     {
         let response: HTTPResponse
         switch await download() {
@@ -179,8 +192,7 @@ final class PlatformCertificateKeeper: Sendable {
             {
                 return .failure(.untrusted(failure, requestID: requestID))
             }
-            guard !certificates.isEmpty else { return .failure(.empty(requestID: requestID)) }
-            return .success((PlatformCertificateSet(certificates), response.body))
+            return .success((PlatformCertificateSet(certificates), response.body, requestID))
         } catch {
             return .failure(error)
         }

@@ -36,10 +36,11 @@ package struct PlatformCertificateSet: Sendable {
         certificates.first { $0.isValid(at: seconds) }
     }
 
-    /// The set to hold after a download that produced `downloaded`: never an empty one, so a failed or empty
-    /// download leaves the certificates that verify today in place. Nil means keep the current set.
-    package func replaced(by downloaded: PlatformCertificateSet) -> PlatformCertificateSet? {
-        downloaded.isEmpty ? nil : downloaded
+    /// The set to hold after a download that produced `downloaded`: never one without a certificate valid at
+    /// `seconds`, so a failed or empty download, or one of certificates that start later, leaves the certificates
+    /// that verify today in place. Nil means keep the current set.
+    package func replaced(by downloaded: PlatformCertificateSet, at seconds: Int64) -> PlatformCertificateSet? {
+        downloaded.newestValid(at: seconds) == nil ? nil : downloaded
     }
 
     /// From this many seconds before its notAfter a certificate is reported as expiring: WeChat Pay issues the

@@ -140,9 +140,9 @@ package final class WeChatPayClient: Sendable {
         let requestID = response.headers.value(for: "Request-ID")
         var outcome = classify(response)
         if case .unverified(.unknownCertificateSerial(let serial, _), _) = outcome, let certificates {
-            logger.info("certificates.unknown_serial", ["serial": .string(serial)])
             _ = await certificates.refresh(
-                .unknownSerial, now: clock.wall().timeIntervalSince1970, download: certificateDownload)
+                .unknownSerial, now: clock.wall().timeIntervalSince1970, unknownSerial: serial,
+                download: certificateDownload)
             outcome = classify(response)
         }
         return exchange(request, baseURL, outcome, requestID: requestID)
@@ -157,11 +157,13 @@ package final class WeChatPayClient: Sendable {
     }
 
     /// Makes sure certificates are held before the first poll: a cache that the configured APIv3 key does not
-    /// open is an error; without a cache, a download must succeed. Nil when ready (or in public-key mode).
+    /// open is an error; without a cache holding a certificate valid now, a download must succeed. Nil when ready
+    /// (or in public-key mode).
     package func preparePlatformCertificates() async -> PlatformCertificateError? {
         guard let certificates else { return nil }
         if let problem = certificates.cacheProblem { return problem }
-        guard certificates.held.isEmpty else {
+        let now = Int64(clock.wall().timeIntervalSince1970.rounded(.down))
+        guard certificates.held.newestValid(at: now) == nil else {
             certificates.expiryWarnings(now: clock.wall().timeIntervalSince1970)
             return nil
         }
@@ -169,6 +171,9 @@ package final class WeChatPayClient: Sendable {
         certificates.expiryWarnings(now: clock.wall().timeIntervalSince1970)
         return nil
     }
+
+    /// True when answers may be verified with the WeChat Pay public key (public-key and migration mode).
+    package var verifiesWithPublicKey: Bool { publicKey != nil }
 
     /// The platform certificates held; nil in public-key mode.
     package var platformCertificates: PlatformCertificateSet? { certificates?.held }

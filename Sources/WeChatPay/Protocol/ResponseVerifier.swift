@@ -82,9 +82,10 @@ package struct VerificationKeys: Sendable {
         self.certificates = certificates
     }
 
-    /// The key `serial` names: `PUB_KEY_ID_…` the public key, anything else a platform certificate.
-    func key(for serial: String, now: Int64) -> Result<RSAPublicKey, VerificationFailure> {
-        if let publicKey, serial == publicKey.id { return .success(publicKey.key) }
+    /// The key `serial` names: `PUB_KEY_ID_…` the public key, anything else a platform certificate; with the
+    /// name it goes by (the public key id, or the certificate's own serial however the answer spelled it).
+    func key(for serial: String, now: Int64) -> Result<(key: RSAPublicKey, name: String), VerificationFailure> {
+        if let publicKey, serial == publicKey.id { return .success((publicKey.key, publicKey.id)) }
         guard let certificates, !serial.hasPrefix("PUB_KEY_ID_") else {
             return .failure(
                 .unexpectedSerial(found: serial, expected: publicKey?.id ?? "none (platform-certificate mode)"))
@@ -97,7 +98,7 @@ package struct VerificationKeys: Sendable {
                 .certificateNotValid(
                     serial: certificate.serialNumber, notBefore: certificate.notBefore, notAfter: certificate.notAfter))
         }
-        return .success(certificate.publicKey)
+        return .success((certificate.publicKey, certificate.serialNumber))
     }
 }
 
@@ -126,7 +127,7 @@ package struct ResponseVerifier: Sendable {
     }
 
     /// Verifies headers and raw body against the clock; on success, the serial of the key that verified it
-    /// (the public key id or a certificate serial).
+    /// (the public key id or the certificate's serial as the certificate spells it).
     ///
     /// The checks run from cheapest to dearest, and the RSA operation runs last, over the raw bytes as received.
     package func verify(headers: [HTTPHeader], body: [UInt8], now: Date) -> Result<String, VerificationFailure> {
@@ -141,9 +142,9 @@ package struct ResponseVerifier: Sendable {
             return .failure(.unsupportedSignatureType(type))
         }
         let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
-        let publicKey: RSAPublicKey
+        let (publicKey, keyName): (RSAPublicKey, String)
         switch keys.key(for: serial, now: nowSeconds) {
-        case .success(let key): publicKey = key
+        case .success(let found): (publicKey, keyName) = found
         case .failure(let failure): return .failure(failure)
         }
         guard timestamp.utf8.count <= 18, timestamp.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
@@ -162,6 +163,6 @@ package struct ResponseVerifier: Sendable {
         guard publicKey.isValidSignatureSHA256(signatureBytes, for: message) else {
             return .failure(.signatureMismatch)
         }
-        return .success(serial)
+        return .success(keyName)
     }
 }
