@@ -22,7 +22,11 @@ P50 seconds and 99% within P99, within the budget. It prints a lower bound on th
 needs (the Lagrange dual of the two conditions, maximised over a grid of prices): above the budget proves the pair
 impossible; below it does not prove it possible.
 
-Run: python3 scripts/steady-latency-bound.py [steady|saturated] [--joint P50 P99]   (about a minute; --joint several)
+With `--first-poll-any-age` a row's first poll may come at any age from 0.05 s on instead of at 0.05 s, as the
+budget scheduler places a new row's first poll when its lane is busy: the bound for schedules that do so.
+
+Run: python3 scripts/steady-latency-bound.py [steady|saturated] [--joint P50 P99] [--first-poll-any-age]
+(about a minute; --joint several)
 """
 import math
 import sys
@@ -106,8 +110,15 @@ def cheapest_joint(S, delay1, price1, delay2, price2):
         if costs[best] < stop:
             value[i], following[i] = costs[best], nexts[best]
     polls, i = 1.0, FIRST_POLL_STEP
-    # Finished before the first poll and detected later than 0.05 s: none here (F = 0 before 2 s).
-    missed1 = missed2 = F[i]
+    if DEFERRED_FIRST_POLL:
+        # The first poll at any age from 0.05 s on: completions before it wait for it.
+        firsts = np.arange(FIRST_POLL_STEP, min(n, FIRST_POLL_STEP + longest))
+        missed1 = np.maximum(0.0, F[np.maximum(firsts - delay1, 0)])
+        missed2 = np.maximum(0.0, F[np.maximum(firsts - delay2, 0)])
+        i = int(firsts[int(np.argmin(1 + price1 * missed1 + price2 * missed2 + value[firsts]))])
+    # Finished before the first poll: none before 2 s (F = 0), so none at 0.05 s.
+    missed1 = max(0.0, F[max(i - delay1, 0)])
+    missed2 = max(0.0, F[max(i - delay2, 0)])
     while following[i] >= 0:
         j = following[i]
         polls += S[i]
@@ -128,12 +139,17 @@ def joint_lower_bound(S, p50, p99):
     return best
 
 
+DEFERRED_FIRST_POLL = "--first-poll-any-age" in sys.argv
 arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
 workload = arguments[0] if arguments and arguments[0] in ("steady", "saturated") else "steady"
 arrivals = {"steady": 4.0, "saturated": 8.0}[workload]
 budget = 20.0 / arrivals
 S = survival(np.arange(0, 150, STEP))
-print(f"{workload}: {arrivals:.0f} tasks/s, at most {budget:.2f} polls per task, minimum interval {MINIMUM_INTERVAL:.0f} s")
+first = "at any age" if DEFERRED_FIRST_POLL else "at 0.05 s"
+print(
+    f"{workload}: {arrivals:.0f} tasks/s, at most {budget:.2f} polls per task, minimum interval"
+    f" {MINIMUM_INTERVAL:.0f} s, first poll {first}"
+)
 if "--joint" in sys.argv:
     index = sys.argv.index("--joint")
     p50, p99 = float(sys.argv[index + 1]), float(sys.argv[index + 2])

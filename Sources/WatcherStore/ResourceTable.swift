@@ -41,6 +41,19 @@ package struct ResourceTable: Sendable, Hashable {
     var activeStateList: String { QueueIndexes.sqlList(activeStates) }
 }
 
+/// A row whose `state` is none the daemon knows, so it is neither watched nor final: a producer's `pending` for
+/// `PENDING`, say.
+package struct UnknownStateRow: Sendable, Equatable {
+    /// SQLite's rowid.
+    package var rowID: Int64
+    /// The merchant (`merchant_id`).
+    package var merchantID: String
+    /// WeChat Pay's id of the resource (the table's id column).
+    package var resourceID: String
+    /// The state as stored; a value that is not text as SQL's `quote()` writes it.
+    package var state: String
+}
+
 /// A watched row as the engine sees it: identity, inputs and polling history.
 package struct QueuedRow: Sendable, Equatable {
     /// SQLite's rowid, the handle for updates.

@@ -96,6 +96,32 @@ package final class WatchStore: Sendable {
         }
     }
 
+    /// Rows after rowid `after` and at most `span` rowids on whose state is none of `known` (at most 100), and the
+    /// last rowid looked at: each call looks only at rows no earlier call looked at, so its cost follows the inserts,
+    /// not the table.
+    package func rowsInUnknownStates(
+        _ table: ResourceTable, known: [String], after: Int64, span: Int64 = 50_000
+    ) async throws -> (rows: [UnknownStateRow], through: Int64) {
+        let limit = 100
+        let knownList = known.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ", ")
+        let sql = """
+            SELECT rowid, merchant_id, \(table.idColumn), CASE typeof(state) WHEN 'text' THEN state ELSE quote(state) END
+            FROM \(table.table) WHERE rowid > ? AND rowid <= ? AND (state NOT IN (\(knownList)) OR typeof(state) <> 'text')
+            ORDER BY rowid LIMIT ?
+            """
+        return try await reader.perform { connection in
+            let last =
+                try connection.query("SELECT coalesce(max(rowid), 0) FROM \(table.table)").first?[0].int64Value ?? 0
+            let end = min(last, after &+ max(1, span))
+            let rows = try connection.query(sql, [.integer(after), .integer(end), .integer(Int64(limit))]).map { row in
+                UnknownStateRow(
+                    rowID: row[0].int64Value ?? 0, merchantID: Self.text(row[1]) ?? "",
+                    resourceID: Self.text(row[2]) ?? "", state: Self.text(row[3]) ?? "")
+            }
+            return (rows, rows.count == limit ? rows[limit - 1].rowID : max(after, end))
+        }
+    }
+
     /// Active rows created before `cutoff`: past their deadline.
     ///
     /// The index orders `created_at` as text, which is time order only within one format: it narrows the rows to

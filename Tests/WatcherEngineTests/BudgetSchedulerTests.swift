@@ -82,6 +82,57 @@ struct BudgetSchedulerTests {
         #expect(interval(pending: deep - 2) == wait, "a shallower backlog keeps the wait")
     }
 
+    @Test("a new row goes at once, before every re-poll, until the model is trusted, and when it is in play already")
+    func firstPollAtOnce() {
+        let scheduler = BudgetScheduler()
+        let created = 1_000.0
+        let new = context(row(1, created: created, polls: 0), now: created + 0.1, pending: 40)
+        #expect(scheduler.firstPlacement(new) == nil, "nothing learned yet")
+        teach(scheduler)
+        let old = context(row(2, created: created, polls: 0), now: created + 7, pending: 40)
+        #expect(scheduler.firstPlacement(old) == nil, "7 s old: in play")
+    }
+
+    @Test(
+        "once learned, a new row too young to have finished is due when it enters play, and may take any free token from its first sight"
+    )
+    func firstPollWhenItCanTell() throws {
+        let scheduler = BudgetScheduler()
+        teach(scheduler)
+        let created = 1_000.0
+        let now = created + 0.1
+        let placed = try #require(
+            scheduler.firstPlacement(context(row(1, created: created, polls: 0), now: now, pending: 40)))
+        #expect(abs(placed.dueAt - placed.earlyBy - now) < 1e-9, "free to go from now on")
+        #expect(placed.dueAt - created >= 2.5, "nothing finishes before 2 s + the lognormal's first percentile")
+        let repolled = scheduler.nextPollTime(context(row(2, created: created), now: now, pending: 40))
+        #expect(placed.dueAt == repolled, "due at the age a young row polled before would enter play")
+    }
+
+    @Test("behind a deep backlog a new row goes at once, as the sweep places it")
+    func firstPollBehindDeepBacklog() throws {
+        let scheduler = BudgetScheduler()
+        teach(scheduler)
+        let created = 1_000.0
+        let new = row(1, created: created, polls: 0)
+        let placed = try #require(scheduler.firstPlacement(context(new, now: created + 0.1, pending: 40)))
+        let deep = Int((3 * placed.earlyBy * 20).rounded(.up))
+        #expect(scheduler.firstPlacement(context(new, now: created + 0.1, pending: deep)) == nil)
+        #expect(scheduler.firstPlacement(context(new, now: created + 0.1, pending: deep - 2)) == placed)
+    }
+
+    @Test("a new row waits at most the maximum interval for a slow cohort to enter play")
+    func firstPollWithinMaximumInterval() throws {
+        let scheduler = BudgetScheduler()
+        for index in 0..<300 {
+            scheduler.recordCompletion(
+                merchant: "1900000001", resource: "image_generation_task", cohort: "COMBINE_IMAGE",
+                age: 200 + Double(index % 10))
+        }
+        let placed = try #require(scheduler.firstPlacement(context(row(1, created: 0, polls: 0), now: 0.1, pending: 1)))
+        #expect(placed.earlyBy == scheduler.settings.maximumInterval)
+    }
+
     @Test("past every completion seen a row is swept, yielding to rows of known ages once polls show such rows linger")
     func pastTheOldestCompletion() {
         let scheduler = BudgetScheduler()

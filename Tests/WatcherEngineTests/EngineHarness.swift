@@ -143,6 +143,9 @@ final class EngineHarness: Sendable {
     /// The task ids of the requests sent so far, in order.
     var sentIDs: [String] { sends.withLock { $0.map(\.id) } }
 
+    /// When each request so far was sent (monotonic simulated seconds) and for which task id, in order.
+    var sent: [(at: Double, id: String)] { sends.withLock { $0 } }
+
     /// The largest number of requests sent within any one second of simulated time.
     var mostSendsInOneSecond: Int {
         let times = sends.withLock { $0.map(\.at) }

@@ -99,6 +99,32 @@ struct EngineRuntimeTests {
         #expect(harness.logs.records(named: "engine.fatal").count == 1)
     }
 
+    @Test("a row in a state the daemon does not know is left as it is, not polled, and named once in the log")
+    func unknownStateNamedOnce() async throws {
+        let harness = try EngineHarness()
+        try harness.execute(
+            """
+            INSERT INTO image_generation_tasks (merchant_id, task_id, brand_id, image_generation_type, state)
+            VALUES ('\(EngineHarness.merchantID)', 'task_typo', '120344', 'COMBINE_IMAGE', 'pending')
+            """)
+        try harness.insert(["task_good"])
+        harness.start()
+        let named = await harness.advance { !harness.logs.records(named: "row.unknown_state").isEmpty }
+        try harness.insert(["task_later"])
+        let done = try await harness.advance { try harness.rows()["task_later"]?.state == "SUCCESS" }
+        harness.engine.stop()
+        await harness.advance { harness.result != nil }
+        #expect(named && done)
+        let records = harness.logs.records(named: "row.unknown_state")
+        #expect(records.count == 1, "once, though intake looked again after later inserts")
+        #expect(records.first?["id"] == .string("task_typo"))
+        #expect(records.first?["state"] == .string("pending"))
+        let error = records.first?["error"].map { String(describing: $0) } ?? ""
+        #expect(error.contains("none the watcher knows") && error.contains("PENDING"), "\(error)")
+        #expect(try harness.rows()["task_typo"]?.state == "pending", "the producer's value is kept")
+        #expect(!harness.sentIDs.contains("task_typo"))
+    }
+
     @Test("invalid rows end REJECTED with the reason, without a request")
     func invalidRowsRejected() async throws {
         let harness = try EngineHarness()

@@ -121,6 +121,27 @@ struct QueueTests {
         #expect(try await fixture.store.upcomingRows(imageTasks, merchant: "1900000002", limit: 10).isEmpty)
     }
 
+    @Test(
+        "rows in states the daemon does not know are found once each, in rowid order, a span of rowids at a time")
+    func unknownStates() async throws {
+        let fixture = try StoreFixture()
+        try fixture.insert(["task_a", "task_b", "task_c", "task_d"])
+        let connection = try SQLiteConnection(path: fixture.path)
+        defer { connection.close() }
+        try connection.execute("UPDATE image_generation_tasks SET state = 'pending' WHERE task_id = 'task_b'")
+        try connection.execute("UPDATE image_generation_tasks SET state = X'50' WHERE task_id = 'task_d'")
+        let known = ["PENDING", "PROCESSING", "SUCCESS", "FAIL", "REJECTED", "EXPIRED"]
+        let first = try await fixture.store.rowsInUnknownStates(imageTasks, known: known, after: 0, span: 2)
+        #expect(first.rows.map(\.resourceID) == ["task_b"] && first.rows.first?.state == "pending")
+        #expect(first.through == 2, "two rowids looked at")
+        let second = try await fixture.store.rowsInUnknownStates(imageTasks, known: known, after: first.through)
+        #expect(second.rows.map(\.resourceID) == ["task_d"] && second.rows.first?.state == "X'50'")
+        #expect(second.through == 4, "up to the last row")
+        try fixture.insert(["task_e"])
+        let third = try await fixture.store.rowsInUnknownStates(imageTasks, known: known, after: second.through)
+        #expect(third.rows.isEmpty && third.through == 5, "only the new row looked at, and it is PENDING")
+    }
+
     @Test("a state change writes exactly one transition in the same transaction; a repeated state writes none")
     func transitions() async throws {
         let fixture = try StoreFixture()

@@ -412,6 +412,32 @@ struct PlatformCertificateTests {
         #expect(error?.description.hasPrefix("wrong APIv3 key") == true)
     }
 
+    @Test("after the APIv3 key is reset, a download that opens with the new key replaces the cache the old one sealed")
+    func keyResetReplacesCache() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let cacheFile = directory.file("certificates.json")
+        let first = FakeTransport { _ in Platform.answer([Platform.current]) }
+        #expect(await client(first, credentials(cacheFile: cacheFile)).preparePlatformCertificates() == nil)
+        var changed = Platform.apiv3Key
+        changed[7] ^= 1
+        let reset = changed
+        let afterReset = FakeTransport { request in
+            Self.isDownload(request)
+                ? Platform.answer([Platform.current], apiv3Key: reset)
+                : SignedAnswers.ok("{}", key: Platform.currentKey, keyID: Platform.current.serialNumber)
+        }
+        let log = InMemoryLogSink()
+        let restarted = client(afterReset, credentials(cacheFile: cacheFile, apiv3Key: reset), log: log)
+        #expect(await restarted.preparePlatformCertificates() == nil)
+        #expect(await restarted.send(poll).outcome == .verified(status: 200, body: Array("{}".utf8)))
+        #expect(log.records(named: "certificates.cache_unusable").count == 1)
+        let again = FakeTransport { _ in SignedAnswers.error(500, code: "SYSTEM_ERROR") }
+        #expect(
+            await client(again, credentials(cacheFile: cacheFile, apiv3Key: reset)).preparePlatformCertificates()
+                == nil, "the cache now opens with the new key")
+    }
+
     @Test("a damaged cache file is named in a warning and ignored: the certificates are downloaded and rewritten")
     func damagedCache() async throws {
         let directory = TemporaryDirectory()

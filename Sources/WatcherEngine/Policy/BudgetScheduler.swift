@@ -18,10 +18,14 @@ import WatcherSync
 ///   row's wait to enter play, the row will be overdue when it gets there anyway; it is placed as the sweep places it,
 ///   so overdue rows go in the order they were last polled, not in the order their cohorts enter play (after a burst
 ///   of new rows, a cohort that enters play later would otherwise wait behind every row of the earlier one).
+/// - **First polls when they can tell.** A new row too young to have finished is due when it enters play, and
+///   from its first sight it may take any token no due row wants: on an idle lane its first poll leaves at once,
+///   and on a busy one it no longer takes a token from a row that may have finished, for an answer its model says
+///   is still unfinished; the poll it gets then is the one the row would have had on entering play, so each such row
+///   costs a poll less. Behind a deep backlog, and until the model is trusted, a new row goes first, before every
+///   re-poll.
 /// - **Before it knows.** Until a cohort has enough completions, the lane's pooled model; until that has enough,
 ///   the sweep's one minimum interval.
-///
-/// Rows never polled are not this type's business: the intake makes them due before every other row.
 package final class BudgetScheduler: PollScheduler {
     /// The tuning.
     package struct Settings: Sendable, Equatable {
@@ -66,25 +70,56 @@ package final class BudgetScheduler: PollScheduler {
 
     /// When to poll the row again and how much earlier it may be; see ``PollScheduler``.
     package func placement(_ context: ScheduleContext) -> Placement {
-        let range = settings.minimumInterval...max(settings.minimumInterval, settings.maximumInterval)
+        let range = intervals
+        let swept = Placement(dueAt: context.now + range.lowerBound)
+        return withTrustedModel(for: context) { model in
+            var interval = model.interval(fromAge: context.age, within: range)
+            if interval > range.lowerBound, isBehindDeepBacklog(context, wait: interval) { interval = range.lowerBound }
+            let yielding = model.yielding(atAge: context.age + interval)
+            return Placement(dueAt: context.now + interval + yielding, earlyBy: yielding)
+        } ?? swept
+    }
+
+    /// Where a row never polled goes: due when it enters play, free to take any token no due row wants from now on;
+    /// nil (at once, before every re-poll) when it is in play already, behind a deep backlog, or before the model
+    /// is trusted. See ``PollScheduler``.
+    package func firstPlacement(_ context: ScheduleContext) -> Placement? {
+        let range = intervals
+        return withTrustedModel(for: context) { model in
+            let wait = model.waitToEnterPlay(fromAge: context.age, within: range)
+            guard wait > 0, !isBehindDeepBacklog(context, wait: wait) else { return nil }
+            return Placement(dueAt: context.now + wait, earlyBy: wait)
+        } ?? nil
+    }
+
+    private var intervals: ClosedRange<Double> {
+        settings.minimumInterval...max(settings.minimumInterval, settings.maximumInterval)
+    }
+
+    /// Whether polling every watched row once takes at least ``Settings/deepBacklog`` times `wait`: the row will be
+    /// overdue when its turn comes anyway.
+    private func isBehindDeepBacklog(_ context: ScheduleContext, wait: Double) -> Bool {
+        Double(context.pendingInLane) / max(context.ratePerSecond, 1) >= settings.deepBacklog * wait
+    }
+
+    /// `body` with the model that judges the context's row (its cohort's, else the lane's pooled one), or nil
+    /// while neither has enough completions.
+    private func withTrustedModel<Result>(
+        for context: ScheduleContext, _ body: (inout CompletionModel) -> Result
+    ) -> Result? {
         let key = context.row.merchantID + "/" + context.resource
-        return lanes.withLock { lanes -> Placement in
-            let swept = Placement(dueAt: context.now + range.lowerBound)
-            guard var lane = lanes[key] else { return swept }
+        return lanes.withLock { lanes -> Result? in
+            guard var lane = lanes[key] else { return nil }
             defer { lanes[key] = lane }
             var model = lane.pooled
             var isOwn = false
             if let cohort = lane.cohorts[context.cohort], cohort.sampleCount >= settings.minimumSamples {
                 (model, isOwn) = (cohort, true)
             }
-            guard model.sampleCount >= settings.minimumSamples else { return swept }
+            guard model.sampleCount >= settings.minimumSamples else { return nil }
             // The model caches what it derives from its samples: keep the cache.
             defer { if isOwn { lane.cohorts[context.cohort] = model } else { lane.pooled = model } }
-            var interval = model.interval(fromAge: context.age, within: range)
-            let backlog = Double(context.pendingInLane) / max(context.ratePerSecond, 1)
-            if interval > range.lowerBound, backlog >= settings.deepBacklog * interval { interval = range.lowerBound }
-            let yielding = model.yielding(atAge: context.age + interval)
-            return Placement(dueAt: context.now + interval + yielding, earlyBy: yielding)
+            return body(&model)
         }
     }
 

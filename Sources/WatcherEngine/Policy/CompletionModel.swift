@@ -91,6 +91,14 @@ package struct CompletionModel: Sendable {
         return min(range.upperBound, max(range.lowerBound, entersPlay - age))
     }
 
+    /// How long a row of `age` never polled waits before it enters play: nothing if it is in play already (as past
+    /// the oldest completion seen), else the time until it does, at most the longest interval of `range`.
+    package mutating func waitToEnterPlay(fromAge age: Double, within range: ClosedRange<Double>) -> Double {
+        refresh()
+        if age > oldest { return 0 }
+        return min(range.upperBound, max(0, entersPlay(atOrAfter: age, minimumInterval: range.lowerBound) - age))
+    }
+
     /// How far a row due at `age`, still unfinished at its last poll, yields to rows of known ages: nothing up to
     /// the oldest completion seen; past it ``pastOldestYield`` per multiple of that age by which it outlived it,
     /// scaled by the evidence (polls that found rows past it unfinished, of ``pastOldestEvidence``: the first rows

@@ -5,7 +5,7 @@ import WatcherStore
 /// and the scheduling simulator both call it, so the simulator's choices are the daemon's.
 ///
 /// The order is `next_poll_at`; a row never polled is due ``Intake/firstPollPriority`` seconds before its first
-/// sight, so it comes before every re-poll. The first row in that order is polled once it is due; while none is due,
+/// sight, so it comes before every re-poll, unless its scheduler placed it later. The first row in that order is polled once it is due; while none is due,
 /// a row placed early (``Placement/earlyBy``) may be polled from that much before its due time. The database keeps
 /// the order; the early allowance lives only here, so a row read back from the database waits for its due time.
 /// The queue holds at most `capacity` rows (the lane's window of the database); `isComplete` says whether it holds

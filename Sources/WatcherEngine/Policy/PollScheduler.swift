@@ -65,6 +65,9 @@ package protocol PollScheduler: Sendable {
     /// Where to place the row after an answer that did not finish it: ``nextPollTime(_:)``, and how much earlier
     /// it may take a token no due row wants.
     func placement(_ context: ScheduleContext) -> Placement
+    /// Where to place a row never polled, or nil to poll it at once, before every re-poll. The context's row is
+    /// the new row (no poll yet) and its pending count includes the rows arriving with it.
+    func firstPlacement(_ context: ScheduleContext) -> Placement?
     /// Learns that a row of `cohort` finished `age` seconds after its clock started.
     func recordCompletion(merchant: String, resource: String, cohort: String, age: Double)
 }
@@ -74,6 +77,9 @@ extension PollScheduler {
     package func placement(_ context: ScheduleContext) -> Placement {
         Placement(dueAt: nextPollTime(context))
     }
+
+    /// Schedulers that know nothing of completion ages poll a new row at once.
+    package func firstPlacement(_ context: ScheduleContext) -> Placement? { nil }
 
     /// Schedulers that do not learn ignore completions.
     package func recordCompletion(merchant: String, resource: String, cohort: String, age: Double) {}

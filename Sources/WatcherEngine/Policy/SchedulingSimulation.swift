@@ -5,8 +5,8 @@ import WatcherStore
 /// completion times are known in advance. No network, no database, no sleeping: a ten-minute workload takes
 /// milliseconds, so policies can be compared over hundreds of seeds.
 ///
-/// What it models of the daemon: intake notices a new row on its next 100 ms check and makes it due before every
-/// re-poll; each answer arrives one round trip after its request and is committed before the row re-enters the
+/// What it models of the daemon: intake notices a new row on its next 100 ms check and makes it due where the
+/// scheduler places a new row (``PollScheduler/firstPlacement(_:)``), by default before every re-poll; each answer arrives one round trip after its request and is committed before the row re-enters the
 /// queue; the answer's next poll is the scheduler's, never sooner than the minimum interval (as ``AnswerPolicy``
 /// decides); every task of one resource shares one lane's limiter; the lane holds a window of the rows first in due
 /// order (``Settings/window``), read again every ``Settings/refreshInterval`` and whenever it runs dry, as the lane
@@ -207,17 +207,27 @@ private struct SimulatedLane {
         queue.replace(with: Array(stored.prefix(limit)), limit: limit, inFlight: inFlight)
     }
 
-    /// Intake: rows inserted by now become due before every re-poll.
+    /// Intake: rows inserted by now become due where the scheduler places a new row, or before every re-poll.
     mutating func admit(upTo now: Double) {
-        while nextArrival < arrivalOrder.count, tasks[arrivalOrder[nextArrival]].arrival <= now {
-            let index = arrivalOrder[nextArrival]
-            nextArrival += 1
-            rows[index].firstSeenAt = Self.epoch + now
-            rows[index].nextPollAt = Self.epoch + now - Intake.firstPollPriority
+        var arriving = 0
+        while nextArrival + arriving < arrivalOrder.count, tasks[arrivalOrder[nextArrival + arriving]].arrival <= now {
+            arriving += 1
+        }
+        let wallNow = Self.epoch + now
+        let pendingWithArrivals = pending + arriving
+        for index in arrivalOrder[nextArrival..<nextArrival + arriving] {
+            rows[index].firstSeenAt = wallNow
+            rows[index].nextPollAt = wallNow - Intake.firstPollPriority
+            let context = ScheduleContext(
+                now: wallNow, row: rows[index], cohort: tasks[index].cohort, pendingInLane: pendingWithArrivals,
+                ratePerSecond: limiter.rate, resource: resource)
+            let placement = scheduler.firstPlacement(context)
+            if let placement { rows[index].nextPollAt = placement.dueAt }
             unfinished.insert(index)
-            queue.insert(rows[index])
+            queue.insert(rows[index], earlyBy: placement?.earlyBy ?? 0)
             pending += 1
         }
+        nextArrival += arriving
     }
 
     /// Spends every token the limiter grants on what the queue chooses; returns when to look again.

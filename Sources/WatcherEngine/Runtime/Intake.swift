@@ -11,9 +11,10 @@ import WatcherStore
 /// in flight when its first write woke intake is caught by quick re-checks (``IntakePacing``); without writes it
 /// checks every `idleInterval` (2 s) in case the file system does not report them.
 actor Intake: Service {
-    /// A row never polled is due this many seconds *before* its first sight: `next_poll_at` orders the queue,
-    /// so every never-polled row comes before every re-poll (the first answer also tells whether the resource
-    /// exists), in arrival order among themselves, and a new row is picked up at once however long the queue.
+    /// A row never polled is due this many seconds *before* its first sight, unless its scheduler places it
+    /// (``PollScheduler/firstPlacement(_:)``): `next_poll_at` orders the queue, so such a row comes before every
+    /// re-poll (the first answer also tells whether the resource exists), in arrival order among themselves, and is
+    /// picked up at once however long the queue.
     static let firstPollPriority = 1e9
 
     private let kinds: [any ResourceKind]
@@ -32,6 +33,8 @@ actor Intake: Service {
     private var readFailing = false
     private var writesSeen: UInt64?
     private var writerActivitySeen: UInt64?
+    /// Per resource, the last rowid whose state was checked against the states the daemon knows.
+    private var statesCheckedThrough: [String: Int64] = [:]
     nonisolated let wakeup = Wakeup()
 
     init(
@@ -122,17 +125,53 @@ actor Intake: Service {
                 await admit(rows, kind: kind)
                 if rows.count < batchSize { break }
             }
+            try await reportUnknownStates(kind)
         }
         return moved
     }
 
-    /// Validates new rows: valid ones become due now, invalid ones `REJECTED` with the reason.
+    /// A row whose state is none the daemon knows (a producer's `pending`) is neither watched nor final: says so
+    /// once per row and run, looking only at rows inserted since the last look (all of them at start).
+    private func reportUnknownStates(_ kind: any ResourceKind) async throws {
+        let known = Set(kind.table.activeStates).union(kind.finalStates).union([
+            LocalState.rejected, LocalState.expired,
+        ])
+        let after = statesCheckedThrough[kind.resource] ?? 0
+        let (rows, through) = try await environment.store.rowsInUnknownStates(
+            kind.table, known: known.sorted(), after: after)
+        statesCheckedThrough[kind.resource] = through
+        for row in rows {
+            environment.logger.warning(
+                "row.unknown_state",
+                [
+                    "resource": .string(kind.resource),
+                    "merchant": .string(RowValidation.shortened(row.merchantID)),
+                    "id": .string(RowValidation.shortened(row.resourceID)),
+                    "state": .string(RowValidation.shortened(row.state)),
+                    "error": .string(
+                        "state \(RowValidation.quoted(row.state)) is none the watcher knows, so the row is neither "
+                            + "watched nor final; a producer inserts \(LocalState.pending) (the default) to have it watched"
+                    ),
+                ]
+            )
+        }
+    }
+
+    /// Validates new rows: valid ones become due now or where their scheduler places them, invalid ones `REJECTED`
+    /// with the reason.
     private func admit(_ rows: [QueuedRow], kind: any ResourceKind) async {
         let now = environment.clock.wallNow()
+        let problems = rows.map { RowValidation.problem(with: $0, kind: kind, merchants: merchants)?.description }
+        var placements: [Int64: Placement] = [:]
+        let valid = Dictionary(grouping: zip(rows, problems).filter { $0.1 == nil }.map(\.0), by: \.merchantID)
+        for (merchant, arriving) in valid {
+            guard let lane = lanes[LaneKey(merchant: merchant, resource: kind.resource)] else { continue }
+            placements.merge(await lane.firstPlacements(for: arriving, at: now)) { first, _ in first }
+        }
         var updates: [RowUpdate] = []
-        for row in rows {
+        for (row, problem) in zip(rows, problems) {
             var update = RowUpdate(row: row, table: kind.table, at: now)
-            if let problem = RowValidation.problem(with: row, kind: kind, merchants: merchants)?.description {
+            if let problem {
                 update.newState = LocalState.rejected
                 update.isTerminal = true
                 update.error = .set(problem)
@@ -146,7 +185,8 @@ actor Intake: Service {
                     ]
                 )
             } else {
-                update.nextPollAt = .set(now.timeIntervalSince1970 - Intake.firstPollPriority)
+                let due = placements[row.rowID]?.dueAt ?? now.timeIntervalSince1970 - Intake.firstPollPriority
+                update.nextPollAt = .set(due)
                 update.firstSeenAt = now.timeIntervalSince1970
             }
             updates.append(update)
@@ -158,7 +198,9 @@ actor Intake: Service {
             if let admitted = row.applying(update) { arrived[row.merchantID, default: []].append(admitted) }
         }
         for (merchant, rows) in arrived {
-            await lanes[LaneKey(merchant: merchant, resource: kind.resource)]?.rowsArrived(rows, committedIn: commit)
+            let earlyBy = rows.map { placements[$0.rowID]?.earlyBy ?? 0 }
+            await lanes[LaneKey(merchant: merchant, resource: kind.resource)]?.rowsArrived(
+                rows, earlyBy: earlyBy, committedIn: commit)
         }
     }
 

@@ -128,16 +128,30 @@ actor Lane {
         wakeup.signal()
     }
 
+    /// Where the scheduler places these new rows of the lane, arriving together at `now`, by row id; a row it does
+    /// not place is polled at once, before every re-poll.
+    func firstPlacements(for rows: [QueuedRow], at now: Date) -> [Int64: Placement] {
+        var placements: [Int64: Placement] = [:]
+        for row in rows {
+            var context = scheduleContext(for: row, lateness: 0)
+            context.now = now.timeIntervalSince1970
+            context.pendingInLane += rows.count
+            if let placement = environment.scheduler.firstPlacement(context) { placements[row.rowID] = placement }
+        }
+        return placements
+    }
+
     /// New rows of this lane, as intake committed them in transaction `commit`: they join the window at their
-    /// place in due order (ahead of every re-poll) without a read of the database. When the window was read after
-    /// that commit, it already knew them (and may have polled them since): nothing to add.
-    func rowsArrived(_ rows: [QueuedRow], committedIn commit: Int) {
+    /// place in due order without a read of the database, each free to take a token no due row wants from
+    /// `earlyBy` seconds (by index) before its due time. When the window was read after that commit, it already
+    /// knew them (and may have polled them since): nothing to add.
+    func rowsArrived(_ rows: [QueuedRow], earlyBy: [Double] = [], committedIn commit: Int) {
         pending.changed(by: rows.count, committedIn: commit)
         changedSinceSummary = true
         guard readThrough < commit else { return }
-        for row in rows
+        for (index, row) in rows.enumerated()
         where !inFlight.contains(row.rowID) && !candidates.rows.contains(where: { $0.rowID == row.rowID }) {
-            candidates.insert(row)
+            candidates.insert(row, earlyBy: index < earlyBy.count ? earlyBy[index] : 0)
         }
         // A read under way may have started before the commit, and would replace the window without them.
         if refreshing { refreshRequested = true }

@@ -156,12 +156,31 @@ package final class WeChatPayClient: Sendable {
             .requested, now: clock.wall().timeIntervalSince1970, download: certificateDownload)
     }
 
-    /// Makes sure certificates are held before the first poll: a cache that the configured APIv3 key does not
-    /// open is an error; without a cache holding a certificate valid now, a download must succeed. Nil when ready
-    /// (or in public-key mode).
+    /// Makes sure certificates are held before the first poll: without a cache holding a certificate valid now, a
+    /// download must succeed. A cache that the configured APIv3 key does not open is an error unless a download
+    /// opens with that key (it was reset on the merchant platform since). Nil when ready (or in public-key mode).
     package func preparePlatformCertificates() async -> PlatformCertificateError? {
         guard let certificates else { return nil }
-        if let problem = certificates.cacheProblem { return problem }
+        if let problem = certificates.cacheProblem {
+            switch await downloadPlatformCertificates() {
+            case .success?:
+                logger.warning(
+                    "certificates.cache_unusable",
+                    [
+                        "file": .string(certificates.settings.cacheFile ?? ""), "error": .string(problem.description),
+                        "hint": .string(
+                            "WeChat Pay's certificates open with the configured APIv3 key, so the key was changed "
+                                + "since the cache was written; the cache is replaced"),
+                    ])
+                certificates.expiryWarnings(now: clock.wall().timeIntervalSince1970)
+                return nil
+            case .failure(.transport)?, .failure(.errorAnswer)?, nil:
+                // Nothing proves the key right: the cache's verdict stands.
+                return problem
+            case .failure(let error)?:
+                return error
+            }
+        }
         let now = Int64(clock.wall().timeIntervalSince1970.rounded(.down))
         guard certificates.held.newestValid(at: now) == nil else {
             certificates.expiryWarnings(now: clock.wall().timeIntervalSince1970)
