@@ -135,8 +135,9 @@ if [ "$1" = configure ]; then
     systemd-tmpfiles --create "/usr/lib/tmpfiles.d/$name.conf"
     if [ -d /run/systemd/system ]; then
         systemctl --system daemon-reload >/dev/null || true
-        if [ -n "$2" ]; then
-            deb-systemd-invoke try-restart "$name.service" >/dev/null || true
+        # An upgrade still succeeds when the new version refuses the configuration; the administrator is told.
+        if [ -n "$2" ] && ! deb-systemd-invoke try-restart "$name.service" >/dev/null 2>&1; then
+            echo "$name: the service did not start again after the upgrade: see 'journalctl -u $name.service'" >&2
         fi
     fi
 fi

@@ -271,7 +271,7 @@ unexpected="$(journalctl --after-cursor="$journal_cursor" -u "$unit" --no-pager 
 $unexpected"
 pass
 
-check "a configuration the daemon refuses fails the start with the reason in the journal, and is not restarted"
+check "a configuration the daemon refuses fails the start (or the upgrade's restart, said by apt) with the reason in the journal, and is not restarted"
 # Exit 2 is not restarted (RestartPreventExitStatus=2): the unit is failed at once, not waiting to start again.
 cp "$config" /ci/out/good.json
 refused() {
@@ -292,6 +292,15 @@ install -d -m 2770 -o $name -g $name /srv/queue
 sed -i "s#$database#/srv/queue/watcher.sqlite3#" "$config"
 refused "the database in /srv/queue" "ReadWritePaths=/srv/queue"
 cp /ci/out/good.json "$config"
+# An upgrade whose restart fails (the configuration was broken while the service ran) still installs, and says so.
+systemctl start "$unit" || fail "systemctl start with the configuration restored exited $?"
+sed -i "s#/etc/$name/1900000001/apiclient_key.pem#/etc/$name/missing.pem#" "$config"
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall "$deb" >/ci/out/apt-broken-upgrade.txt 2>&1 ||
+    fail "the upgrade failed: $(tail -5 /ci/out/apt-broken-upgrade.txt)"
+grep -q 'did not start again after the upgrade' /ci/out/apt-broken-upgrade.txt ||
+    fail "the upgrade did not say the service failed to restart: $(tail -5 /ci/out/apt-broken-upgrade.txt)"
+cp /ci/out/good.json "$config"
+systemctl reset-failed "$unit"
 pass
 
 cp "$log" /ci/out/watcher.log

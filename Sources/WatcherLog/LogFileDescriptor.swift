@@ -26,19 +26,25 @@ enum LogFileDescriptor {
 
     /// Writes all of `line`, retrying after `EINTR` and partial writes; false if the line could not be written.
     static func writeAll(_ line: String, to descriptor: Int32) -> Bool {
+        write(line, to: descriptor) == line.utf8.count
+    }
+
+    /// Writes as much of `line` as the descriptor takes, retrying after `EINTR` and partial writes; returns the
+    /// bytes written, fewer than the line's when it failed (`errno` then says why).
+    static func write(_ line: String, to descriptor: Int32) -> Int {
         var line = line
         return line.withUTF8 { buffer in
             var written = 0
             for _ in 0..<maximumAttempts {
-                guard written < buffer.count else { return true }
-                let result = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                guard written < buffer.count else { break }
+                let result = systemWrite(descriptor, buffer.baseAddress! + written, buffer.count - written)
                 if result > 0 {
                     written += result
                 } else if result < 0, errno != EINTR {
-                    return false
+                    break
                 }
             }
-            return written == buffer.count
+            return written
         }
     }
 
@@ -48,6 +54,16 @@ enum LogFileDescriptor {
         // No retry on EINTR: on Linux the descriptor is released even then, and a retry could close a reused number.
         _ = systemClose(descriptor)
     }
+}
+
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+        Glibc.write(descriptor, bytes, count)
+    #elseif canImport(Musl)
+        Musl.write(descriptor, bytes, count)
+    #else
+        Darwin.write(descriptor, bytes, count)
+    #endif
 }
 
 private func systemClose(_ descriptor: Int32) -> Int32 {

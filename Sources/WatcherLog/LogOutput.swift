@@ -1,6 +1,19 @@
 import Synchronization
 import WatcherSync
 
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Where the process's log lines go: standard error or a file. The production sink.
 ///
 /// Every record becomes one `write(2)` of the whole line and its newline, made while holding the lock, so lines
@@ -20,16 +33,35 @@ package final class LogOutput: LogSink {
         var descriptor: Int32
         var format: LogFormat
         var writeFailures = 0
+        /// The run of lines lost since the file last took one: how many, since when, and why.
+        var dropped: DroppedLines?
+    }
+
+    /// Lines that could not be written to the log file, counted until it takes a line again.
+    private struct DroppedLines {
+        var count: Int
+        var since: Date
+        var code: Int32
+        /// The file took the start of a line and then no more: the next line must begin on a line of its own.
+        var endsMidLine: Bool
     }
 
     private let state: Locked<State>
     private let minimumLevel: Atomic<UInt8>
+    private let notices: Destination
 
     /// Opens `destination`; throws if it is a file that cannot be opened for appending.
-    package init(destination: Destination, format: LogFormat = .text, level: LogLevel = .info) throws(LogOutputError) {
+    ///
+    /// - Parameter notices: where the first line of a run of lines the file would not take is reported (standard
+    ///   error: under systemd, the journal); tests give a file.
+    package init(
+        destination: Destination, format: LogFormat = .text, level: LogLevel = .info,
+        notices: Destination = .standardError
+    ) throws(LogOutputError) {
         let descriptor = try Self.open(destination)
         state = Locked(State(destination: destination, descriptor: descriptor, format: format))
         minimumLevel = Atomic(level.atomicRank)
+        self.notices = notices
     }
 
     deinit {
@@ -64,15 +96,66 @@ package final class LogOutput: LogSink {
 
     /// Each record is formatted and written with a single write(2) of the whole line + "\n" (retry on EINTR and
     /// partial writes); a write error is counted (`writeFailures`) and never crashes or blocks forever.
+    ///
+    /// A log file that stops taking lines (its disk full) would otherwise go silent without a word: the first lost
+    /// line of a run is reported as `log.write_failed` on ``notices``, and once the file takes lines again a
+    /// `log.lines_dropped` line in it says how many went missing, since when and why.
     package func write(_ record: LogRecord) {
         guard isEnabled(record.level) else { return }
-        var line = LogLineFormatter.format(record, as: format)
-        line += "\n"
+        let line = LogLineFormatter.format(record, as: format) + "\n"
         state.withLock { state in
-            if !LogFileDescriptor.writeAll(line, to: state.descriptor) {
-                state.writeFailures += 1
+            if let dropped = state.dropped {
+                let summary = Self.droppedSummary(dropped, destination: state.destination, at: record.timestamp)
+                let text = (dropped.endsMidLine ? "\n" : "") + formatted(summary, state.format)
+                let written = LogFileDescriptor.write(text, to: state.descriptor)
+                guard written == text.utf8.count else {
+                    state.writeFailures += 1
+                    state.dropped?.count += 1
+                    state.dropped?.endsMidLine = dropped.endsMidLine ? written != 1 : written > 0
+                    return
+                }
+                state.dropped = nil
+            }
+            let written = LogFileDescriptor.write(line, to: state.descriptor)
+            guard written < line.utf8.count else { return }
+            let code = errno
+            state.writeFailures += 1
+            state.dropped = DroppedLines(count: 1, since: record.timestamp, code: code, endsMidLine: written > 0)
+            if case .file(let path) = state.destination, state.destination != notices {
+                let notice = LogRecord(
+                    timestamp: record.timestamp, level: .error, event: "log.write_failed",
+                    fields: [
+                        LogField(key: "file", value: .string(path)),
+                        LogField(key: "error", value: .string(Self.describe(code))),
+                        LogField(key: "consequence", value: .string("lines are dropped until the file takes one")),
+                    ])
+                Self.report(formatted(notice, state.format), to: notices)
             }
         }
+
+        func formatted(_ record: LogRecord, _ format: LogFormat) -> String {
+            LogLineFormatter.format(record, as: format) + "\n"
+        }
+    }
+
+    private static func droppedSummary(_ dropped: DroppedLines, destination: Destination, at: Date) -> LogRecord {
+        var fields = [LogField(key: "dropped", value: .int(dropped.count))]
+        if case .file(let path) = destination { fields.append(LogField(key: "file", value: .string(path))) }
+        fields.append(LogField(key: "since", value: .string(Timestamp.rfc3339(dropped.since))))
+        fields.append(LogField(key: "error", value: .string(describe(dropped.code))))
+        return LogRecord(timestamp: at, level: .warning, event: "log.lines_dropped", fields: fields)
+    }
+
+    /// `No space left on device (errno 28)`.
+    private static func describe(_ code: Int32) -> String {
+        "\(String(cString: strerror(code))) (errno \(code))"
+    }
+
+    /// Writes one notice line to `destination`, opening a file only for it; a failure here has nowhere left to go.
+    private static func report(_ line: String, to destination: Destination) {
+        guard let descriptor = try? open(destination) else { return }
+        _ = LogFileDescriptor.writeAll(line, to: descriptor)
+        LogFileDescriptor.close(descriptor)
     }
 
     /// Reopen the file at the configured path (after logrotate moved it away: SIGHUP). On failure keep writing
@@ -84,6 +167,7 @@ package final class LogOutput: LogSink {
         let retired = state.withLock { state -> Int32 in
             // A concurrent reconfigure may have moved elsewhere meanwhile; then the new descriptor is the stale one.
             guard state.destination == destination else { return descriptor }
+            state.dropped?.endsMidLine = false  // a new file starts on a line of its own
             defer { state.descriptor = descriptor }
             return state.descriptor
         }

@@ -37,6 +37,12 @@ package struct SQLiteError: Error, Sendable, CustomStringConvertible {
     package var isIOError: Bool { code == SQLITE_IOERR || code == SQLITE_CANTOPEN }
     /// A constraint (unique, not null, check) was violated.
     package var isConstraint: Bool { code == SQLITE_CONSTRAINT }
+    /// The index a statement named (`INDEXED BY`) that the database does not have: someone dropped it.
+    package var missingIndex: String? {
+        let prefix = "no such index: "
+        guard code == SQLITE_ERROR, message.hasPrefix(prefix) else { return nil }
+        return String(message.dropFirst(prefix.count))
+    }
 
     /// A human-readable account, for logs and error messages.
     package var description: String {

@@ -40,20 +40,26 @@ package struct QueueIndexes: Sendable, Hashable {
         self.oldest = oldest
     }
 
+    /// Each index's name and the `CREATE INDEX` that builds it: due, new, deadline, by state, oldest.
+    package func statements(table: String, activeStates: [String]) -> [(name: String, sql: String)] {
+        let active = Self.sqlList(activeStates)
+        return [
+            (due, "CREATE INDEX \(due) ON \(table) (merchant_id, next_poll_at) WHERE state IN (\(active));"),
+            (new, "CREATE INDEX \(new) ON \(table) (merchant_id) WHERE state = 'PENDING' AND next_poll_at IS NULL;"),
+            (deadline, "CREATE INDEX \(deadline) ON \(table) (created_at) WHERE state IN (\(active));"),
+            (byState, "CREATE INDEX \(byState) ON \(table) (merchant_id, state);"),
+            (oldest, "CREATE INDEX \(oldest) ON \(table) (merchant_id, created_at) WHERE state IN (\(active));"),
+        ]
+    }
+
     /// `CREATE INDEX` for the due, new, deadline and by-state indexes of `table`, whose active states are given.
     package func createSQL(table: String, activeStates: [String]) -> String {
-        let active = Self.sqlList(activeStates)
-        return """
-            CREATE INDEX \(due) ON \(table) (merchant_id, next_poll_at) WHERE state IN (\(active));
-            CREATE INDEX \(new) ON \(table) (merchant_id) WHERE state = 'PENDING' AND next_poll_at IS NULL;
-            CREATE INDEX \(deadline) ON \(table) (created_at) WHERE state IN (\(active));
-            CREATE INDEX \(byState) ON \(table) (merchant_id, state);
-            """
+        statements(table: table, activeStates: activeStates).prefix(4).map(\.sql).joined(separator: "\n")
     }
 
     /// `CREATE INDEX` for the oldest-unfinished index (added to the first tables after they shipped).
     package func createOldestSQL(table: String, activeStates: [String]) -> String {
-        "CREATE INDEX \(oldest) ON \(table) (merchant_id, created_at) WHERE state IN (\(Self.sqlList(activeStates)));"
+        statements(table: table, activeStates: activeStates)[4].sql
     }
 
     /// `'PENDING', 'PROCESSING'`: states are constants of the kinds, never user input.

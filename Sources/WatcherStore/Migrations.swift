@@ -133,6 +133,35 @@ package enum Migrator {
         return applied
     }
 
+    /// Builds again the queue indexes of `kinds` that someone dropped; returns their names. The store's reads name
+    /// them (`INDEXED BY`), so without one every read of that table fails, and the history in `kind_migrations`
+    /// says the table is complete: no migration would ever bring the index back.
+    package static func restoreQueueIndexes(_ connection: SQLiteConnection, kinds: [KindSchema]) throws -> [String] {
+        var restored: [String] = []
+        for kind in kinds where try tableExists(kind.table.table, on: connection) {
+            let table = kind.table
+            for (name, sql) in table.indexes.statements(table: table.table, activeStates: table.activeStates) {
+                let exists = try connection.scalar(
+                    "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?", [.text(name)])
+                guard exists.int64Value == 0 else { continue }
+                do {
+                    try connection.execute(sql)
+                } catch {
+                    throw MigrationError(
+                        path: connection.path, problem: "cannot build the missing index \(name) again: \(error)")
+                }
+                restored.append(name)
+            }
+        }
+        return restored
+    }
+
+    private static func tableExists(_ name: String, on connection: SQLiteConnection) throws -> Bool {
+        try connection.scalar(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", [.text(name)]
+        ).int64Value == 1
+    }
+
     /// One kind's missing steps.
     private static func migrate(_ kind: KindSchema, on connection: SQLiteConnection) throws -> [AppliedMigration] {
         let resource = kind.table.resource

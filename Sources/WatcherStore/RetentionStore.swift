@@ -14,6 +14,7 @@ package final class RetentionStore: Sendable {
             // As on the writer: without it every batch's commit waits for an fsync of the log while holding the
             // lock, and a producer waits for the disk instead of a few milliseconds of deleting.
             try connection.execute("PRAGMA synchronous = NORMAL")
+            try connection.execute(WatchStore.walSizeLimit)
         }
     }
 

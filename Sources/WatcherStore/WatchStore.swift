@@ -18,6 +18,8 @@ package final class WatchStore: Sendable {
     private let identity: DatabaseFileIdentity?
     private let writerDataVersion = Atomic<Int64>(0)
     private let writerActivity = Atomic<UInt64>(0)
+    /// Queue indexes that were missing (dropped by someone) and were built again on opening, for the log.
+    package let restoredIndexes: [String]
 
     /// Opens (creating if needed) and migrates the database: the store's own tables, then each kind's.
     ///
@@ -25,11 +27,14 @@ package final class WatchStore: Sendable {
     ///   failing with `SQLITE_BUSY`; the caller retries after that.
     package init(path: String, kinds: [KindSchema], busyTimeoutMilliseconds: Int32 = 5_000) throws {
         self.path = path
+        var restored: [String] = []
         writer = try SerialDatabase(path: path, mode: .readWrite(create: true), label: "sqlite.writer") { connection in
             connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
             try WatchStore.configure(connection)
             try Migrator.migrate(connection, kinds: kinds)
+            restored = try Migrator.restoreQueueIndexes(connection, kinds: kinds)
         }
+        restoredIndexes = restored
         reader = try SerialDatabase(path: path, mode: .readWrite(create: false), label: "sqlite.reader") { connection in
             connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
             try connection.execute(Self.readerCacheSize)
@@ -61,7 +66,14 @@ package final class WatchStore: Sendable {
             throw MigrationError(path: connection.path, problem: "cannot switch to WAL journal mode (got \(mode))")
         }
         try connection.execute("PRAGMA synchronous = NORMAL")
+        try connection.execute(walSizeLimit)
     }
+
+    /// Without a limit SQLite reuses the `-wal` file from its start but never shortens it, so one burst (a reader
+    /// holding a transaction open for an hour, a `VACUUM`) left a file of hundreds of MB for as long as the daemon
+    /// ran. With it, the next write after a complete checkpoint cuts the file back to 16 MiB, four times what
+    /// the automatic checkpoint (1,000 pages) lets it reach in normal work, so that never truncates.
+    static let walSizeLimit = "PRAGMA journal_size_limit = 16777216"
 
     /// Closes both connections.
     package func close() {

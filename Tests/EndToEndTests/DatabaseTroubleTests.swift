@@ -19,6 +19,28 @@ struct DatabaseTroubleTests {
         #expect(scenario.log.contains("was deleted while the watcher had it open"))
     }
 
+    @Test("a queue index dropped under the running daemon: exit 1 naming it; the next start builds it again")
+    func indexDroppedWhileRunning() async throws {
+        let scenario = try Scenario()
+        #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
+        try scenario.addTasks(scenario.tasks(30, durations: .uniform(3, 6)))
+        let daemon = try scenario.startDaemon()
+        #expect(await eventually(timeout: 20) { scenario.log.contains("to=PROCESSING") })
+        let connection = try scenario.openDatabase()
+        try connection.execute("DROP INDEX image_generation_tasks_due")
+        connection.close()
+        let status = try await daemon.wait(timeout: 30)
+        #expect(status == 1, "the rows would wait unpolled for ever; systemd restarts the daemon")
+        #expect(scenario.log.contains("database.unusable"))
+        #expect(scenario.log.contains("the index image_generation_tasks_due"))
+        let restarted = try scenario.startDaemon()
+        let (drained, exitStatus) = try await scenario.drainThenStop(restarted, timeout: 60)
+        #expect(scenario.log.contains("database.index_restored index=image_generation_tasks_due"))
+        #expect(drained)
+        #expect(exitStatus == 0)
+        #expect(try problems(in: scenario) == [])
+    }
+
     @Test("a database file that is not a database: run refuses to start, naming the file and the problem")
     func corruptAtStart() async throws {
         let scenario = try Scenario()

@@ -118,6 +118,34 @@ struct DiskTroubleTests {
         #expect(try problems(in: scenario) == [])
     }
 
+    @Test("the log's disk fills up: the first lost line is named on standard error, the count of lost lines in the log")
+    func fullLogDisk() async throws {
+        let scenario = try Scenario()
+        let folder = scenario.directory.path + "/logdisk"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let disk = try SmallDisk(at: folder, bytes: 1 << 20)
+        let logFile = folder + "/watcher.log"
+        let (from, to) = (scenario.folder.logFile, logFile)
+        try scenario.editConfiguration { $0.replacingOccurrences(of: from, with: to) }
+        let log = { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+        #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
+        try scenario.addTasks(scenario.tasks(40, durations: .uniform(2, 6)))
+        let daemon = try scenario.startDaemon()
+        #expect(await eventually(timeout: 20) { log().contains("to=PROCESSING") })
+        disk.fill()
+        let noticed = await eventually(timeout: 20) { daemon.errorOutput.contains("log.write_failed") }
+        disk.free()
+        let (drained, exitStatus) = try await scenario.drainThenStop(daemon, timeout: 60)
+        #expect(noticed, "standard error (the journal) names the log file that stopped taking lines")
+        #expect(daemon.errorOutput.contains(logFile) && daemon.errorOutput.contains("No space left on device"))
+        #expect(exitStatus == 0)
+        #expect(drained)
+        let dropped = log().split(separator: "\n").filter { $0.contains("log.lines_dropped") }
+        #expect(dropped.count == 1, "the log says once that lines are missing, and how many")
+        #expect(dropped.first?.contains("No space left on device") == true)
+        #expect(try problems(in: scenario) == [])
+    }
+
     @Test("a database on a read-only file system: check-config exits 2 and run exits non-zero, both naming it")
     func readOnlyFileSystem() async throws {
         let scenario = try Scenario(databaseSubfolder: "disk")

@@ -128,6 +128,42 @@ struct LogOutputTests {
         #expect(output.writeFailures == 2)
     }
 
+    @Test("a log file that stops taking lines says so once, elsewhere, naming the file and the error")
+    func firstLostLineIsReported() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let output = try LogOutput(
+            destination: .file(path: "/dev/full"), notices: .file(path: directory.path("journal")))
+        for index in 0..<3 { output.write(record(.info, "transition", ["id": .int(index)])) }
+        #expect(output.writeFailures == 3)
+        let notices = try directory.lines(of: "journal").compactMap(LogLineParser.parseText)
+        #expect(notices.map(\.event) == ["log.write_failed"], "one notice for the run, not one per line")
+        #expect(notices.first?["file"] == .string("/dev/full"))
+        #expect(notices.first?["error"]?.description.contains("No space left on device") == true)
+    }
+
+    @Test("once the log takes lines again, its first line says how many were dropped, since when and why")
+    func droppedLinesAreCountedInTheLog() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // The configured path leads to a full disk until logrotate (here: the link moved) gives it a new file.
+        let path = directory.path("watcher.log")
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "/dev/full")
+        let output = try LogOutput(destination: .file(path: path), notices: .file(path: directory.path("journal")))
+        output.write(record(.info, "lost.one"))
+        output.write(record(.info, "lost.two"))
+        try FileManager.default.removeItem(atPath: path)
+        try output.reopen()
+        output.write(record(.info, "kept.one"))
+        output.write(record(.info, "kept.two"))
+        let lines = try directory.lines(of: "watcher.log").compactMap(LogLineParser.parseText)
+        #expect(lines.map(\.event) == ["log.lines_dropped", "kept.one", "kept.two"])
+        #expect(lines.first?["dropped"]?.description == "2")
+        #expect(lines.first?["since"] == .string(Timestamp.rfc3339(fixedDate)))
+        #expect(lines.first?["error"]?.description.contains("No space left on device") == true)
+        #expect(try directory.lines(of: "journal").count == 1)
+    }
+
     @Test("8 concurrent tasks × 500 lines give 4,000 intact lines")
     func concurrentWriters() async throws {
         let directory = try TemporaryDirectory()

@@ -122,3 +122,26 @@ struct KindMigrationTests {
         }
     }
 }
+
+@Suite("Queue indexes someone dropped")
+struct DroppedIndexTests {
+    @Test("a queue index dropped by another connection is built again when the store opens, and named")
+    func droppedIndexIsRestored() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("db.sqlite3")
+        try WatchStore(path: path, kinds: shippedKinds).close()
+        let connection = try SQLiteConnection(path: path)
+        defer { connection.close() }
+        let complete = try schema(connection)
+        try connection.execute("DROP INDEX image_generation_tasks_due; DROP INDEX product_coupons_oldest")
+
+        let store = try WatchStore(path: path, kinds: shippedKinds)
+        store.close()
+        #expect(store.restoredIndexes == ["image_generation_tasks_due", "product_coupons_oldest"])
+        #expect(try schema(connection) == complete, "the same indexes as the migrations built")
+        let again = try WatchStore(path: path, kinds: shippedKinds)
+        again.close()
+        #expect(again.restoredIndexes == [])
+    }
+}

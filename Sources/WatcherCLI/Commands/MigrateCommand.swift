@@ -24,6 +24,9 @@ enum MigrateCommand: Command {
         if let notice = Setup.rewriteNotice(configuration.database) { Output.line(notice) }
         let store = try Setup.store(configuration.database)
         store.close()
+        for index in store.restoredIndexes {
+            Output.line("the index \(index) was missing (dropped by another connection) and was built again")
+        }
         if before == Schema.currentVersion {
             Output.line("database \(configuration.database) is up to date (schema version \(before))")
         } else {

@@ -115,6 +115,9 @@ private struct Daemon: Sendable {
         } else {
             store = try Setup.store(configuration.database)
         }
+        for index in store.restoredIndexes {
+            logger.warning("database.index_restored", ["index": .string(index), "database": .string(store.path)])
+        }
         let endpoints = Setup.endpoints(configuration, credentials: credentials, transport: transport, logger: logger)
         let clients = endpoints.map(\.client)
         let pruner: RetentionPruner?

@@ -91,6 +91,7 @@ actor Intake: Service {
                     environment.logger.error("database.read_failed", ["error": .string(String(describing: error))])
                     environment.statistics.recordError("database read: \(error)")
                 }
+                await environment.failIfIndexMissing(error)
             }
             if !readFailing { environment.statistics.markProgress() }
             let pause = pacing.pause(

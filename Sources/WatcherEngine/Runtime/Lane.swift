@@ -1,5 +1,6 @@
 import Foundation
 import WatcherLog
+import WatcherSQLite
 import WatcherServices
 import WatcherStore
 import WeChatPay
@@ -13,6 +14,14 @@ struct LaneEnvironment: Sendable {
     var clock: any WatcherClock
     var logger: Logger
     var statistics: EngineStatistics
+
+    /// A read that failed for want of an index the queue reads through can never succeed again, and the rows it
+    /// serves would wait unpolled without end: the engine stops, and the start that follows builds the index again.
+    func failIfIndexMissing(_ error: any Error) async {
+        guard let index = (error as? SQLiteError)?.missingIndex else { return }
+        await writer.fail(
+            "the index \(index) of \(store.path) was dropped while the watcher ran; the next start builds it again")
+    }
 }
 
 /// One merchant and one resource kind: one API, one rate-limit bucket, one loop.
@@ -234,6 +243,7 @@ actor Lane {
         } catch {
             logger.error("database.read_failed", ["error": .string(String(describing: error))])
             environment.statistics.recordError("database read: \(error)")
+            await environment.failIfIndexMissing(error)
         }
     }
 
