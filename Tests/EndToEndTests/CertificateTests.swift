@@ -79,7 +79,9 @@ struct CertificateTests {
         let setup = try CertificateScenario()
         let scenario = setup.scenario
         #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
-        try scenario.addTasks(scenario.tasks(60, durations: .uniform(4, 10)))
+        // Long enough that rows are still running when the signing switches, even when a loaded machine starts the
+        // daemon slowly: otherwise no answer names the new serial and nothing is downloaded.
+        try scenario.addTasks(scenario.tasks(60, durations: .uniform(14, 20)))
         let daemon = try scenario.startDaemon()
         let polled = await eventually(timeout: 30) { scenario.log.contains("certificates.ready") }
         #expect(polled)
