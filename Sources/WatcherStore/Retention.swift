@@ -80,7 +80,7 @@ package struct StorageFigures: Codable, Sendable, Equatable {
         )
     }
 
-    private static func fileSize(_ path: String) -> Int {
+    static func fileSize(_ path: String) -> Int {
         var info = stat()
         return stat(path, &info) == 0 ? Int(info.st_size) : 0
     }

@@ -54,6 +54,9 @@ package final class WatchStore: Sendable {
         identity?.problem(path: path, holder: "the watcher")
     }
 
+    /// Bytes of the database's `-wal` file now (0 when there is none).
+    package var writeAheadLogBytes: Int { StorageFigures.fileSize(path + "-wal") }
+
     /// The page cache of the reading connections, 512 KiB instead of SQLite's 2 MB: it is emptied whenever the writer
     /// commits (every few milliseconds), so a larger one only refilled itself, 2 MB per count of a million rows.
     static let readerCacheSize = "PRAGMA cache_size = -512"

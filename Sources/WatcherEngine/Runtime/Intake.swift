@@ -31,6 +31,7 @@ actor Intake: Service {
     private var lastFileCheck = -Double.infinity
     private var stopping = false
     private var readFailing = false
+    private var writeAheadLog = WriteAheadLogWatch()
     private var writesSeen: UInt64?
     private var writerActivitySeen: UInt64?
     /// Per resource, the last rowid whose state was checked against the states the daemon knows.
@@ -80,6 +81,7 @@ actor Intake: Service {
                 if now - lastFileCheck >= 2 {
                     lastFileCheck = now
                     if let problem = environment.store.fileProblem() { await environment.writer.fail(problem) }
+                    noteWriteAheadLog()
                 }
                 if readFailing {
                     readFailing = false
@@ -99,6 +101,27 @@ actor Intake: Service {
                 watched: writes?.isArmed ?? false)
             // A burst of commits (the writer's own, under load) is already spaced by the write watch's rest.
             await wakeup.wait(until: now + (readFailing ? interval : pause), clock: environment.clock)
+        }
+    }
+
+    /// Logs when the `-wal` file grew far past its normal size, and when it is back.
+    private func noteWriteAheadLog() {
+        let bytes = environment.store.writeAheadLogBytes
+        switch writeAheadLog.observe(bytes: bytes) {
+        case .grew(let size):
+            environment.logger.warning(
+                "database.wal_growing",
+                [
+                    "wal_bytes": .int(size),
+                    "hint": .string(
+                        "checkpoints cannot copy the -wal file into the database: a connection has held a read "
+                            + "transaction open (a sqlite3 shell after BEGIN, a script that never commits); the file "
+                            + "grows until it ends"),
+                ])
+        case .shrank(let size):
+            environment.logger.info("database.wal_shrank", ["wal_bytes": .int(size)])
+        case nil:
+            break
         }
     }
 
