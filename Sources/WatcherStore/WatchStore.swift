@@ -118,7 +118,7 @@ package final class WatchStore: Sendable {
         _ table: ResourceTable, known: [String], after: Int64, span: Int64 = 50_000
     ) async throws -> (rows: [UnknownStateRow], through: Int64) {
         let limit = 100
-        let knownList = known.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ", ")
+        let knownList = QueueIndexes.sqlList(known)
         let sql = """
             SELECT rowid, merchant_id, \(table.idColumn), CASE typeof(state) WHEN 'text' THEN state ELSE quote(state) END
             FROM \(table.table) WHERE rowid > ? AND rowid <= ? AND (state NOT IN (\(knownList)) OR typeof(state) <> 'text')
