@@ -20,13 +20,24 @@ enum PrivateKeyLoader {
         return key
     }
 
-    /// The block to decode: the first private key in the file (a `openssl pkcs12 -nodes` dump puts
+    /// The block to decode: the one private key in the file (a `openssl pkcs12 -nodes` dump puts
     /// certificates before it), or an error naming what the file holds instead.
     private static func usableBlock(in bytes: [UInt8], source: String) throws(KeyLoadError) -> PEMBlock {
         guard case .text(let blocks) = PEMFile(bytes),
             let block = blocks.first(where: { $0.content.isPrivateKey }) ?? blocks.first
         else {
             throw mismatch(PEMContent.classify(bytes), source: source)
+        }
+        let privateKeys = blocks.filter { $0.content.isPrivateKey }
+        guard privateKeys.count <= 1 else {
+            // Signing with whichever comes first would fail as SIGN_ERROR at every request if it is the wrong one.
+            throw KeyLoadError(
+                source: source,
+                problem:
+                    "holds \(privateKeys.count) private keys (\(privateKeys.map { "\($0.content)" }.joined(separator: ", "))); "
+                    + "a merchant key file holds exactly one, the apiclient_key.pem issued with the merchant API "
+                    + "certificate: keep only that key in the file"
+            )
         }
         switch block.content {
         case .pkcs8PrivateKey, .pkcs1RSAPrivateKey:

@@ -94,6 +94,17 @@ struct PrivateKeyFormatTests {
         #expect(problem.hasPrefix("found a PKCS#8 private key without its -----END PRIVATE KEY----- line"))
     }
 
+    @Test("two private keys in one file: refused, since only one can be the merchant's")
+    func twoKeys() {
+        let twoKeys = problem(Fixture.referencePKCS8 + "\n" + Fixture.rsa1024PKCS8)
+        #expect(
+            twoKeys.hasPrefix(
+                "holds 2 private keys (a PKCS#8 private key, a PKCS#8 private key); "
+                    + "a merchant key file holds exactly one"))
+        let withCertificate = problem(Fixture.certificate + "\n" + Fixture.referencePKCS1 + "\n" + Fixture.ecPrivateKey)
+        #expect(withCertificate.hasPrefix("holds 2 private keys ("))
+    }
+
     @Test("a damaged body is reported with OpenSSL's reason")
     func damaged() {
         let damaged = Fixture.referencePKCS8.replacingOccurrences(of: "MIIEvgIBADAN", with: "MIIEvgIBADAA")
