@@ -40,7 +40,8 @@ struct BenchWorkload: Sendable {
     /// Every task finishes eventually, and the run ends when all are final.
     var drains: Bool { watchedRows == 0 }
 
-    static let names = ["backlog", "steady", "scale", "large-queue", "mixed", "full-rate"] + schedulingNames
+    /// Every workload once, in the order `--workload all` runs them.
+    static let names = ["backlog", "scale", "large-queue", "mixed", "full-rate"] + schedulingNames
 
     /// The workloads that compare schedules (the simulator runs these).
     static let schedulingNames = [
