@@ -137,6 +137,58 @@ package final class WatchStore: Sendable {
         }
     }
 
+    /// Rows anywhere in the table whose state is none of `known` (at most `limit`), for the merchants after
+    /// `afterMerchant` (nil: from the first), at most `merchants` of them; and the last merchant looked at, nil once
+    /// the last one was. It finds the rows a producer updated into such a state, which a look at new rowids misses.
+    ///
+    /// Its cost follows the merchants and known states, not the table: each merchant's states are read from the
+    /// (merchant, state) index by range, below the first known state, between each two, and above the last (where
+    /// a blob sorts); the next merchant is one seek in the same index.
+    package func rowsInUnknownStatesAcrossTable(
+        _ table: ResourceTable, known: [String], afterMerchant: MerchantCursor?, merchants: Int = 200,
+        limit: Int = 100
+    ) async throws -> (rows: [UnknownStateRow], lastMerchant: MerchantCursor?) {
+        let sorted = Array(Set(known)).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let index = table.indexes.byState
+        let columns = """
+            rowid, merchant_id, \(table.idColumn), CASE typeof(state) WHEN 'text' THEN state ELSE quote(state) END
+            """
+        // SQLite compares text with memcmp by default (BINARY), the byte order `sorted` uses.
+        let ranges: [(condition: String, bounds: [SQLiteValue])] =
+            sorted.isEmpty
+            ? []
+            : [("state < ?", [.text(sorted[0])])]
+                + zip(sorted, sorted.dropFirst()).map { ("state > ? AND state < ?", [.text($0), .text($1)]) }
+                + [("state > ?", [.text(sorted[sorted.count - 1])])]
+        let statesSQL =
+            ranges.map { range in
+                "SELECT \(columns) FROM \(table.table) INDEXED BY \(index) WHERE merchant_id = ? AND \(range.condition)"
+            }.joined(separator: " UNION ALL ") + " LIMIT ?"
+        let firstMerchant = "SELECT merchant_id FROM \(table.table) INDEXED BY \(index) ORDER BY merchant_id LIMIT 1"
+        let nextMerchant = """
+            SELECT merchant_id FROM \(table.table) INDEXED BY \(index) WHERE merchant_id > ? ORDER BY merchant_id LIMIT 1
+            """
+        return try await reader.perform { connection in
+            var found: [UnknownStateRow] = []
+            var merchant = afterMerchant?.value
+            for _ in 0..<max(1, merchants) {
+                let next =
+                    try merchant.map { try connection.query(nextMerchant, [$0]) } ?? connection.query(firstMerchant)
+                guard let value = next.first?[0] else { return (found, nil) }
+                merchant = value
+                guard !ranges.isEmpty else { continue }
+                let arguments = ranges.flatMap { [value] + $0.bounds } + [.integer(Int64(limit - found.count))]
+                found += try connection.query(statesSQL, arguments).map { row in
+                    UnknownStateRow(
+                        rowID: row[0].int64Value ?? 0, merchantID: Self.text(row[1]) ?? "",
+                        resourceID: Self.text(row[2]) ?? "", state: Self.text(row[3]) ?? "")
+                }
+                if found.count >= limit { break }
+            }
+            return (found, merchant.map(MerchantCursor.init))
+        }
+    }
+
     /// Active rows created before `cutoff`: past their deadline.
     ///
     /// The index orders `created_at` as text, which is time order only within one format: it narrows the rows to
@@ -431,4 +483,9 @@ package enum UpdateResult: Sendable, Equatable {
         if case .applied(let transition) = self { return transition }
         return nil
     }
+}
+
+/// Where a look through a table's merchants stopped: the next look starts after this merchant.
+package struct MerchantCursor: Sendable, Equatable {
+    let value: SQLiteValue
 }

@@ -125,6 +125,25 @@ struct EngineRuntimeTests {
         #expect(!harness.sentIDs.contains("task_typo"))
     }
 
+    @Test("a row a producer updates into an unknown state is named once too, within a sweep")
+    func unknownStateByUpdateNamedOnce() async throws {
+        let harness = try EngineHarness()
+        try harness.insert(["task_done", "task_other"])
+        harness.start()
+        let done = try await harness.advance { try harness.rows().values.allSatisfy { $0.state == "SUCCESS" } }
+        // An operator's re-queue with a typo: the row is in no queue, so nothing else would ever say so.
+        try harness.execute("UPDATE image_generation_tasks SET state = 'PENDNG' WHERE task_id = 'task_done'")
+        let named = await harness.advance(limit: 60) { !harness.logs.records(named: "row.unknown_state").isEmpty }
+        await harness.advance(limit: 70) { false }
+        harness.engine.stop()
+        await harness.advance { harness.result != nil }
+        #expect(done && named)
+        let records = harness.logs.records(named: "row.unknown_state")
+        #expect(records.count == 1, "once, though later sweeps found it again")
+        #expect(records.first?["id"] == .string("task_done") && records.first?["state"] == .string("PENDNG"))
+        #expect(try harness.rows()["task_done"]?.state == "PENDNG", "the producer's value is kept")
+    }
+
     @Test("invalid rows end REJECTED with the reason, without a request")
     func invalidRowsRejected() async throws {
         let harness = try EngineHarness()

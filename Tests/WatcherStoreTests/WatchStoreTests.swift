@@ -142,6 +142,47 @@ struct QueueTests {
         #expect(third.rows.isEmpty && third.through == 5, "only the new row looked at, and it is PENDING")
     }
 
+    @Test(
+        "rows updated into unknown states are found across the table, a few merchants at a time, by index ranges")
+    func unknownStatesAcrossTable() async throws {
+        let fixture = try StoreFixture()
+        try fixture.insert(["a_done", "a_ok", "a_typo"], merchant: "1900000001")
+        try fixture.insert(["b_ok", "b_blob", "b_lower"], merchant: "1900000002")
+        let connection = try SQLiteConnection(path: fixture.path)
+        defer { connection.close() }
+        for (id, state) in [
+            ("a_done", "'DONE'"), ("a_typo", "'PENDNG'"), ("b_blob", "X'50'"), ("b_lower", "'pending'"),
+        ] {
+            try connection.execute("UPDATE image_generation_tasks SET state = \(state) WHERE task_id = '\(id)'")
+        }
+        try connection.execute("UPDATE image_generation_tasks SET state = 'SUCCESS' WHERE task_id = 'a_ok'")
+        let known = ["PENDING", "PROCESSING", "SUCCESS", "FAIL", "REJECTED", "EXPIRED"]
+        let first = try await fixture.store.rowsInUnknownStatesAcrossTable(
+            imageTasks, known: known, afterMerchant: nil, merchants: 1)
+        #expect(Set(first.rows.map(\.resourceID)) == ["a_done", "a_typo"])
+        #expect(first.lastMerchant != nil, "one merchant looked at, more to come")
+        let second = try await fixture.store.rowsInUnknownStatesAcrossTable(
+            imageTasks, known: known, afterMerchant: first.lastMerchant, merchants: 1)
+        #expect(Set(second.rows.map(\.resourceID)) == ["b_blob", "b_lower"])
+        #expect(Set(second.rows.map(\.state)) == ["X'50'", "pending"])
+        let third = try await fixture.store.rowsInUnknownStatesAcrossTable(
+            imageTasks, known: known, afterMerchant: second.lastMerchant, merchants: 1)
+        #expect(third.rows.isEmpty && third.lastMerchant == nil, "past the last merchant: start again")
+        let all = try await fixture.store.rowsInUnknownStatesAcrossTable(imageTasks, known: known, afterMerchant: nil)
+        #expect(all.rows.count == 4 && all.lastMerchant == nil)
+        let limited = try await fixture.store.rowsInUnknownStatesAcrossTable(
+            imageTasks, known: known, afterMerchant: nil, limit: 1)
+        #expect(limited.rows.count == 1)
+        // Searches of the (merchant, state) index, never a scan of the table or the index.
+        let plan = try connection.query(
+            """
+            EXPLAIN QUERY PLAN SELECT rowid FROM image_generation_tasks INDEXED BY image_generation_tasks_state
+            WHERE merchant_id = '1900000001' AND state > 'PENDING' AND state < 'PROCESSING'
+            """
+        ).compactMap { $0[3].stringValue }
+        #expect(plan.allSatisfy { $0.hasPrefix("SEARCH") }, "\(plan)")
+    }
+
     @Test("a state change writes exactly one transition in the same transaction; a repeated state writes none")
     func transitions() async throws {
         let fixture = try StoreFixture()

@@ -36,6 +36,12 @@ actor Intake: Service {
     private var writerActivitySeen: UInt64?
     /// Per resource, the last rowid whose state was checked against the states the daemon knows.
     private var statesCheckedThrough: [String: Int64] = [:]
+    /// Per resource, the last merchant whose rows the whole-table look at states reached (nil: start again).
+    private var statesCheckedMerchant: [String: MerchantCursor] = [:]
+    /// Per resource, the rows already reported in an unknown state (each is reported once per run).
+    private var unknownStatesReported: [String: Set<Int64>] = [:]
+    /// The most rows remembered as reported, per resource: beyond it a row may be reported again.
+    private let unknownStatesRemembered = 100_000
     nonisolated let wakeup = Wakeup()
 
     init(
@@ -77,6 +83,7 @@ actor Intake: Service {
                 if now - lastSweep >= sweepInterval {
                     lastSweep = now
                     try await sweepExpired()
+                    for kind in kinds { try await reportUnknownStatesAcrossTable(kind) }
                 }
                 if now - lastFileCheck >= 2 {
                     lastFileCheck = now
@@ -157,28 +164,45 @@ actor Intake: Service {
     /// A row whose state is none the daemon knows (a producer's `pending`) is neither watched nor final: says so
     /// once per row and run, looking only at rows inserted since the last look (all of them at start).
     private func reportUnknownStates(_ kind: any ResourceKind) async throws {
-        let known = Set(kind.table.activeStates).union(kind.finalStates).union([
-            LocalState.rejected, LocalState.expired,
-        ])
         let after = statesCheckedThrough[kind.resource] ?? 0
         let (rows, through) = try await environment.store.rowsInUnknownStates(
-            kind.table, known: known.sorted(), after: after)
+            kind.table, known: knownStates(kind), after: after)
         statesCheckedThrough[kind.resource] = through
-        for row in rows {
-            environment.logger.warning(
-                "row.unknown_state",
-                [
-                    "resource": .string(kind.resource),
-                    "merchant": .string(RowValidation.shortened(row.merchantID)),
-                    "id": .string(RowValidation.shortened(row.resourceID)),
-                    "state": .string(RowValidation.shortened(row.state)),
-                    "error": .string(
-                        "state \(RowValidation.quoted(row.state)) is none the watcher knows, so the row is neither "
-                            + "watched nor final; a producer inserts \(LocalState.pending) (the default) to have it watched"
-                    ),
-                ]
-            )
-        }
+        for row in rows { warnUnknownState(row, kind: kind) }
+    }
+
+    /// The same for rows a producer updated into such a state (a look at new rowids never sees them): part of the
+    /// table's merchants at each sweep, all of them in turn.
+    private func reportUnknownStatesAcrossTable(_ kind: any ResourceKind) async throws {
+        let (rows, lastMerchant) = try await environment.store.rowsInUnknownStatesAcrossTable(
+            kind.table, known: knownStates(kind), afterMerchant: statesCheckedMerchant[kind.resource])
+        statesCheckedMerchant[kind.resource] = lastMerchant
+        for row in rows { warnUnknownState(row, kind: kind) }
+    }
+
+    private func knownStates(_ kind: any ResourceKind) -> [String] {
+        Set(kind.table.activeStates).union(kind.finalStates).union([LocalState.rejected, LocalState.expired]).sorted()
+    }
+
+    private func warnUnknownState(_ row: UnknownStateRow, kind: any ResourceKind) {
+        var reported = unknownStatesReported[kind.resource, default: []]
+        guard !reported.contains(row.rowID) else { return }
+        if reported.count >= unknownStatesRemembered { reported.removeAll() }
+        reported.insert(row.rowID)
+        unknownStatesReported[kind.resource] = reported
+        environment.logger.warning(
+            "row.unknown_state",
+            [
+                "resource": .string(kind.resource),
+                "merchant": .string(RowValidation.shortened(row.merchantID)),
+                "id": .string(RowValidation.shortened(row.resourceID)),
+                "state": .string(RowValidation.shortened(row.state)),
+                "error": .string(
+                    "state \(RowValidation.quoted(row.state)) is none the watcher knows, so the row is neither "
+                        + "watched nor final; a producer inserts \(LocalState.pending) (the default) to have it watched"
+                ),
+            ]
+        )
     }
 
     /// Validates new rows: valid ones become due now or where their scheduler places them, invalid ones `REJECTED`
