@@ -11,12 +11,12 @@ package enum WatcherCLI {
     }
 
     /// What must be set before the process starts a second thread: the daemon's malloc arena limit, which glibc fixes
-    /// once a ninth arena is wanted, and its stop and reload signals held, so that one sent in the milliseconds before
-    /// their handlers exist (systemd's stop, logrotate's reload) waits for them instead of ending the process.
+    /// once a ninth arena is wanted, and its stop and reload signals recorded, so that one sent in the milliseconds
+    /// before their handlers exist (systemd's stop, logrotate's reload) waits for them instead of ending the process.
     package static func prepareProcess(_ arguments: [String]) {
         guard arguments.first == RunCommand.name else { return }
         HeapReturn.limitArenas()
-        SignalHandlers.holdFromStart([SIGTERM, SIGINT, SIGHUP])
+        SignalHandlers.recordFromStart([SIGTERM, SIGINT, SIGHUP])
     }
 
     /// Runs the command named by `arguments` (without the program name); returns the exit status:

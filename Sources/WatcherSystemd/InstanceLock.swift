@@ -21,6 +21,8 @@ package final class InstanceLock: Sendable {
     package let databasePath: String
     /// The open lock file while held; nil once released.
     private let descriptor: Locked<Int32?>
+    /// What this instance wrote into the lock file.
+    private let record: [UInt8]
 
     /// `path` with its symbolic links and `.`/`..` resolved, as far as it exists (a database not created yet:
     /// its folder resolved); `path` itself when even the folder does not exist.
@@ -65,10 +67,8 @@ package final class InstanceLock: Sendable {
         // The mode given to open(2) passed through the umask. Fails harmlessly on a file another user created.
         _ = fchmod(descriptor, 0o660)
         let record = InstanceLockHolder(pid: pid, started: Timestamp.rfc3339(now)).record
-        // Write, then cut to length: a reader never sees an empty file between the two, only a stale tail.
-        _ = record.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
-        _ = ftruncate(descriptor, off_t(record.count))
-        return InstanceLock(path: path, databasePath: databasePath, descriptor: descriptor)
+        write(record, to: descriptor)
+        return InstanceLock(path: path, databasePath: databasePath, descriptor: descriptor, record: record)
     }
 
     /// The instance recorded in the lock file of `databasePath`, whether or not it still runs; nil when there is
@@ -80,10 +80,78 @@ package final class InstanceLock: Sendable {
         return readHolder(descriptor)
     }
 
-    private init(path: String, databasePath: String, descriptor: Int32) {
+    private init(path: String, databasePath: String, descriptor: Int32, record: [UInt8]) {
         self.path = path
         self.databasePath = databasePath
         self.descriptor = Locked(descriptor)
+        self.record = record
+    }
+
+    /// What ``verify()`` found.
+    package enum Check: Sendable, Equatable {
+        /// The lock file is the one this instance locked.
+        case intact
+        /// Its name had gone or named another file, nobody held that: this instance locks the file by that name
+        /// again. `was` says what happened to it.
+        case restored(was: String)
+        /// Its name names a file another process has locked (a second instance started after the file was
+        /// deleted): two instances run on one database.
+        case heldElsewhere(holder: InstanceLockHolder?)
+        /// The file could not be checked or locked again.
+        case failed(String)
+        /// This object no longer holds a lock.
+        case released
+    }
+
+    /// Checks that the lock file's name still names the file this instance locked, and takes the lock again by
+    /// that name when it does not: a lock on a deleted file stops no second instance.
+    package func verify() -> Check {
+        descriptor.withLock { held -> Check in
+            guard let current = held else { return .released }
+            var locked = stat()
+            var named = stat()
+            guard fstat(current, &locked) == 0 else {
+                return .failed("cannot stat the lock: \(systemErrorText(errno))")
+            }
+            let was: String
+            if lstat(path, &named) != 0 {
+                guard errno == ENOENT else { return .failed("cannot stat \(path): \(systemErrorText(errno))") }
+                was = "deleted"
+            } else if named.st_dev == locked.st_dev, named.st_ino == locked.st_ino {
+                return .intact
+            } else {
+                was = "replaced by another file"
+            }
+            let replacement = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o660)
+            guard replacement >= 0 else { return .failed("cannot open \(path): \(systemErrorText(errno))") }
+            do throws(InstanceLockError) {
+                try Self.requireRegularFile(replacement, path: path)
+            } catch {
+                close(replacement)
+                return .failed(error.description)
+            }
+            switch Self.lockExclusively(replacement) {
+            case .locked:
+                _ = fchmod(replacement, 0o660)
+                Self.write(record, to: replacement)
+                close(current)
+                held = replacement
+                return .restored(was: was)
+            case .held:
+                defer { close(replacement) }
+                return .heldElsewhere(holder: Self.readHolder(replacement))
+            case .failed(let code):
+                close(replacement)
+                return .failed("cannot lock \(path): \(systemErrorText(code))")
+            }
+        }
+    }
+
+    /// Writes `record`, then cuts the file to its length: a reader never sees an empty file between the two, only
+    /// a stale tail.
+    private static func write(_ record: [UInt8], to descriptor: Int32) {
+        _ = record.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        _ = ftruncate(descriptor, off_t(record.count))
     }
 
     /// Whether this object still holds the lock.

@@ -83,6 +83,44 @@ struct ServiceTests {
         #expect(second.error.contains("pid \(daemon.process.processIdentifier)"), "\(second.error)")
     }
 
+    @Test("a lock file deleted while the daemon runs is locked again by its name: a second run is still refused")
+    func deletedLockRestored() async throws {
+        let scenario = try Scenario()
+        #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
+        let daemon = try scenario.startDaemon()
+        #expect(await eventually(timeout: 20) { scenario.log.contains("engine.started") })
+        try FileManager.default.removeItem(atPath: scenario.database + ".lock")
+        let restored = await eventually(timeout: 20) { scenario.log.contains("watcher.lock_restored") }
+        let second = try await scenario.run(["run", "--config", scenario.folder.configFile], timeout: 20)
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait(timeout: 20) == 0)
+        #expect(restored, "the daemon noticed within its 5 s check")
+        #expect(second.status == 1 && second.error.contains("already running"), "\(second.error)")
+    }
+
+    @Test("a lock file deleted and locked by another process meanwhile: the daemon stops with exit 1, naming it")
+    func lockLostStops() async throws {
+        let scenario = try Scenario()
+        #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
+        let daemon = try scenario.startDaemon()
+        #expect(await eventually(timeout: 20) { scenario.log.contains("engine.started") })
+        let lockPath = scenario.database + ".lock"
+        try FileManager.default.removeItem(atPath: lockPath)
+        // What a second instance does on start: an open-file-description lock on a new file, and its record.
+        let other = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o660)
+        defer { close(other) }
+        var request = flock()
+        request.l_type = Int16(F_WRLCK)
+        request.l_whence = Int16(SEEK_SET)
+        #expect(fcntl(other, 37, &request) == 0, "F_OFD_SETLK")
+        let record = Array("pid=4242\nstarted=2026-12-02T12:00:00.000Z\n".utf8)
+        _ = record.withUnsafeBytes { write(other, $0.baseAddress, $0.count) }
+        let status = try await daemon.wait(timeout: 20)
+        #expect(status == 1)
+        #expect(scenario.log.contains("watcher.lock_lost"))
+        #expect(scenario.log.contains("pid 4242"), "names the instance that holds the lock now")
+    }
+
     @Test("metrics_file gets a Prometheus textfile with requests, transitions and pending")
     func metricsFile() async throws {
         let scenario = try Scenario()

@@ -37,6 +37,37 @@ struct InstanceLockTests {
         first.release()
     }
 
+    @Test("a lock file deleted or replaced while held is locked again by its name, so a second instance still meets it")
+    func restoredByName() throws {
+        let first = try InstanceLock.acquire(databasePath: database, pid: 1234)
+        #expect(first.verify() == .intact)
+        try FileManager.default.removeItem(atPath: first.path)
+        #expect(first.verify() == .restored(was: "deleted"))
+        #expect(InstanceLock.recordedHolder(databasePath: database)?.pid == 1234, "the record is written again")
+        #expect(throws: InstanceLockError.self) { try InstanceLock.acquire(databasePath: database) }
+        try FileManager.default.removeItem(atPath: first.path)
+        _ = FileManager.default.createFile(atPath: first.path, contents: Data("pid=1\n".utf8))
+        #expect(first.verify() == .restored(was: "replaced by another file"))
+        #expect(first.verify() == .intact)
+        #expect(throws: InstanceLockError.self) { try InstanceLock.acquire(databasePath: database) }
+    }
+
+    @Test("a second instance that locked the file after it was deleted is found: two instances run on one database")
+    func heldElsewhereFound() throws {
+        let first = try InstanceLock.acquire(databasePath: database, pid: 1234)
+        try FileManager.default.removeItem(atPath: first.path)
+        let second = try InstanceLock.acquire(databasePath: database, pid: 5678)
+        let check = first.verify()
+        guard case .heldElsewhere(let holder) = check else {
+            Issue.record("expected heldElsewhere, got \(check)")
+            return
+        }
+        #expect(holder?.pid == 5678)
+        #expect(second.verify() == .intact)
+        first.release()
+        #expect(first.verify() == .released)
+    }
+
     @Test("release lets the next instance in, and is idempotent")
     func release() throws {
         let first = try InstanceLock.acquire(databasePath: database)

@@ -209,10 +209,12 @@ private struct Daemon: Sendable {
         }
     }
 
-    /// The services that run beside the engine's own: systemd's status and watchdog, heap return, and retention
-    /// when configured (a service that returns stops the group, so an absent pruner is no service at all).
+    /// The services that run beside the engine's own: systemd's status and watchdog, heap return, the lock's guard,
+    /// and retention when configured (a service that returns stops the group, so an absent pruner is no service).
     var services: [any Service] {
-        var services: [any Service] = [monitor, CancellableService { await HeapReturn.run() }]
+        var services: [any Service] = [
+            monitor, CancellableService { await HeapReturn.run() }, LockGuard(lock: lock, logger: logger),
+        ]
         if let pruner { services.append(CancellableService { await pruner.run() }) }
         return services
     }

@@ -31,7 +31,9 @@ final class StopRequest: Service {
         guard let target = target.withLock({ $0 }) else {
             FileHandle.standardError.write(
                 Data("wechatpay-watcher: \(name) during start-up; exiting before any poll\n".utf8))
-            exit(0)
+            // Not exit(3): its handlers (OpenSSL's cleanup among them) would tear down what start-up is using on
+            // another thread at this moment, and crash. Log lines are written unbuffered; SQLite needs no flush.
+            _exit(0)
         }
         target.logger.info("signal.received", ["signal": .string(name)])
         target.notifier?.stopping()
