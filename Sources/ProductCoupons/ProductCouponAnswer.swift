@@ -45,6 +45,58 @@ package struct ProductCouponAnswer: Decodable, Sendable, Equatable {
         case brandID = "brand_id"
     }
 
+    /// The fields the watch acts on or stores in their own columns, and no other: what is read when a field it
+    /// only keeps in `coupon_json` (a price, a count) does not decode, so such a field never costs the state.
+    package struct Essentials: Decodable, Sendable, Equatable {
+        package var productCouponID: String?
+        package var scope: OpenEnum<CouponScope>?
+        package var type: OpenEnum<CouponType>?
+        package var usageMode: OpenEnum<UsageMode>?
+        package var displayName: String?
+        package var outProductNo: String?
+        package var state: String?
+        package var deactivateRequestNo: String?
+        package var deactivateTime: String?
+        package var deactivateReason: String?
+        package var brandID: String?
+
+        private struct Display: Decodable {
+            var name: String?
+        }
+
+        /// Decodes the fields named above; `display_info` only for its `name`.
+        package init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            productCouponID = try container.decodeIfPresent(String.self, forKey: .productCouponID)
+            scope = try container.decodeIfPresent(OpenEnum<CouponScope>.self, forKey: .scope)
+            type = try container.decodeIfPresent(OpenEnum<CouponType>.self, forKey: .type)
+            usageMode = try container.decodeIfPresent(OpenEnum<UsageMode>.self, forKey: .usageMode)
+            displayName = try container.decodeIfPresent(Display.self, forKey: .displayInfo)?.name
+            outProductNo = try container.decodeIfPresent(String.self, forKey: .outProductNo)
+            state = try container.decodeIfPresent(String.self, forKey: .state)
+            deactivateRequestNo = try container.decodeIfPresent(String.self, forKey: .deactivateRequestNo)
+            deactivateTime = try container.decodeIfPresent(String.self, forKey: .deactivateTime)
+            deactivateReason = try container.decodeIfPresent(String.self, forKey: .deactivateReason)
+            brandID = try container.decodeIfPresent(String.self, forKey: .brandID)
+        }
+    }
+
+    /// An answer of which only the essentials could be read: the usage information and the rest of the display
+    /// information are absent.
+    package init(_ essentials: Essentials) {
+        productCouponID = essentials.productCouponID
+        scope = essentials.scope
+        type = essentials.type
+        usageMode = essentials.usageMode
+        displayInfo = essentials.displayName.map { DisplayInfo(name: $0) }
+        outProductNo = essentials.outProductNo
+        state = essentials.state
+        deactivateRequestNo = essentials.deactivateRequestNo
+        deactivateTime = essentials.deactivateTime
+        deactivateReason = essentials.deactivateReason
+        brandID = essentials.brandID
+    }
+
     /// 商品券状态, strictly as the document lists them; nil when `state` is missing or unknown.
     package var couponState: CouponState? { state.flatMap(CouponState.init(rawValue:)) }
 

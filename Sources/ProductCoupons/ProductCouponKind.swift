@@ -51,10 +51,16 @@ package struct ProductCouponKind: ResourceKind {
     /// Reads a verified answer; anything that cannot be right is an anomaly, never a state.
     package func interpret(_ body: [UInt8], for row: QueuedRow) -> Interpretation {
         let answer: ProductCouponAnswer
+        var unreadable: String?
         do {
             answer = try JSONDecoder().decode(ProductCouponAnswer.self, from: Data(body))
         } catch {
-            return .anomaly(AnswerChecks.describe(error))
+            // A price or count the document types as an integer, answered as 85.5 or past 64 bits: not a reason to
+            // disbelieve the state, since such fields are only kept in coupon_json.
+            guard let essentials = try? JSONDecoder().decode(ProductCouponAnswer.Essentials.self, from: Data(body))
+            else { return .anomaly(AnswerChecks.describe(error)) }
+            answer = ProductCouponAnswer(essentials)
+            unreadable = "\(AnswerChecks.describe(error)) (kept as received in coupon_json)"
         }
         if let problem = Self.mismatch("product_coupon_id", answered: answer.productCouponID, expected: row.resourceID)
             ?? Self.mismatch("brand_id", answered: answer.brandID, expected: row.brandID)
@@ -73,7 +79,10 @@ package struct ProductCouponKind: ResourceKind {
         store("deactivate_time", deactivated ? answer.deactivateTime : nil)
         store("deactivate_reason", deactivated ? answer.deactivateReason : nil)
         let detail = deactivated ? answer.deactivateReason.map { "reason: \($0)" } : nil
-        return .state(state.rawValue, results: results, detail: detail, notice: Self.unknownValues(in: answer))
+        let notices = [unreadable, Self.unknownValues(in: answer)].compactMap { $0 }
+        return .state(
+            state.rawValue, results: results, detail: detail,
+            notice: notices.isEmpty ? nil : notices.joined(separator: "; "))
     }
 
     /// One cohort for all coupons: a row carries only ids, and the coupon's type is not known before the first
