@@ -117,6 +117,15 @@ package struct QueuedRow: Sendable, Equatable {
         self.notFoundSince = notFoundSince
     }
 
-    /// When the row's clock started: its creation time, or when the daemon first saw it.
-    package var startedAt: Double? { createdAt ?? firstSeenAt }
+    /// When the row's clock started: its creation time, or when the daemon first saw it. A creation time more than
+    /// ``futureCreationTolerance`` after the first sight is a wrong clock or format (a row cannot be seen before it
+    /// was created): it would put the deadline off for as long, so the first sight counts instead.
+    package var startedAt: Double? {
+        guard let createdAt else { return firstSeenAt }
+        if let firstSeenAt, createdAt > firstSeenAt + Self.futureCreationTolerance { return firstSeenAt }
+        return createdAt
+    }
+
+    /// How far a producer's clock may run ahead of the daemon's before its `created_at` is not believed, in seconds.
+    package static let futureCreationTolerance = 300.0
 }

@@ -209,11 +209,12 @@ package final class WatchStore: Sendable {
     }
 
     /// `created_at` as Unix seconds: a number (the column's text affinity stores one as its digits) is taken as
-    /// Unix seconds, other text as any date and time SQLite reads (`2026-12-02T08:00:00Z`, `2026-12-02 08:00:00`,
+    /// Unix seconds, or milliseconds above 1e11 (as seconds that is the year 5138; as milliseconds, 1973), other text as any date and time SQLite reads (`2026-12-02T08:00:00Z`, `2026-12-02 08:00:00`,
     /// with or without an offset); NULL when it is neither.
     static let createdSeconds = """
         CASE WHEN typeof(created_at) IN ('integer', 'real') OR (created_at NOT LIKE '%-%' \
         AND CAST(created_at AS REAL) > 1e8) THEN CAST(created_at AS REAL) \
+        / (CASE WHEN CAST(created_at AS REAL) > 1e11 THEN 1000.0 ELSE 1.0 END) \
         ELSE (julianday(created_at) - 2440587.5) * 86400.0 END
         """
 

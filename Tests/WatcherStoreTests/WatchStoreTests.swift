@@ -247,7 +247,10 @@ struct QueueTests {
     @Test("the deadline compares instants, whatever format the producer wrote created_at in")
     func deadlineFormats() async throws {
         let fixture = try StoreFixture()
-        let ids = ["space_3h", "space_1m", "epoch_1m", "offset_3h", "space_25h", "epoch_25h", "offset_26h"]
+        let ids = [
+            "space_3h", "space_1m", "epoch_1m", "offset_3h", "space_25h", "epoch_25h", "offset_26h", "millis_1m",
+            "millis_25h",
+        ]
         try fixture.insert(ids)
         let connection = try SQLiteConnection(path: fixture.path)
         for (id, value) in [
@@ -257,17 +260,20 @@ struct QueueTests {
             ("space_25h", "datetime('now', '-25 hours')"),
             ("epoch_25h", "CAST(strftime('%s', 'now', '-25 hours') AS INTEGER)"),
             ("offset_26h", "strftime('%Y-%m-%dT%H:%M:%S-02:00', 'now', '-28 hours')"),
+            ("millis_1m", "CAST(strftime('%s', 'now', '-1 minutes') AS INTEGER) * 1000 + 250"),
+            ("millis_25h", "CAST(strftime('%s', 'now', '-25 hours') AS INTEGER) * 1000 + 250"),
         ] {
             try connection.run("UPDATE image_generation_tasks SET created_at = \(value) WHERE task_id = '\(id)'")
         }
         connection.close()
         let old = try await fixture.store.rowsCreatedBefore(
             imageTasks, cutoff: Date().addingTimeInterval(-24 * 3600), limit: 10)
-        #expect(Set(old.map(\.resourceID)) == ["space_25h", "epoch_25h", "offset_26h"])
+        #expect(Set(old.map(\.resourceID)) == ["space_25h", "epoch_25h", "offset_26h", "millis_25h"])
         let ages = Dictionary(
             uniqueKeysWithValues: old.map { ($0.resourceID, Date().timeIntervalSince1970 - ($0.createdAt ?? 0)) })
         #expect(abs((ages["space_25h"] ?? 0) - 25 * 3600) < 120 && abs((ages["epoch_25h"] ?? 0) - 25 * 3600) < 120)
         #expect(abs((ages["offset_26h"] ?? 0) - 26 * 3600) < 120, "\(ages)")
+        #expect(abs((ages["millis_25h"] ?? 0) - 25 * 3600) < 120, "Unix milliseconds: \(ages)")
     }
 
     @Test(
@@ -294,6 +300,20 @@ struct QueueTests {
         #expect(try await fixture.store.oldestActiveCreatedAt(imageTasks, merchant: "1900000001") == oldest)
         let none = try await fixture.store.activeSummary(imageTasks, merchant: "1900000003")
         #expect(none == ActiveSummary(count: 0, oldestCreatedAt: nil))
+    }
+
+    @Test("a row's clock starts at created_at, or at first sight when created_at is missing or in the future")
+    func startedAtRules() {
+        func row(created: Double?, seen: Double?) -> QueuedRow {
+            QueuedRow(
+                rowID: 1, merchantID: "1900000001", resourceID: "task_a", brandID: "120344", state: "PENDING",
+                createdAt: created, firstSeenAt: seen)
+        }
+        #expect(row(created: 1_000, seen: 1_060).startedAt == 1_000)
+        #expect(row(created: nil, seen: 1_060).startedAt == 1_060)
+        #expect(row(created: 1_200, seen: 1_000).startedAt == 1_200, "a producer's clock a little ahead is believed")
+        #expect(row(created: 4_102_444_800, seen: 1_000).startedAt == 1_000, "2100-01-01 cannot be right")
+        #expect(row(created: 4_102_444_800, seen: nil).startedAt == 4_102_444_800, "not seen yet: nothing better")
     }
 
     @Test("the oldest active row is found whatever format created_at is in, for the gauge and for status")
