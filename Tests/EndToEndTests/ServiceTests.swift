@@ -23,6 +23,26 @@ struct ServiceTests {
         #expect(old.contains("engine.started") && !old.contains("config.reloaded"))
     }
 
+    @Test("a key file replaced at the same path is named at reload as needing a restart")
+    func replacedKeyNamedAtReload() async throws {
+        let scenario = try Scenario()
+        #expect(try await scenario.run(["migrate", "--config", scenario.folder.configFile]).status == 0)
+        let daemon = try scenario.startDaemon()
+        #expect(await eventually(timeout: 20) { scenario.log.contains("engine.started") })
+        let keyFile = scenario.folder.privateKeyFile(of: try #require(scenario.folder.merchants.first).mchid)
+        let key = try Data(contentsOf: URL(fileURLWithPath: keyFile))
+        try key.write(to: URL(fileURLWithPath: keyFile + ".new"))
+        #expect(rename(keyFile + ".new", keyFile) == 0, "as an operator installs a new key: mv over the old one")
+        daemon.signal(SIGHUP)
+        let reloaded = await eventually(timeout: 10) { scenario.log.contains("config.reloaded") }
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.wait(timeout: 20) == 0)
+        #expect(reloaded)
+        let line = scenario.log.split(separator: "\n").first { $0.contains("config.reloaded") } ?? ""
+        #expect(line.contains("restart_needed_for=merchants"), "\(line)")
+        #expect(line.contains(keyFile), "\(line)")
+    }
+
     @Test("an invalid configuration at reload is refused by name and the running one kept")
     func invalidReloadKeepsRunning() async throws {
         let scenario = try Scenario()

@@ -7,11 +7,14 @@ import WatcherSync
 ///
 /// Applied live: `log_file`, `log_level`, `log_format`, `metrics_file`. Everything else (database, API hosts,
 /// merchants and their keys, polling tuning) is wired into the running lanes; a change there is logged with the
-/// keys that changed and takes effect at the next restart, so a reload never half-applies a merchant change.
+/// keys that changed and takes effect at the next restart, so a reload never half-applies a merchant change. A key
+/// or CA file replaced at the same path counts as a change of `merchants` (or `api`), named in `changed_files`.
 final class ConfigReload: Sendable {
     private let output: LogOutput
     private let logger: Logger
     private let running: Locked<WatcherConfiguration>
+    /// The key and CA files as the running lanes read them at start.
+    private let filesAtStart: FileStamps
 
     /// The configuration in effect (as last applied).
     var current: WatcherConfiguration { running.withLock { $0 } }
@@ -20,6 +23,13 @@ final class ConfigReload: Sendable {
         self.output = output
         self.logger = logger
         self.running = Locked(configuration)
+        self.filesAtStart = FileStamps(Self.keyFiles(configuration))
+    }
+
+    /// The files the running lanes read once at start: merchants' keys and the API's CA file.
+    static func keyFiles(_ configuration: WatcherConfiguration) -> [String] {
+        configuration.merchants.flatMap { [$0.privateKeyFile, $0.wechatpayPublicKeyFile, $0.apiv3KeyFile] }
+            .compactMap { $0 } + [configuration.api.caFile].compactMap { $0 }
     }
 
     /// Handles one SIGHUP.
@@ -51,7 +61,13 @@ final class ConfigReload: Sendable {
             return
         }
         for warning in loaded.warnings { logger.warning("config.warning", ["warning": .string(warning)]) }
-        let pending = Self.restartOnlyChanges(from: old, to: new)
+        var pending = Self.restartOnlyChanges(from: old, to: new)
+        let changedFiles = filesAtStart.changed(in: FileStamps(Self.keyFiles(new)))
+        let caFile = old.api.caFile
+        if changedFiles.contains(where: { $0 != caFile }), !pending.contains("merchants") {
+            pending.append("merchants")
+        }
+        if let caFile, changedFiles.contains(caFile), !pending.contains("api") { pending.append("api") }
         var applied = old
         applied.logFile = new.logFile
         applied.logLevel = new.logLevel
@@ -63,6 +79,7 @@ final class ConfigReload: Sendable {
             [
                 "config": .string(new.configFile), "log_level": .string(new.logLevel.rawValue),
                 "restart_needed_for": .string(pending.isEmpty ? "nothing" : pending.joined(separator: ",")),
+                "changed_files": .string(changedFiles.isEmpty ? "none" : changedFiles.joined(separator: ",")),
             ])
     }
 
