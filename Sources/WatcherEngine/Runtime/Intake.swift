@@ -38,8 +38,9 @@ actor Intake: Service {
     private var statesCheckedThrough: [String: Int64] = [:]
     /// Per resource, the last merchant whose rows the whole-table look at states reached (nil: start again).
     private var statesCheckedMerchant: [String: MerchantCursor] = [:]
-    /// Per resource, the rows already reported in an unknown state (each is reported once per run).
-    private var unknownStatesReported: [String: Set<Int64>] = [:]
+    /// Per resource, the rows already reported in an unknown state (each is reported once per run), by rowid and id:
+    /// a row deleted and another inserted may reuse the rowid.
+    private var unknownStatesReported: [String: Set<String>] = [:]
     /// The most rows remembered as reported, per resource: beyond it a row may be reported again.
     private let unknownStatesRemembered = 100_000
     nonisolated let wakeup = Wakeup()
@@ -186,9 +187,10 @@ actor Intake: Service {
 
     private func warnUnknownState(_ row: UnknownStateRow, kind: any ResourceKind) {
         var reported = unknownStatesReported[kind.resource, default: []]
-        guard !reported.contains(row.rowID) else { return }
+        let key = "\(row.rowID)/\(row.resourceID)"
+        guard !reported.contains(key) else { return }
         if reported.count >= unknownStatesRemembered { reported.removeAll() }
-        reported.insert(row.rowID)
+        reported.insert(key)
         unknownStatesReported[kind.resource] = reported
         environment.logger.warning(
             "row.unknown_state",
