@@ -28,6 +28,9 @@ package struct ExpiredRow: Sendable, Equatable {
     package var merchantID: String
     /// WeChat Pay's id of the resource.
     package var resourceID: String
+    /// The two as stored, which the delete matches: a producer may have written either as a BLOB.
+    var storedMerchantID: SQLiteValue? = nil
+    var storedResourceID: SQLiteValue? = nil
 }
 
 /// What a batch or a pass removed (or, in a dry run, would remove).
@@ -128,7 +131,9 @@ package enum Retention {
             ExpiredRow(
                 rowID: row["rowid"].int64Value ?? 0,
                 merchantID: row["merchant_id"].stringValue ?? "",
-                resourceID: row[table.idColumn].stringValue ?? ""
+                resourceID: row[table.idColumn].stringValue ?? "",
+                storedMerchantID: row["merchant_id"],
+                storedResourceID: row[table.idColumn]
             )
         }
     }
@@ -150,7 +155,8 @@ package enum Retention {
             var counts = PruneCounts()
             for row in rows {
                 let arguments: [SQLiteValue] = [.text(row.merchantID), .text(row.resourceID)]
-                guard try connection.run(deleteRow, [.integer(row.rowID)] + arguments + [.text(cutoffText)]) == 1
+                let stored = [row.storedMerchantID ?? arguments[0], row.storedResourceID ?? arguments[1]]
+                guard try connection.run(deleteRow, [.integer(row.rowID)] + stored + [.text(cutoffText)]) == 1
                 else { continue }
                 counts.rows[table.resource, default: 0] += 1
                 counts.transitions += try connection.run(deleteTransitions, [.text(table.resource)] + arguments)

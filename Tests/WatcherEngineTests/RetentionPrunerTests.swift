@@ -151,6 +151,27 @@ struct RetentionPrunerTests {
         #expect(fixture.sink.lines.last?.contains("retention.pruned rows=3 transitions=5") == true)
     }
 
+    @Test("a final row whose merchant or id a producer wrote as a BLOB goes too (REJECTED for it)")
+    func blobRowsGo() async throws {
+        let fixture = try RetentionFixture()
+        try fixture.task("blob_merchant", state: "REJECTED", completedDaysAgo: 40, transitions: 1)
+        try fixture.task("blob_task_id", state: "REJECTED", completedDaysAgo: 40, transitions: 1)
+        try fixture.task("recent_blob", state: "REJECTED", completedDaysAgo: 2, transitions: 1)
+        try fixture.connection.run(
+            "UPDATE image_generation_tasks SET merchant_id = CAST(merchant_id AS BLOB) WHERE task_id = 'blob_merchant'")
+        try fixture.connection.run(
+            "UPDATE image_generation_tasks SET task_id = CAST(task_id AS BLOB) WHERE task_id IN ('blob_task_id', 'recent_blob')"
+        )
+        let pruner = try fixture.pruner(finalRowDays: 30)
+        defer { pruner.close() }
+
+        let pass = try await pruner.pass()
+
+        #expect(pass.counts.rows == ["image_generation_task": 2])
+        let left = try fixture.connection.query("SELECT CAST(task_id AS TEXT) FROM image_generation_tasks")
+        #expect(left.map { $0[0].stringValue } == ["recent_blob"])
+    }
+
     @Test("with both periods 0 (the default) nothing is ever deleted")
     func zeroKeepsEverything() async throws {
         let fixture = try RetentionFixture()
