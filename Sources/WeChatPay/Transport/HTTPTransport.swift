@@ -86,7 +86,7 @@ package enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertib
     /// The proxy could not be reached, refused the tunnel (a `407`, another status) or closed it while it was being
     /// set up; nothing reached the API host.
     case proxy(reason: String)
-    /// A kept-alive connection taken from the pool turned out closed by the server before any answer byte.
+    /// A kept-alive connection taken from the pool turned out closed or reset by the server before any answer byte.
     /// `requestDelivered` tells whether the whole request had been written: if it had, the server may have read and
     /// counted it against the rate limit, so only a request that was not delivered may be signed again and sent at
     /// once; nothing below the caller re-sends bytes.
