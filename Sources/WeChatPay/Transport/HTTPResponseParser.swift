@@ -10,7 +10,7 @@ package enum HTTPResponseParseError: Error, Sendable, Equatable, CustomStringCon
     case invalidContentLength(String)
     /// The chunked transfer coding is broken.
     case malformedChunk(String)
-    /// A transfer coding other than `chunked`, or one combined with `Content-Length`.
+    /// A transfer coding other than `chunked` alone.
     case unsupportedTransferEncoding(String)
     /// A `Content-Encoding` other than `identity`, although no `Accept-Encoding` was sent.
     case compressedBody(String)
@@ -30,7 +30,7 @@ package enum HTTPResponseParseError: Error, Sendable, Equatable, CustomStringCon
         case .invalidContentLength(let value): "Content-Length \(value.debugDescription) is not one decimal length"
         case .malformedChunk(let detail): "broken chunked body: \(detail)"
         case .unsupportedTransferEncoding(let value):
-            "Transfer-Encoding \(value.debugDescription) is not supported (only chunked, without Content-Length)"
+            "Transfer-Encoding \(value.debugDescription) is not supported (only chunked, with no other coding)"
         case .compressedBody(let value):
             "the body came with Content-Encoding \(value.debugDescription) although no Accept-Encoding was sent"
         case .bodyTooLarge(let limit): "the body exceeds \(limit) bytes"
@@ -201,7 +201,8 @@ package struct HTTPResponseParser: Sendable {
             guard line.isEmpty else { throw .malformedChunk("chunk data longer than its announced size") }
             stage = .chunkSize
         case .trailers:
-            guard let line = try chunkLine() else { return false }
+            // Trailer lines count against the head's limit, so a peer streaming them cannot grow memory without end.
+            guard let line = try headLine() else { return false }
             if line.isEmpty { stage = .complete } else { try trailers.append(field(line)) }
         case .untilClose:
             let count = buffer.count - position
@@ -255,16 +256,18 @@ package struct HTTPResponseParser: Sendable {
         if stage == .fixedBody(remaining: 0) { stage = .complete }
     }
 
-    /// RFC 9112 §6.3: how the body's end is known.
-    private func bodyStage() throws(HTTPResponseParseError) -> Stage {
+    /// How the body's end is known.
+    private mutating func bodyStage() throws(HTTPResponseParseError) -> Stage {
         let transferEncodings = headers.values(for: "Transfer-Encoding")
         let lengths = headers.values(for: "Content-Length")
         if !transferEncodings.isEmpty {
             let codings = transferEncodings.flatMap(Self.tokens)
-            // A length next to a transfer coding is how responses get smuggled; refuse the ambiguity.
-            guard codings == ["chunked"], lengths.isEmpty else {
+            guard codings == ["chunked"] else {
                 throw .unsupportedTransferEncoding(transferEncodings.joined(separator: ", "))
             }
+            // Transfer-Encoding overrides Content-Length, which is ignored; a sender that wrote both is not trusted
+            // with another answer on this connection.
+            if !lengths.isEmpty { keepAlive = false }
             return .chunkSize
         }
         guard !lengths.isEmpty else { return .untilClose }
@@ -297,7 +300,7 @@ package struct HTTPResponseParser: Sendable {
         return line.text
     }
 
-    /// A chunk-size line or a trailer line; bounded so a server cannot grow it without end.
+    /// A chunk-size line or the line ending a chunk's data; bounded so a server cannot grow it without end.
     private mutating func chunkLine() throws(HTTPResponseParseError) -> ArraySlice<UInt8>? {
         guard let line = nextLine(limit: maxHeaderBytes) else {
             if buffer.count - position > maxHeaderBytes { throw .malformedChunk("a chunk line longer than the limit") }
