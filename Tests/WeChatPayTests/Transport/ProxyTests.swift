@@ -169,6 +169,48 @@ struct ProxyTests {
         #expect(ProxyRoutes(fixed: proxy, exceptions: ["*"]).proxy(scheme: "https", host: "x", port: 443) == proxy)
     }
 
+    @Test("a NO_PROXY address covers only that address or its block, never by a name suffix")
+    func noProxyAddresses() {
+        let proxy = HTTPProxy(host: "proxy.corp", port: 3128)
+        func route(_ noProxy: String, _ host: String, _ port: Int = 443) -> HTTPProxy? {
+            ProxyRoutes(https: proxy, exceptions: ProxyRoutes.exceptions(fromNoProxy: noProxy))
+                .proxy(scheme: "https", host: host, port: port)
+        }
+        #expect(route("0.1", "127.0.0.1") == proxy)
+        #expect(route(".0.0.1", "127.0.0.1") == proxy)
+        #expect(route("127.0.0.1", "127.0.0.1") == nil)
+        #expect(route("127.0.0.1", "127.0.0.10") == proxy)
+        #expect(route("127.0.0.1:8443", "127.0.0.1", 8443) == nil)
+        #expect(route("127.0.0.1:8443", "127.0.0.1") == proxy)
+        #expect(route("127.0.0.0/8", "127.1.2.3") == nil)
+        #expect(route("10.0.0.0/8", "127.0.0.1") == proxy)
+        #expect(route("10.0.0.0/8", "10.200.0.1") == nil)
+        #expect(route("192.168.4.0/22", "192.168.7.255") == nil)
+        #expect(route("192.168.4.0/22", "192.168.8.0") == proxy)
+        #expect(route("fd00::/8", "fd12::1") == nil)
+        #expect(route("fd00::/8", "fe80::1") == proxy)
+        #expect(route("10.0.0.0/8", "10.example.com") == proxy)
+    }
+
+    @Test("a NO_PROXY IPv6 entry may be bracketed, with or without a port; *.name is a suffix like .name")
+    func noProxyBracketsAndStar() {
+        let proxy = HTTPProxy(host: "proxy.corp", port: 3128)
+        func route(_ noProxy: String, _ host: String, _ port: Int = 443) -> HTTPProxy? {
+            ProxyRoutes(https: proxy, exceptions: ProxyRoutes.exceptions(fromNoProxy: noProxy))
+                .proxy(scheme: "https", host: host, port: port)
+        }
+        #expect(route("[::1]", "::1") == nil)
+        #expect(route("::1", "::1") == nil)
+        #expect(route("[::1]", "0:0:0:0:0:0:0:1") == nil)
+        #expect(route("[::1]:8443", "::1", 8443) == nil)
+        #expect(route("[::1]:8443", "::1") == proxy)
+        #expect(route("[::1]", "::2") == proxy)
+        #expect(route("*.example.com", "api.example.com") == nil)
+        #expect(route("*.example.com", "example.com") == nil)
+        #expect(route("*.example.com", "badexample.com") == proxy)
+        #expect(route(" *.example.com:8443 ", "api.example.com", 8443) == nil)
+    }
+
     @Test("the start-up summary names the proxy and never the password")
     func summary() {
         let routes = ProxyRoutes(fixed: HTTPProxy(host: "proxy.corp", port: 3128, username: "me", password: "secret"))
