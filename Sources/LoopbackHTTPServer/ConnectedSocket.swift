@@ -104,8 +104,8 @@ struct ConnectedSocket {
         _ = shutdown(descriptor, Int32(SHUT_WR))
     }
 
-    /// Reads and discards until the peer closes, the server stops, or `timeout` passes: the "lingering close" of
-    /// RFC 9112 §9.6, so a client still sending a rejected body reads our answer instead of a reset.
+    /// Reads and discards until the peer closes, the server stops, or `timeout` passes: HTTP's "lingering close",
+    /// so that a client still sending a rejected body reads our answer instead of a reset.
     func drain(timeout: Duration) {
         let deadline = ContinuousClock.now + timeout
         var discarded: [UInt8] = []

@@ -1,6 +1,6 @@
 import Glibc
 
-/// The `Date` header value in IMF-fixdate form (RFC 9110 §5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+/// The `Date` header value in IMF-fixdate form, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
 ///
 /// Formatted by hand from `gmtime_r`: no locale, no shared formatter to lock, one call per response.
 enum HTTPDate {

@@ -16,7 +16,7 @@ package struct HTTPServerHeader: Sendable, Equatable {
 }
 
 extension [HTTPServerHeader] {
-    /// The value of the first field called `name`, compared case-insensitively as RFC 9110 §5.1 requires.
+    /// The value of the first field called `name`, compared case-insensitively as HTTP requires.
     func firstValue(named name: String) -> String? {
         first { $0.name.equalsIgnoringASCIICase(name) }?.value
     }
@@ -45,7 +45,7 @@ extension String {
     }
 }
 
-/// The few byte classes the HTTP/1.1 grammar needs, spelled out so the parser reads like RFC 9110.
+/// The few byte classes the HTTP/1.1 grammar needs, spelled out so the parser reads like the grammar.
 enum ASCII {
     static let carriageReturn: UInt8 = 0x0D
     static let lineFeed: UInt8 = 0x0A
@@ -65,7 +65,7 @@ enum ASCII {
         (0x30...0x39).contains(byte)
     }
 
-    /// `tchar` of RFC 9110 §5.6.2: the characters allowed in methods and field names.
+    /// HTTP's `tchar`: the characters allowed in methods and field names.
     static func isTokenCharacter(_ byte: UInt8) -> Bool {
         switch byte {
         case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true

@@ -62,7 +62,7 @@ package struct HTTPServerResponse: Sendable {
     /// The reason phrase sent on the status line, e.g. "Too Many Requests" for 429.
     package static func reasonPhrase(for status: Int) -> String {
         if let phrase = knownReasonPhrases[status] { return phrase }
-        // RFC 9112 lets the phrase be anything; a class name is more useful in a packet capture than nothing.
+        // The reason phrase may be anything; a class name is more useful in a packet capture than nothing.
         switch status {
         case 100..<200: return "Informational"
         case 200..<300: return "Success"

@@ -17,7 +17,7 @@ struct InputBuffer {
         bytes.append(contentsOf: received)
     }
 
-    /// RFC 9112 §2.2: a server should ignore empty lines before a request line; some clients send one after a body.
+    /// A server should ignore empty lines before a request line; some clients send one after a body.
     mutating func dropLeadingLineBreaks() {
         let leading = bytes.prefix { $0 == ASCII.carriageReturn || $0 == ASCII.lineFeed }.count
         if leading > 0 { removeFirst(leading) }
@@ -25,7 +25,7 @@ struct InputBuffer {
 
     /// The length of the head including its empty line, or nil while the empty line has not arrived.
     ///
-    /// Lines may end in CRLF or a bare LF (RFC 9112 §2.2 allows a recipient to accept the latter).
+    /// Lines may end in CRLF or a bare LF (a recipient may accept the latter).
     mutating func headLength() -> Int? {
         var index = searchedUpTo
         while index < bytes.count {

@@ -10,7 +10,7 @@ struct RequestHead: Equatable {
     /// The client waits for `100 Continue` before sending the body (curl does for large uploads).
     var expectsContinue: Bool
 
-    /// RFC 9112 §9.3: HTTP/1.1 persists unless either side says "close"; HTTP/1.0 only if asked "keep-alive".
+    /// HTTP/1.1 persists unless either side says "close"; HTTP/1.0 only if asked "keep-alive".
     var wantsKeepAlive: Bool {
         if headers.containsToken("close", inFieldNamed: "Connection") { return false }
         return minorVersion >= 1 || headers.containsToken("keep-alive", inFieldNamed: "Connection")

@@ -1,4 +1,4 @@
-/// Parses a request head (RFC 9112 §2–§6) strictly enough that framing can never be misread.
+/// Parses an HTTP/1.1 request head strictly enough that framing can never be misread.
 enum RequestHeadParser {
     /// Parses `head`, which ends with its empty line, as found by `InputBuffer.headLength()`.
     static func parse(_ head: ArraySlice<UInt8>) throws(RequestRejection) -> RequestHead {
@@ -72,7 +72,7 @@ enum RequestHeadParser {
             throw .malformed("header field without a colon: \(printable(line))")
         }
         let name = line[..<colon]
-        // RFC 9112 §5.1: no whitespace between name and colon; a lenient parser here invites smuggling.
+        // No whitespace between name and colon: a lenient parser here invites smuggling.
         guard !name.isEmpty, name.allSatisfy(ASCII.isTokenCharacter) else {
             throw .malformed("invalid header field name: \(printable(name))")
         }
@@ -83,7 +83,7 @@ enum RequestHeadParser {
         return HTTPServerHeader(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
     }
 
-    /// RFC 9112 §6.3: several Content-Length values are only acceptable when they agree.
+    /// Several Content-Length values are only acceptable when they agree.
     private static func contentLength(of headers: [HTTPServerHeader]) throws(RequestRejection) -> Int {
         var length: Int?
         for header in headers where header.name.equalsIgnoringASCIICase("Content-Length") {

@@ -26,7 +26,7 @@ enum ResponseSerializer {
         for header in response.headers where !isFramingField(header.name) {
             head += "\(header.name): \(singleLine(header.value))\r\n"
         }
-        // RFC 9110 §8.6: no Content-Length on 1xx and 204; everything else announces its length.
+        // No Content-Length on 1xx and 204; everything else announces its length.
         let mayHaveLength = status >= 200 && status != 204
         let chunkBytes = mayHaveLength && minorVersion >= 1 ? response.framing.chunkBytes : nil
         if chunkBytes != nil {
@@ -49,7 +49,7 @@ enum ResponseSerializer {
         return SerializedResponse(head: Array(head.utf8), body: body)
     }
 
-    /// RFC 9112 §7.1: each chunk is its size in hex, CRLF, the bytes, CRLF; a zero-size chunk and CRLF end it.
+    /// Each chunk is its size in hex, CRLF, the bytes, CRLF; a zero-size chunk and CRLF end it.
     static func chunked(_ body: [UInt8], chunkBytes: Int) -> [UInt8] {
         var encoded: [UInt8] = []
         encoded.reserveCapacity(body.count + (body.count / chunkBytes + 1) * 8 + 5)

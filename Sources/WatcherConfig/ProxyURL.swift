@@ -6,7 +6,7 @@ package struct ProxyURL: Sendable, Equatable {
     package var text: String
     /// The proxy's host (without brackets for IPv6).
     package var host: String
-    /// The proxy's port, always written.
+    /// The proxy's port: as written, or 80 when the URL has none.
     package var port: Int
     /// The user, percent-decoded; nil without user info.
     package var username: String?
@@ -22,12 +22,15 @@ package struct ProxyURL: Sendable, Equatable {
     }
 
     /// The form every message names.
-    package static let expectedForm = "http://[user:password@]host:port"
+    package static let expectedForm = "http://[user:password@]host[:port]"
+
+    /// The port of a proxy URL that names none: the port of http.
+    package static let defaultPort = 80
 
     /// The URL with its password replaced, as it may appear in logs and messages.
     package var redacted: String { Self.redact(text) }
 
-    /// Parses `http://[user:password@]host:port`; the failure says what is wrong, without the password.
+    /// Parses `http://[user:password@]host[:port]` (port 80 when none is written); the failure says what is wrong, without the password.
     package static func parse(_ text: String) -> Result<ProxyURL, Invalid> {
         let shown = JSONValue.quoted(redact(text))
         let wrongForm = Invalid("\(shown) is not a proxy URL; expected \(expectedForm)")
@@ -61,19 +64,22 @@ package struct ProxyURL: Sendable, Equatable {
             password = parts.count > 1 ? secret : nil
         }
         let host: Substring
-        let portText: Substring
+        let portText: Substring?
         if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
             host = rest[rest.index(after: rest.startIndex)..<close]
             let after = rest[rest.index(after: close)...]
-            portText = after.hasPrefix(":") ? after.dropFirst() : ""
+            guard after.isEmpty || after.hasPrefix(":") else { return .failure(wrongForm) }
+            portText = after.hasPrefix(":") ? after.dropFirst() : nil
         } else if let colon = rest.lastIndex(of: ":") {
             host = rest[..<colon]
             portText = rest[rest.index(after: colon)...]
         } else {
-            return .failure(Invalid("\(shown) has no port; expected \(expectedForm)"))
+            host = rest
+            portText = nil
         }
         guard !host.isEmpty, !host.contains(":") || rest.hasPrefix("[") else { return .failure(wrongForm) }
-        guard let port = Int(portText), (1...65_535).contains(port) else {
+        let written: Int? = if let portText { Int(portText) } else { defaultPort }
+        guard let port = written, (1...65_535).contains(port) else {
             return .failure(Invalid("\(shown) has no port from 1 to 65535; expected \(expectedForm)"))
         }
         return .success(

@@ -44,6 +44,40 @@ package final class CertificateAuthority: @unchecked Sendable {
             privateKeyPEM: CertificateBuilder.keyPEM(key))
     }
 
+    /// An authority from a certificate and key it now owns.
+    private init(certificate: OpaquePointer, key: OpaquePointer) {
+        self.certificate = certificate
+        self.key = key
+        self.pem = IssuedCertificate(
+            certificatePEM: CertificateBuilder.certificatePEM(certificate),
+            privateKeyPEM: CertificateBuilder.keyPEM(key))
+    }
+
+    /// An intermediate authority signed by this one, with a fresh key: it issues certificates whose chain runs
+    /// through it to this authority.
+    package func issueIntermediate(commonName: String, validity: CertificateValidity = .current())
+        throws(CryptoError) -> CertificateAuthority
+    {
+        let operation = "issuing the intermediate authority '\(commonName)'"
+        let intermediateKey = try CertificateBuilder.generateKey(operation)
+        let intermediate: OpaquePointer
+        do throws(CryptoError) {
+            intermediate = try CertificateBuilder.build(
+                operation, commonName: commonName, publicKey: intermediateKey, validity: validity, issuer: certificate,
+                extensions: [
+                    (NID_basic_constraints, "critical,CA:TRUE"),
+                    (NID_key_usage, "critical,keyCertSign,cRLSign"),
+                    (NID_subject_key_identifier, "hash"),
+                    (NID_authority_key_identifier, "keyid:always"),
+                ],
+                signingKey: key)
+        } catch {
+            EVP_PKEY_free(intermediateKey)
+            throw error
+        }
+        return CertificateAuthority(certificate: intermediate, key: intermediateKey)
+    }
+
     deinit {
         X509_free(certificate)
         EVP_PKEY_free(key)
@@ -138,7 +172,7 @@ enum CertificateBuilder {
         }
     }
 
-    /// `chosen`, or 127 random bits: positive, unique in practice, and the 20-octet limit of RFC 5280 is respected.
+    /// `chosen`, or 127 random bits: positive, unique in practice, and within the 20 octets a certificate's serial may have.
     private static func setSerial(_ chosen: [UInt8]?, of certificate: OpaquePointer, _ operation: String)
         throws(CryptoError) -> Bool
     {

@@ -2,7 +2,7 @@
 struct PEMBlock: Equatable {
     /// The text between "-----BEGIN " and "-----", e.g. "PRIVATE KEY".
     let label: String
-    /// RFC 1421 header lines such as `Proc-Type: 4,ENCRYPTED`, which only legacy encrypted keys carry.
+    /// Header lines such as `Proc-Type: 4,ENCRYPTED`, which only legacy encrypted keys carry.
     let headers: [String]
     /// The Base64 lines, trimmed.
     let body: [String]

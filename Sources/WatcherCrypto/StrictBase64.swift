@@ -1,4 +1,4 @@
-/// RFC 4648 standard-alphabet Base64, strict: padding required, length a multiple of 4, no whitespace, no URL-safe
+/// Standard-alphabet Base64 (`+` and `/`), strict: padding required, length a multiple of 4, no whitespace, no URL-safe
 /// characters, no data after padding. Anything else decodes to nil; nothing traps.
 ///
 /// WeChat Pay's `WECHATPAY/SIGNTEST/…` probe signatures use only alphabet characters, so some of them decode

@@ -47,7 +47,7 @@ package enum LogEscaping {
         line += "\""
     }
 
-    /// Appends `value` as an RFC 8259 string: quotes, backslashes and C0 controls escaped, the rest UTF-8.
+    /// Appends `value` as a JSON string: quotes, backslashes and C0 controls escaped, the rest UTF-8.
     package static func appendJSONString(_ value: String, to line: inout String) {
         line += "\""
         if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {

@@ -43,10 +43,23 @@ import WatcherConfig
         #expect(proxy.redacted == "http://svc%40corp:***@proxy.corp:3128")
     }
 
+    @Test func aProxyURLWithoutAPortUsesPort80() throws {
+        for (url, host) in [
+            ("http://proxy.corp", "proxy.corp"), ("http://u:p@127.0.0.1/", "127.0.0.1"), ("http://[::1]", "::1"),
+        ] {
+            let proxy = try #require(
+                try Fixture.load(api(#""proxy_url": \#(url.debugDescription)"#)).configuration.api.proxyURL)
+            #expect(proxy.host == host)
+            #expect(proxy.port == 80)
+        }
+        #expect(try ProxyURL.parse("http://127.0.0.1").get().port == 80)
+    }
+
     @Test(arguments: [
         ("https://proxy.corp:3128", "uses https"),
-        ("proxy.corp:3128", "expected http://[user:password@]host:port"),
-        ("http://proxy.corp", "has no port"),
+        ("proxy.corp:3128", "expected http://[user:password@]host[:port]"),
+        ("http://proxy.corp:", "has no port from 1 to 65535"),
+        ("http://[::1]x", "is not a proxy URL"),
         ("http://proxy.corp:3128/path", "must not have a path"),
         ("http://user:secret@proxy.corp:0", "no port from 1 to 65535"),
     ])

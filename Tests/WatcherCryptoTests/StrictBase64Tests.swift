@@ -5,7 +5,7 @@ import WatcherCrypto
 @Suite("Strict standard Base64")
 struct StrictBase64Tests {
     @Test(
-        "the RFC 4648 §10 test vectors",
+        "the standard's test vectors",
         arguments: [
             ("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="),
             ("foobar", "Zm9vYmFy"),

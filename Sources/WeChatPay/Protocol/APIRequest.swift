@@ -33,7 +33,7 @@ package struct APIRequest: Sendable, Equatable, CustomStringConvertible {
     /// A human-readable account, for logs and error messages.
     package var description: String { "\(method) \(canonicalURL)" }
 
-    /// RFC 3986 percent-encoding of everything but the unreserved characters, so the result is the same whatever
+    /// Percent-encoding of everything but the unreserved characters, so the result is the same whatever
     /// URL parser sits between us and the wire.
     package static func percentEncode(_ text: String) -> String {
         var encoded = ""

@@ -55,13 +55,30 @@ final class Connection: @unchecked Sendable {
         _ = Glibc.close(descriptor)
     }
 
+    /// The least time one address gets before the next is tried, however many addresses share the deadline.
+    static let minimumAddressSlice = Duration.milliseconds(250)
+
     /// Connects a non-blocking socket to the first address that accepts, within the deadline.
+    ///
+    /// Each address gets its own slice of the time left: an equal share among the addresses not yet tried, at least
+    /// ``minimumAddressSlice``, never past the deadline. An address silent for its whole slice is recorded and the
+    /// next one tried, so one address that drops connection attempts does not sink every request; the last address
+    /// gets what is left. Only the overall deadline ends the attempt with a timeout, naming the addresses tried.
     static func open(
         key: PoolKey, addresses: [ResolvedAddress], hostDescription: String, control: ExchangeControl,
         until deadline: ContinuousClock.Instant
     ) throws(TransportFailure) -> Connection {
         var problems: [String] = []
-        for address in addresses {
+        var tried: [String] = []
+        let stage = control.stage ?? "connecting to \(hostDescription)"
+        for (index, address) in addresses.enumerated() {
+            let now = ContinuousClock.now
+            let slice = attemptEnd(now: now, deadline: deadline, addressesLeft: addresses.count - index)
+            tried.append(address.text)
+            if addresses.count > 1 {
+                // A timeout's account names every address tried, the one in progress last.
+                control.stage = stage + " (addresses tried: \(tried.joined(separator: ", ")))"
+            }
             let descriptor = socket(
                 address.family,
                 Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
@@ -72,7 +89,19 @@ final class Connection: @unchecked Sendable {
             }
             let connection = Connection(key: key, descriptor: descriptor)
             connection.attach(control)
-            if let problem = try connection.connect(to: address, until: deadline) {
+            let problem: String?
+            do {
+                problem = try connection.connect(to: address, until: slice)
+            } catch {
+                connection.close()
+                // Cancellation, an abandoned exchange and the overall deadline end the attempt; a slice does not.
+                guard case .timedOut = error, control.abandonment == nil, ContinuousClock.now < deadline else {
+                    throw error
+                }
+                problems.append("\(address.text): no answer within \((slice - now).pollMilliseconds) ms")
+                continue
+            }
+            if let problem {
                 connection.close()
                 problems.append("\(address.text): \(problem)")
                 continue
@@ -84,6 +113,14 @@ final class Connection: @unchecked Sendable {
             return connection
         }
         throw .connectFailed("cannot connect to \(hostDescription): " + problems.joined(separator: "; "))
+    }
+
+    /// When the attempt on the next address ends: an equal share of the time left among the `addressesLeft`
+    /// addresses, at least ``minimumAddressSlice``, never past the deadline.
+    static func attemptEnd(now: ContinuousClock.Instant, deadline: ContinuousClock.Instant, addressesLeft: Int)
+        -> ContinuousClock.Instant
+    {
+        min(deadline, now + max((deadline - now) / max(addressesLeft, 1), minimumAddressSlice))
     }
 
     /// Nil when connected; the reason otherwise. Throws only for the deadline and cancellation.
@@ -138,7 +175,7 @@ final class Connection: @unchecked Sendable {
             throw .handshake("cannot attach the socket: \(TLSContext.errorQueueText())")
         }
         if HostName.isIPLiteral(host) {
-            // No SNI for addresses (RFC 6066 §3); the certificate must name the address instead.
+            // No SNI for addresses (it carries host names only); the certificate must name the address instead.
             guard X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 else {
                 throw .handshake("cannot set the address \(host) to verify")
             }

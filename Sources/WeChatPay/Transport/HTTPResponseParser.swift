@@ -10,7 +10,7 @@ package enum HTTPResponseParseError: Error, Sendable, Equatable, CustomStringCon
     case invalidContentLength(String)
     /// The chunked transfer coding is broken.
     case malformedChunk(String)
-    /// A transfer coding other than `chunked`, or one combined with `Content-Length`.
+    /// A transfer coding other than `chunked` alone.
     case unsupportedTransferEncoding(String)
     /// A `Content-Encoding` other than `identity`, although no `Accept-Encoding` was sent.
     case compressedBody(String)
@@ -30,7 +30,7 @@ package enum HTTPResponseParseError: Error, Sendable, Equatable, CustomStringCon
         case .invalidContentLength(let value): "Content-Length \(value.debugDescription) is not one decimal length"
         case .malformedChunk(let detail): "broken chunked body: \(detail)"
         case .unsupportedTransferEncoding(let value):
-            "Transfer-Encoding \(value.debugDescription) is not supported (only chunked, without Content-Length)"
+            "Transfer-Encoding \(value.debugDescription) is not supported (only chunked, with no other coding)"
         case .compressedBody(let value):
             "the body came with Content-Encoding \(value.debugDescription) although no Accept-Encoding was sent"
         case .bodyTooLarge(let limit): "the body exceeds \(limit) bytes"
@@ -171,7 +171,7 @@ package struct HTTPResponseParser: Sendable {
         switch stage {
         case .statusLine:
             guard let line = try headLine() else { return false }
-            // RFC 9112 §2.2: a client may ignore empty lines before the status line.
+            // A client may ignore empty lines before the status line.
             if !line.isEmpty { try readStatusLine(line) }
         case .headers:
             guard let line = try headLine() else { return false }
@@ -201,7 +201,8 @@ package struct HTTPResponseParser: Sendable {
             guard line.isEmpty else { throw .malformedChunk("chunk data longer than its announced size") }
             stage = .chunkSize
         case .trailers:
-            guard let line = try chunkLine() else { return false }
+            // Trailer lines count against the head's limit, so a peer streaming them cannot grow memory without end.
+            guard let line = try headLine() else { return false }
             if line.isEmpty { stage = .complete } else { try trailers.append(field(line)) }
         case .untilClose:
             let count = buffer.count - position
@@ -255,16 +256,18 @@ package struct HTTPResponseParser: Sendable {
         if stage == .fixedBody(remaining: 0) { stage = .complete }
     }
 
-    /// RFC 9112 §6.3: how the body's end is known.
-    private func bodyStage() throws(HTTPResponseParseError) -> Stage {
+    /// How the body's end is known.
+    private mutating func bodyStage() throws(HTTPResponseParseError) -> Stage {
         let transferEncodings = headers.values(for: "Transfer-Encoding")
         let lengths = headers.values(for: "Content-Length")
         if !transferEncodings.isEmpty {
             let codings = transferEncodings.flatMap(Self.tokens)
-            // A length next to a transfer coding is how responses get smuggled; refuse the ambiguity.
-            guard codings == ["chunked"], lengths.isEmpty else {
+            guard codings == ["chunked"] else {
                 throw .unsupportedTransferEncoding(transferEncodings.joined(separator: ", "))
             }
+            // Transfer-Encoding overrides Content-Length, which is ignored; a sender that wrote both is not trusted
+            // with another answer on this connection.
+            if !lengths.isEmpty { keepAlive = false }
             return .chunkSize
         }
         guard !lengths.isEmpty else { return .untilClose }
@@ -297,7 +300,7 @@ package struct HTTPResponseParser: Sendable {
         return line.text
     }
 
-    /// A chunk-size line or a trailer line; bounded so a server cannot grow it without end.
+    /// A chunk-size line or the line ending a chunk's data; bounded so a server cannot grow it without end.
     private mutating func chunkLine() throws(HTTPResponseParseError) -> ArraySlice<UInt8>? {
         guard let line = nextLine(limit: maxHeaderBytes) else {
             if buffer.count - position > maxHeaderBytes { throw .malformedChunk("a chunk line longer than the limit") }
@@ -306,7 +309,7 @@ package struct HTTPResponseParser: Sendable {
         return line.text
     }
 
-    /// Lines end in CRLF; a bare LF is accepted as RFC 9112 §2.2 allows.
+    /// Lines end in CRLF; a bare LF is accepted, as a recipient may.
     private mutating func nextLine(limit: Int) -> (text: ArraySlice<UInt8>, consumed: Int)? {
         let end = min(buffer.count, position + max(limit, 0) + 1)
         guard let newline = buffer[position..<end].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
@@ -388,7 +391,7 @@ package struct HTTPResponseParser: Sendable {
         value.split(separator: ",").map { $0.trimmingOWS.lowercased() }.filter { !$0.isEmpty }
     }
 
-    /// RFC 9110 §5.6.2 `tchar`.
+    /// HTTP's `tchar`: the characters of a token.
     private static func isTokenCharacter(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), 0x30...0x39: true

@@ -83,10 +83,13 @@ package enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertib
     case bodyTooLarge(limit: Int)
     /// The server's certificate was refused, or the TLS handshake failed; no byte of the request was sent.
     case tls(reason: String)
-    /// The proxy could not be reached, refused the tunnel (a `407`, another status) or closed it while it was being
-    /// set up; nothing reached the API host.
+    /// The proxy could not be reached, closed the connection while the tunnel was being set up, or answered that it
+    /// could not reach the API host (`502`, `503`, `504`); nothing reached the API host.
     case proxy(reason: String)
-    /// A kept-alive connection taken from the pool turned out closed by the server before any answer byte.
+    /// The proxy answered and refused the tunnel (a `407`, a `403`, another status that is not about the API host):
+    /// the proxy's policy, not a host problem, and the backup host is reached through the same proxy.
+    case proxyRefused(reason: String)
+    /// A kept-alive connection taken from the pool turned out closed or reset by the server before any answer byte.
     /// `requestDelivered` tells whether the whole request had been written: if it had, the server may have read and
     /// counted it against the rate limit, so only a request that was not delivered may be signed again and sent at
     /// once; nothing below the caller re-sends bytes.
@@ -103,6 +106,8 @@ package enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertib
     package var isConnectionLevel: Bool {
         switch self {
         case .connectFailed, .tls, .proxy: true
+        // The proxy said no; the backup host would get the same answer from it.
+        case .proxyRefused: false
         case .timedOut(let started, _): !started
         case .connectionLost(_, let started): !started
         // The host answered on that connection before; only our kept-alive copy of it aged.
@@ -119,7 +124,8 @@ package enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertib
         case .connectionLost: "connection_lost"
         case .bodyTooLarge: "body_too_large"
         case .tls: "tls"
-        case .proxy: "proxy"
+        // The same kind as any proxy failure: the operator looks at the proxy either way.
+        case .proxy, .proxyRefused: "proxy"
         case .reusedConnectionClosed: "reused_connection_closed"
         case .malformedResponse: "malformed_response"
         case .cancelled: "cancelled"
@@ -139,6 +145,7 @@ package enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertib
         case .bodyTooLarge(let limit): "answer larger than \(limit) bytes"
         case .tls(let reason): "TLS handshake refused: \(reason)"
         case .proxy(let reason): "proxy failure: \(reason)"
+        case .proxyRefused(let reason): "proxy refused the tunnel: \(reason)"
         case .reusedConnectionClosed(let reason, _): "kept-alive connection closed before any answer: \(reason)"
         case .malformedResponse(let reason): "malformed answer: \(reason)"
         case .cancelled: "cancelled"
@@ -149,7 +156,8 @@ package enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertib
     /// The detail worth its own log field (`reason="certificate has expired"`), for failures that carry one.
     package var reason: String? {
         switch self {
-        case .connectFailed(let reason), .tls(let reason), .proxy(let reason), .reusedConnectionClosed(let reason, _),
+        case .connectFailed(let reason), .tls(let reason), .proxy(let reason), .proxyRefused(let reason),
+            .reusedConnectionClosed(let reason, _),
             .malformedResponse(let reason), .other(let reason):
             reason
         case .connectionLost(let reason, _): reason

@@ -39,7 +39,8 @@ package struct ProxyRoutes: Sendable, Equatable {
     package var fixed: HTTPProxy?
     /// The proxy for https requests, from the environment; used only without ``fixed``.
     package var https: HTTPProxy?
-    /// `NO_PROXY` entries, lowercased: `*`, a host or domain suffix, optionally with `:port`.
+    /// `NO_PROXY` entries, lowercased: `*`, a host, a domain suffix, an IP address or address block, optionally
+    /// with `:port`.
     package var exceptions: [String]
 
     /// Routes from their parts.
@@ -64,18 +65,27 @@ package struct ProxyRoutes: Sendable, Equatable {
         return isExcepted(host: host.lowercased(), port: port) ? nil : https
     }
 
+    /// True when a `NO_PROXY` entry covers `host:port`.
+    ///
+    /// An entry is `*`, a host name, a domain suffix (`.example.com`, `*.example.com` and `example.com` all cover
+    /// example.com and every name under it), an IP address, or an address block (`10.0.0.0/8`, `fd00::/8`),
+    /// each optionally with `:port` (IPv6 in brackets then: `[::1]:8443`). An address is matched only by an equal
+    /// address or a block holding it, never by a name suffix.
     private func isExcepted(host: String, port: Int) -> Bool {
-        exceptions.contains { entry in
-            if entry == "*" { return true }
-            var name = Substring(entry)
-            if let colon = entry.lastIndex(of: ":"), !entry.hasSuffix("]"), entry.firstIndex(of: ":") == colon {
-                guard Int(entry[entry.index(after: colon)...]) == port else { return false }
-                name = entry[..<colon]
+        let hostAddress = IPAddress(host)
+        return exceptions.contains { text in
+            guard let entry = NoProxyEntry(text) else { return false }
+            if let entryPort = entry.port, entryPort != port { return false }
+            switch entry.pattern {
+            case .everything:
+                return true
+            case .address(let address):
+                return hostAddress == address
+            case .block(let network, let bits):
+                return hostAddress.map { $0.isInside(network, prefixBits: bits) } ?? false
+            case .domain(let domain):
+                return hostAddress == nil && (host == domain || host.hasSuffix("." + domain))
             }
-            name = name.hasPrefix("[") && name.hasSuffix("]") ? name.dropFirst().dropLast() : name
-            // ".example.com" and "example.com" both cover example.com and every name under it.
-            let domain = name.hasPrefix(".") ? name.dropFirst() : name
-            return host == domain || host.hasSuffix("." + domain)
         }
     }
 
@@ -85,5 +95,83 @@ package struct ProxyRoutes: Sendable, Equatable {
         guard let https else { return "none" }
         let except = exceptions.isEmpty ? "" : ", except NO_PROXY=\(exceptions.joined(separator: ","))"
         return "\(https) (HTTPS_PROXY\(except))"
+    }
+}
+
+/// One `NO_PROXY` entry, parsed: what it covers and the port it is limited to.
+private struct NoProxyEntry {
+    enum Pattern {
+        case everything
+        case address(IPAddress)
+        case block(IPAddress, prefixBits: Int)
+        /// A name and every name under it, without a leading dot.
+        case domain(String)
+    }
+
+    var pattern: Pattern
+    var port: Int?
+
+    /// Nil for an entry that names nothing usable (an empty name, a port that is not a number).
+    init?(_ text: String) {
+        var name = Substring(text)
+        var port: Int?
+        if name.hasPrefix("["), let close = name.firstIndex(of: "]") {
+            let after = name[name.index(after: close)...]
+            name = name[name.index(after: name.startIndex)..<close]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let number = Int(after.dropFirst()) else { return nil }
+                port = number
+            }
+        } else if let colon = name.firstIndex(of: ":"), name.lastIndex(of: ":") == colon {
+            // One colon: host:port. Several: an IPv6 address written without brackets, so without a port.
+            guard let number = Int(name[name.index(after: colon)...]) else { return nil }
+            port = number
+            name = name[..<colon]
+        }
+        self.port = port
+        if name == "*" {
+            pattern = .everything
+        } else if let slash = name.firstIndex(of: "/") {
+            guard let network = IPAddress(String(name[..<slash])), let bits = Int(name[name.index(after: slash)...]),
+                (0...network.bytes.count * 8).contains(bits)
+            else { return nil }
+            pattern = .block(network, prefixBits: bits)
+        } else if let address = IPAddress(String(name)) {
+            pattern = .address(address)
+        } else {
+            if name.hasPrefix("*.") { name = name.dropFirst() }
+            let domain = name.hasPrefix(".") ? name.dropFirst() : name
+            guard !domain.isEmpty else { return nil }
+            pattern = .domain(String(domain))
+        }
+    }
+}
+
+/// An IPv4 or IPv6 address as its bytes (4 or 16), so that differently written forms of one address compare equal.
+private struct IPAddress: Equatable {
+    var bytes: [UInt8]
+
+    /// Nil when `text` is not an address literal.
+    init?(_ text: String) {
+        var ipv4 = in_addr()
+        var ipv6 = in6_addr()
+        if inet_pton(AF_INET, text, &ipv4) == 1 {
+            bytes = withUnsafeBytes(of: &ipv4) { Array($0) }
+        } else if inet_pton(AF_INET6, text, &ipv6) == 1 {
+            bytes = withUnsafeBytes(of: &ipv6) { Array($0) }
+        } else {
+            return nil
+        }
+    }
+
+    /// True when the first `prefixBits` bits equal those of `network`, of the same family.
+    func isInside(_ network: IPAddress, prefixBits: Int) -> Bool {
+        guard bytes.count == network.bytes.count else { return false }
+        for index in 0..<bytes.count {
+            let bits = min(max(prefixBits - index * 8, 0), 8)
+            let mask: UInt8 = bits == 0 ? 0 : 0xFF << (8 - bits)
+            if bytes[index] & mask != network.bytes[index] & mask { return false }
+        }
+        return true
     }
 }

@@ -1,5 +1,6 @@
-/// Opening a connection through an HTTP proxy with `CONNECT`. Every failure up to an established tunnel is a
-/// ``TransportFailure/proxy(reason:)`` naming the proxy, so the operator knows which side to look at.
+/// Opening a connection through an HTTP proxy with `CONNECT`. Every failure up to an established tunnel names the
+/// proxy, so the operator knows which side to look at: ``TransportFailure/proxyRefused(reason:)`` when the proxy
+/// answered and refused the tunnel, ``TransportFailure/proxy(reason:)`` for the rest.
 enum ProxyTunnel {
     /// The proxy's answer head is small; anything larger is not a proxy we can talk to.
     private static let headLimit = 16 * 1024
@@ -76,9 +77,13 @@ enum ProxyTunnel {
                 proxy.username == nil
                 ? "it wants credentials: put them in api.proxy_url as http://user:password@host:port"
                 : "it refused the credentials of user \(proxy.username!)"
-            throw .proxy(reason: "proxy \(proxy) answered 407 Proxy Authentication Required; \(hint)")
-        default:
+            throw .proxyRefused(reason: "proxy \(proxy) answered 407 Proxy Authentication Required; \(hint)")
+        case 502, 503, 504:
+            // The proxy could not reach the API host: a host problem seen through the proxy.
             throw .proxy(reason: "proxy \(proxy) answered CONNECT \(target.authority) with status \(answer.status)")
+        default:
+            throw .proxyRefused(
+                reason: "proxy \(proxy) answered CONNECT \(target.authority) with status \(answer.status)")
         }
     }
 }

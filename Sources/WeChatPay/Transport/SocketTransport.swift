@@ -4,8 +4,8 @@ import WatcherSync
 
 /// The production transport: HTTP/1.1 over POSIX sockets, TLS from OpenSSL's libssl, a keep-alive pool per host.
 ///
-/// A request is written once: nothing here re-sends bytes. When a kept-alive connection turns out closed before
-/// any answer byte, the failure is ``TransportFailure/reusedConnectionClosed(_:requestDelivered:)`` and the caller
+/// A request is written once: nothing here re-sends bytes. When a kept-alive connection turns out closed or reset
+/// before any answer byte, the failure is ``TransportFailure/reusedConnectionClosed(_:requestDelivered:)`` and the caller
 /// decides (the client signs again only a request that was not written whole). Name resolution, connection, tunnel, handshake, request and answer all share the one
 /// deadline of `timeout`.
 package final class SocketTransport: HTTPTransport {
@@ -164,6 +164,12 @@ package final class SocketTransport: HTTPTransport {
             default: throw .malformedResponse(error.description)
             }
         } catch let error as TransportFailure {
+            // A kept-alive connection that dies before any answer byte, by a reset or another read failure as by
+            // a close, is our aged copy of a connection, not a host problem; the whole request was written, so it
+            // is not one to send again as it was.
+            if connection.isReused, case .connectionLost(let reason, responseStarted: false) = error {
+                throw .reusedConnectionClosed(reason, requestDelivered: true)
+            }
             throw error
         } catch {
             throw .other("\(error)")

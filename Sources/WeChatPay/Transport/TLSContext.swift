@@ -8,7 +8,7 @@ package struct TLSSetupError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The TLS client settings shared by every connection: TLS 1.2 or newer, peer verification on, and the trust
-/// anchors (the system store, or the PEM file `api.ca_file` instead of it).
+/// anchors (the system store, or the PEM file `api.ca_file` instead of it, where an intermediate CA is an anchor too).
 ///
 /// One `SSL_CTX` per transport: OpenSSL documents it as safe to share between threads once configured, and
 /// nothing changes it after `init`.
@@ -35,6 +35,15 @@ final class TLSContext: @unchecked Sendable {
             guard SSL_CTX_load_verify_locations(context, caFile, nil) == 1 else {
                 throw TLSSetupError(
                     description: "cannot load the CA file \(caFile) (api.ca_file): \(Self.errorQueueText())")
+            }
+            // Every certificate in the file is a trust anchor, an intermediate CA too: the chain may end there
+            // without reaching a self-signed root.
+            guard let store = SSL_CTX_get_cert_store(context),
+                X509_STORE_set_flags(store, UInt(X509_V_FLAG_PARTIAL_CHAIN)) == 1
+            else {
+                throw TLSSetupError(
+                    description: "cannot trust the CA file \(caFile) (api.ca_file) as anchors: \(Self.errorQueueText())"
+                )
             }
         } else if SSL_CTX_set_default_verify_paths(context) != 1 {
             throw TLSSetupError(description: "cannot load the system trust store: \(Self.errorQueueText())")

@@ -25,8 +25,10 @@ struct ProxyTests {
     }
 
     func proxyReason(_ failure: TransportFailure?) -> String? {
-        guard case .proxy(let reason) = failure else { return nil }
-        return reason
+        switch failure {
+        case .proxy(let reason), .proxyRefused(let reason): reason
+        default: nil
+        }
     }
 
     @Test("a request to a name only the proxy can resolve goes through the tunnel, with Basic credentials")
@@ -66,7 +68,7 @@ struct ProxyTests {
         #expect(failure?.kind == "proxy")
     }
 
-    @Test("a 407 says the proxy wants credentials")
+    @Test("a 407 says the proxy wants credentials; a refusal by the proxy is not a host problem: no failover")
     func authenticationRequired() async throws {
         let proxy = try ConnectProxy(
             hosts: ["api.test": "127.0.0.1"], fault: .requireCredentials(user: "user", password: "x"))
@@ -76,7 +78,12 @@ struct ProxyTests {
         let reason = try #require(proxyReason(failure))
         #expect(reason.contains("407"))
         #expect(reason.contains("api.proxy_url"))
-        #expect(failure?.isConnectionLevel == true)
+        guard case .proxyRefused = failure else {
+            Issue.record("expected proxyRefused, got \(String(describing: failure))")
+            return
+        }
+        #expect(failure?.isConnectionLevel == false)
+        #expect(failure?.kind == "proxy")
         #expect(proxy.statistics.authenticationsRefused == 1)
     }
 
@@ -94,15 +101,35 @@ struct ProxyTests {
         let reason = try #require(proxyReason(failure))
         #expect(
             status == 407 ? reason.contains("407") && reason.contains("api.proxy_url") : reason.contains("status 403"))
+        #expect(failure?.isConnectionLevel == false)
     }
 
-    @Test("another status to CONNECT is named with the status")
+    @Test(
+        "a 502 to CONNECT (the proxy cannot reach the host) is named with the status and is connection-level, so the backup host is tried"
+    )
     func badGateway() async throws {
         let proxy = try ConnectProxy(hosts: [:])
         defer { proxy.stop() }
         let failure = await failure(
             try transport(HTTPProxy(host: "127.0.0.1", port: Int(proxy.port))), "http://api.unknown.test:1/")
         #expect(try #require(proxyReason(failure)).contains("status 502"))
+        #expect(failure?.isConnectionLevel == true)
+    }
+
+    @Test(
+        "a host selector does not move traffic to the backup host for a refusal by the proxy; it does when unreachable")
+    func refusalKeepsThePrimary() {
+        let selector = HostSelector(hosts: APIHosts(primary: "https://primary", backup: "https://backup"))
+        #expect(
+            selector.recordFailure(of: "https://primary", failure: .proxyRefused(reason: "407"), now: 0) == nil)
+        #expect(!selector.isOnBackup)
+        guard
+            case .switchedToBackup = selector.recordFailure(
+                of: "https://primary", failure: .proxy(reason: "cannot connect to proxy"), now: 0)
+        else {
+            Issue.record("an unreachable proxy did not move traffic")
+            return
+        }
     }
 
     @Test("a proxy that never answers the CONNECT times out saying so, not as a slow WeChat Pay would")
@@ -167,6 +194,48 @@ struct ProxyTests {
         #expect(routes.proxy(scheme: "http", host: "api.mch.weixin.qq.com", port: 80) == nil)
         #expect(ProxyRoutes(https: proxy, exceptions: ["*"]).proxy(scheme: "https", host: "x", port: 443) == nil)
         #expect(ProxyRoutes(fixed: proxy, exceptions: ["*"]).proxy(scheme: "https", host: "x", port: 443) == proxy)
+    }
+
+    @Test("a NO_PROXY address covers only that address or its block, never by a name suffix")
+    func noProxyAddresses() {
+        let proxy = HTTPProxy(host: "proxy.corp", port: 3128)
+        func route(_ noProxy: String, _ host: String, _ port: Int = 443) -> HTTPProxy? {
+            ProxyRoutes(https: proxy, exceptions: ProxyRoutes.exceptions(fromNoProxy: noProxy))
+                .proxy(scheme: "https", host: host, port: port)
+        }
+        #expect(route("0.1", "127.0.0.1") == proxy)
+        #expect(route(".0.0.1", "127.0.0.1") == proxy)
+        #expect(route("127.0.0.1", "127.0.0.1") == nil)
+        #expect(route("127.0.0.1", "127.0.0.10") == proxy)
+        #expect(route("127.0.0.1:8443", "127.0.0.1", 8443) == nil)
+        #expect(route("127.0.0.1:8443", "127.0.0.1") == proxy)
+        #expect(route("127.0.0.0/8", "127.1.2.3") == nil)
+        #expect(route("10.0.0.0/8", "127.0.0.1") == proxy)
+        #expect(route("10.0.0.0/8", "10.200.0.1") == nil)
+        #expect(route("192.168.4.0/22", "192.168.7.255") == nil)
+        #expect(route("192.168.4.0/22", "192.168.8.0") == proxy)
+        #expect(route("fd00::/8", "fd12::1") == nil)
+        #expect(route("fd00::/8", "fe80::1") == proxy)
+        #expect(route("10.0.0.0/8", "10.example.com") == proxy)
+    }
+
+    @Test("a NO_PROXY IPv6 entry may be bracketed, with or without a port; *.name is a suffix like .name")
+    func noProxyBracketsAndStar() {
+        let proxy = HTTPProxy(host: "proxy.corp", port: 3128)
+        func route(_ noProxy: String, _ host: String, _ port: Int = 443) -> HTTPProxy? {
+            ProxyRoutes(https: proxy, exceptions: ProxyRoutes.exceptions(fromNoProxy: noProxy))
+                .proxy(scheme: "https", host: host, port: port)
+        }
+        #expect(route("[::1]", "::1") == nil)
+        #expect(route("::1", "::1") == nil)
+        #expect(route("[::1]", "0:0:0:0:0:0:0:1") == nil)
+        #expect(route("[::1]:8443", "::1", 8443) == nil)
+        #expect(route("[::1]:8443", "::1") == proxy)
+        #expect(route("[::1]", "::2") == proxy)
+        #expect(route("*.example.com", "api.example.com") == nil)
+        #expect(route("*.example.com", "example.com") == nil)
+        #expect(route("*.example.com", "badexample.com") == proxy)
+        #expect(route(" *.example.com:8443 ", "api.example.com", 8443) == nil)
     }
 
     @Test("the start-up summary names the proxy and never the password")

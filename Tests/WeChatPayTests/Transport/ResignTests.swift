@@ -62,4 +62,52 @@ struct ResignTests {
         #expect(server.connections == 2)
         #expect(log.records(named: "request.resigned").isEmpty)
     }
+    @Test(
+        "a kept-alive connection reset on the next request: no failover to the backup host, and the next poll is signed afresh"
+    )
+    func resetKeptAliveConnectionStaysOnThePrimary() async throws {
+        let server = ScriptedServer { peer in
+            if peer.index == 0 {
+                guard peer.readRequest() != nil else { return }
+                peer.write(Self.signedAnswer())
+                guard peer.readRequest() != nil else { return }
+                peer.armReset()
+                return
+            }
+            while peer.readRequest() != nil { peer.write(Self.signedAnswer()) }
+        }
+        let backup = ScriptedServer { peer in
+            while peer.readRequest() != nil { peer.write(Self.signedAnswer()) }
+        }
+        defer {
+            server.stop()
+            backup.stop()
+        }
+        let log = InMemoryLogSink()
+        let client = WeChatPayClient(
+            credentials: testCredentials(),
+            hosts: APIHosts(primary: server.url, backup: backup.url),
+            transport: try SocketTransport(
+                settings: SocketTransport.Settings(idleConnectionTimeout: .seconds(120)), logger: Logger(sink: log)),
+            requestTimeout: .seconds(60),
+            userAgent: "wechatpay-watcher/test",
+            logger: Logger(sink: log)
+        )
+        var outcomes: [APIOutcome] = []
+        for _ in 0..<3 { outcomes.append(await client.send(request).outcome) }
+        guard case .failed(let failure) = outcomes[1] else {
+            Issue.record("expected the reset request to fail, got \(outcomes[1])")
+            return
+        }
+        #expect(failure == .reusedConnectionClosed("connection reset by the server", requestDelivered: true))
+        #expect(failure.isConnectionLevel == false)
+        guard case .verified = outcomes[2] else {
+            Issue.record("the next poll was not answered: \(outcomes[2])")
+            return
+        }
+        #expect(backup.connections == 0)
+        let nonces = server.requests.compactMap(Self.nonce)
+        #expect(nonces.count == 3)
+        #expect(Set(nonces).count == 3)
+    }
 }

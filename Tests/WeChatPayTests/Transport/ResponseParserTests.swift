@@ -147,13 +147,40 @@ struct ResponseParserTests {
             ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "Content-Length"),
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"),
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", "longer than"),
-            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", "Transfer-Encoding"),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\n", "Transfer-Encoding"),
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "Transfer-Encoding"),
             ("HTTP/1.1 101 Switching Protocols\r\n\r\n", "101"),
         ])
     func malformed(text: String, named: String) throws {
         let error = try #require(failure(text))
         #expect(error.description.contains(named))
+    }
+
+    @Test(
+        "Transfer-Encoding chunked overrides Content-Length: the body is decoded as chunked and the connection not reused"
+    )
+    func chunkedOverridesContentLength() throws {
+        let text =
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+        for byteByByte in [false, true] {
+            let answer = try #require(try parse(text, byteByByte: byteByByte))
+            #expect(answer.body == Array("hello".utf8))
+            #expect(answer.keepAlive == false)
+        }
+        let chunkedOnly = try #require(
+            try parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
+        #expect(chunkedOnly.keepAlive == true)
+    }
+
+    @Test("trailer lines count against the head's limit: a peer streaming them fails as a head too large")
+    func trailerLimit() {
+        var parser = HTTPResponseParser(maxBodyBytes: 100, maxHeaderBytes: 256)
+        let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n"
+        #expect(throws: HTTPResponseParseError.headerSectionTooLarge(limit: 256)) {
+            _ = try parser.consume(Array(head.utf8))
+            // Each line is short; only their sum crosses the limit.
+            for index in 0..<100 { _ = try parser.consume(Array("X-Trailer-\(index): value\r\n".utf8)) }
+        }
     }
 
     @Test("a folded header line continues the one before it, joined by one space")

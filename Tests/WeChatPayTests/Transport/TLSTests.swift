@@ -103,6 +103,47 @@ struct TLSTests {
         #expect(server.requestsHandled == 0)
     }
 
+    @Test("an api.ca_file holding only an intermediate CA trusts the chains through it; the root alone is not needed")
+    func intermediateAsAnchor() async throws {
+        let root = try CertificateAuthority(commonName: "transport test root CA")
+        let intermediate = try root.issueIntermediate(commonName: "transport test intermediate CA")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let caFile = folder + "/intermediate.pem"
+        try intermediate.pem.certificatePEM.write(toFile: caFile, atomically: true, encoding: .utf8)
+        let leaf = try intermediate.issue(commonName: "localhost", dnsNames: ["localhost"])
+        let server = try HTTPServer(
+            idleTimeout: .seconds(120),
+            tls: ServerTLSConfiguration(
+                certificateChainPEM: leaf.certificatePEM + intermediate.pem.certificatePEM,
+                privateKeyPEM: leaf.privateKeyPEM)
+        ) { _ in .json(200, #"{"ok":true}"#) }
+        server.start()
+        defer { server.stop() }
+        let transport = try SocketTransport(
+            settings: SocketTransport.Settings(caFile: caFile, idleConnectionTimeout: .seconds(120)),
+            logger: Logger(sink: InMemoryLogSink()))
+        let response = try await transport.send(
+            HTTPRequest(method: "GET", url: "https://localhost:\(server.port)/v3/x", headers: []),
+            timeout: .seconds(60), maxBodyBytes: 1024)
+        #expect(response.body == Array(#"{"ok":true}"#.utf8))
+        // A certificate from another intermediate of the same root is still refused: the file is the whole trust.
+        let sibling = try root.issueIntermediate(commonName: "another intermediate CA")
+        let stranger = try sibling.issue(commonName: "localhost", dnsNames: ["localhost"])
+        let other = try HTTPServer(
+            idleTimeout: .seconds(120),
+            tls: ServerTLSConfiguration(
+                certificateChainPEM: stranger.certificatePEM + sibling.pem.certificatePEM,
+                privateKeyPEM: stranger.privateKeyPEM)
+        ) { _ in .json(200, #"{"ok":true}"#) }
+        other.start()
+        defer { other.stop() }
+        let refusal = await failure(transport, "https://localhost:\(other.port)/v3/x")
+        #expect(refusal?.kind == "tls")
+        #expect(other.requestsHandled == 0)
+    }
+
     @Test("several refusals in a row for one host raise one alarm line")
     func alarm() async throws {
         let setup = try Setup()

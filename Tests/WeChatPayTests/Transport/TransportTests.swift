@@ -125,7 +125,9 @@ struct TransportTests {
         #expect(failure?.kind == "reused_connection_closed")
     }
 
-    @Test("a reset after the request was read is a lost answer, not a closed kept-alive connection: never re-sent")
+    @Test(
+        "a reset of a kept-alive connection after the request was read is a closed kept-alive connection, delivered: never re-sent, not a host problem"
+    )
     func resetIsNotRetried() async throws {
         let server = ScriptedServer { peer in
             guard peer.readRequest() != nil else { return }
@@ -137,7 +139,9 @@ struct TransportTests {
         let transport = try transport()
         _ = try await transport.send(get(server.url + "/"), timeout: .seconds(60), maxBodyBytes: 100)
         let failure = await failure(of: transport, server.url + "/")
-        #expect(failure == .connectionLost("connection reset by the server", responseStarted: false))
+        #expect(failure == .reusedConnectionClosed("connection reset by the server", requestDelivered: true))
+        #expect(failure?.isConnectionLevel == false)
+        #expect(server.requests.count == 2)
     }
 
     @Test("a fresh connection closed before any answer byte is a connection-level loss")
