@@ -419,18 +419,22 @@ package final class WatchStore: Sendable {
                 arguments.append(value)
             }
         }
+        let firstSeen = update.expectedFirstSeenAt.map { SQLiteValue.real($0) } ?? .null
         if update.matchesRowIDOnly {
             let sql = """
-                UPDATE \(update.table.table) SET \(assignments.joined(separator: ", ")) WHERE rowid = ? AND state = ?
+                UPDATE \(update.table.table) SET \(assignments.joined(separator: ", "))
+                WHERE rowid = ? AND state = ? AND first_seen_at IS ?
                 """
-            return (sql, arguments + [.integer(update.rowID), .text(update.expectedState)])
+            return (sql, arguments + [.integer(update.rowID), .text(update.expectedState), firstSeen])
         }
+        // `first_seen_at` tells the row the update was decided for from a row inserted since under the same rowid.
         let sql = """
             UPDATE \(update.table.table) SET \(assignments.joined(separator: ", "))
-            WHERE rowid = ? AND merchant_id = ? AND \(update.table.idColumn) = ? AND state = ?
+            WHERE rowid = ? AND merchant_id = ? AND \(update.table.idColumn) = ? AND state = ? AND first_seen_at IS ?
             """
         arguments += [
             .integer(update.rowID), .text(update.merchantID), .text(update.resourceID), .text(update.expectedState),
+            firstSeen,
         ]
         return (sql, arguments)
     }
