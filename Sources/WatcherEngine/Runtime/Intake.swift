@@ -235,7 +235,11 @@ actor Intake: Service {
             } else {
                 let due = placements[row.rowID]?.dueAt ?? now.timeIntervalSince1970 - Intake.firstPollPriority
                 update.nextPollAt = .set(due)
+                // A watch starts afresh: a row watched again keeps nothing of its previous watch's failures.
                 update.firstSeenAt = now.timeIntervalSince1970
+                update.error = .clear
+                update.failureCount = 0
+                update.notFoundSince = .clear
             }
             updates.append(update)
         }
