@@ -85,6 +85,12 @@ struct MigrationTests {
             "EXPLAIN QUERY PLAN SELECT min(created_at) FROM image_generation_tasks INDEXED BY image_generation_tasks_oldest WHERE merchant_id = '1' AND state IN ('PENDING', 'PROCESSING')"
         ).map { $0[3].stringValue ?? "" }.joined()
         #expect(oldest.contains("USING INDEX image_generation_tasks_oldest"), "\(oldest)")
+        let unscheduled = try connection.query(
+            "EXPLAIN QUERY PLAN SELECT rowid FROM image_generation_tasks INDEXED BY image_generation_tasks_due WHERE merchant_id = '1' AND state IN ('PENDING', 'PROCESSING') AND next_poll_at IS NULL AND state <> 'PENDING' LIMIT 5"
+        ).map { $0[3].stringValue ?? "" }.joined()
+        #expect(
+            unscheduled.contains("USING INDEX image_generation_tasks_due (merchant_id=? AND next_poll_at=?)"),
+            "\(unscheduled)")
     }
 }
 

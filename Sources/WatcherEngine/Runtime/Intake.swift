@@ -38,6 +38,8 @@ actor Intake: Service {
     private var statesCheckedThrough: [String: Int64] = [:]
     /// Per resource, the last merchant whose rows the whole-table look at states reached (nil: start again).
     private var statesCheckedMerchant: [String: MerchantCursor] = [:]
+    /// Per resource, the last merchant whose rows the look for unscheduled active rows reached (nil: start again).
+    private var unscheduledCheckedMerchant: [String: MerchantCursor] = [:]
     /// Per resource, the rows already reported in an unknown state (each is reported once per run).
     private var unknownStatesReported: [String: Set<Int64>] = [:]
     /// The most rows remembered as reported, per resource: beyond it a row may be reported again.
@@ -83,7 +85,10 @@ actor Intake: Service {
                 if now - lastSweep >= sweepInterval {
                     lastSweep = now
                     try await sweepExpired()
-                    for kind in kinds { try await reportUnknownStatesAcrossTable(kind) }
+                    for kind in kinds {
+                        try await reportUnknownStatesAcrossTable(kind)
+                        try await admitUnscheduledActiveRows(kind)
+                    }
                 }
                 if now - lastFileCheck >= 2 {
                     lastFileCheck = now
@@ -178,6 +183,20 @@ actor Intake: Service {
             kind.table, known: knownStates(kind), afterMerchant: statesCheckedMerchant[kind.resource])
         statesCheckedMerchant[kind.resource] = lastMerchant
         for row in rows { warnUnknownState(row, kind: kind) }
+    }
+
+    /// Rows a producer inserted (or updated) in an active state other than `PENDING` with no `next_poll_at`, which
+    /// the look at new rows never sees: admitted like new rows, keeping their state; part of the table's merchants
+    /// at each sweep, all of them in turn.
+    private func admitUnscheduledActiveRows(_ kind: any ResourceKind) async throws {
+        let (rows, lastMerchant) = try await environment.store.unscheduledActiveRows(
+            kind.table, afterMerchant: unscheduledCheckedMerchant[kind.resource], limit: batchSize)
+        unscheduledCheckedMerchant[kind.resource] = lastMerchant
+        guard !rows.isEmpty else { return }
+        environment.logger.info(
+            "rows.admitted_in_active_state",
+            ["resource": .string(kind.resource), "rows": .int(rows.count)])
+        await admit(rows, kind: kind)
     }
 
     private func knownStates(_ kind: any ResourceKind) -> [String] {
