@@ -3,7 +3,7 @@ import Testing
 import WatcherSync
 import WatcherTestSupport
 
-@Suite("Engine: a row's own error is rejected without pausing the lane")
+@Suite("Engine: a row's own error rejects the row without pausing the lane; the merchant's pauses it")
 struct PerRowRejectionTests {
     /// A harness whose rows in `bad` answer 400 `PARAM_ERROR`, and whose other rows answer `PROCESSING` for their
     /// first three polls, then `SUCCESS`.
@@ -57,5 +57,25 @@ struct PerRowRejectionTests {
         let harness = try harness(bad: Set(bad))
         try harness.insert(good + bad)
         try await run(harness, good: good, bad: bad)
+    }
+
+    @Test("NO_AUTH for every row while none gets an answer pauses the lane, rejects nothing, and resumes on an answer")
+    func merchantWideNoAuthStillPauses() async throws {
+        let refused = Locked(true)
+        let harness = try EngineHarness(outage: { _ in
+            refused.withLock { $0 } ? .success(SignedAnswers.error(403, code: "NO_AUTH", message: "无权限")) : nil
+        })
+        let ids = (0..<10).map { "task_\($0)" }
+        try harness.insert(ids)
+        harness.start()
+        await harness.advance(limit: 60) { false }
+        #expect(harness.logs.records(named: "lane.paused").count >= 1)
+        #expect(try harness.rows().values.allSatisfy { $0.state == "PENDING" })
+        refused.withLock { $0 = false }
+        #expect(
+            try await harness.advance(limit: 400) { try harness.rows().values.allSatisfy { $0.state == "SUCCESS" } })
+        #expect(harness.logs.records(named: "lane.resumed").count == 1)
+        harness.engine.stop()
+        #expect(await harness.advance { harness.result != nil })
     }
 }
