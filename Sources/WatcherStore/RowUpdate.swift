@@ -4,8 +4,9 @@ import WatcherSQLite
 
 /// A change to one watched row, written atomically with its `state_transitions` row.
 ///
-/// The update applies only if the row is still in `expectedState` (a producer may have reset or deleted it while
-/// the poll was in flight); otherwise it is dropped and reported as not applied.
+/// The update applies only if the row is still in `expectedState` and still carries the `first_seen_at` it was read
+/// with (a producer may have reset or deleted it while the poll was in flight, and a row inserted after a delete can
+/// reuse the deleted row's rowid); otherwise it is dropped and reported as not applied.
 package struct RowUpdate: Sendable {
     /// How a nullable column changes.
     package enum Change<Value: Sendable>: Sendable {
@@ -27,6 +28,9 @@ package struct RowUpdate: Sendable {
     package var resourceID: String
     /// The state the row must still be in for the update to apply.
     package var expectedState: String
+    /// The `first_seen_at` the row must still have for the update to apply (nil: still NULL, a row intake has not
+    /// admitted yet): a row inserted in place of a deleted one has NULL there, so an answer for the old one misses it.
+    package var expectedFirstSeenAt: Double?
     /// The new state, or nil to keep it. A different state writes one transition row.
     package var newState: String?
     /// Whether the new state ends the watch (sets `completed_at` and clears `next_poll_at`).
@@ -43,7 +47,7 @@ package struct RowUpdate: Sendable {
     package var failureCount: Int?
     /// The `not_found_since` column.
     package var notFoundSince: Change<Double>
-    /// Set `first_seen_at` (intake).
+    /// Set `first_seen_at` (intake admits the row, and a watch starts).
     package var firstSeenAt: Double?
     /// When this happened (wall clock): `updated_at`, `completed_at`, the transition's `at`.
     package var at: Date
@@ -60,6 +64,7 @@ package struct RowUpdate: Sendable {
         self.merchantID = row.merchantID
         self.resourceID = row.resourceID
         self.expectedState = row.state
+        self.expectedFirstSeenAt = row.firstSeenAt
         self.newState = nil
         self.isTerminal = false
         self.results = [:]
@@ -134,7 +139,7 @@ extension RowUpdate {
         }
         if let failureCount { assignments.append(.set("failure_count", .integer(Int64(failureCount)))) }
         assign("not_found_since", notFoundSince) { .real($0) }
-        if let firstSeenAt { assignments.append(.setIfNull("first_seen_at", .real(firstSeenAt))) }
+        if let firstSeenAt { assignments.append(.set("first_seen_at", .real(firstSeenAt))) }
         assignments.append(.set("updated_at", stamp))
         if isTerminal { assignments.append(.set("completed_at", stamp)) }
         return assignments
@@ -157,6 +162,7 @@ extension QueuedRow {
             case .set("failure_count", let value): row.failureCount = Int(value.int64Value ?? 0)
             case .set("not_found_since", let value): row.notFoundSince = value.doubleValue
             case .clear("not_found_since"): row.notFoundSince = nil
+            case .set("first_seen_at", let value): row.firstSeenAt = value.doubleValue
             case .setIfNull("first_seen_at", let value): row.firstSeenAt = row.firstSeenAt ?? value.doubleValue
             default: break  // columns a queued row does not carry (results, error, timestamps)
             }

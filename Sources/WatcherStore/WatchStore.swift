@@ -189,6 +189,43 @@ package final class WatchStore: Sendable {
         }
     }
 
+    /// Rows in an active state other than `PENDING` that the daemon has not scheduled (`next_poll_at` NULL): a
+    /// producer inserted them so, or updated them into such a state; the look at new rows finds only `PENDING`
+    /// ones. For the merchants after `afterMerchant` (nil: from the first), at most `merchants` of them, at most
+    /// `limit` rows; and the last merchant looked at, nil once the last one was.
+    ///
+    /// Each merchant's rows are one range of the due index (`merchant_id`, `next_poll_at` NULL), which holds only
+    /// rows in active states; the next merchant is one seek in the (merchant, state) index.
+    package func unscheduledActiveRows(
+        _ table: ResourceTable, afterMerchant: MerchantCursor?, merchants: Int = 200, limit: Int = 500
+    ) async throws -> (rows: [QueuedRow], lastMerchant: MerchantCursor?) {
+        let byState = table.indexes.byState
+        let sql = """
+            SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.indexes.due)
+            WHERE merchant_id = ? AND state IN (\(table.activeStateList)) AND next_poll_at IS NULL
+              AND state <> 'PENDING' LIMIT ?
+            """
+        let firstMerchant = "SELECT merchant_id FROM \(table.table) INDEXED BY \(byState) ORDER BY merchant_id LIMIT 1"
+        let nextMerchant = """
+            SELECT merchant_id FROM \(table.table) INDEXED BY \(byState) WHERE merchant_id > ? ORDER BY merchant_id LIMIT 1
+            """
+        return try await reader.perform { connection in
+            var found: [QueuedRow] = []
+            var merchant = afterMerchant?.value
+            for _ in 0..<max(1, merchants) {
+                let next =
+                    try merchant.map { try connection.query(nextMerchant, [$0]) } ?? connection.query(firstMerchant)
+                guard let value = next.first?[0] else { return (found, nil) }
+                merchant = value
+                found += try connection.query(sql, [value, .integer(Int64(limit - found.count))]).map {
+                    Self.row($0, table)
+                }
+                if found.count >= limit { break }
+            }
+            return (found, merchant.map(MerchantCursor.init))
+        }
+    }
+
     /// Active rows created before `cutoff`: past their deadline.
     ///
     /// The index orders `created_at` as text, which is time order only within one format: it narrows the rows to
@@ -420,18 +457,22 @@ package final class WatchStore: Sendable {
                 arguments.append(value)
             }
         }
+        let firstSeen = update.expectedFirstSeenAt.map { SQLiteValue.real($0) } ?? .null
         if update.matchesRowIDOnly {
             let sql = """
-                UPDATE \(update.table.table) SET \(assignments.joined(separator: ", ")) WHERE rowid = ? AND state = ?
+                UPDATE \(update.table.table) SET \(assignments.joined(separator: ", "))
+                WHERE rowid = ? AND state = ? AND first_seen_at IS ?
                 """
-            return (sql, arguments + [.integer(update.rowID), .text(update.expectedState)])
+            return (sql, arguments + [.integer(update.rowID), .text(update.expectedState), firstSeen])
         }
+        // `first_seen_at` tells the row the update was decided for from a row inserted since under the same rowid.
         let sql = """
             UPDATE \(update.table.table) SET \(assignments.joined(separator: ", "))
-            WHERE rowid = ? AND merchant_id = ? AND \(update.table.idColumn) = ? AND state = ?
+            WHERE rowid = ? AND merchant_id = ? AND \(update.table.idColumn) = ? AND state = ? AND first_seen_at IS ?
             """
         arguments += [
             .integer(update.rowID), .text(update.merchantID), .text(update.resourceID), .text(update.expectedState),
+            firstSeen,
         ]
         return (sql, arguments)
     }

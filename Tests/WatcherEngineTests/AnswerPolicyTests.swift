@@ -216,6 +216,19 @@ struct AnswerPolicyTests {
         #expect(notFound.update.newState == "REJECTED", "NOT_FOUND is WeChat Pay's answer too")
     }
 
+    @Test("a 404 whose code only contains NOT_EXIST or NOT_FOUND (MCH_NOT_EXISTS is the merchant's) never rejects")
+    func notFoundCodesMatchWhole() {
+        var waited = row
+        waited.notFoundSince = now.timeIntervalSince1970 - 3_600
+        for code in ["MCH_NOT_EXISTS", "BRAND_NOT_EXISTS", "RESOURCE_NOT_EXISTS_YET", "APPID_NOT_FOUND"] {
+            let decision = decide(
+                .errorAnswer(status: 404, error: APIErrorBody(code: code, message: "商户号不存在"), excerpt: ""),
+                row: waited)
+            #expect(decision.update.newState == nil && !decision.update.isTerminal, "\(code)")
+            #expect(decision.event?.name == "request.unexpected_status", "\(code)")
+        }
+    }
+
     @Test("5xx and transport failures retry with growing back-off; an unparsable body is kept raw")
     func transient() {
         let server = decide(.errorAnswer(status: 502, error: nil, excerpt: "<html>bad gateway</html>"))

@@ -73,14 +73,41 @@ struct RejectionJudgeTests {
         #expect(judge.rejected(code: "INVALID_REQUEST", brand: "A", rowID: 7, now: 40, lanePaused: false) == .reject)
     }
 
-    @Test("while the lane is paused every rejecting code is more of the same; a resume judges afresh")
+    @Test("while the lane is paused every NO_AUTH is more of the same; a resume keeps each row's attempts")
     func pausedAndResumed() {
         var judge = RejectionJudge()
         _ = judge.rejected(code: "NO_AUTH", brand: "A", rowID: 1, now: 0, lanePaused: false)
         #expect(judge.rejected(code: "NO_AUTH", brand: "A", rowID: 1, now: 200, lanePaused: true) == .merchantWide)
+        judge.succeeded(brand: "B", now: 290)
         judge.resumed()
+        #expect(judge.rejected(code: "NO_AUTH", brand: "A", rowID: 1, now: 300, lanePaused: false) == .reject)
         #expect(
-            judge.rejected(code: "NO_AUTH", brand: "A", rowID: 1, now: 300, lanePaused: false)
+            judge.rejected(code: "NO_AUTH", brand: "A", rowID: 2, now: 300, lanePaused: false)
                 == .retry(afterSeconds: 5))
+    }
+
+    @Test("PARAM_ERROR is always the row's own: not merchant-wide for two brands, five rows, or a paused lane")
+    func paramErrorIsPerRow() {
+        var judge = RejectionJudge()
+        for row in 1...6 {
+            #expect(
+                judge.rejected(
+                    code: "PARAM_ERROR", brand: row % 2 == 0 ? "A" : "B", rowID: Int64(row), now: Double(row),
+                    lanePaused: row == 6) == .retry(afterSeconds: 5))
+        }
+        #expect(judge.rejected(code: "PARAM_ERROR", brand: "A", rowID: 1, now: 7, lanePaused: false) == .reject)
+    }
+
+    @Test("a believed answer for any row, even of the same brand, within the minute keeps NO_AUTH per row")
+    func anySuccessKeepsItPerRow() {
+        var judge = RejectionJudge()
+        judge.succeeded(brand: "A", now: 0)
+        for row in 1...6 {
+            #expect(
+                judge.rejected(
+                    code: "NO_AUTH", brand: row % 2 == 0 ? "A" : "B", rowID: Int64(row), now: 30, lanePaused: false)
+                    == .retry(afterSeconds: 5))
+        }
+        #expect(judge.rejected(code: "NO_AUTH", brand: "B", rowID: 7, now: 61, lanePaused: false) == .merchantWide)
     }
 }

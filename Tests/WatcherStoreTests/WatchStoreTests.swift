@@ -85,6 +85,12 @@ struct MigrationTests {
             "EXPLAIN QUERY PLAN SELECT min(created_at) FROM image_generation_tasks INDEXED BY image_generation_tasks_oldest WHERE merchant_id = '1' AND state IN ('PENDING', 'PROCESSING')"
         ).map { $0[3].stringValue ?? "" }.joined()
         #expect(oldest.contains("USING INDEX image_generation_tasks_oldest"), "\(oldest)")
+        let unscheduled = try connection.query(
+            "EXPLAIN QUERY PLAN SELECT rowid FROM image_generation_tasks INDEXED BY image_generation_tasks_due WHERE merchant_id = '1' AND state IN ('PENDING', 'PROCESSING') AND next_poll_at IS NULL AND state <> 'PENDING' LIMIT 5"
+        ).map { $0[3].stringValue ?? "" }.joined()
+        #expect(
+            unscheduled.contains("USING INDEX image_generation_tasks_due (merchant_id=? AND next_poll_at=?)"),
+            "\(unscheduled)")
     }
 }
 
@@ -229,6 +235,36 @@ struct QueueTests {
         update.newState = "SUCCESS"
         #expect(try await fixture.store.apply([update]) == [.skipped])
         #expect(try fixture.scalar("SELECT count(*) FROM state_transitions") == .integer(0))
+    }
+
+    @Test("an answer for a deleted row misses the row inserted in its place under the same rowid")
+    func rowIDReusedAfterDelete() async throws {
+        let fixture = try StoreFixture()
+        try fixture.insert(["task_a"])
+        let new = try #require(try await fixture.store.newRows(imageTasks, limit: 1).first)
+        var admit = RowUpdate(row: new, table: imageTasks, at: Date())
+        admit.firstSeenAt = 1_800_000_000
+        admit.nextPollAt = .set(1)
+        #expect(try await fixture.store.apply([admit]).first?.isApplied == true)
+        let watched = try #require(
+            try await fixture.store.upcomingRows(imageTasks, merchant: "1900000001", limit: 1).first)
+        // While the poll is in flight, a producer deletes the row and inserts it again: SQLite gives the new row the
+        // deleted last row's rowid.
+        let connection = try SQLiteConnection(path: fixture.path)
+        try connection.run("DELETE FROM image_generation_tasks")
+        connection.close()
+        try fixture.insert(["task_a"])
+        #expect(try fixture.scalar("SELECT rowid FROM image_generation_tasks") == .integer(watched.rowID))
+        var answer = RowUpdate(row: watched, table: imageTasks, at: Date())
+        answer.newState = "SUCCESS"
+        answer.isTerminal = true
+        answer.results = ["image_url": .text("https://img.example/old.jpg")]
+        #expect(try await fixture.store.apply([answer]) == [.skipped])
+        #expect(
+            try fixture.scalar("SELECT state || '/' || typeof(image_url) FROM image_generation_tasks")
+                == .text("PENDING/null"))
+        #expect(try fixture.scalar("SELECT count(*) FROM state_transitions") == .integer(0))
+        #expect(try await fixture.store.newRows(imageTasks, limit: 1).count == 1, "intake still admits the new row")
     }
 
     @Test("rows past the deadline are found by created_at")

@@ -226,6 +226,10 @@ private struct Decision {
         update.transitionDetail = error
     }
 
+    /// The codes with which a 404 says the resource itself is unknown; matched whole, since other codes that name
+    /// something missing (`MCH_NOT_EXISTS`) are not about the row.
+    static let notFoundCodes: Set<String> = ["RESOURCE_NOT_EXISTS", "NOT_FOUND"]
+
     mutating func errorAnswer(status: Int, error: APIErrorBody?, excerpt: String) {
         let code = error?.code ?? ""
         let described = "HTTP \(status)" + (error.map { " \($0.code): \($0.message)" } ?? " \(excerpt)")
@@ -260,11 +264,11 @@ private struct Decision {
                     level: .warning, name: "row.rejected",
                     fields: baseFields + fields + [LogField(key: "error", value: .string(described))])
             }
-        case (404, let code) where code.contains("NOT_EXIST") || code.contains("NOT_FOUND"):
+        case (404, let code) where Self.notFoundCodes.contains(code):
             notFound(described: described, fields: fields)
         case (404, _):
-            // Not WeChat Pay saying the resource is unknown (a gateway's or proxy's page, another code): a final
-            // state must not come from it.
+            // Not WeChat Pay saying the resource is unknown (a gateway's or proxy's page, another code such as
+            // `MCH_NOT_EXISTS`, which is about the merchant): a final state must not come from it.
             let raw = error == nil ? " (unparsable body: \(excerpt))" : ""
             retry(error: described + raw, event: "request.unexpected_status", level: .warning, extra: fields)
         case (500...599, _):

@@ -2,9 +2,10 @@
 ///
 /// `NO_AUTH` is often merchant-wide (the API permission not granted yet), and `INVALID_REQUEST` can be a passing
 /// business state; rejecting on the first one would empty a whole queue in seconds over one misconfiguration. So:
-/// the same code for rows of two or more brands within a minute, or for five rows while no other brand succeeds,
-/// is the merchant's problem (the lane pauses, the rows keep their state); otherwise a row is held and asked again
-/// before it is rejected — `NO_AUTH` and `PARAM_ERROR` once, `INVALID_REQUEST` a few times with back-off.
+/// the same one of these codes for rows of two or more brands, or for five rows, within a minute in which no row of
+/// the lane got a believed answer, is the merchant's problem (the lane pauses, the rows keep their state).
+/// `PARAM_ERROR` is a malformed request, always the row's own problem. Otherwise a row is held and asked again before
+/// it is rejected — `NO_AUTH` and `PARAM_ERROR` once, `INVALID_REQUEST` a few times with back-off.
 ///
 /// One per lane; pure: the clock comes in, a verdict comes out.
 package struct RejectionJudge: Sendable {
@@ -20,6 +21,8 @@ package struct RejectionJudge: Sendable {
 
     /// The codes this judge is asked about; every other code has its own rule.
     package static let rejectingCodes: Set<String> = ["NO_AUTH", "INVALID_REQUEST", "PARAM_ERROR"]
+    /// The rejecting codes that can be the merchant's problem; the others are always the row's.
+    package static let merchantWideCodes: Set<String> = ["NO_AUTH", "INVALID_REQUEST"]
 
     private struct Sighting {
         var code: String
@@ -32,7 +35,7 @@ package struct RejectionJudge: Sendable {
     package var window = 60.0
     /// This many brands with the same code make it merchant-wide.
     package var brandThreshold = 2
-    /// This many rows with the same code make it merchant-wide, unless another brand succeeds meanwhile.
+    /// This many rows with the same code make it merchant-wide.
     package var rowThreshold = 5
     /// The answer that rejects a row for `INVALID_REQUEST` (the earlier ones are retried with back-off).
     package var invalidRequestAttempts = 4
@@ -43,26 +46,29 @@ package struct RejectionJudge: Sendable {
     package var hold = 5.0
 
     private var sightings: [Sighting] = []
-    private var lastSuccessByBrand: [String: Double] = [:]
+    /// When a row of the lane last got a believed answer.
+    private var lastSuccess = -Double.infinity
     private var attempts: [Int64: Int] = [:]
 
     /// A judge with the documented thresholds.
     package init() {}
 
-    /// A row of `brand` got `code` at `now`. While the lane is paused for an earlier verdict, every rejecting code
-    /// is more of the same.
+    /// A row of `brand` got `code` at `now`. While the lane is paused for an earlier verdict, every code that can
+    /// be merchant-wide is more of the same.
     package mutating func rejected(code: String, brand: String, rowID: Int64, now: Double, lanePaused: Bool)
         -> Verdict
     {
-        sightings.removeAll { $0.at < now - window }
-        sightings.append(Sighting(code: code, brand: brand, rowID: rowID, at: now))
-        if lanePaused { return .merchantWide }
-        let same = sightings.filter { $0.code == code }
-        let brands = Set(same.map(\.brand))
-        let rows = Set(same.map(\.rowID))
-        let otherBrandSucceeded = lastSuccessByBrand.contains { $0.key != brand && $0.value >= now - window }
-        if brands.count >= brandThreshold || (rows.count >= rowThreshold && !otherBrandSucceeded) {
-            return .merchantWide
+        if Self.merchantWideCodes.contains(code) {
+            sightings.removeAll { $0.at < now - window }
+            sightings.append(Sighting(code: code, brand: brand, rowID: rowID, at: now))
+            if lanePaused { return .merchantWide }
+            let same = sightings.filter { $0.code == code }
+            let brands = Set(same.map(\.brand))
+            let rows = Set(same.map(\.rowID))
+            let laneSucceeded = lastSuccess >= now - window
+            if !laneSucceeded, brands.count >= brandThreshold || rows.count >= rowThreshold {
+                return .merchantWide
+            }
         }
         let attempt = attempts[rowID, default: 0] + 1
         attempts[rowID] = attempt
@@ -73,12 +79,10 @@ package struct RejectionJudge: Sendable {
         return attempt < otherAttempts ? .retry(afterSeconds: hold) : .reject
     }
 
-    /// A row of `brand` got a believed answer: the merchant can use this API for that brand.
+    /// A row of `brand` got a believed answer: the merchant can use this API, so a rejecting code within the
+    /// window is the row's own problem.
     package mutating func succeeded(brand: String, now: Double) {
-        lastSuccessByBrand[brand] = now
-        if lastSuccessByBrand.count > 1_000 {
-            lastSuccessByBrand = lastSuccessByBrand.filter { $0.value >= now - window }
-        }
+        lastSuccess = max(lastSuccess, now)
     }
 
     /// A row left the watch: its attempts are forgotten.
@@ -86,9 +90,9 @@ package struct RejectionJudge: Sendable {
         attempts[rowID] = nil
     }
 
-    /// The lane resumed after a merchant-wide pause: judge afresh.
+    /// The lane resumed after a merchant-wide pause: the sightings that paused it are forgotten; each row keeps its
+    /// attempts, so a row that keeps getting a rejecting code is still rejected.
     package mutating func resumed() {
         sightings = []
-        attempts = [:]
     }
 }

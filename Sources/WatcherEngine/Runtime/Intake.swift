@@ -38,6 +38,8 @@ actor Intake: Service {
     private var statesCheckedThrough: [String: Int64] = [:]
     /// Per resource, the last merchant whose rows the whole-table look at states reached (nil: start again).
     private var statesCheckedMerchant: [String: MerchantCursor] = [:]
+    /// Per resource, the last merchant whose rows the look for unscheduled active rows reached (nil: start again).
+    private var unscheduledCheckedMerchant: [String: MerchantCursor] = [:]
     /// Per resource, the rows already reported in an unknown state (each is reported once per run), by rowid and id:
     /// a row deleted and another inserted may reuse the rowid.
     private var unknownStatesReported: [String: Set<String>] = [:]
@@ -84,7 +86,10 @@ actor Intake: Service {
                 if now - lastSweep >= sweepInterval {
                     lastSweep = now
                     try await sweepExpired()
-                    for kind in kinds { try await reportUnknownStatesAcrossTable(kind) }
+                    for kind in kinds {
+                        try await reportUnknownStatesAcrossTable(kind)
+                        try await admitUnscheduledActiveRows(kind)
+                    }
                 }
                 if now - lastFileCheck >= 2 {
                     lastFileCheck = now
@@ -181,6 +186,20 @@ actor Intake: Service {
         for row in rows { warnUnknownState(row, kind: kind) }
     }
 
+    /// Rows a producer inserted (or updated) in an active state other than `PENDING` with no `next_poll_at`, which
+    /// the look at new rows never sees: admitted like new rows, keeping their state; part of the table's merchants
+    /// at each sweep, all of them in turn.
+    private func admitUnscheduledActiveRows(_ kind: any ResourceKind) async throws {
+        let (rows, lastMerchant) = try await environment.store.unscheduledActiveRows(
+            kind.table, afterMerchant: unscheduledCheckedMerchant[kind.resource], limit: batchSize)
+        unscheduledCheckedMerchant[kind.resource] = lastMerchant
+        guard !rows.isEmpty else { return }
+        environment.logger.info(
+            "rows.admitted_in_active_state",
+            ["resource": .string(kind.resource), "rows": .int(rows.count)])
+        await admit(rows, kind: kind)
+    }
+
     private func knownStates(_ kind: any ResourceKind) -> [String] {
         Set(kind.table.activeStates).union(kind.finalStates).union([LocalState.rejected, LocalState.expired]).sorted()
     }
@@ -237,7 +256,11 @@ actor Intake: Service {
             } else {
                 let due = placements[row.rowID]?.dueAt ?? now.timeIntervalSince1970 - Intake.firstPollPriority
                 update.nextPollAt = .set(due)
+                // A watch starts afresh: a row watched again keeps nothing of its previous watch's failures.
                 update.firstSeenAt = now.timeIntervalSince1970
+                update.error = .clear
+                update.failureCount = 0
+                update.notFoundSince = .clear
             }
             updates.append(update)
         }

@@ -317,7 +317,9 @@ actor Lane {
             nextPoll: place(),
             rejection: rejection
         )
-        answered(row, permit: permit, exchange: exchange, decision: decision)
+        let believed = Self.isBelieved(exchange, decision: decision)
+        if believed { rejections.succeeded(brand: row.brandID, now: environment.clock.monotonicNow()) }
+        answered(row, permit: permit, exchange: exchange, decision: decision, believed: believed)
         if let age = decision.completedAge {
             environment.scheduler.recordCompletion(
                 merchant: key.merchant, resource: key.resource, cohort: context.cohort, age: age)
@@ -336,13 +338,16 @@ actor Lane {
         await committed(row, update: update, result: written?.results.first, commit: written?.commit ?? 0)
     }
 
-    /// The judge's verdict for a rejecting code; believed answers tell it which brands work.
+    /// A verified answer the kind could read as a state: the only answer that shows the merchant can use the API.
+    private static func isBelieved(_ exchange: APIExchange, decision: PollDecision) -> Bool {
+        guard case .verified = exchange.outcome else { return false }
+        return !decision.isAnomaly
+    }
+
+    /// The judge's verdict for a rejecting code (believed answers are told to it once decided).
     private func judge(_ exchange: APIExchange, row: QueuedRow) -> RejectionJudge.Verdict? {
         let now = environment.clock.monotonicNow()
         switch exchange.outcome {
-        case .verified:
-            rejections.succeeded(brand: row.brandID, now: now)
-            return nil
         case .errorAnswer(_, let error?, _) where RejectionJudge.rejectingCodes.contains(error.code):
             let verdict = rejections.rejected(
                 code: error.code, brand: row.brandID, rowID: row.rowID, now: now, lanePaused: laneGate.isPaused)
@@ -366,9 +371,10 @@ actor Lane {
         )
     }
 
-    /// Accounts for an answer: limiter, outage breaker, merchant gate, counters, the poll's log line.
+    /// Accounts for an answer: limiter, outage breaker, merchant gate, counters, the poll's log line; `believed`
+    /// when it is a verified answer the kind could read.
     private func answered(
-        _ row: QueuedRow, permit: RateLimiter.Permit, exchange: APIExchange, decision: PollDecision
+        _ row: QueuedRow, permit: RateLimiter.Permit, exchange: APIExchange, decision: PollDecision, believed: Bool
     ) {
         // The lane's own clock, read now, is at or after the moment the answer arrived: a conservative bound on
         // when the request reached the server, in the same time base as the permit.
@@ -395,6 +401,12 @@ actor Lane {
                 logLanePause(event, code: code, message: message, requestID: requestID)
             }
         default:
+            // Only a believed answer shows the merchant can use the API again; a 429, a 5xx or a row's own error
+            // ends the probe and the pause stays.
+            guard believed else {
+                laneGate.requestFailed()
+                break
+            }
             if let event = laneGate.answered() {
                 rejections.resumed()
                 logLanePause(event, code: nil, message: nil, requestID: nil)
@@ -521,7 +533,7 @@ actor Lane {
                     "request_id": .string(requestID ?? ""), "probe_in_seconds": .int(Int(seconds)),
                     "attempt": .int(attempt),
                     "hint":
-                        "rows of several brands got the same error: the merchant lacks a permission or setting for this API; rows keep their state and one request probes until it answers",
+                        "rows of several brands, or many rows, got the same error while no row got an answer: the merchant lacks a permission or setting for this API; rows keep their state and one request probes until a row gets an answer",
                 ]
             )
             environment.statistics.recordError("merchant \(key.merchant) \(key.resource) paused: \(reason)")
