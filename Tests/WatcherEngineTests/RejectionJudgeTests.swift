@@ -98,16 +98,23 @@ struct RejectionJudgeTests {
         #expect(judge.rejected(code: "PARAM_ERROR", brand: "A", rowID: 1, now: 7, lanePaused: false) == .reject)
     }
 
-    @Test("a believed answer for any row, even of the same brand, within the minute keeps NO_AUTH per row")
-    func anySuccessKeepsItPerRow() {
+    @Test(
+        "a believed answer between the sightings keeps NO_AUTH per row; two brands refused after the last answer are the merchant's"
+    )
+    func answersBetweenSightingsKeepItPerRow() {
         var judge = RejectionJudge()
-        judge.succeeded(brand: "A", now: 0)
         for row in 1...6 {
+            judge.succeeded(brand: "A", now: Double(row))
             #expect(
                 judge.rejected(
-                    code: "NO_AUTH", brand: row % 2 == 0 ? "A" : "B", rowID: Int64(row), now: 30, lanePaused: false)
-                    == .retry(afterSeconds: 5))
+                    code: "NO_AUTH", brand: row % 2 == 0 ? "A" : "B", rowID: Int64(row), now: Double(row) + 0.5,
+                    lanePaused: false) == .retry(afterSeconds: 5))
         }
-        #expect(judge.rejected(code: "NO_AUTH", brand: "B", rowID: 7, now: 61, lanePaused: false) == .merchantWide)
+        // The permission revoked at 10: every answer after the last believed one is a refusal.
+        judge.succeeded(brand: "A", now: 10)
+        #expect(
+            judge.rejected(code: "NO_AUTH", brand: "A", rowID: 10, now: 11, lanePaused: false)
+                == .retry(afterSeconds: 5))
+        #expect(judge.rejected(code: "NO_AUTH", brand: "B", rowID: 11, now: 12, lanePaused: false) == .merchantWide)
     }
 }

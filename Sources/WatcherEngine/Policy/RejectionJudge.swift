@@ -2,8 +2,9 @@
 ///
 /// `NO_AUTH` is often merchant-wide (the API permission not granted yet), and `INVALID_REQUEST` can be a passing
 /// business state; rejecting on the first one would empty a whole queue in seconds over one misconfiguration. So:
-/// the same one of these codes for rows of two or more brands, or for five rows, within a minute in which no row of
-/// the lane got a believed answer, is the merchant's problem (the lane pauses, the rows keep their state).
+/// the same one of these codes for rows of two or more brands, or for five rows while no other brand is answered,
+/// within a minute and with no believed answer for any row of the lane since the first of them, is the merchant's
+/// problem (the lane pauses, the rows keep their state).
 /// `PARAM_ERROR` is a malformed request, always the row's own problem. Otherwise a row is held and asked again before
 /// it is rejected — `NO_AUTH` and `PARAM_ERROR` once, `INVALID_REQUEST` a few times with back-off.
 ///
@@ -48,6 +49,8 @@ package struct RejectionJudge: Sendable {
     private var sightings: [Sighting] = []
     /// When a row of the lane last got a believed answer.
     private var lastSuccess = -Double.infinity
+    /// When a row of each brand last got one.
+    private var successes: [String: Double] = [:]
     private var attempts: [Int64: Int] = [:]
 
     /// A judge with the documented thresholds.
@@ -62,11 +65,14 @@ package struct RejectionJudge: Sendable {
             sightings.removeAll { $0.at < now - window }
             sightings.append(Sighting(code: code, brand: brand, rowID: rowID, at: now))
             if lanePaused { return .merchantWide }
-            let same = sightings.filter { $0.code == code }
+            // Only what came after the lane's last believed answer: one between two sightings shows the merchant
+            // could use the API then, and a permission revoked since shows as sightings with none after them.
+            let same = sightings.filter { $0.code == code && $0.at > lastSuccess }
             let brands = Set(same.map(\.brand))
             let rows = Set(same.map(\.rowID))
-            let laneSucceeded = lastSuccess >= now - window
-            if !laneSucceeded, brands.count >= brandThreshold || rows.count >= rowThreshold {
+            // Many rows of one brand while another brand is answered are that brand's authorisation.
+            let otherBrandAnswered = successes.contains { !brands.contains($0.key) && $0.value >= now - window }
+            if brands.count >= brandThreshold || (rows.count >= rowThreshold && !otherBrandAnswered) {
                 return .merchantWide
             }
         }
@@ -79,10 +85,12 @@ package struct RejectionJudge: Sendable {
         return attempt < otherAttempts ? .retry(afterSeconds: hold) : .reject
     }
 
-    /// A row of `brand` got a believed answer: the merchant can use this API, so a rejecting code within the
-    /// window is the row's own problem.
+    /// A row of `brand` got a believed answer: the merchant could use this API then, so the rejecting codes seen
+    /// before it were the rows' own problems.
     package mutating func succeeded(brand: String, now: Double) {
         lastSuccess = max(lastSuccess, now)
+        successes[brand] = max(successes[brand] ?? now, now)
+        if successes.count > 1_000 { successes = successes.filter { $0.value >= now - window } }
     }
 
     /// A row left the watch: its attempts are forgotten.
