@@ -1,3 +1,5 @@
+import WatcherEngine
+
 /// The answer of 查询商品券 (`GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`),
 /// field for field as the document gives it. Every field is optional here so that a missing one is reported by
 /// the kind's checks by name rather than as a decoding failure; enumerations other than `state` are kept as the
@@ -45,56 +47,47 @@ package struct ProductCouponAnswer: Decodable, Sendable, Equatable {
         case brandID = "brand_id"
     }
 
-    /// The fields the watch acts on or stores in their own columns, and no other: what is read when a field it
-    /// only keeps in `coupon_json` (a price, a count) does not decode, so such a field never costs the state.
-    package struct Essentials: Decodable, Sendable, Equatable {
-        package var productCouponID: String?
-        package var scope: OpenEnum<CouponScope>?
-        package var type: OpenEnum<CouponType>?
-        package var usageMode: OpenEnum<UsageMode>?
-        package var displayName: String?
-        package var outProductNo: String?
-        package var state: String?
-        package var deactivateRequestNo: String?
-        package var deactivateTime: String?
-        package var deactivateReason: String?
-        package var brandID: String?
+    /// Why a part of the answer the watch only keeps in `coupon_json` (the usage information, a price or count of
+    /// the display information) could not be read, e.g. `85.5` or a number past 64 bits where the document says
+    /// integer; nil when everything decoded. Such a part is absent here, and never costs the state.
+    package var unreadable: String?
 
-        private struct Display: Decodable {
-            var name: String?
+    /// Decodes the fields the watch acts on strictly, and the parts it only keeps leniently (see ``unreadable``).
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        productCouponID = try container.decodeIfPresent(String.self, forKey: .productCouponID)
+        scope = try container.decodeIfPresent(OpenEnum<CouponScope>.self, forKey: .scope)
+        type = try container.decodeIfPresent(OpenEnum<CouponType>.self, forKey: .type)
+        usageMode = try container.decodeIfPresent(OpenEnum<UsageMode>.self, forKey: .usageMode)
+        outProductNo = try container.decodeIfPresent(String.self, forKey: .outProductNo)
+        state = try container.decodeIfPresent(String.self, forKey: .state)
+        deactivateRequestNo = try container.decodeIfPresent(String.self, forKey: .deactivateRequestNo)
+        deactivateTime = try container.decodeIfPresent(String.self, forKey: .deactivateTime)
+        deactivateReason = try container.decodeIfPresent(String.self, forKey: .deactivateReason)
+        brandID = try container.decodeIfPresent(String.self, forKey: .brandID)
+        var problems: [String] = []
+        func leniently<Part: Decodable>(_ key: CodingKeys) -> Part? {
+            do {
+                return try container.decodeIfPresent(Part.self, forKey: key)
+            } catch {
+                problems.append(AnswerChecks.describe(error))
+                return nil
+            }
         }
-
-        /// Decodes the fields named above; `display_info` only for its `name`.
-        package init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            productCouponID = try container.decodeIfPresent(String.self, forKey: .productCouponID)
-            scope = try container.decodeIfPresent(OpenEnum<CouponScope>.self, forKey: .scope)
-            type = try container.decodeIfPresent(OpenEnum<CouponType>.self, forKey: .type)
-            usageMode = try container.decodeIfPresent(OpenEnum<UsageMode>.self, forKey: .usageMode)
-            displayName = try container.decodeIfPresent(Display.self, forKey: .displayInfo)?.name
-            outProductNo = try container.decodeIfPresent(String.self, forKey: .outProductNo)
-            state = try container.decodeIfPresent(String.self, forKey: .state)
-            deactivateRequestNo = try container.decodeIfPresent(String.self, forKey: .deactivateRequestNo)
-            deactivateTime = try container.decodeIfPresent(String.self, forKey: .deactivateTime)
-            deactivateReason = try container.decodeIfPresent(String.self, forKey: .deactivateReason)
-            brandID = try container.decodeIfPresent(String.self, forKey: .brandID)
+        singleUsageInfo = leniently(.singleUsageInfo)
+        progressiveBundleUsageInfo = leniently(.progressiveBundleUsageInfo)
+        let readSoFar = problems.count
+        displayInfo = leniently(.displayInfo)
+        if problems.count > readSoFar {
+            // The name has a column of its own: keep it when only a price or count around it is unreadable.
+            displayInfo = (try? container.decodeIfPresent(DisplayName.self, forKey: .displayInfo))
+                .map { DisplayInfo(name: $0.name) }
         }
+        unreadable = problems.first
     }
 
-    /// An answer of which only the essentials could be read: the usage information and the rest of the display
-    /// information are absent.
-    package init(_ essentials: Essentials) {
-        productCouponID = essentials.productCouponID
-        scope = essentials.scope
-        type = essentials.type
-        usageMode = essentials.usageMode
-        displayInfo = essentials.displayName.map { DisplayInfo(name: $0) }
-        outProductNo = essentials.outProductNo
-        state = essentials.state
-        deactivateRequestNo = essentials.deactivateRequestNo
-        deactivateTime = essentials.deactivateTime
-        deactivateReason = essentials.deactivateReason
-        brandID = essentials.brandID
+    private struct DisplayName: Decodable {
+        var name: String?
     }
 
     /// 商品券状态, strictly as the document lists them; nil when `state` is missing or unknown.

@@ -51,17 +51,12 @@ package struct ProductCouponKind: ResourceKind {
     /// Reads a verified answer; anything that cannot be right is an anomaly, never a state.
     package func interpret(_ body: [UInt8], for row: QueuedRow) -> Interpretation {
         let answer: ProductCouponAnswer
-        var unreadable: String?
         do {
             answer = try JSONDecoder().decode(ProductCouponAnswer.self, from: Data(body))
         } catch {
-            // A price or count the document types as an integer, answered as 85.5 or past 64 bits: not a reason to
-            // disbelieve the state, since such fields are only kept in coupon_json.
-            guard let essentials = try? JSONDecoder().decode(ProductCouponAnswer.Essentials.self, from: Data(body))
-            else { return .anomaly(AnswerChecks.describe(error)) }
-            answer = ProductCouponAnswer(essentials)
-            unreadable = "\(AnswerChecks.describe(error)) (kept as received in coupon_json)"
+            return .anomaly(AnswerChecks.describe(error))
         }
+        let unreadable = answer.unreadable.map { "\($0) (kept as received in coupon_json)" }
         if let problem = Self.mismatch("product_coupon_id", answered: answer.productCouponID, expected: row.resourceID)
             ?? Self.mismatch("brand_id", answered: answer.brandID, expected: row.brandID)
         {

@@ -20,29 +20,27 @@ package final class CertificateAuthority: @unchecked Sendable {
     package let pem: IssuedCertificate
 
     /// A self-signed authority valid for `validity`.
-    package init(commonName: String, validity: CertificateValidity = .current()) throws(CryptoError) {
+    package convenience init(commonName: String, validity: CertificateValidity = .current()) throws(CryptoError) {
         let operation = "creating the certificate authority '\(commonName)'"
         let key = try CertificateBuilder.generateKey(operation)
         let certificate: OpaquePointer
         do throws(CryptoError) {
             certificate = try CertificateBuilder.build(
                 operation, commonName: commonName, publicKey: key, validity: validity, issuer: nil,
-                extensions: [
-                    (NID_basic_constraints, "critical,CA:TRUE"),
-                    (NID_key_usage, "critical,keyCertSign,cRLSign"),
-                    (NID_subject_key_identifier, "hash"),
-                ],
-                signingKey: key)
+                extensions: Self.authorityExtensions, signingKey: key)
         } catch {
             EVP_PKEY_free(key)
             throw error
         }
-        self.certificate = certificate
-        self.key = key
-        self.pem = IssuedCertificate(
-            certificatePEM: CertificateBuilder.certificatePEM(certificate),
-            privateKeyPEM: CertificateBuilder.keyPEM(key))
+        self.init(certificate: certificate, key: key)
     }
+
+    /// What makes a certificate an authority's: it may sign certificates and revocation lists.
+    private static let authorityExtensions: [(Int32, String)] = [
+        (NID_basic_constraints, "critical,CA:TRUE"),
+        (NID_key_usage, "critical,keyCertSign,cRLSign"),
+        (NID_subject_key_identifier, "hash"),
+    ]
 
     /// An authority from a certificate and key it now owns.
     private init(certificate: OpaquePointer, key: OpaquePointer) {
@@ -64,12 +62,7 @@ package final class CertificateAuthority: @unchecked Sendable {
         do throws(CryptoError) {
             intermediate = try CertificateBuilder.build(
                 operation, commonName: commonName, publicKey: intermediateKey, validity: validity, issuer: certificate,
-                extensions: [
-                    (NID_basic_constraints, "critical,CA:TRUE"),
-                    (NID_key_usage, "critical,keyCertSign,cRLSign"),
-                    (NID_subject_key_identifier, "hash"),
-                    (NID_authority_key_identifier, "keyid:always"),
-                ],
+                extensions: Self.authorityExtensions + [(NID_authority_key_identifier, "keyid:always")],
                 signingKey: key)
         } catch {
             EVP_PKEY_free(intermediateKey)

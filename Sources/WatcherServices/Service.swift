@@ -48,38 +48,39 @@ package final class StopTrigger: Service {
     package func stop() async { trigger() }
 }
 
-/// A loop written as a task that ends when cancelled (a `Task.sleep` loop), as a service: ``stop()`` cancels it.
+/// A loop written as a task that ends when cancelled (a `Task.sleep` loop), as a service: ``stop()`` cancels it; an
+/// error it throws is the service's fatal failure.
 package final class CancellableService: Service {
     private struct State {
-        var task: Task<Void, Never>?
+        var task: Task<Void, any Error>?
         var stopped = false
     }
 
-    private let body: @Sendable () async -> Void
+    private let body: @Sendable () async throws -> Void
     private let state = Locked(State())
 
     /// A service running `body`, which must return soon after its task is cancelled.
-    package init(_ body: @escaping @Sendable () async -> Void) {
+    package init(_ body: @escaping @Sendable () async throws -> Void) {
         self.body = body
     }
 
-    package func run() async {
-        let task = Task { await body() }
+    package func run() async throws {
+        let task = Task { try await body() }
         let stopped = state.withLock { state -> Bool in
             state.task = task
             return state.stopped
         }
         if stopped { task.cancel() }
         // The task is this call's own: it ends before run() returns.
-        await withTaskCancellationHandler {
-            await task.value
+        try await withTaskCancellationHandler {
+            try await task.value
         } onCancel: {
             task.cancel()
         }
     }
 
     package func stop() async {
-        let task = state.withLock { state -> Task<Void, Never>? in
+        let task = state.withLock { state -> Task<Void, any Error>? in
             state.stopped = true
             return state.task
         }

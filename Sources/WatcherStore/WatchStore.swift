@@ -128,11 +128,8 @@ package final class WatchStore: Sendable {
             let last =
                 try connection.query("SELECT coalesce(max(rowid), 0) FROM \(table.table)").first?[0].int64Value ?? 0
             let end = min(last, after &+ max(1, span))
-            let rows = try connection.query(sql, [.integer(after), .integer(end), .integer(Int64(limit))]).map { row in
-                UnknownStateRow(
-                    rowID: row[0].int64Value ?? 0, merchantID: Self.text(row[1]) ?? "",
-                    resourceID: Self.text(row[2]) ?? "", state: Self.text(row[3]) ?? "")
-            }
+            let rows = try connection.query(sql, [.integer(after), .integer(end), .integer(Int64(limit))])
+                .map(Self.unknownStateRow)
             return (rows, rows.count == limit ? rows[limit - 1].rowID : max(after, end))
         }
     }
@@ -164,29 +161,45 @@ package final class WatchStore: Sendable {
             ranges.map { range in
                 "SELECT \(columns) FROM \(table.table) INDEXED BY \(index) WHERE merchant_id = ? AND \(range.condition)"
             }.joined(separator: " UNION ALL ") + " LIMIT ?"
-        let firstMerchant = "SELECT merchant_id FROM \(table.table) INDEXED BY \(index) ORDER BY merchant_id LIMIT 1"
-        let nextMerchant = """
+        return try await reader.perform { connection in
+            try Self.eachMerchant(
+                of: table, after: afterMerchant, merchants: merchants, limit: limit, on: connection
+            ) { merchant, wanted in
+                guard !ranges.isEmpty else { return [] }
+                let arguments = ranges.flatMap { [merchant] + $0.bounds } + [.integer(Int64(wanted))]
+                return try connection.query(statesSQL, arguments).map(Self.unknownStateRow)
+            }
+        }
+    }
+
+    private static func unknownStateRow(_ row: SQLiteRow) -> UnknownStateRow {
+        UnknownStateRow(
+            rowID: row[0].int64Value ?? 0, merchantID: text(row[1]) ?? "", resourceID: text(row[2]) ?? "",
+            state: text(row[3]) ?? "")
+    }
+
+    /// `body`'s rows for each merchant of `table` after `after` (nil: from the first), in order, at most
+    /// `merchants` of them and `limit` rows in all (`body` is told how many it may still return), and the last
+    /// merchant looked at, nil once past the last. The next merchant is one seek in the (merchant, state) index.
+    private static func eachMerchant<Row>(
+        of table: ResourceTable, after: MerchantCursor?, merchants: Int, limit: Int, on connection: SQLiteConnection,
+        _ body: (_ merchant: SQLiteValue, _ wanted: Int) throws -> [Row]
+    ) throws -> (rows: [Row], lastMerchant: MerchantCursor?) {
+        let index = table.indexes.byState
+        let first = "SELECT merchant_id FROM \(table.table) INDEXED BY \(index) ORDER BY merchant_id LIMIT 1"
+        let next = """
             SELECT merchant_id FROM \(table.table) INDEXED BY \(index) WHERE merchant_id > ? ORDER BY merchant_id LIMIT 1
             """
-        return try await reader.perform { connection in
-            var found: [UnknownStateRow] = []
-            var merchant = afterMerchant?.value
-            for _ in 0..<max(1, merchants) {
-                let next =
-                    try merchant.map { try connection.query(nextMerchant, [$0]) } ?? connection.query(firstMerchant)
-                guard let value = next.first?[0] else { return (found, nil) }
-                merchant = value
-                guard !ranges.isEmpty else { continue }
-                let arguments = ranges.flatMap { [value] + $0.bounds } + [.integer(Int64(limit - found.count))]
-                found += try connection.query(statesSQL, arguments).map { row in
-                    UnknownStateRow(
-                        rowID: row[0].int64Value ?? 0, merchantID: Self.text(row[1]) ?? "",
-                        resourceID: Self.text(row[2]) ?? "", state: Self.text(row[3]) ?? "")
-                }
-                if found.count >= limit { break }
-            }
-            return (found, merchant.map(MerchantCursor.init))
+        var found: [Row] = []
+        var merchant = after?.value
+        for _ in 0..<max(1, merchants) {
+            let row = try merchant.map { try connection.query(next, [$0]) } ?? connection.query(first)
+            guard let value = row.first?[0] else { return (found, nil) }
+            merchant = value
+            found += try body(value, limit - found.count)
+            if found.count >= limit { break }
         }
+        return (found, merchant.map(MerchantCursor.init))
     }
 
     /// Rows in an active state other than `PENDING` that the daemon has not scheduled (`next_poll_at` NULL): a
@@ -199,30 +212,17 @@ package final class WatchStore: Sendable {
     package func unscheduledActiveRows(
         _ table: ResourceTable, afterMerchant: MerchantCursor?, merchants: Int = 200, limit: Int = 500
     ) async throws -> (rows: [QueuedRow], lastMerchant: MerchantCursor?) {
-        let byState = table.indexes.byState
         let sql = """
             SELECT \(Self.selectList(table)) FROM \(table.table) INDEXED BY \(table.indexes.due)
             WHERE merchant_id = ? AND state IN (\(table.activeStateList)) AND next_poll_at IS NULL
               AND state <> 'PENDING' LIMIT ?
             """
-        let firstMerchant = "SELECT merchant_id FROM \(table.table) INDEXED BY \(byState) ORDER BY merchant_id LIMIT 1"
-        let nextMerchant = """
-            SELECT merchant_id FROM \(table.table) INDEXED BY \(byState) WHERE merchant_id > ? ORDER BY merchant_id LIMIT 1
-            """
         return try await reader.perform { connection in
-            var found: [QueuedRow] = []
-            var merchant = afterMerchant?.value
-            for _ in 0..<max(1, merchants) {
-                let next =
-                    try merchant.map { try connection.query(nextMerchant, [$0]) } ?? connection.query(firstMerchant)
-                guard let value = next.first?[0] else { return (found, nil) }
-                merchant = value
-                found += try connection.query(sql, [value, .integer(Int64(limit - found.count))]).map {
-                    Self.row($0, table)
-                }
-                if found.count >= limit { break }
+            try Self.eachMerchant(
+                of: table, after: afterMerchant, merchants: merchants, limit: limit, on: connection
+            ) { merchant, wanted in
+                try connection.query(sql, [merchant, .integer(Int64(wanted))]).map { Self.row($0, table) }
             }
-            return (found, merchant.map(MerchantCursor.init))
         }
     }
 

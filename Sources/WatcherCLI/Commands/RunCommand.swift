@@ -213,7 +213,8 @@ private struct Daemon: Sendable {
     /// and retention when configured (a service that returns stops the group, so an absent pruner is no service).
     var services: [any Service] {
         var services: [any Service] = [
-            monitor, CancellableService { await HeapReturn.run() }, LockGuard(lock: lock, logger: logger),
+            monitor, CancellableService { await HeapReturn.run() },
+            CancellableService { [lock, logger] in try await LockGuard(lock: lock, logger: logger).watch() },
         ]
         if let pruner { services.append(CancellableService { await pruner.run() }) }
         return services

@@ -1,7 +1,5 @@
 import Foundation
 import WatcherLog
-import WatcherServices
-import WatcherSync
 import WatcherSystemd
 
 /// Keeps the instance lock standing by its file name while the daemon runs: a lock file deleted by hand (or by a
@@ -10,37 +8,13 @@ import WatcherSystemd
 /// Every `interval` it asks ``InstanceLock/verify()``: a file gone or replaced is locked again by its name
 /// (`watcher.lock_restored`); a file another instance locked in the meantime stops this one with a failure
 /// (`watcher.lock_lost`), leaving the database to the instance that holds the lock now.
-final class LockGuard: Service {
-    private let lock: InstanceLock
-    private let logger: Logger
-    private let interval: Duration
-    private let state = Locked<(task: Task<Void, any Error>?, stopped: Bool)>((nil, false))
+struct LockGuard: Sendable {
+    let lock: InstanceLock
+    let logger: Logger
+    var interval: Duration = .seconds(5)
 
-    init(lock: InstanceLock, logger: Logger, interval: Duration = .seconds(5)) {
-        self.lock = lock
-        self.logger = logger
-        self.interval = interval
-    }
-
-    func run() async throws {
-        let task = Task { try await watch() }
-        let stopped = state.withLock { state -> Bool in
-            state.task = task
-            return state.stopped
-        }
-        if stopped { task.cancel() }
-        try await task.value
-    }
-
-    func stop() async {
-        let task = state.withLock { state -> Task<Void, any Error>? in
-            state.stopped = true
-            return state.task
-        }
-        task?.cancel()
-    }
-
-    private func watch() async throws {
+    /// Checks until cancelled; throws ``LockLost`` when another instance holds the lock now.
+    func watch() async throws {
         var failing = false
         while !Task.isCancelled {
             do { try await Task.sleep(for: interval) } catch { return }
