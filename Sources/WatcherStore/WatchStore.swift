@@ -226,6 +226,33 @@ package final class WatchStore: Sendable {
         }
     }
 
+    /// Merchants of `table` that are not in `configured` and have scheduled active rows (`next_poll_at` set), with
+    /// how many (counted up to `countLimit`): rows of a merchant removed from the configuration, or scheduled by a
+    /// producer that set `next_poll_at` itself, which no lane polls and the look at new rows never sees (rows with
+    /// no `next_poll_at` are intake's: it rejects those). For the merchants after
+    /// `afterMerchant` (nil: from the first), at most `merchants` of them; and the last merchant looked at, nil once
+    /// the last one was. Each count is one range of the due index, bounded by `countLimit`.
+    package func unconfiguredMerchantsWithActiveRows(
+        _ table: ResourceTable, configured: Set<String>, afterMerchant: MerchantCursor?, merchants: Int = 200,
+        countLimit: Int = 10_000
+    ) async throws -> (rows: [(merchant: String, activeRows: Int)], lastMerchant: MerchantCursor?) {
+        let sql = """
+            SELECT count(*) FROM (SELECT 1 FROM \(table.table) INDEXED BY \(table.indexes.due)
+            WHERE merchant_id = ? AND state IN (\(table.activeStateList)) AND next_poll_at IS NOT NULL LIMIT ?)
+            """
+        return try await reader.perform { connection in
+            try Self.eachMerchant(
+                of: table, after: afterMerchant, merchants: merchants, limit: .max, on: connection
+            ) { merchant, _ in
+                let name = Self.text(merchant) ?? ""
+                if case .text(let text) = merchant, configured.contains(text) { return [] }
+                let count =
+                    try connection.query(sql, [merchant, .integer(Int64(countLimit))]).first?[0].int64Value ?? 0
+                return count > 0 ? [(merchant: name, activeRows: Int(count))] : []
+            }
+        }
+    }
+
     /// Active rows created before `cutoff`: past their deadline.
     ///
     /// The index orders `created_at` as text, which is time order only within one format: it narrows the rows to

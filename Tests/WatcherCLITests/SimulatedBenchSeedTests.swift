@@ -35,3 +35,50 @@ struct SimulatedBenchSeedTests {
         #expect(pooled.outcome.latencies == expected)
     }
 }
+
+/// The real bench runs one plan, so a margin that holds only over pooled seeds can still miss in the run that is
+/// published: `bench --simulated` also compares the policies seed by seed.
+@Suite("bench --simulated seed by seed")
+struct SimulatedBenchPerSeedTests {
+    private func outcome(latencies: [Double], requests: Int, tasks: Int) -> SchedulingSimulation.Outcome {
+        var outcome = SchedulingSimulation.Outcome()
+        (outcome.latencies, outcome.requests, outcome.tasks) = (latencies, requests, tasks)
+        return outcome
+    }
+
+    @Test("each seed's ratio compares that seed's runs only, and a seed without completions is left out")
+    func ratiosPerSeed() {
+        let budget = [
+            outcome(latencies: [1, 2, 3], requests: 10, tasks: 2),
+            outcome(latencies: [], requests: 4, tasks: 2),
+            outcome(latencies: [4, 4, 4], requests: 12, tasks: 2),
+        ]
+        let sweep = [
+            outcome(latencies: [2, 4, 6], requests: 10, tasks: 2),
+            outcome(latencies: [1], requests: 4, tasks: 2),
+            outcome(latencies: [2, 2, 2], requests: 10, tasks: 2),
+        ]
+        let comparison = SimulatedBench.SeedComparison(budget: budget, other: sweep)
+        #expect(comparison.p50 == [0.5, 2])
+        #expect(comparison.p99 == [0.5, 2])
+        #expect(comparison.requestsPerTask == [1, 1.2])
+        #expect(SimulatedBench.SeedComparison.count(comparison.p50, atMost: 1) == 1)
+        #expect(SimulatedBench.SeedComparison.medianAndWorst(comparison.p99)?.worst == 2)
+    }
+
+    @Test("the line names the seeds within the workload's margins against the sweep")
+    func marginsCounted() {
+        let comparison = SimulatedBench.SeedComparison(
+            budget: [
+                outcome(latencies: [0.7, 0.7], requests: 5, tasks: 1),
+                outcome(latencies: [0.9, 0.9], requests: 5, tasks: 1),
+            ],
+            other: [
+                outcome(latencies: [1, 1], requests: 5, tasks: 1), outcome(latencies: [1, 1], requests: 5, tasks: 1),
+            ])
+        let line = SimulatedBench.seedLine(comparison, "sweep", (0.8, 0.7))
+        #expect(line.contains("(2 seeds)"))
+        #expect(line.contains("p50 ≤ 0.80× in 1, p99 ≤ 0.70× in 1, both in 1"))
+        #expect(!SimulatedBench.seedLine(comparison, "exponential", nil).contains("both in"))
+    }
+}

@@ -195,6 +195,12 @@ extension BenchWorkload {
         return plan
     }
 
+    /// The budget scheduler's goal against the sweep on this workload, as ratios of p50 and p99; nil where the
+    /// goal is only to be no worse.
+    var sweepMargins: (p50: Double, p99: Double)? {
+        ["steady", "heavy-tail", "two-cohorts"].contains(name) ? (0.8, 0.7) : nil
+    }
+
     /// The plan as the scheduling simulator takes it.
     func simulatedTasks(seed: UInt64) -> [SchedulingSimulation.Task] {
         plan(seed: seed).map { resource in

@@ -90,7 +90,7 @@ enum BenchCommand: Command {
                 Output.line("\n== \(workload.name): \(workload.description)")
                 let rows = try SimulatedBench.run(
                     workload, policies: policies, seeds: seeds, firstSeed: first ?? 1, minimumInterval: minimum)
-                Output.line(SimulatedBench.report(rows, rate: 20))
+                Output.line(SimulatedBench.report(rows, rate: 20, margins: workload.sweepMargins))
             }
             return 0
         }

@@ -40,6 +40,10 @@ actor Intake: Service {
     private var statesCheckedMerchant: [String: MerchantCursor] = [:]
     /// Per resource, the last merchant whose rows the look for unscheduled active rows reached (nil: start again).
     private var unscheduledCheckedMerchant: [String: MerchantCursor] = [:]
+    /// Per resource, the last merchant the look for unconfigured merchants' active rows reached (nil: start again).
+    private var unconfiguredCheckedMerchant: [String: MerchantCursor] = [:]
+    /// Per resource, the unconfigured merchants already reported (each once per run).
+    private var unconfiguredReported: [String: Set<String>] = [:]
     /// Per resource, the rows already reported in an unknown state (each is reported once per run), by rowid and id:
     /// a row deleted and another inserted may reuse the rowid.
     private var unknownStatesReported: [String: Set<String>] = [:]
@@ -89,6 +93,7 @@ actor Intake: Service {
                     for kind in kinds {
                         try await reportUnknownStatesAcrossTable(kind)
                         try await admitUnscheduledActiveRows(kind)
+                        try await reportUnconfiguredMerchants(kind)
                     }
                 }
                 if now - lastFileCheck >= 2 {
@@ -198,6 +203,35 @@ actor Intake: Service {
             "rows.admitted_in_active_state",
             ["resource": .string(kind.resource), "rows": .int(rows.count)])
         await admit(rows, kind: kind)
+    }
+
+    /// Active rows of a merchant the configuration does not name are polled by no lane (a merchant removed from
+    /// the configuration, or rows a producer scheduled itself by setting `next_poll_at`): says so once per merchant
+    /// and run, so they are not waited on in silence; they are kept as they are for the merchant to be configured
+    /// again. Part of the table's merchants at each sweep, all of them in turn.
+    /// The most active rows counted per unconfigured merchant: a count is a range of the due index, bounded.
+    static let countedRowsLimit = 10_000
+
+    private func reportUnconfiguredMerchants(_ kind: any ResourceKind) async throws {
+        let (found, lastMerchant) = try await environment.store.unconfiguredMerchantsWithActiveRows(
+            kind.table, configured: merchants, afterMerchant: unconfiguredCheckedMerchant[kind.resource],
+            countLimit: Self.countedRowsLimit)
+        unconfiguredCheckedMerchant[kind.resource] = lastMerchant
+        for (merchant, count) in found where !unconfiguredReported[kind.resource, default: []].contains(merchant) {
+            unconfiguredReported[kind.resource, default: []].insert(merchant)
+            environment.logger.warning(
+                "rows.merchant_not_configured",
+                [
+                    "resource": .string(kind.resource),
+                    "merchant": .string(RowValidation.shortened(merchant)),
+                    "active_rows": .string(count >= Self.countedRowsLimit ? "at least \(count)" : String(count)),
+                    "error": .string(
+                        "merchant_id \(RowValidation.quoted(merchant)) is not a configured merchant, so no lane polls "
+                            + "these rows; they are kept as they are until the merchant is configured again (and the "
+                            + "daemon restarted) or they are deleted"),
+                ]
+            )
+        }
     }
 
     private func knownStates(_ kind: any ResourceKind) -> [String] {
