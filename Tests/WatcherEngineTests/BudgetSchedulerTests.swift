@@ -172,7 +172,9 @@ struct BudgetSchedulerTests {
         }
         scheduler.recordCompletion(
             merchant: "1900000001", resource: "image_generation_task", cohort: "COMBINE_IMAGE", age: 12)
-        #expect(scheduler.nextPollTime(young) == 1_000 + 9.5, "half a minimum interval before the youngest seen")
+        #expect(
+            scheduler.nextPollTime(young) == 1_008,
+            "the youngest of three drawn in by 3/4, plus half a minimum interval")
     }
 
     @Test("cohorts learn separately: a fast type does not make a slow type's young rows be polled")
@@ -230,17 +232,60 @@ struct CompletionModelTests {
         return model
     }
 
-    @Test("the youngest ages are out of play: until half a minimum interval before the first percentile of completions")
+    @Test(
+        "the youngest ages are out of play: until half a minimum interval past the first percentile of completions, drawn in by n/(n+1)"
+    )
     func tooYoung() {
         var model = CompletionModel()
         for index in 0..<100 { model.record(age: 5 + Double(index) * 0.1) }
         #expect(model.sampleCount == 100)
-        let atFourPointFour = model.isInPlay(atAge: 4.4, minimumInterval: 1)
-        #expect(!atFourPointFour)
-        let atFive = model.isInPlay(atAge: 5.0, minimumInterval: 1)
-        #expect(atFive, "the first percentile is 5.1 s, less 0.5 s")
+        let entersPlay: Double = 5.1 * 100 / 101 + 0.5
+        let justBefore = model.isInPlay(atAge: entersPlay - 0.01, minimumInterval: 1)
+        #expect(!justBefore, "the first percentile is 5.1 s")
+        let there = model.isInPlay(atAge: entersPlay + 1e-9, minimumInterval: 1)
+        #expect(there)
         let firstWait = model.interval(fromAge: 0.1, within: 1...60)
-        #expect(firstWait == 4.5)
+        #expect(abs(firstWait - (entersPlay - 0.1)) < 1e-9)
+    }
+
+    @Test(
+        "a completion is learned midway between the poll that found its row unfinished and the one that found it finished"
+    )
+    func learnedMidway() {
+        var seen = CompletionModel()
+        var midway = CompletionModel()
+        for _ in 0..<3 {
+            seen.record(age: 30)
+            midway.record(age: 30, unfinishedAtAge: 20)
+        }
+        let (late, likely) = (
+            seen.waitToEnterPlay(fromAge: 0, within: 1...60), midway.waitToEnterPlay(fromAge: 0, within: 1...60)
+        )
+        let expectedLate: Double = 30 * 0.75 + 0.5
+        let expectedLikely: Double = 25 * 0.75 + 0.5
+        #expect(abs(late - expectedLate) < 1e-9)
+        #expect(abs(likely - expectedLikely) < 1e-9)
+        #expect(
+            midway.waitToEnterPlay(fromAge: 29, within: 1...60) == 0,
+            "past the oldest seen (30 s), not the oldest learned")
+        var firstPoll = CompletionModel()
+        for _ in 0..<3 { firstPoll.record(age: 30, unfinishedAtAge: nil) }
+        #expect(
+            firstPoll.waitToEnterPlay(fromAge: 0, within: 1...60) == late, "a first poll's finish teaches its own age")
+    }
+
+    @Test("a start of play learned late moves earlier once rows polled before it finish there")
+    func lateStartComesDown() {
+        var model = CompletionModel()
+        // The first completions were seen late: the rows were out of play until 24 s.
+        for _ in 0..<20 { model.record(age: 24) }
+        let before = model.waitToEnterPlay(fromAge: 0, within: 1...60)
+        // Rows first polled at 16 s (before this cohort's model existed) finish between polls at 16 and 19 s.
+        for _ in 0..<5 { model.record(age: 19, unfinishedAtAge: 16) }
+        let after = model.waitToEnterPlay(fromAge: 0, within: 1...60)
+        #expect(before > 22)
+        let expected: Double = 17.5 * 25 / 26 + 0.5
+        #expect(abs(after - expected) < 1e-9, "from \(before) s to \(after) s")
     }
 
     @Test("past the oldest completion the yield grows with the share by which a row outlived it, not with seconds")

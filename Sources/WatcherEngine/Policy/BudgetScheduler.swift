@@ -124,11 +124,13 @@ package final class BudgetScheduler: PollScheduler {
     }
 
     /// Learns a completion; see ``PollScheduler``.
-    package func recordCompletion(merchant: String, resource: String, cohort: String, age: Double) {
+    package func recordCompletion(
+        merchant: String, resource: String, cohort: String, age: Double, unfinishedAtAge: Double?
+    ) {
         lanes.withLock { lanes in
             var lane = lanes[merchant + "/" + resource, default: LaneState()]
-            lane.pooled.record(age: age)
-            lane.cohorts[cohort, default: CompletionModel()].record(age: age)
+            lane.pooled.record(age: age, unfinishedAtAge: unfinishedAtAge)
+            lane.cohorts[cohort, default: CompletionModel()].record(age: age, unfinishedAtAge: unfinishedAtAge)
             lanes[merchant + "/" + resource] = lane
         }
     }

@@ -4,11 +4,18 @@ import Foundation
 /// from them the ages at which a row of the cohort is *in play*: possibly finished since its last poll, so worth a
 /// token.
 ///
+/// Each completion is learned at the age it most likely happened: midway between the poll that last found its row
+/// unfinished and the one that found it finished (at the age of that poll when it was the first). Not the age it was
+/// seen at: a row kept out of play until some age is seen finished at that age or later whenever it finished, so
+/// ages seen could only ever move the start of play later, and a start learned late from the first few completions
+/// would stay late.
+///
 /// Two kinds of age are out of play:
-/// - **Too young**: before the age by which ``skippedShare`` of the completions had been seen, less half a minimum
-///   interval (a completion is seen up to a poll interval after it happens, so the ages learned run late). Every row
-///   of the cohort passes through these ages, so skipping them saves the most; a completion this early waits only
-///   until its row enters play.
+/// - **Too young**: before the age by which ``skippedShare`` of the completions had happened, plus half a minimum
+///   interval (the first poll there finds every completion of that half interval at once, within half an
+///   interval). With few completions the youngest of `n` is about the 1/(n+1) quantile, later than the share sought,
+///   so the age is drawn in by n/(n+1). Every row of the cohort passes through these ages, so skipping them saves
+///   the most; a completion this early waits only until its row enters play.
 /// - **A gap** between a fast and a slow group: two completions with none between them, the second at least three
 ///   times as old as the first and at least ``shortestGap`` later, and at least ``fewestAfterGap`` (and
 ///   ``skippedShare``) of the completions older still.
@@ -42,7 +49,10 @@ package struct CompletionModel: Sendable {
     /// How many recent completions are kept.
     package let capacity: Int
 
+    /// The ages at which the recent completions most likely happened.
     private var samples: [Double] = []
+    /// The ages at which they were seen, slot for slot.
+    private var seenAges: [Double] = []
     private var nextSlot = 0
     private var playsFrom = 0.0
     private var gaps: [ClosedRange<Double>] = []
@@ -61,18 +71,26 @@ package struct CompletionModel: Sendable {
     /// Completions learned so far (at most ``capacity``).
     package var sampleCount: Int { samples.count }
 
-    /// Learns that one resource finished `age` seconds after its clock started.
-    package mutating func record(age: Double) {
+    /// Learns that one resource was seen finished `age` seconds after its clock started, having been seen unfinished
+    /// at `unfinishedAtAge` (nil: never seen unfinished): it most likely finished midway.
+    package mutating func record(age: Double, unfinishedAtAge: Double? = nil) {
         guard age.isFinite, age >= 0 else { return }
+        var likely = age
+        if let earlier = unfinishedAtAge, earlier.isFinite, earlier >= 0, earlier < age {
+            likely = (earlier + age) / 2
+        }
         if age > oldestEver { (oldestEver, pollsPastRecord) = (age, 0) }
         if samples.count < capacity {
-            samples.append(age)
+            samples.append(likely)
+            seenAges.append(age)
         } else {
-            samples[nextSlot] = age
+            samples[nextSlot] = likely
+            seenAges[nextSlot] = age
             nextSlot = (nextSlot + 1) % capacity
         }
         isStale = true
     }
+
 
     /// Whether a row of this age is in play, for polls at least `minimumInterval` apart.
     package mutating func isInPlay(atAge age: Double, minimumInterval: Double) -> Bool {
@@ -113,7 +131,7 @@ package struct CompletionModel: Sendable {
 
     /// The first age from `age` on that is in play (the gaps are in order).
     private func entersPlay(atOrAfter age: Double, minimumInterval: Double) -> Double {
-        var entersPlay = max(age, playsFrom - minimumInterval / 2)
+        var entersPlay = max(age, playsFrom + minimumInterval / 2)
         for gap in gaps where entersPlay > gap.lowerBound && entersPlay < gap.upperBound { entersPlay = gap.upperBound }
         return entersPlay
     }
@@ -123,12 +141,13 @@ package struct CompletionModel: Sendable {
         guard isStale else { return }
         isStale = false
         let sorted = samples.sorted()
-        oldest = sorted.last ?? 0
+        oldest = seenAges.max() ?? 0
         guard !sorted.isEmpty else {
             (playsFrom, gaps) = (0, [])
             return
         }
         playsFrom = sorted[Int(Self.skippedShare * Double(sorted.count))]
+        playsFrom *= Double(sorted.count) / Double(sorted.count + 1)
         let lastStart =
             sorted.count - max(Self.fewestAfterGap, Int((Self.skippedShare * Double(sorted.count)).rounded(.up)))
         gaps = (0..<max(0, lastStart)).compactMap { index in

@@ -68,8 +68,9 @@ package protocol PollScheduler: Sendable {
     /// Where to place a row never polled, or nil to poll it at once, before every re-poll. The context's row is
     /// the new row (no poll yet) and its pending count includes the rows arriving with it.
     func firstPlacement(_ context: ScheduleContext) -> Placement?
-    /// Learns that a row of `cohort` finished `age` seconds after its clock started.
-    func recordCompletion(merchant: String, resource: String, cohort: String, age: Double)
+    /// Learns that a row of `cohort` was seen finished `age` seconds after its clock started, having been seen
+    /// unfinished at `unfinishedAtAge` (nil: its first poll found it finished): it finished in between.
+    func recordCompletion(merchant: String, resource: String, cohort: String, age: Double, unfinishedAtAge: Double?)
 }
 
 extension PollScheduler {
@@ -82,7 +83,14 @@ extension PollScheduler {
     package func firstPlacement(_ context: ScheduleContext) -> Placement? { nil }
 
     /// Schedulers that do not learn ignore completions.
-    package func recordCompletion(merchant: String, resource: String, cohort: String, age: Double) {}
+    package func recordCompletion(
+        merchant: String, resource: String, cohort: String, age: Double, unfinishedAtAge: Double?
+    ) {}
+
+    /// Learns a completion whose row was never seen unfinished.
+    package func recordCompletion(merchant: String, resource: String, cohort: String, age: Double) {
+        recordCompletion(merchant: merchant, resource: resource, cohort: cohort, age: age, unfinishedAtAge: nil)
+    }
 }
 
 /// The usual long-running-operation schedule: 1 s after the first answer, then ×1.5, at most 20 s apart. One of the

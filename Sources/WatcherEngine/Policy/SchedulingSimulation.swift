@@ -270,9 +270,10 @@ private struct SimulatedLane {
                 latencies.append(committed - (task.arrival + task.lifetime))
                 pending -= 1
                 unfinished.remove(first.index)
+                let started = row.startedAt ?? wallNow
                 scheduler.recordCompletion(
-                    merchant: Self.merchant, resource: resource, cohort: task.cohort,
-                    age: wallNow - (row.startedAt ?? wallNow))
+                    merchant: Self.merchant, resource: resource, cohort: task.cohort, age: wallNow - started,
+                    unfinishedAtAge: row.lastPolledAt.map { $0 - started })
                 continue
             }
             let context = ScheduleContext(

@@ -322,7 +322,8 @@ actor Lane {
         answered(row, permit: permit, exchange: exchange, decision: decision, believed: believed)
         if let age = decision.completedAge {
             environment.scheduler.recordCompletion(
-                merchant: key.merchant, resource: key.resource, cohort: context.cohort, age: age)
+                merchant: key.merchant, resource: key.resource, cohort: context.cohort, age: age,
+                unfinishedAtAge: row.lastPolledAt.flatMap { polled in row.startedAt.map { polled - $0 } })
         }
         // Early only when the policy kept the scheduler's time (not a back-off or the minimum interval's floor).
         guard let placement, case .set(let next) = decision.update.nextPollAt, next == placement.dueAt else {
