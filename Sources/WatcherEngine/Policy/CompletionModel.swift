@@ -91,7 +91,6 @@ package struct CompletionModel: Sendable {
         isStale = true
     }
 
-
     /// Whether a row of this age is in play, for polls at least `minimumInterval` apart.
     package mutating func isInPlay(atAge age: Double, minimumInterval: Double) -> Bool {
         refresh()

@@ -205,13 +205,13 @@ actor Intake: Service {
         await admit(rows, kind: kind)
     }
 
+    /// The most active rows counted per unconfigured merchant: a count is a range of the due index, bounded.
+    static let countedRowsLimit = 10_000
+
     /// Active rows of a merchant the configuration does not name are polled by no lane (a merchant removed from
     /// the configuration, or rows a producer scheduled itself by setting `next_poll_at`): says so once per merchant
     /// and run, so they are not waited on in silence; they are kept as they are for the merchant to be configured
     /// again. Part of the table's merchants at each sweep, all of them in turn.
-    /// The most active rows counted per unconfigured merchant: a count is a range of the due index, bounded.
-    static let countedRowsLimit = 10_000
-
     private func reportUnconfiguredMerchants(_ kind: any ResourceKind) async throws {
         let (found, lastMerchant) = try await environment.store.unconfiguredMerchantsWithActiveRows(
             kind.table, configured: merchants, afterMerchant: unconfiguredCheckedMerchant[kind.resource],

@@ -323,13 +323,21 @@ actor Lane {
         if let age = decision.completedAge {
             environment.scheduler.recordCompletion(
                 merchant: key.merchant, resource: key.resource, cohort: context.cohort, age: age,
-                unfinishedAtAge: row.lastPolledAt.flatMap { polled in row.startedAt.map { polled - $0 } })
+                unfinishedAtAge: Self.unfinishedAge(of: row))
         }
         // Early only when the policy kept the scheduler's time (not a back-off or the minimum interval's floor).
         guard let placement, case .set(let next) = decision.update.nextPollAt, next == placement.dueAt else {
             return (decision.update, 0)
         }
         return (decision.update, placement.earlyBy)
+    }
+
+    /// The age at which this watch of `row` last found it unfinished: its last believed answer, if that came in
+    /// this watch (a row watched again keeps the time of its previous watch's last poll).
+    static func unfinishedAge(of row: QueuedRow) -> Double? {
+        guard let polled = row.lastPolledAt, let started = row.startedAt, polled >= (row.firstSeenAt ?? polled)
+        else { return nil }
+        return polled - started
     }
 
     private nonisolated func expire(_ row: QueuedRow) async {
