@@ -101,7 +101,15 @@ final class Scenario: Sendable {
     ) {
         let drained = try await eventually(timeout: timeout) { try self.unfinishedCount() == 0 }
         daemon.signal(signal)
-        return (drained, try await daemon.wait(timeout: 20))
+        do {
+            return (drained, try await daemon.wait(timeout: 20))
+        } catch {
+            // A daemon that does not stop is the failure to explain: say what it was doing.
+            let unfinished = (try? unfinishedCount()).map(String.init) ?? "unknown"
+            let lastLines = log.split(separator: "\n").suffix(40).joined(separator: "\n")
+            throw ScenarioError(
+                "\(error); drained: \(drained), unfinished rows: \(unfinished); the log's last lines:\n\(lastLines)")
+        }
     }
 
     /// Registers tasks with the simulator and inserts their rows, as a producer would.

@@ -113,3 +113,12 @@ func eventually(timeout: Double, _ condition: () async throws -> Bool) async ret
     }
     return try await condition()
 }
+
+/// A scenario step that failed, with what the daemon was doing.
+struct ScenarioError: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
