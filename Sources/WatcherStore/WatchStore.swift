@@ -229,12 +229,12 @@ package final class WatchStore: Sendable {
     /// Merchants of `table` that are not in `configured` and have scheduled active rows (`next_poll_at` set), with
     /// how many (counted up to `countLimit`): rows of a merchant removed from the configuration, or scheduled by a
     /// producer that set `next_poll_at` itself, which no lane polls and the look at new rows never sees (rows with
-    /// no `next_poll_at` are intake's: it rejects those). For the merchants after
-    /// `afterMerchant` (nil: from the first), at most `merchants` of them; and the last merchant looked at, nil once
-    /// the last one was. Each count is one range of the due index, bounded by `countLimit`.
+    /// no `next_poll_at` are intake's: it rejects those). For the merchants after `afterMerchant` (nil: from the
+    /// first), at most `merchants` of them; and the last merchant looked at, nil once the last one was. Each count
+    /// is one range of the due index, bounded by `countLimit`.
     package func unconfiguredMerchantsWithActiveRows(
         _ table: ResourceTable, configured: Set<String>, afterMerchant: MerchantCursor?, merchants: Int = 200,
-        countLimit: Int = 10_000
+        countLimit: Int
     ) async throws -> (rows: [(merchant: String, activeRows: Int)], lastMerchant: MerchantCursor?) {
         let sql = """
             SELECT count(*) FROM (SELECT 1 FROM \(table.table) INDEXED BY \(table.indexes.due)
