@@ -4,7 +4,7 @@ import WatcherSQLite
 
 /// The moments before which final rows and transitions are old enough to delete; nil keeps them forever.
 package struct RetentionCutoffs: Sendable, Equatable {
-    /// Rows whose `completed_at` is earlier than this are deleted with their transitions.
+    /// Final rows that became final earlier than this (``Retention/finalSince``) are deleted with their transitions.
     package var finalRowsBefore: Date?
     /// Transitions whose `at` is earlier than this are deleted, also of rows still kept.
     package var transitionsBefore: Date?
@@ -115,18 +115,38 @@ package enum Retention {
             && connection.scalar("PRAGMA auto_vacuum").int64Value != 2
     }
 
-    /// Up to `limit` rows of `table` that are final and completed before `cutoff`, with rowids above `after`, in
-    /// rowid order. A row a producer set back to an active state is not final, whatever its old `completed_at`.
+    /// When a final row became final, as Unix seconds: its `completed_at`; for a row a producer made final itself
+    /// (inserted in a final state, or set to one), which has none, its `updated_at` (the daemon's last write), else
+    /// its `created_at`. The cutoff is bound twice, as text (``Timestamp/rfc3339(_:)``) then as Unix seconds.
+    static let finalBefore = """
+        (completed_at < ? OR (completed_at IS NULL AND \(finalSinceWithoutCompletion) < ?))
+        """
+
+    /// ``finalBefore``'s reading of a row without `completed_at`: `updated_at` when it is a date SQLite reads, else
+    /// `created_at` read as the deadline reads it.
+    static let finalSinceWithoutCompletion = """
+        COALESCE((julianday(CASE WHEN typeof(updated_at) = 'text' THEN updated_at END) - 2440587.5) * 86400.0, \
+        \(WatchStore.createdSeconds))
+        """
+
+    /// The arguments that bind `cutoff` into ``finalBefore``.
+    static func cutoffArguments(_ cutoff: Date) -> [SQLiteValue] {
+        [.text(Timestamp.rfc3339(cutoff)), .real(cutoff.timeIntervalSince1970)]
+    }
+
+    /// Up to `limit` rows of `table` that are final and became final before `cutoff` (``finalBefore``), with
+    /// rowids above `after`, in rowid order. A row a producer set back to an active state is not final, whatever
+    /// its old `completed_at`.
     package static func expiredRows(
         _ table: ResourceTable, before cutoff: Date, after rowID: Int64, limit: Int, on connection: SQLiteConnection
     ) throws -> [ExpiredRow] {
         let sql = """
             SELECT rowid, merchant_id, \(table.idColumn) FROM \(table.table)
-            WHERE rowid > ? AND state NOT IN (\(table.activeStateList)) AND completed_at < ?
+            WHERE rowid > ? AND state NOT IN (\(table.activeStateList)) AND \(finalBefore)
             ORDER BY rowid LIMIT ?
             """
         return try connection.query(
-            sql, [.integer(rowID), .text(Timestamp.rfc3339(cutoff)), .integer(Int64(limit))]
+            sql, [.integer(rowID)] + cutoffArguments(cutoff) + [.integer(Int64(limit))]
         ).map { row in
             ExpiredRow(
                 rowID: row["rowid"].int64Value ?? 0,
@@ -146,17 +166,17 @@ package enum Retention {
         let deleteRow = """
             DELETE FROM \(table.table)
             WHERE rowid = ? AND merchant_id = ? AND \(table.idColumn) = ?
-              AND state NOT IN (\(table.activeStateList)) AND completed_at < ?
+              AND state NOT IN (\(table.activeStateList)) AND \(finalBefore)
             """
         let deleteTransitions =
             "DELETE FROM state_transitions WHERE resource = ? AND merchant_id = ? AND resource_id = ?"
-        let cutoffText = Timestamp.rfc3339(cutoff)
+        let cutoff = cutoffArguments(cutoff)
         return try connection.transaction {
             var counts = PruneCounts()
             for row in rows {
                 let arguments: [SQLiteValue] = [.text(row.merchantID), .text(row.resourceID)]
                 let stored = [row.storedMerchantID ?? arguments[0], row.storedResourceID ?? arguments[1]]
-                guard try connection.run(deleteRow, [.integer(row.rowID)] + stored + [.text(cutoffText)]) == 1
+                guard try connection.run(deleteRow, [.integer(row.rowID)] + stored + cutoff) == 1
                 else { continue }
                 counts.rows[table.resource, default: 0] += 1
                 counts.transitions += try connection.run(deleteTransitions, [.text(table.resource)] + arguments)
@@ -235,10 +255,21 @@ package enum Retention {
         try connection.execute("PRAGMA incremental_vacuum(\(max(1, pages)))")
     }
 
-    /// The oldest final row of `table`: its `completed_at`, or nil when there is none.
+    /// When the oldest final row of `table` became final (its `completed_at`, or for a row without one, what
+    /// ``finalBefore`` reads instead, as RFC 3339), or nil when there is none.
     package static func oldestFinal(_ table: ResourceTable, on connection: SQLiteConnection) throws -> String? {
-        try connection.scalar(
+        let completed = try connection.scalar(
             "SELECT min(completed_at) FROM \(table.table) WHERE state NOT IN (\(table.activeStateList))"
         ).stringValue
+        let uncompleted = try connection.scalar(
+            """
+            SELECT min(\(finalSinceWithoutCompletion)) FROM \(table.table)
+            WHERE state NOT IN (\(table.activeStateList)) AND completed_at IS NULL
+            """
+        ).doubleValue.map { Timestamp.rfc3339(Date(timeIntervalSince1970: ($0 * 1_000).rounded() / 1_000)) }
+        guard let uncompleted else { return completed }
+        guard let completed, let completedAt = Timestamp.parse(completed) else { return uncompleted }
+        return completedAt.timeIntervalSince1970 <= Timestamp.parse(uncompleted)?.timeIntervalSince1970 ?? .infinity
+            ? completed : uncompleted
     }
 }

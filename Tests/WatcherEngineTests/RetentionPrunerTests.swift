@@ -172,6 +172,57 @@ struct RetentionPrunerTests {
         #expect(left.map { $0[0].stringValue } == ["recent_blob"])
     }
 
+    @Test(
+        "a row a producer made final itself, with no completed_at, counts as final from updated_at, else created_at")
+    func finalWithoutCompletedAt() async throws {
+        let fixture = try RetentionFixture()
+        for id in ["inserted_old", "inserted_recent", "stopped_old", "stopped_recent", "unix_seconds_old"] {
+            try fixture.task(id, state: "FAIL", completedDaysAgo: nil, transitions: 1, transitionDaysAgo: 1)
+        }
+        let dated: [(String, String, SQLiteValue)] = [
+            ("inserted_old", "created_at", .text(RetentionFixture.daysAgo(40))),
+            ("inserted_recent", "created_at", .text(RetentionFixture.daysAgo(3))),
+            ("stopped_old", "updated_at", .text(RetentionFixture.daysAgo(35))),
+            ("stopped_recent", "updated_at", .text(RetentionFixture.daysAgo(5))),
+            (
+                "unix_seconds_old", "created_at",
+                .integer(Int64(RetentionFixture.now.timeIntervalSince1970) - 50 * 86_400)
+            ),
+        ]
+        for (id, column, value) in dated {
+            try fixture.connection.run(
+                "UPDATE image_generation_tasks SET \(column) = ? WHERE task_id = ?", [value, .text(id)])
+        }
+        // Created long ago, but its last write (the daemon's or the producer's) is recent: kept.
+        try fixture.connection.run(
+            "UPDATE image_generation_tasks SET created_at = ? WHERE task_id = 'stopped_recent'",
+            [.text(RetentionFixture.daysAgo(90))])
+        let pruner = try fixture.pruner(finalRowDays: 30)
+        defer { pruner.close() }
+
+        let pass = try await pruner.pass()
+
+        #expect(pass.counts.rows == ["image_generation_task": 3])
+        #expect(
+            try fixture.ids("image_generation_tasks", "task_id") == [
+                "1900000001/inserted_recent", "1900000001/stopped_recent",
+            ])
+    }
+
+    @Test("the oldest final row reported is one without completed_at when it is older")
+    func oldestFinalWithoutCompletedAt() throws {
+        let fixture = try RetentionFixture()
+        let table = ImageGenerationTaskKind().table
+        try fixture.task("completed", state: "SUCCESS", completedDaysAgo: 10)
+        #expect(try Retention.oldestFinal(table, on: fixture.connection) == RetentionFixture.daysAgo(10))
+        try fixture.task("inserted_final", state: "FAIL", completedDaysAgo: nil)
+        try fixture.connection.run(
+            "UPDATE image_generation_tasks SET created_at = ? WHERE task_id = 'inserted_final'",
+            [.text(RetentionFixture.daysAgo(20))])
+
+        #expect(try Retention.oldestFinal(table, on: fixture.connection) == RetentionFixture.daysAgo(20))
+    }
+
     @Test("with both periods 0 (the default) nothing is ever deleted")
     func zeroKeepsEverything() async throws {
         let fixture = try RetentionFixture()
