@@ -5,19 +5,22 @@ import WeChatPaySimulator
 
 /// One run: a fresh folder, simulator and database; the watcher binary as a child process; the figures.
 final class BenchRun {
-    /// The seed of every real run's plan: `bench --simulated --seed` replays the same plan.
+    /// The seed of a real run's plan unless `--seed` names another: `bench --simulated --seed` replays the same plan.
     static let planSeed: UInt64 = 42
 
     var workload: BenchWorkload
     var policy: String
     var keep: Bool
+    /// The plan's seed (and the simulator's).
+    var seed: UInt64
     /// Product coupons' true final states, by `merchant/id`.
     private let couponTruth = Locked([String: (state: String, completesAt: Double)]())
 
-    init(workload: BenchWorkload, policy: String, keep: Bool) {
+    init(workload: BenchWorkload, policy: String, keep: Bool, seed: UInt64 = BenchRun.planSeed) {
         self.workload = workload
         self.policy = policy
         self.keep = keep
+        self.seed = seed
     }
 
     func run() async throws(CLIError) -> BenchResult {
@@ -35,7 +38,7 @@ final class BenchRun {
     private func measure(in directory: String) async throws -> BenchResult {
         let folder = try SimulationFolder.prepare(directory: directory, merchantCount: workload.merchants)
         var configuration = folder.simulatorConfiguration(
-            seed: 42, durations: workload.durations, failureRate: workload.failureRate,
+            seed: seed, durations: workload.durations, failureRate: workload.failureRate,
             createUnknown: workload.watchedRows > 0)
         // Measured over TLS, the way production pays for every request.
         configuration.tls = try folder.prepareTLS()
@@ -53,7 +56,7 @@ final class BenchRun {
         producer.setBusyTimeout(milliseconds: 30_000)
         defer { producer.close() }
 
-        let plan = workload.plan(seed: Self.planSeed)
+        let plan = workload.plan(seed: seed)
         var serial = 0
         func resource(_ planned: PlannedResource) -> SimulatedResource {
             serial += 1

@@ -9,7 +9,7 @@ enum BenchCommand: Command {
     static let name = "bench"
     static let summary = "Measure the watcher against the simulator on a workload, next to the baseline schedules."
     static let usage =
-        "bench --workload NAME|all|soak [--policies LIST] [--scale F] [--seconds N] [--keep] [--simulated [--seeds N] [--seed FIRST]]"
+        "bench --workload NAME|all|soak [--policies LIST] [--scale F] [--seconds N] [--keep] [--seed N] [--simulated [--seeds N]]"
     static let discussion = """
         Each run starts the simulator on 127.0.0.1 over TLS, prepares a database, starts `wechatpay-watcher run`
         as a child process with the named scheduler and measures: requests, 429s, the largest number of requests
@@ -45,8 +45,8 @@ enum BenchCommand: Command {
         .init(
             name: "seed", takesValue: true,
             help:
-                "simulated only: the first seed (default 1; with --seed, --seeds defaults to 1); the real binary's runs use seed \(BenchRun.planSeed)",
-            valueName: "FIRST"),
+                "the plan's seed (default \(BenchRun.planSeed)); simulated: the first seed (default 1; with --seed, --seeds defaults to 1)",
+            valueName: "N"),
         .init(
             name: "minimum-interval", takesValue: true,
             help: "simulated only: minimum_interval_seconds (default 1)", valueName: "S"),
@@ -94,6 +94,10 @@ enum BenchCommand: Command {
             }
             return 0
         }
+        let planSeed = try arguments.value("seed").map { text throws(CLIError) in
+            guard let seed = UInt64(text), seed > 0 else { throw .usage("--seed must be a positive integer") }
+            return seed
+        }
         let reference = try referenceCryptoMilliseconds()
         Output.line(
             "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; one RSA-2048 sign + verify: \(format(reference, 3)) ms CPU"
@@ -101,10 +105,14 @@ enum BenchCommand: Command {
         var allCorrect = true
         for workload in workloads {
             Output.line("\n== \(workload.name): \(workload.description)")
+            if let planSeed { Output.line("   plan of seed \(planSeed)") }
             var results: [BenchResult] = []
             for policy in policies {
                 Output.line("   running \(policy)…")
-                let result = try await BenchRun(workload: workload, policy: policy, keep: arguments.flag("keep")).run()
+                let result = try await BenchRun(
+                    workload: workload, policy: policy, keep: arguments.flag("keep"),
+                    seed: planSeed ?? BenchRun.planSeed
+                ).run()
                 if result.wrongRows > 0 || result.exitStatus != 0 { allCorrect = false }
                 results.append(result)
             }
