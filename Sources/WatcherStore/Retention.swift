@@ -4,7 +4,7 @@ import WatcherSQLite
 
 /// The moments before which final rows and transitions are old enough to delete; nil keeps them forever.
 package struct RetentionCutoffs: Sendable, Equatable {
-    /// Final rows that became final earlier than this (``Retention/finalSince``) are deleted with their transitions.
+    /// Final rows that became final earlier than this (``Retention/finalBefore``) are deleted with their transitions.
     package var finalRowsBefore: Date?
     /// Transitions whose `at` is earlier than this are deleted, also of rows still kept.
     package var transitionsBefore: Date?
@@ -115,9 +115,9 @@ package enum Retention {
             && connection.scalar("PRAGMA auto_vacuum").int64Value != 2
     }
 
-    /// When a final row became final, as Unix seconds: its `completed_at`; for a row a producer made final itself
-    /// (inserted in a final state, or set to one), which has none, its `updated_at` (the daemon's last write), else
-    /// its `created_at`. The cutoff is bound twice, as text (``Timestamp/rfc3339(_:)``) then as Unix seconds.
+    /// Whether a final row became final before the cutoff: at its `completed_at`; a row a producer made final itself
+    /// (inserted in a final state, or set to one) has none, and became final at its `updated_at` (the last write),
+    /// else its `created_at`. The cutoff is bound twice, as text (``Timestamp/rfc3339(_:)``) then as Unix seconds.
     static let finalBefore = """
         (completed_at < ? OR (completed_at IS NULL AND \(finalSinceWithoutCompletion) < ?))
         """
