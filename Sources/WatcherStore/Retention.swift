@@ -258,15 +258,17 @@ package enum Retention {
     /// When the oldest final row of `table` became final (its `completed_at`, or for a row without one, what
     /// ``finalBefore`` reads instead, as RFC 3339), or nil when there is none.
     package static func oldestFinal(_ table: ResourceTable, on connection: SQLiteConnection) throws -> String? {
-        let completed = try connection.scalar(
-            "SELECT min(completed_at) FROM \(table.table) WHERE state NOT IN (\(table.activeStateList))"
-        ).stringValue
-        let uncompleted = try connection.scalar(
+        // One pass over the table: neither column has an index.
+        let row = try connection.query(
             """
-            SELECT min(\(finalSinceWithoutCompletion)) FROM \(table.table)
-            WHERE state NOT IN (\(table.activeStateList)) AND completed_at IS NULL
+            SELECT min(completed_at), min(CASE WHEN completed_at IS NULL THEN \(finalSinceWithoutCompletion) END)
+            FROM \(table.table) WHERE state NOT IN (\(table.activeStateList))
             """
-        ).doubleValue.map { Timestamp.rfc3339(Date(timeIntervalSince1970: ($0 * 1_000).rounded() / 1_000)) }
+        ).first
+        let completed = row?[0].stringValue
+        let uncompleted = row?[1].doubleValue.map {
+            Timestamp.rfc3339(Date(timeIntervalSince1970: ($0 * 1_000).rounded() / 1_000))
+        }
         guard let uncompleted else { return completed }
         guard let completed, let completedAt = Timestamp.parse(completed) else { return uncompleted }
         return completedAt.timeIntervalSince1970 <= Timestamp.parse(uncompleted)?.timeIntervalSince1970 ?? .infinity
