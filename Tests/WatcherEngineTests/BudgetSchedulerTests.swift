@@ -315,7 +315,7 @@ struct CompletionModelTests {
         }
     }
 
-    @Test("a gap between a fast and a slow group is out of play until the slow group's first completion")
+    @Test("a gap between a fast and a slow group is out of play until just before the slow group's first completion")
     func gapBetweenGroups() {
         var model = CompletionModel()
         for index in 0..<70 { model.record(age: 3 + Double(index % 7) * 0.7) }
@@ -325,9 +325,24 @@ struct CompletionModelTests {
         let fromTwenty = model.interval(fromAge: 20, within: 1...60)
         #expect(fromTwenty == 60, "the gap ends at 100 s: at most the longest wait")
         let fromSeventy = model.interval(fromAge: 70, within: 1...60)
-        #expect(fromSeventy == 30)
+        let gapEnd = 7.2 + (100 - 7.2) * 30 / 31
+        #expect(abs(fromSeventy - (gapEnd - 70)) < 1e-9, "30 completions after the gap: it ends 1/31 of it early")
         let pastGap = model.isInPlay(atAge: 110, minimumInterval: 1)
         #expect(pastGap)
+    }
+
+    @Test("with only a few slow completions the gap ends well before the youngest of them, closer as more arrive")
+    func gapEndFromFewCompletions() {
+        var model = CompletionModel()
+        for index in 0..<100 { model.record(age: 4 + Double(index % 5)) }
+        for age in [72.0, 80, 95, 110, 130] { model.record(age: age) }
+        let fromTen = model.interval(fromAge: 10, within: 1...60)
+        let fewEnd = 8 + (72 - 8) * 5.0 / 6
+        #expect(abs(fromTen - (fewEnd - 10)) < 1e-9, "five after the gap: it ends a sixth of it early, at 61.3 s")
+        for age in stride(from: 72.0, to: 180, by: 2) { model.record(age: age) }
+        let fromTenLater = model.interval(fromAge: 10, within: 1...60)
+        #expect(fromTenLater > fromTen)
+        #expect(fromTenLater < 72 - 10)
     }
 
     @Test("a few late completions after a fast group are its tail, not a gap")

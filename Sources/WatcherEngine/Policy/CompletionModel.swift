@@ -18,7 +18,8 @@ import Foundation
 ///   the most; a completion this early waits only until its row enters play.
 /// - **A gap** between a fast and a slow group: two completions with none between them, the second at least three
 ///   times as old as the first and at least ``shortestGap`` later, and at least ``fewestAfterGap`` (and
-///   ``skippedShare``) of the completions older still.
+///   ``skippedShare``) of the completions older still. With k of them, the gap ends 1/(k+1) of its length before
+///   the youngest: like the youngest of a few completions past the young edge, it lies past where its group begins.
 ///
 /// Nothing else is skipped, in particular not the sparse tail of a group: a row that has outlived most of its cohort
 /// is as likely to finish in its next second as any, and skipping such ages would cost the slowest completions tens
@@ -151,7 +152,9 @@ package struct CompletionModel: Sendable {
             sorted.count - max(Self.fewestAfterGap, Int((Self.skippedShare * Double(sorted.count)).rounded(.up)))
         gaps = (0..<max(0, lastStart)).compactMap { index in
             let (start, end) = (sorted[index], sorted[index + 1])
-            return end - start >= max(Self.shortestGap, 2 * start) ? start...end : nil
+            guard end - start >= max(Self.shortestGap, 2 * start) else { return nil }
+            let after = Double(sorted.count - index - 1)
+            return start...(start + (end - start) * after / (after + 1))
         }
     }
 }
