@@ -266,12 +266,12 @@ package enum Retention {
             """
         ).first
         let completed = row?[0].stringValue
-        let uncompleted = row?[1].doubleValue.map {
-            Timestamp.rfc3339(Date(timeIntervalSince1970: ($0 * 1_000).rounded() / 1_000))
+        guard let uncompletedSeconds = row?[1].doubleValue else { return completed }
+        if let completed, let completedAt = Timestamp.parse(completed),
+            completedAt.timeIntervalSince1970 <= uncompletedSeconds
+        {
+            return completed
         }
-        guard let uncompleted else { return completed }
-        guard let completed, let completedAt = Timestamp.parse(completed) else { return uncompleted }
-        return completedAt.timeIntervalSince1970 <= Timestamp.parse(uncompleted)?.timeIntervalSince1970 ?? .infinity
-            ? completed : uncompleted
+        return Timestamp.rfc3339(Date(timeIntervalSince1970: (uncompletedSeconds * 1_000).rounded() / 1_000))
     }
 }
