@@ -162,6 +162,29 @@ struct EngineRuntimeTests {
         #expect(lanes.contains { $0.merchant == EngineHarness.merchantID })
     }
 
+    @Test("a row a producer scheduled itself is checked before its first request: invalid, it ends REJECTED unsent")
+    func producerScheduledInvalidRowRejected() async throws {
+        let harness = try EngineHarness()
+        try harness.insert(["task_good", "task_bad"])
+        // Setting next_poll_at hands the rows to the lane directly, past intake's look at new rows.
+        try harness.execute(
+            """
+            UPDATE image_generation_tasks SET next_poll_at = 0,
+              image_generation_type = CASE task_id WHEN 'task_bad' THEN 'SHARPEN' ELSE image_generation_type END
+            """)
+        harness.start()
+        let done = try await harness.advance {
+            try harness.rows()["task_bad"]?.state == "REJECTED" && harness.rows()["task_good"]?.state == "SUCCESS"
+        }
+        harness.engine.stop()
+        await harness.advance { harness.result != nil }
+        #expect(done)
+        #expect(harness.sentIDs == ["task_good"], "the invalid row never reached the server")
+        #expect(try harness.rows()["task_bad"]?.error?.contains("image_generation_type \"SHARPEN\"") == true)
+        let rejected = harness.logs.records(named: "row.rejected")
+        #expect(rejected.count == 1 && rejected.first?["id"] == .string("task_bad"))
+    }
+
     @Test(
         "ids no update can match (a BLOB, bytes that are not UTF-8, a NUL), however many, end REJECTED; intake goes on")
     func unreadableIdentifiers() async throws {

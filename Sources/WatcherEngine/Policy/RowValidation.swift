@@ -17,6 +17,16 @@ package enum RowProblem: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+extension RowUpdate {
+    /// Ends the watch as `REJECTED`, with the problem as the row's error and the transition's detail.
+    package mutating func reject(_ problem: RowProblem) {
+        newState = LocalState.rejected
+        isTerminal = true
+        error = .set(problem.description)
+        transitionDetail = problem.description
+    }
+}
+
 /// The one validation of a new row, used by intake and by `enqueue`: the checks every watched table shares, then
 /// the kind's own.
 package enum RowValidation {

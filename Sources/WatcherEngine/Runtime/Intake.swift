@@ -264,7 +264,7 @@ actor Intake: Service {
     /// with the reason.
     private func admit(_ rows: [QueuedRow], kind: any ResourceKind) async {
         let now = environment.clock.wallNow()
-        let problems = rows.map { RowValidation.problem(with: $0, kind: kind, merchants: merchants)?.description }
+        let problems = rows.map { RowValidation.problem(with: $0, kind: kind, merchants: merchants) }
         var placements: [Int64: Placement] = [:]
         let valid = Dictionary(grouping: zip(rows, problems).filter { $0.1 == nil }.map(\.0), by: \.merchantID)
         for (merchant, arriving) in valid {
@@ -275,16 +275,13 @@ actor Intake: Service {
         for (row, problem) in zip(rows, problems) {
             var update = RowUpdate(row: row, table: kind.table, at: now)
             if let problem {
-                update.newState = LocalState.rejected
-                update.isTerminal = true
-                update.error = .set(problem)
-                update.transitionDetail = problem
+                update.reject(problem)
                 environment.logger.warning(
                     "row.rejected",
                     [
                         "resource": .string(kind.resource),
                         "merchant": .string(RowValidation.shortened(row.merchantID)),
-                        "id": .string(RowValidation.shortened(row.resourceID)), "error": .string(problem),
+                        "id": .string(RowValidation.shortened(row.resourceID)), "error": .string(problem.description),
                     ]
                 )
             } else {

@@ -94,6 +94,8 @@ actor Lane {
     private enum Action {
         case poll(QueuedRow, RateLimiter.Permit, lateness: Double)
         case expire(QueuedRow)
+        /// Ends the watch of a row the daemon cannot poll (a producer scheduled it itself, so intake never checked it).
+        case reject(QueuedRow, RowProblem)
         /// Publishes the pending count and the oldest row's age, counting the rows again when `full`.
         case summarize(full: Bool)
         case wait(until: Double?)
@@ -109,6 +111,8 @@ actor Lane {
                     group.addTask { await self.poll(row, permit: permit, lateness: lateness) }
                 case .expire(let row):
                     group.addTask { await self.expire(row) }
+                case .reject(let row, let problem):
+                    group.addTask { await self.reject(row, problem) }
                 case .summarize(let full):
                     // Off the polling path: a count over a million rows must not delay the next poll.
                     group.addTask { await self.summarize(full: full) }
@@ -200,6 +204,11 @@ actor Lane {
         case .expire(let index):
             return .expire(take(index))
         case .poll(let index, let lateness):
+            // Intake checks the rows it admits; a row a producer scheduled itself reaches the lane unchecked.
+            if let problem = RowValidation.problem(with: candidates.rows[index], kind: kind, merchants: [key.merchant])
+            {
+                return .reject(take(index), problem)
+            }
             if now < sendsFrom { return .wait(until: sendsFrom) }
             guard let earliest = limiter.earliestIssue(now: now) else { return .wait(until: nil) }
             if earliest > now { return .wait(until: earliest) }
@@ -343,6 +352,16 @@ actor Lane {
     private nonisolated func expire(_ row: QueuedRow) async {
         var update = RowUpdate(row: row, table: kind.table, at: environment.clock.wallNow())
         Expiry.end(&update, state: row.state, deadline: environment.policy.settings.deadline)
+        let written = await environment.writer.commit([update])
+        await committed(row, update: update, result: written?.results.first, commit: written?.commit ?? 0)
+    }
+
+    private nonisolated func reject(_ row: QueuedRow, _ problem: RowProblem) async {
+        var update = RowUpdate(row: row, table: kind.table, at: environment.clock.wallNow())
+        update.reject(problem)
+        logger.warning(
+            "row.rejected",
+            ["id": .string(RowValidation.shortened(row.resourceID)), "error": .string(problem.description)])
         let written = await environment.writer.commit([update])
         await committed(row, update: update, result: written?.results.first, commit: written?.commit ?? 0)
     }
