@@ -45,6 +45,8 @@ actor Lane {
     private let environment: LaneEnvironment
     private let windowSize: Int
     private let logger: Logger
+    /// The lane's merchant, as row validation takes it.
+    private let ownMerchant: Set<String>
     private var limiter: RateLimiter
     private var candidates: DueQueue
     private var inFlight: Set<Int64> = []
@@ -85,6 +87,7 @@ actor Lane {
         self.environment = environment
         self.windowSize = DueQueue.window(rate: limiter.limit)
         self.candidates = DueQueue(capacity: windowSize)
+        self.ownMerchant = [client.merchantID]
         self.logger = environment.logger.with([
             "merchant": .string(client.merchantID), "resource": .string(kind.resource),
         ])
@@ -205,8 +208,7 @@ actor Lane {
             return .expire(take(index))
         case .poll(let index, let lateness):
             // Intake checks the rows it admits; a row a producer scheduled itself reaches the lane unchecked.
-            if let problem = RowValidation.problem(with: candidates.rows[index], kind: kind, merchants: [key.merchant])
-            {
+            if let problem = RowValidation.problem(with: candidates.rows[index], kind: kind, merchants: ownMerchant) {
                 return .reject(take(index), problem)
             }
             if now < sendsFrom { return .wait(until: sendsFrom) }
